@@ -1,0 +1,155 @@
+/**
+ * Credentials and region for the client: an explicit value, or the standard AWS
+ * chain (environment, shared credentials and config files with profiles, session
+ * tokens, SSO, process, web identity, container and instance metadata). Resolved
+ * credentials are cached until shortly before they expire.
+ *
+ * @module
+ */
+
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
+
+/** An AWS key pair, with an optional session token and expiry. */
+export interface Credentials {
+  /** The access key id (not secret). */
+  accessKeyId: string;
+  /** The secret access key. */
+  secretAccessKey: string;
+  /** Session token of temporary credentials. */
+  sessionToken?: string;
+  /** When temporary credentials stop working. */
+  expiration?: Date;
+}
+
+/** Resolves credentials, possibly asynchronously and more than once. */
+export type CredentialProvider = () => Promise<Credentials>;
+
+/** Options of {@link credentialProvider}. */
+export interface CredentialProviderOptions {
+  /** Profile of the default chain (else `AWS_PROFILE`, else `default`). */
+  profile?: string;
+  /** Refresh this long before expiry (default 5 minutes). */
+  refreshBeforeMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * A cached credential provider: the explicit credentials (an object or a
+ * function), else the default AWS chain for the profile. Credentials with an
+ * `expiration` are fetched again once less than `refreshBeforeMs` remains;
+ * concurrent callers share one fetch. Errors never include the secret.
+ *
+ * @example
+ * ```ts
+ * import { credentialProvider } from "./credentials.ts";
+ * const provide = credentialProvider({ accessKeyId: "AKID", secretAccessKey: "secret" });
+ * console.log((await provide()).accessKeyId); // AKID
+ * ```
+ */
+export function credentialProvider(
+  source?: Credentials | CredentialProvider,
+  options: CredentialProviderOptions = {},
+): CredentialProvider {
+  const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  if (source !== undefined && typeof source !== "function") {
+    const checked = checkCredentials(source);
+    return () => Promise.resolve(checked);
+  }
+  const fetchCredentials: CredentialProvider = source ??
+    defaultProvider({
+      ...(options.profile === undefined ? {} : { profile: options.profile }),
+      ignoreCache: true,
+    });
+  let cached: Credentials | undefined;
+  let pending: Promise<Credentials> | undefined;
+  return () => {
+    if (
+      cached &&
+      (cached.expiration === undefined ||
+        cached.expiration.getTime() - now() > refreshBeforeMs)
+    ) {
+      return Promise.resolve(cached);
+    }
+    pending ??= (async () => {
+      try {
+        const fresh = checkCredentials(await fetchCredentials());
+        cached = fresh;
+        return fresh;
+      } finally {
+        pending = undefined;
+      }
+    })();
+    return pending;
+  };
+}
+
+function checkCredentials(value: unknown): Credentials {
+  const c = value as Partial<Credentials> | null;
+  if (
+    c === null || typeof c !== "object" || typeof c.accessKeyId !== "string" ||
+    c.accessKeyId.length === 0 || typeof c.secretAccessKey !== "string" ||
+    c.secretAccessKey.length === 0 ||
+    (c.sessionToken !== undefined && typeof c.sessionToken !== "string")
+  ) {
+    throw new TypeError(
+      "BackupStorage credentials must have a non-empty accessKeyId and secretAccessKey",
+    );
+  }
+  return {
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+    ...(c.expiration instanceof Date ? { expiration: c.expiration } : {}),
+  };
+}
+
+function env(name: string): string | undefined {
+  try {
+    const value = Deno.env.get(name);
+    return value === undefined || value === "" ? undefined : value;
+  } catch {
+    return undefined; // no --allow-env: as if unset
+  }
+}
+
+/** Options of {@link resolveRegion}. */
+export interface ResolveRegionOptions {
+  /** Profile whose config-file region is used (else `AWS_PROFILE`, else `default`). */
+  profile?: string;
+}
+
+/**
+ * The region: the explicit value, else `AWS_REGION`, else `AWS_DEFAULT_REGION`,
+ * else the `region` of the profile in the shared config file (`AWS_CONFIG_FILE`
+ * or `~/.aws/config`). Throws a clear error when none is set.
+ *
+ * @example
+ * ```ts
+ * import { resolveRegion } from "./credentials.ts";
+ * console.log(await resolveRegion("eu-west-1")); // eu-west-1
+ * ```
+ */
+export async function resolveRegion(
+  region?: string,
+  options: ResolveRegionOptions = {},
+): Promise<string> {
+  if (region) return region;
+  const fromEnv = env("AWS_REGION") ?? env("AWS_DEFAULT_REGION");
+  if (fromEnv) return fromEnv;
+  const profile = options.profile ?? env("AWS_PROFILE") ?? "default";
+  let fromFile: unknown;
+  try {
+    const { configFile } = await loadSharedConfigFiles({ ignoreCache: true });
+    fromFile = configFile[profile]?.region;
+  } catch {
+    fromFile = undefined;
+  }
+  if (typeof fromFile === "string" && fromFile.length > 0) return fromFile;
+  throw new Error(
+    `BackupStorageClient: no region configured. Pass the region option, set AWS_REGION or ` +
+      `AWS_DEFAULT_REGION, or set region in profile "${profile}" of the shared config file.`,
+  );
+}
