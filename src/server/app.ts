@@ -1,0 +1,182 @@
+/**
+ * The BackupStorage HTTP service as a Hono app: the nine routes of the model over
+ * any `BackupStorage`, every request SigV4-verified, bodies bounded, errors
+ * encoded as botocore's rest-json parser expects.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { BackupStorage } from "../storage/backup_storage.ts";
+import { AccessDeniedException, IllegalArgumentException } from "../storage/errors.ts";
+import { DEFAULT_MAX_CHUNK_LENGTH, MAX_METADATA_BLOB_BYTES } from "../storage/limits.ts";
+import { type OperationBinding, OPERATIONS } from "../storage/operations.ts";
+import type { OperationName } from "../storage/types.ts";
+import { checkContentLength } from "./body.ts";
+import { errorResponse, isReportable, jsonErrorResponse } from "./error_response.ts";
+import { decodeLabels, honoPath, matchRoute } from "./routes.ts";
+import {
+  ACCESS_DENIED_MESSAGE,
+  type CredentialLookup,
+  parseRawQuery,
+  rawPathAndQuery,
+  SigV4Verifier,
+} from "./sigv4_verify.ts";
+import { decodeInput } from "./wire_input.ts";
+import { encodeOutput } from "./wire_output.ts";
+
+/** Most bytes of a JSON request body (and of any other signed body). */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+/** What the app reports about a failed request to its `onError` hook. */
+export interface RequestErrorContext {
+  /** The request id sent back in `x-amzn-RequestId`. */
+  requestId: string;
+  /** The operation, when the route was known. */
+  operation?: OperationName;
+}
+
+/** Options of {@link createStorageApp}. */
+export interface StorageAppOptions {
+  /** Accepted access keys: a map or a lookup function. */
+  credentials: CredentialLookup;
+  /** When set, the credential scope's region must be this one. */
+  region?: string;
+  /** Clock in milliseconds since the epoch, for signature dates (tests). */
+  now?: () => number;
+  /** Tolerated clock skew of signed requests (default 15 minutes). */
+  maxClockSkewMs?: number;
+  /** Most bytes of a chunk (`PutChunk`, `PutObject`); default 64 MiB. */
+  maxChunkLength?: number;
+  /**
+   * Called for every failed request. The default logs unexpected failures (those
+   * answered with a generic 500) to stderr and stays quiet about client errors.
+   */
+  onError?: (error: unknown, context: RequestErrorContext) => void;
+}
+
+type Env = { Variables: { requestId: string } };
+
+const METHODS: Record<OperationName, keyof BackupStorage> = {
+  DeleteObject: "deleteObject",
+  GetChunk: "getChunk",
+  GetObjectMetadata: "getObjectMetadata",
+  ListChunks: "listChunks",
+  ListObjects: "listObjects",
+  NotifyObjectComplete: "notifyObjectComplete",
+  PutChunk: "putChunk",
+  PutObject: "putObject",
+  StartObject: "startObject",
+};
+
+function defaultOnError(error: unknown, context: RequestErrorContext): void {
+  if (isReportable(error)) return;
+  console.error(
+    `request ${context.requestId}${context.operation ? ` (${context.operation})` : ""} failed:`,
+    error,
+  );
+}
+
+/**
+ * Creates the Hono app serving BackupStorage over `storage`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createStorageApp } from "./app.ts";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * const store = await EmbeddedStore.open("./data");
+ * const app = createStorageApp(store, {
+ *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ * });
+ * Deno.serve({ port: 9000 }, app.fetch);
+ * ```
+ */
+export function createStorageApp(storage: BackupStorage, options: StorageAppOptions): Hono<Env> {
+  const verifier = new SigV4Verifier({
+    credentials: options.credentials,
+    region: options.region,
+    now: options.now,
+    maxClockSkewMs: options.maxClockSkewMs,
+  });
+  const maxChunkLength = options.maxChunkLength ?? DEFAULT_MAX_CHUNK_LENGTH;
+  const onError = options.onError ?? defaultOnError;
+  const app = new Hono<Env>();
+
+  app.use(async (c, next) => {
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.res.headers.set("x-amzn-RequestId", requestId);
+  });
+
+  const bodyLimit = (binding: OperationBinding): number =>
+    binding.name === "PutChunk" || binding.name === "PutObject"
+      ? maxChunkLength
+      : binding.name === "NotifyObjectComplete"
+      ? MAX_METADATA_BLOB_BYTES
+      : MAX_JSON_BODY_BYTES;
+
+  async function handle(c: Context<Env>, binding: OperationBinding): Promise<Response> {
+    const request = c.req.raw;
+    const requestId = c.get("requestId");
+    let mismatch = () => false;
+    try {
+      const { path, query: rawQuery } = rawPathAndQuery(request.url);
+      const found = matchRoute(request.method, path);
+      if (found.match?.binding !== binding) return notFound(c);
+      checkContentLength(request.headers, bodyLimit(binding));
+      const verified = await verifier.verify(request, {
+        unsignedPayload: binding.unsignedPayload,
+        maxSignedBodyBytes: MAX_JSON_BODY_BYTES,
+      });
+      mismatch = verified.payloadMismatch;
+      const input = decodeInput(binding, {
+        labels: decodeLabels(found.match.rawLabels),
+        query: parseRawQuery(rawQuery),
+        headers: request.headers,
+        body: verified.body,
+      });
+      const method = storage[METHODS[binding.name]] as (
+        input: unknown,
+        options: { signal: AbortSignal },
+      ) => Promise<object>;
+      const output = await method.call(storage, input, { signal: request.signal });
+      return encodeOutput(binding, output);
+    } catch (error) {
+      // A body whose declared SHA-256 was wrong is a forgery, whatever the store said.
+      const reported = mismatch()
+        ? new AccessDeniedException(ACCESS_DENIED_MESSAGE, { cause: "payload hash mismatch" })
+        : error instanceof URIError
+        ? new IllegalArgumentException("Malformed percent-encoding in the query string")
+        : error;
+      onError(reported, { requestId, operation: binding.name });
+      return errorResponse(reported);
+    }
+  }
+
+  function notFound(c: Context<Env>): Response {
+    const { path } = rawPathAndQuery(c.req.raw.url);
+    const { allowed } = matchRoute(c.req.raw.method, path);
+    if (allowed.length > 0) {
+      const response = jsonErrorResponse(
+        405,
+        "MethodNotAllowedException",
+        `Method ${c.req.raw.method} is not allowed on this resource`,
+      );
+      response.headers.set("allow", [...new Set(allowed)].join(", "));
+      return response;
+    }
+    return jsonErrorResponse(404, "UnknownOperationException", "No operation at this path");
+  }
+
+  for (const binding of Object.values(OPERATIONS)) {
+    app.on(binding.method, honoPath(binding.path), (c) => handle(c, binding));
+  }
+  app.notFound((c) => notFound(c));
+  app.onError((error, c) => {
+    onError(error, { requestId: c.get("requestId") });
+    return errorResponse(error);
+  });
+  return app;
+}

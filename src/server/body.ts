@@ -1,0 +1,134 @@
+/**
+ * Request bodies for the BackupStorage service: reading a small body whole under
+ * a byte bound, and wrapping a streaming body so that it fails at its end when
+ * its bytes do not hash to the SHA-256 the request declared.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { IllegalArgumentException } from "../storage/errors.ts";
+
+/**
+ * Rejects a request whose `Content-Length` exceeds `limit` before any of its body
+ * is read. A malformed `Content-Length` is refused too.
+ *
+ * @example
+ * ```ts
+ * import { checkContentLength } from "./body.ts";
+ * checkContentLength(new Headers({ "content-length": "10" }), 64); // fine
+ * ```
+ */
+export function checkContentLength(headers: Headers, limit: number): number | undefined {
+  const value = headers.get("content-length");
+  if (value === null) return undefined;
+  if (!/^\d{1,16}$/.test(value.trim())) {
+    throw new IllegalArgumentException("Content-Length must be a decimal integer");
+  }
+  const length = Number(value.trim());
+  if (length > limit) {
+    throw new IllegalArgumentException(`Request body must be at most ${limit} bytes`);
+  }
+  return length;
+}
+
+/**
+ * Reads a whole body, failing with `IllegalArgumentException` once more than
+ * `limit` bytes arrive (the rest is cancelled, never buffered).
+ *
+ * @example
+ * ```ts
+ * import { readBounded } from "./body.ts";
+ * const bytes = await readBounded(new Response("hello").body, 64);
+ * console.log(bytes.length); // 5
+ * ```
+ */
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => {});
+        throw new IllegalArgumentException(`Request body must be at most ${limit} bytes`);
+      }
+      parts.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Hex SHA-256 of some bytes.
+ *
+ * @example
+ * ```ts
+ * import { sha256Hex } from "./body.ts";
+ * console.log(sha256Hex(new Uint8Array())); // e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+ * ```
+ */
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Options of {@link verifyingStream}. */
+export interface VerifyingStreamOptions {
+  /** Called once when the bytes did not hash to the expected value. */
+  onMismatch?: () => void;
+  /** The error the stream fails with on a mismatch. */
+  error?: () => Error;
+}
+
+/**
+ * Wraps a body so that it errors at its end, instead of closing, when its bytes
+ * do not hash to `expectedHex` (lower-case hex SHA-256). A consumer that stores
+ * only what it read to a clean end therefore stores nothing forged.
+ *
+ * @example
+ * ```ts
+ * import { sha256Hex, verifyingStream } from "./body.ts";
+ * const data = new TextEncoder().encode("abc");
+ * const stream = verifyingStream(new Response(data).body!, sha256Hex(data));
+ * console.log((await new Response(stream).bytes()).length); // 3
+ * ```
+ */
+export function verifyingStream(
+  body: ReadableStream<Uint8Array>,
+  expectedHex: string,
+  options: VerifyingStreamOptions = {},
+): ReadableStream<Uint8Array> {
+  const hash = createHash("sha256");
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        hash.update(chunk);
+        controller.enqueue(chunk);
+      },
+      flush(controller) {
+        if (hash.digest("hex") !== expectedHex) {
+          options.onMismatch?.();
+          controller.error(
+            options.error?.() ?? new Error("Request body does not match its declared SHA-256"),
+          );
+        }
+      },
+    }),
+  );
+}
