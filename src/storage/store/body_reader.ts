@@ -1,0 +1,180 @@
+/**
+ * Streams a request body into a file while hashing it once, enforcing its
+ * declared length: the store's hot path for `PutChunk`, `PutObject` and
+ * `MetadataBlob`.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { IllegalArgumentException, NotReadableInputStreamException } from "../errors.ts";
+import type { StreamingBody } from "../types.ts";
+
+/** Options of {@link writeBody}. */
+export interface WriteBodyOptions {
+  /** The exact number of bytes the body must have. */
+  length: number;
+  /** Name of the body in error messages (`Data`, `InlineChunk`, `MetadataBlob`). */
+  member?: string;
+  /** Name of the length member in error messages (`Length`). */
+  lengthMember?: string;
+  /** Stops reading; the stream is cancelled and the call fails. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Writes all of a body to `file` (at its current position) and returns the raw
+ * SHA-256 digest of the bytes. Each piece is hashed while the previous write is
+ * still in flight, so hashing and writing overlap and no byte is copied.
+ *
+ * Fails with `IllegalArgumentException` as soon as more than `length` bytes
+ * arrive (the stream is cancelled) or when the body ends short, and with
+ * `NotReadableInputStreamException` when the stream itself errors. The caller
+ * owns the file and discards it on failure.
+ *
+ * @example
+ * ```ts
+ * import { writeBody } from "./body_reader.ts";
+ * const path = await Deno.makeTempFile();
+ * const file = await Deno.open(path, { write: true });
+ * const digest = await writeBody(new TextEncoder().encode("abc"), file, { length: 3 });
+ * file.close();
+ * console.log(digest.length, (await Deno.readTextFile(path))); // 32 abc
+ * await Deno.remove(path);
+ * ```
+ */
+export async function writeBody(
+  body: StreamingBody | undefined,
+  file: Deno.FsFile,
+  options: WriteBodyOptions,
+): Promise<Uint8Array> {
+  const { length } = options;
+  const member = options.member ?? "Data";
+  const lengthMember = options.lengthMember ?? "Length";
+  const hash = createHash("sha256");
+  if (body === undefined || body instanceof Uint8Array) {
+    const bytes = body ?? new Uint8Array();
+    if (bytes.byteLength !== length) {
+      throw new IllegalArgumentException(
+        `${member} has ${bytes.byteLength} bytes but ${lengthMember} says ${length}`,
+      );
+    }
+    const written = writeAll(file, bytes);
+    hash.update(bytes);
+    await written;
+    return new Uint8Array(hash.digest());
+  }
+  if (!(body instanceof ReadableStream)) {
+    throw new IllegalArgumentException(`${member} must be bytes or a stream of bytes`);
+  }
+  const reader = body.getReader();
+  let received = 0;
+  let pending: Promise<void> | undefined;
+  try {
+    while (true) {
+      options.signal?.throwIfAborted();
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        throw new NotReadableInputStreamException(
+          `${member} could not be read to its end: the stream failed`,
+          { cause: error },
+        );
+      }
+      if (result.done) break;
+      const piece = result.value;
+      if (!(piece instanceof Uint8Array)) {
+        throw new IllegalArgumentException(`${member} must be a stream of Uint8Array pieces`);
+      }
+      received += piece.byteLength;
+      if (received > length) {
+        throw new IllegalArgumentException(
+          `${member} has more bytes than ${lengthMember} (${length}) says`,
+        );
+      }
+      if (pending) await pending;
+      pending = writeAll(file, piece);
+      // Keep a failing write from becoming an unhandled rejection while we hash.
+      pending.catch(() => {});
+      hash.update(piece);
+    }
+    if (pending) await pending;
+    pending = undefined;
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    if (pending) await pending.catch(() => {});
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  if (received < length) {
+    throw new IllegalArgumentException(
+      `${member} has ${received} bytes but ${lengthMember} says ${length}`,
+    );
+  }
+  return new Uint8Array(hash.digest());
+}
+
+/**
+ * Reads a body that must be empty (a zero-length chunk or blob, or a body sent
+ * without a length), failing with `IllegalArgumentException` carrying `message`
+ * if it has any byte, and `NotReadableInputStreamException` if it errors.
+ *
+ * @example
+ * ```ts
+ * import { drainEmptyBody } from "./body_reader.ts";
+ * await drainEmptyBody(new Uint8Array(), "InlineChunk has bytes but no length");
+ * ```
+ */
+export async function drainEmptyBody(
+  body: StreamingBody | undefined,
+  message: string,
+): Promise<void> {
+  if (body === undefined) return;
+  if (body instanceof Uint8Array) {
+    if (body.byteLength !== 0) throw new IllegalArgumentException(message);
+    return;
+  }
+  if (!(body instanceof ReadableStream)) throw new IllegalArgumentException(message);
+  const reader = body.getReader();
+  try {
+    while (true) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        throw new NotReadableInputStreamException(
+          "The request body could not be read to its end: the stream failed",
+          { cause: error },
+        );
+      }
+      if (result.done) return;
+      if (result.value.byteLength > 0) {
+        await reader.cancel().catch(() => {});
+        throw new IllegalArgumentException(message);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Cancels a body that will not be read (after an early validation error), so
+ * that its producer is released. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { discardBody } from "./body_reader.ts";
+ * await discardBody(new Blob(["unused"]).stream());
+ * ```
+ */
+export async function discardBody(body: StreamingBody | undefined): Promise<void> {
+  if (body instanceof ReadableStream && !body.locked) await body.cancel().catch(() => {});
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
+}

@@ -1,0 +1,982 @@
+/**
+ * `EmbeddedStore`: the in-process, durable implementation of `BackupStorage`
+ * over a data directory. Metadata lives in SQLite (`metadata.db`), chunk bytes in
+ * content-addressed files (`chunks/`), token keys in `token-secret`.
+ *
+ * Every semantic check of the service lives here; the HTTP service only parses
+ * requests and calls these nine methods.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { BackupStorage } from "../backup_storage.ts";
+import { encodeBase64, sha256, summaryChecksum, SummaryHasher } from "../checksum.ts";
+import {
+  DataAlreadyExistsException,
+  IllegalArgumentException,
+  ResourceNotFoundException,
+  ServiceUnavailableException,
+} from "../errors.ts";
+import {
+  DEFAULT_MAX_CHUNK_LENGTH,
+  MAX_METADATA_BLOB_BYTES,
+  pageSize,
+  validateJobId,
+  validateMetadataString,
+  validateObjectName,
+} from "../limits.ts";
+import type {
+  BackupObject,
+  Chunk,
+  DeleteObjectInput,
+  DeleteObjectOutput,
+  GetChunkInput,
+  GetChunkOutput,
+  GetObjectMetadataInput,
+  GetObjectMetadataOutput,
+  ListChunksInput,
+  ListChunksOutput,
+  ListObjectsInput,
+  ListObjectsOutput,
+  NotifyObjectCompleteInput,
+  NotifyObjectCompleteOutput,
+  OperationOptions,
+  PutChunkInput,
+  PutChunkOutput,
+  PutObjectInput,
+  PutObjectOutput,
+  StartObjectInput,
+  StartObjectOutput,
+  StreamingBody,
+} from "../types.ts";
+import { discardBody, drainEmptyBody, writeBody } from "./body_reader.ts";
+import { ChunkFiles, toHex } from "./chunk_files.ts";
+import { GarbageCollector, type GarbageReport } from "./garbage_collector.ts";
+import {
+  optionalTime,
+  requireAlgorithm,
+  requireChecksum,
+  requireChunkIndex,
+  requireLength,
+  requireString,
+} from "./input_checks.ts";
+import { MetadataDb, type VersionRow, VersionState } from "./metadata_db.ts";
+import { packIds, TokenKind, TokenSigner, unpackIds } from "./tokens.ts";
+
+export type { GarbageReport } from "./garbage_collector.ts";
+
+/** Options of {@link EmbeddedStore.open}. */
+export interface EmbeddedStoreOptions {
+  /** How long a superseded or deleted version stays readable by token, in ms (default 15 min). */
+  gracePeriodMs?: number;
+  /** How long an upload may stay pending before it expires, in ms (default 24 h). */
+  uploadTtlMs?: number;
+  /** Interval of automatic garbage collection in ms (default 60 000; 0 disables it). */
+  gcIntervalMs?: number;
+  /** Largest chunk accepted, in bytes (default `DEFAULT_MAX_CHUNK_LENGTH`). */
+  maxChunkLength?: number;
+  /** Fsync chunk files and directories before acknowledging (default true). */
+  durable?: boolean;
+  /** The clock, in ms since the epoch (default `Date.now`). */
+  now?: () => number;
+}
+
+/** Object count and bytes of a job's current versions. */
+export interface JobUsage {
+  /** Number of current objects. */
+  objects: number;
+  /** Sum of their chunk lengths, in bytes. */
+  bytes: number;
+}
+
+const EMPTY_DIGEST = sha256(new Uint8Array());
+const EMPTY_CHECKSUM = encodeBase64(EMPTY_DIGEST);
+/** Above every UTF-8 name: 0xFF never occurs in UTF-8. */
+const NO_UPPER = new Uint8Array([0xff]);
+/** Rows examined per `ListObjects` call when time filters may skip many. */
+const FILTERED_SCAN_LIMIT = 1000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const openDirectories = new Set<string>();
+
+interface Ingested {
+  digest: Uint8Array;
+  hex: string;
+}
+
+interface ObjectPageState {
+  last: Uint8Array;
+  upper: Uint8Array;
+  before?: number;
+  after?: number;
+}
+
+/**
+ * The embedded, durable BackupStorage store.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedStore } from "./embedded_store.ts";
+ * import { chunkChecksum, summaryChecksum, sha256 } from "../checksum.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const data = new TextEncoder().encode("hello");
+ * await store.putObject({
+ *   BackupJobId: "job-1",
+ *   ObjectName: "greeting.txt",
+ *   InlineChunk: data,
+ *   InlineChunkLength: data.length,
+ *   InlineChunkChecksum: chunkChecksum(data),
+ * });
+ * const page = await store.listObjects({ StorageJobId: "job-1" });
+ * console.log(page.ObjectList[0].ObjectChecksum === summaryChecksum([sha256(data)])); // true
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class EmbeddedStore implements BackupStorage {
+  #directory: string;
+  #db: MetadataDb;
+  #files: ChunkFiles;
+  #tokens: TokenSigner;
+  #gc: GarbageCollector;
+  #grace: number;
+  #uploadTtl: number;
+  #maxChunk: number;
+  #now: () => number;
+  #timer?: ReturnType<typeof setInterval>;
+  #inflight = new Set<Promise<unknown>>();
+  #gcChain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #closing?: Promise<void>;
+
+  private constructor(
+    directory: string,
+    parts: { db: MetadataDb; files: ChunkFiles; tokens: TokenSigner },
+    options: EmbeddedStoreOptions,
+  ) {
+    this.#directory = directory;
+    this.#db = parts.db;
+    this.#files = parts.files;
+    this.#tokens = parts.tokens;
+    this.#grace = options.gracePeriodMs ?? 15 * 60_000;
+    this.#uploadTtl = options.uploadTtlMs ?? 24 * 60 * 60_000;
+    this.#maxChunk = options.maxChunkLength ?? DEFAULT_MAX_CHUNK_LENGTH;
+    this.#now = options.now ?? Date.now;
+    this.#gc = new GarbageCollector(this.#db, this.#files, {
+      gracePeriodMs: this.#grace,
+      now: this.#now,
+    });
+  }
+
+  /**
+   * Opens the store in `directory` (created if missing). Only one store may
+   * have a directory open at a time, in this process or any other.
+   */
+  static async open(directory: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+    const durable = options.durable ?? true;
+    for (const [key, value] of Object.entries(options)) {
+      if (
+        key.endsWith("Ms") || key === "maxChunkLength"
+      ) {
+        if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+          throw new RangeError(`EmbeddedStore: ${key} must be a finite number >= 0`);
+        }
+      }
+    }
+    await Deno.mkdir(directory, { recursive: true });
+    const real = await Deno.realPath(directory);
+    if (openDirectories.has(real)) {
+      throw new Error(`The store at ${directory} is already open in this process`);
+    }
+    openDirectories.add(real);
+    let db: MetadataDb | undefined;
+    try {
+      db = MetadataDb.open(join(real, "metadata.db"), { durable });
+      const files = await ChunkFiles.open(real, { durable });
+      const tokens = await TokenSigner.open(real, { durable });
+      const store = new EmbeddedStore(real, { db, files, tokens }, options);
+      const interval = options.gcIntervalMs ?? 60_000;
+      if (interval > 0) {
+        const timer = setInterval(() => {
+          store.collectGarbage().catch(() => {});
+        }, interval);
+        Deno.unrefTimer(timer);
+        store.#timer = timer;
+      }
+      return store;
+    } catch (error) {
+      db?.close();
+      openDirectories.delete(real);
+      throw error;
+    }
+  }
+
+  /** The data directory (resolved). */
+  get directory(): string {
+    return this.#directory;
+  }
+
+  /** Runs one garbage collection pass now (after any pass already running). */
+  collectGarbage(): Promise<GarbageReport> {
+    if (this.#closed) return Promise.reject(closedError());
+    const pass = this.#gcChain.then(() => this.#gc.run(() => !this.#closed));
+    this.#gcChain = pass.catch(() => {});
+    return pass;
+  }
+
+  /** Sweeps the whole chunk tree for files no record references (slow; for maintenance). */
+  sweepOrphans(): Promise<GarbageReport> {
+    if (this.#closed) return Promise.reject(closedError());
+    const pass = this.#gcChain.then(() => this.#gc.sweepAll(() => !this.#closed));
+    this.#gcChain = pass.catch(() => {});
+    return pass;
+  }
+
+  /** Object count and bytes of a job's current versions (zeros for an unknown job). */
+  usage(jobId: string): Promise<JobUsage> {
+    return this.#track(() => {
+      validateJobId(jobId);
+      return Promise.resolve(this.#db.usage(jobId));
+    });
+  }
+
+  /** Stops the timer, waits for operations in flight, closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      if (this.#timer !== undefined) clearInterval(this.#timer);
+      for (let round = 0; round < 1000 && this.#inflight.size > 0; round++) {
+        await Promise.allSettled([...this.#inflight]);
+      }
+      await this.#gcChain;
+      this.#db.close();
+      openDirectories.delete(this.#directory);
+    })();
+    return this.#closing;
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ----------------------------------------------------------- operations
+
+  /** Opens a pending upload, invisible to readers until completed. */
+  startObject(input: StartObjectInput, _options?: OperationOptions): Promise<StartObjectOutput> {
+    return this.#track(() => {
+      const job = input.BackupJobId;
+      validateJobId(job);
+      validateObjectName(input.ObjectName);
+      const name = encoder.encode(input.ObjectName);
+      const throwOnDuplicate = input.ThrowOnDuplicate === true;
+      if (throwOnDuplicate) this.#checkDuplicate(job, name, input.ObjectName);
+      const uploadId = Buffer.from(randomBytes(18)).toString("base64url");
+      const now = this.#now();
+      this.#db.transaction(() => {
+        this.#db.ensureJob(job, now);
+        const versionId = this.#db.insertVersion({
+          job,
+          name,
+          state: VersionState.Pending,
+          chunks_count: null,
+          size: null,
+          object_checksum: null,
+          metadata_string: null,
+          meta_digest: null,
+          meta_length: null,
+          completed_at: null,
+          retired_at: null,
+        });
+        this.#db.insertUpload({
+          upload_id: uploadId,
+          job,
+          version_id: versionId,
+          throw_on_duplicate: throwOnDuplicate ? 1 : 0,
+          expires_at: now + this.#uploadTtl,
+        });
+      });
+      return Promise.resolve({ $metadata: {}, UploadId: uploadId });
+    });
+  }
+
+  /** Stores one chunk of a pending upload. */
+  putChunk(input: PutChunkInput, options?: OperationOptions): Promise<PutChunkOutput> {
+    return this.#track(async () => {
+      let uploadVersion: number;
+      let index: number;
+      let length: number;
+      let expected: Uint8Array;
+      try {
+        validateJobId(input.BackupJobId);
+        const uploadId = requireString(input.UploadId, "UploadId");
+        requireAlgorithm(input.ChecksumAlgorithm, "SHA256", "ChecksumAlgorithm");
+        length = requireLength(input.Length, "Length", this.#maxChunk);
+        index = requireChunkIndex(input.ChunkIndex);
+        expected = requireChecksum(input.Checksum, "Checksum");
+        uploadVersion = this.#pendingUpload(input.BackupJobId, uploadId).version_id;
+      } catch (error) {
+        await discardBody(input.Data);
+        throw error;
+      }
+      const ingested = await this.#ingest(input.Data, {
+        length,
+        expected,
+        member: "Data",
+        lengthMember: "Length",
+        checksumMember: "Checksum",
+        signal: options?.signal,
+      });
+      try {
+        this.#db.transaction(() => {
+          const upload = this.#pendingUpload(input.BackupJobId, input.UploadId);
+          if (upload.version_id !== uploadVersion) throw notPending();
+          this.#db.putChunk(upload.version_id, index, ingested.digest, length);
+        });
+      } catch (error) {
+        this.#db.addCandidate(ingested.digest);
+        throw error;
+      } finally {
+        this.#files.unpin(ingested.hex);
+      }
+      return {
+        $metadata: {},
+        ChunkChecksum: encodeBase64(ingested.digest),
+        ChunkChecksumAlgorithm: "SHA256",
+      };
+    });
+  }
+
+  /** Completes an upload: checks it, then makes it the object's current version atomically. */
+  notifyObjectComplete(
+    input: NotifyObjectCompleteInput,
+    options?: OperationOptions,
+  ): Promise<NotifyObjectCompleteOutput> {
+    return this.#track(async () => {
+      const job = input.BackupJobId;
+      let blobLength = 0;
+      let blobDigest: Uint8Array | undefined;
+      let uploadId: string;
+      try {
+        validateJobId(job);
+        uploadId = requireString(input.UploadId, "UploadId");
+        requireAlgorithm(input.ObjectChecksumAlgorithm, "SUMMARY", "ObjectChecksumAlgorithm");
+        requireChecksum(input.ObjectChecksum, "ObjectChecksum");
+        if (input.MetadataString !== undefined) validateMetadataString(input.MetadataString);
+        const blobGiven = input.MetadataBlobLength !== undefined ||
+          input.MetadataBlobChecksum !== undefined ||
+          (input.MetadataBlob instanceof Uint8Array && input.MetadataBlob.byteLength > 0);
+        if (blobGiven) {
+          blobLength = requireLength(
+            input.MetadataBlobLength,
+            "MetadataBlobLength",
+            MAX_METADATA_BLOB_BYTES,
+          );
+          blobDigest = requireChecksum(input.MetadataBlobChecksum, "MetadataBlobChecksum");
+          requireAlgorithm(
+            input.MetadataBlobChecksumAlgorithm,
+            "SHA256",
+            "MetadataBlobChecksumAlgorithm",
+          );
+          if (blobLength === 0 && !sameBytes(blobDigest, EMPTY_DIGEST)) {
+            throw new IllegalArgumentException(
+              "MetadataBlobChecksum does not match the SHA-256 of MetadataBlob",
+            );
+          }
+        }
+        const early = this.#completionState(job, uploadId, input.ObjectChecksum);
+        if (early) {
+          await discardBody(input.MetadataBlob);
+          return early;
+        }
+      } catch (error) {
+        await discardBody(input.MetadataBlob);
+        throw error;
+      }
+      let ingested: Ingested | undefined;
+      if (blobLength > 0) {
+        ingested = await this.#ingest(input.MetadataBlob, {
+          length: blobLength,
+          expected: blobDigest,
+          member: "MetadataBlob",
+          lengthMember: "MetadataBlobLength",
+          checksumMember: "MetadataBlobChecksum",
+          signal: options?.signal,
+        });
+      } else {
+        await drainEmptyBody(
+          input.MetadataBlob,
+          "MetadataBlob has bytes but MetadataBlobLength is absent or 0",
+        );
+      }
+      try {
+        return this.#db.transaction(() => {
+          const repeated = this.#completionState(job, uploadId, input.ObjectChecksum);
+          if (repeated) return repeated;
+          const upload = this.#pendingUpload(job, uploadId);
+          const version = this.#db.version(upload.version_id);
+          if (!version || version.state !== VersionState.Pending) throw notPending();
+          const summary = new SummaryHasher();
+          let size = 0;
+          for (const chunk of this.#db.iterateChunks(version.id)) {
+            if (chunk.idx !== summary.count) {
+              throw new IllegalArgumentException(
+                `Chunk index ${summary.count} is missing: indexes must run from 0 without gaps`,
+              );
+            }
+            summary.add(chunk.digest);
+            size += chunk.length;
+          }
+          const checksum = summary.checksum();
+          if (checksum !== input.ObjectChecksum) {
+            throw new IllegalArgumentException(
+              `ObjectChecksum does not match the SUMMARY of the ${summary.count} chunks received`,
+            );
+          }
+          const now = this.#now();
+          this.#replaceCurrent(version, upload.throw_on_duplicate === 1, now);
+          this.#db.completeVersion(version.id, {
+            chunks_count: summary.count,
+            size,
+            object_checksum: checksum,
+            metadata_string: input.MetadataString ?? null,
+            meta_digest: ingested?.digest ?? null,
+            meta_length: ingested ? blobLength : null,
+            completed_at: now,
+          });
+          this.#db.markUploadCompleted(uploadId, checksum);
+          this.#db.addUsage(job, 1, size);
+          return completeOutput(checksum);
+        });
+      } catch (error) {
+        if (ingested) this.#db.addCandidate(ingested.digest);
+        throw error;
+      } finally {
+        if (ingested) this.#files.unpin(ingested.hex);
+      }
+    });
+  }
+
+  /** Stores a whole object of zero or one chunk in one call. */
+  putObject(input: PutObjectInput, options?: OperationOptions): Promise<PutObjectOutput> {
+    return this.#track(async () => {
+      const job = input.BackupJobId;
+      const body = input.InlineChunk;
+      let name: Uint8Array;
+      let length: number;
+      let expected: Uint8Array | undefined;
+      const throwOnDuplicate = input.ThrowOnDuplicate === true;
+      try {
+        validateJobId(job);
+        validateObjectName(input.ObjectName);
+        name = encoder.encode(input.ObjectName);
+        if (input.MetadataString !== undefined) validateMetadataString(input.MetadataString);
+        requireAlgorithm(
+          input.InlineChunkChecksumAlgorithm,
+          "SHA256",
+          "InlineChunkChecksumAlgorithm",
+          {
+            optional: true,
+          },
+        );
+        requireAlgorithm(input.ObjectChecksumAlgorithm, "SUMMARY", "ObjectChecksumAlgorithm", {
+          optional: true,
+        });
+        if (input.ObjectChecksum !== undefined) {
+          requireChecksum(input.ObjectChecksum, "ObjectChecksum");
+        }
+        const declared = input.InlineChunkLength ??
+          (body instanceof Uint8Array ? body.byteLength : 0);
+        length = requireLength(declared, "InlineChunkLength", this.#maxChunk);
+        if (length > 0 || input.InlineChunkChecksum !== undefined) {
+          expected = requireChecksum(input.InlineChunkChecksum, "InlineChunkChecksum");
+        }
+        if (length === 0 && expected && !sameBytes(expected, EMPTY_DIGEST)) {
+          throw new IllegalArgumentException(
+            "InlineChunkChecksum does not match the SHA-256 of InlineChunk",
+          );
+        }
+        if (throwOnDuplicate) this.#checkDuplicate(job, name, input.ObjectName);
+      } catch (error) {
+        await discardBody(body);
+        throw error;
+      }
+      let ingested: Ingested | undefined;
+      if (length > 0) {
+        ingested = await this.#ingest(body, {
+          length,
+          expected,
+          member: "InlineChunk",
+          lengthMember: "InlineChunkLength",
+          checksumMember: "InlineChunkChecksum",
+          signal: options?.signal,
+        });
+      } else {
+        await drainEmptyBody(
+          body,
+          input.InlineChunkLength === undefined
+            ? "InlineChunkLength is required when InlineChunk has bytes"
+            : "InlineChunk has more bytes than InlineChunkLength (0) says",
+        );
+      }
+      try {
+        const summary = ingested ? summaryChecksum([ingested.digest]) : EMPTY_CHECKSUM;
+        if (input.ObjectChecksum !== undefined && input.ObjectChecksum !== summary) {
+          throw new IllegalArgumentException(
+            "ObjectChecksum does not match the SUMMARY of InlineChunk",
+          );
+        }
+        this.#db.transaction(() => {
+          const now = this.#now();
+          this.#db.ensureJob(job, now);
+          const versionId = this.#db.insertVersion({
+            job,
+            name,
+            state: VersionState.Pending,
+            chunks_count: null,
+            size: null,
+            object_checksum: null,
+            metadata_string: null,
+            meta_digest: null,
+            meta_length: null,
+            completed_at: null,
+            retired_at: null,
+          });
+          const version = this.#db.version(versionId)!;
+          if (ingested) this.#db.putChunk(versionId, 0, ingested.digest, length);
+          this.#replaceCurrent(version, throwOnDuplicate, now);
+          this.#db.completeVersion(versionId, {
+            chunks_count: ingested ? 1 : 0,
+            size: length,
+            object_checksum: summary,
+            metadata_string: input.MetadataString ?? null,
+            meta_digest: null,
+            meta_length: null,
+            completed_at: now,
+          });
+          this.#db.addUsage(job, 1, length);
+        });
+        return {
+          $metadata: {},
+          InlineChunkChecksum: ingested ? encodeBase64(ingested.digest) : EMPTY_CHECKSUM,
+          InlineChunkChecksumAlgorithm: "SHA256",
+          ObjectChecksum: summary,
+          ObjectChecksumAlgorithm: "SUMMARY",
+        };
+      } catch (error) {
+        if (ingested) this.#db.addCandidate(ingested.digest);
+        throw error;
+      } finally {
+        if (ingested) this.#files.unpin(ingested.hex);
+      }
+    });
+  }
+
+  /** Lists one page of a job's current objects, names in byte order. */
+  listObjects(input: ListObjectsInput, _options?: OperationOptions): Promise<ListObjectsOutput> {
+    return this.#track(() => {
+      const job = input.StorageJobId;
+      validateJobId(job);
+      const size = pageSize(input.MaxResults);
+      let state: ObjectPageState;
+      let inclusive: boolean;
+      if (input.NextToken !== undefined) {
+        state = this.#readObjectPage(job, input.NextToken);
+        inclusive = false;
+      } else {
+        const prefix = optionalText(input.StartingObjectPrefix, "StartingObjectPrefix");
+        const start = optionalText(input.StartingObjectName, "StartingObjectName");
+        const prefixBytes = encoder.encode(prefix ?? "");
+        const startBytes = encoder.encode(start ?? "");
+        state = {
+          last: compareBytes(startBytes, prefixBytes) > 0 ? startBytes : prefixBytes,
+          upper: prefixBytes.byteLength > 0 ? prefixUpperBound(prefixBytes) : NO_UPPER,
+          before: optionalTime(input.CreatedBefore, "CreatedBefore"),
+          after: optionalTime(input.CreatedAfter, "CreatedAfter"),
+        };
+        inclusive = true;
+      }
+      const output: ListObjectsOutput = { $metadata: {}, ObjectList: [] };
+      if (compareBytes(state.last, state.upper) >= 0) return Promise.resolve(output);
+      const filtered = state.before !== undefined || state.after !== undefined;
+      const rows = this.#db.listCurrent(
+        job,
+        { lower: state.last, inclusive, upper: state.upper },
+        filtered ? FILTERED_SCAN_LIMIT : size + 1,
+      );
+      let resumeAfter: Uint8Array | undefined;
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        if (output.ObjectList.length === size) {
+          resumeAfter = rows[i - 1].name;
+          break;
+        }
+        const completed = row.completed_at ?? 0;
+        if (state.before !== undefined && !(completed < state.before)) continue;
+        if (state.after !== undefined && !(completed > state.after)) continue;
+        output.ObjectList.push(this.#describe(row));
+      }
+      if (resumeAfter === undefined && filtered && rows.length === FILTERED_SCAN_LIMIT) {
+        // The scan budget ran out: continue after the last row examined.
+        resumeAfter = rows[rows.length - 1].name;
+      }
+      if (resumeAfter !== undefined) {
+        output.NextToken = this.#writeObjectPage(job, { ...state, last: resumeAfter });
+      }
+      return Promise.resolve(output);
+    });
+  }
+
+  /** Lists one page of a version's chunks, by index. */
+  listChunks(input: ListChunksInput, _options?: OperationOptions): Promise<ListChunksOutput> {
+    return this.#track(() => {
+      const job = input.StorageJobId;
+      validateJobId(job);
+      const size = pageSize(input.MaxResults);
+      const version = this.#visibleVersion(job, input.ObjectToken);
+      let from = 0;
+      if (input.NextToken !== undefined) {
+        const ids = unpackIds(
+          this.#tokens.verify(TokenKind.ChunkPage, job, input.NextToken) ?? new Uint8Array(),
+          2,
+        );
+        if (!ids || ids[0] !== version.id) {
+          throw new IllegalArgumentException("NextToken is not valid for this object's chunk list");
+        }
+        from = ids[1];
+      }
+      const rows = this.#db.listChunks(version.id, from, size + 1);
+      const output: ListChunksOutput = { $metadata: {}, ChunkList: [] };
+      for (const row of rows.slice(0, size)) {
+        output.ChunkList.push(
+          {
+            Index: row.idx,
+            Length: row.length,
+            Checksum: encodeBase64(row.digest),
+            ChecksumAlgorithm: "SHA256",
+            ChunkToken: this.#tokens.sign(TokenKind.Chunk, job, packIds(version.id, row.idx)),
+          } satisfies Chunk,
+        );
+      }
+      if (rows.length > size) {
+        output.NextToken = this.#tokens.sign(
+          TokenKind.ChunkPage,
+          job,
+          packIds(version.id, rows[size].idx),
+        );
+      }
+      return Promise.resolve(output);
+    });
+  }
+
+  /** Streams one chunk's bytes. */
+  getChunk(input: GetChunkInput, _options?: OperationOptions): Promise<GetChunkOutput> {
+    return this.#track(async () => {
+      const job = input.StorageJobId;
+      validateJobId(job);
+      const ids = unpackIds(
+        this.#tokens.verify(TokenKind.Chunk, job, input.ChunkToken) ?? new Uint8Array(),
+        2,
+      );
+      if (!ids) {
+        throw new IllegalArgumentException("ChunkToken is not a valid chunk token for this job");
+      }
+      const version = this.#db.version(ids[0]);
+      if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
+      const chunk = this.#db.chunk(ids[0], ids[1]);
+      if (!chunk) {
+        throw new ResourceNotFoundException("The chunk of this ChunkToken does not exist");
+      }
+      const file = await this.#files.openRead(toHex(chunk.digest));
+      if (!file) throw versionGone();
+      return {
+        $metadata: {},
+        Data: file.readable,
+        Length: chunk.length,
+        Checksum: encodeBase64(chunk.digest),
+        ChecksumAlgorithm: "SHA256",
+      };
+    });
+  }
+
+  /** Reads the metadata string and blob stored with a version. */
+  getObjectMetadata(
+    input: GetObjectMetadataInput,
+    _options?: OperationOptions,
+  ): Promise<GetObjectMetadataOutput> {
+    return this.#track(async () => {
+      const job = input.StorageJobId;
+      validateJobId(job);
+      const version = this.#visibleVersion(job, input.ObjectToken);
+      const output: GetObjectMetadataOutput = {
+        $metadata: {},
+        MetadataBlob: emptyStream(),
+        MetadataBlobLength: 0,
+      };
+      if (version.metadata_string !== null) output.MetadataString = version.metadata_string;
+      if (version.meta_digest !== null) {
+        const file = await this.#files.openRead(toHex(version.meta_digest));
+        if (!file) throw versionGone();
+        output.MetadataBlob = file.readable;
+        output.MetadataBlobLength = version.meta_length ?? 0;
+        output.MetadataBlobChecksum = encodeBase64(version.meta_digest);
+        output.MetadataBlobChecksumAlgorithm = "SHA256";
+      }
+      return output;
+    });
+  }
+
+  /** Removes the current version of an object; readers holding its token keep it through the grace period. */
+  deleteObject(input: DeleteObjectInput, _options?: OperationOptions): Promise<DeleteObjectOutput> {
+    return this.#track(() => {
+      const job = input.BackupJobId;
+      validateJobId(job);
+      validateObjectName(input.ObjectName);
+      const name = encoder.encode(input.ObjectName);
+      this.#db.transaction(() => {
+        const current = this.#db.currentVersion(job, name);
+        if (!current) {
+          throw new ResourceNotFoundException(
+            `No object named ${JSON.stringify(input.ObjectName)} in job ${job}`,
+          );
+        }
+        this.#db.retireVersion(current.id, this.#now());
+        this.#db.addUsage(job, -1, -(current.size ?? 0));
+      });
+      return Promise.resolve({ $metadata: {} });
+    });
+  }
+
+  // ------------------------------------------------------------- helpers
+
+  #track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    let promise: Promise<T>;
+    try {
+      promise = fn();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#inflight.add(promise);
+    const done = () => this.#inflight.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  /**
+   * Writes a body to a temporary file, checks it, and installs it at its content
+   * address unless a record already references that content. Returns with the
+   * digest pinned: the caller records its reference, then unpins.
+   */
+  async #ingest(
+    body: StreamingBody | undefined,
+    options: {
+      length: number;
+      expected?: Uint8Array;
+      member: string;
+      lengthMember: string;
+      checksumMember: string;
+      signal?: AbortSignal;
+    },
+  ): Promise<Ingested> {
+    let temp;
+    try {
+      temp = await this.#files.createTemp();
+    } catch (error) {
+      await discardBody(body);
+      throw error;
+    }
+    try {
+      let digest: Uint8Array;
+      try {
+        digest = await writeBody(body, temp.file, options);
+        if (this.#files.durable) await temp.file.sync();
+      } finally {
+        temp.file.close();
+      }
+      if (options.expected && !sameBytes(digest, options.expected)) {
+        throw new IllegalArgumentException(
+          `${options.checksumMember} does not match the SHA-256 of the ${options.member} received`,
+        );
+      }
+      const hex = toHex(digest);
+      this.#files.pin(hex);
+      try {
+        if (this.#db.isReferenced(digest)) {
+          await Deno.remove(temp.path).catch(() => {});
+        } else {
+          await this.#files.install(temp.path, hex);
+        }
+      } catch (error) {
+        this.#files.unpin(hex);
+        throw error;
+      }
+      return { digest, hex };
+    } catch (error) {
+      await Deno.remove(temp.path).catch(() => {});
+      throw error;
+    }
+  }
+
+  #pendingUpload(job: string, uploadId: string) {
+    const upload = this.#db.upload(uploadId);
+    if (!upload || upload.job !== job || upload.completed || upload.expires_at <= this.#now()) {
+      throw notPending();
+    }
+    return upload;
+  }
+
+  /** The answer to a repeated completion, `undefined` for an upload still pending. */
+  #completionState(
+    job: string,
+    uploadId: string,
+    checksum: string,
+  ): NotifyObjectCompleteOutput | undefined {
+    const upload = this.#db.upload(uploadId);
+    if (!upload || upload.job !== job || upload.expires_at <= this.#now()) throw notPending();
+    if (!upload.completed) return undefined;
+    if (upload.object_checksum !== checksum) {
+      throw new IllegalArgumentException(
+        "This upload was already completed with a different ObjectChecksum",
+      );
+    }
+    return completeOutput(checksum);
+  }
+
+  #checkDuplicate(job: string, name: Uint8Array, displayName: string): void {
+    const current = this.#db.currentVersion(job, name);
+    if (current) {
+      throw new DataAlreadyExistsException(
+        `An object named ${JSON.stringify(displayName)} already exists in job ${job}`,
+        { checksum: current.object_checksum ?? undefined, checksumAlgorithm: "SUMMARY" },
+      );
+    }
+  }
+
+  /** Inside a transaction: retires the current version of `version`'s name, if any. */
+  #replaceCurrent(version: VersionRow, throwOnDuplicate: boolean, now: number): void {
+    const current = this.#db.currentVersion(version.job, version.name);
+    if (!current) return;
+    if (throwOnDuplicate) {
+      this.#checkDuplicate(version.job, version.name, decoder.decode(version.name));
+    }
+    this.#db.retireVersion(current.id, now);
+    this.#db.addUsage(version.job, -1, -(current.size ?? 0));
+  }
+
+  #isVisible(version: VersionRow): boolean {
+    if (version.state === VersionState.Current) return true;
+    return version.state === VersionState.Retired && version.retired_at !== null &&
+      this.#now() < version.retired_at + this.#grace;
+  }
+
+  #visibleVersion(job: string, token: unknown): VersionRow {
+    const ids = unpackIds(
+      this.#tokens.verify(TokenKind.Object, job, token) ?? new Uint8Array(),
+      1,
+    );
+    if (!ids) {
+      throw new IllegalArgumentException("ObjectToken is not a valid object token for this job");
+    }
+    const version = this.#db.version(ids[0]);
+    if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
+    return version;
+  }
+
+  #describe(row: VersionRow): BackupObject {
+    const object: BackupObject = {
+      Name: decoder.decode(row.name),
+      ChunksCount: row.chunks_count ?? 0,
+      ObjectChecksum: row.object_checksum ?? "",
+      ObjectChecksumAlgorithm: "SUMMARY",
+      ObjectToken: this.#tokens.sign(TokenKind.Object, row.job, packIds(row.id)),
+    };
+    if (row.metadata_string !== null) object.MetadataString = row.metadata_string;
+    return object;
+  }
+
+  #writeObjectPage(job: string, state: ObjectPageState): string {
+    const payload = JSON.stringify({
+      l: Buffer.from(state.last).toString("base64url"),
+      u: state.upper === NO_UPPER ? null : Buffer.from(state.upper).toString("base64url"),
+      b: state.before ?? null,
+      a: state.after ?? null,
+    });
+    return this.#tokens.sign(TokenKind.ObjectPage, job, encoder.encode(payload));
+  }
+
+  #readObjectPage(job: string, token: unknown): ObjectPageState {
+    const payload = this.#tokens.verify(TokenKind.ObjectPage, job, token);
+    if (!payload) {
+      throw new IllegalArgumentException("NextToken is not valid for this job's listing");
+    }
+    const parsed = JSON.parse(decoder.decode(payload)) as {
+      l: string;
+      u: string | null;
+      b: number | null;
+      a: number | null;
+    };
+    return {
+      last: new Uint8Array(Buffer.from(parsed.l, "base64url")),
+      upper: parsed.u === null ? NO_UPPER : new Uint8Array(Buffer.from(parsed.u, "base64url")),
+      before: parsed.b ?? undefined,
+      after: parsed.a ?? undefined,
+    };
+  }
+}
+
+function completeOutput(checksum: string): NotifyObjectCompleteOutput {
+  return { $metadata: {}, ObjectChecksum: checksum, ObjectChecksumAlgorithm: "SUMMARY" };
+}
+
+function notPending(): ResourceNotFoundException {
+  return new ResourceNotFoundException("No pending upload with that UploadId in this job");
+}
+
+function versionGone(): ResourceNotFoundException {
+  return new ResourceNotFoundException(
+    "The object version no longer exists (deleted or replaced, and its grace period is over)",
+  );
+}
+
+function closedError(): ServiceUnavailableException {
+  return new ServiceUnavailableException("The store is closed");
+}
+
+function optionalText(value: unknown, member: string): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (typeof value !== "string" || !value.isWellFormed() || value.includes("\0")) {
+    throw new IllegalArgumentException(`${member} must be well-formed text without NUL`);
+  }
+  return value;
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.close();
+    },
+  });
+}
+
+/** The smallest byte string greater than every string with this prefix. */
+function prefixUpperBound(prefix: Uint8Array): Uint8Array {
+  let end = prefix.byteLength;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return NO_UPPER;
+  const upper = prefix.slice(0, end);
+  upper[end - 1]++;
+  return upper;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}

@@ -1,0 +1,515 @@
+/**
+ * The embedded store's metadata in SQLite (`node:sqlite`): schema, migrations
+ * (numbered by `PRAGMA user_version`) and prepared statements.
+ *
+ * Tables:
+ * - `versions`: every version of every object; `state` is pending (an upload's
+ *   version, invisible), current (listed) or retired (superseded or deleted,
+ *   readable by token through the grace period). Names are BLOBs of UTF-8, so
+ *   SQLite orders them bytewise and a prefix is an index range.
+ * - `chunks`: (version, index) → digest and length; an upload's chunks belong to
+ *   its pending version, so completing an upload copies nothing.
+ * - `uploads`: upload id → its version, remembered until the upload's TTL so a
+ *   repeated `NotifyObjectComplete` is answered again.
+ * - `jobs`: object count and bytes of each job's current versions.
+ * - `gc_candidates`: digests that lost a reference and may be garbage.
+ *
+ * The database runs in WAL mode with `synchronous=FULL` when durable: a commit
+ * has reached the disk when it returns, which the garbage collector relies on
+ * (a reference is dropped durably before the file it named is unlinked) and
+ * which makes an acknowledged write survive a power loss, not only `kill -9`.
+ * `locking_mode=EXCLUSIVE` keeps a second process off the same directory.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+
+/** State of a version. */
+export const VersionState = {
+  /** An upload in progress; invisible to readers. */
+  Pending: 0,
+  /** The object's current version; listed. */
+  Current: 1,
+  /** Superseded or deleted; readable by token until the grace period ends. */
+  Retired: 2,
+} as const;
+
+/** A row of `versions`. */
+export interface VersionRow {
+  id: number;
+  job: string;
+  name: Uint8Array;
+  state: number;
+  chunks_count: number | null;
+  size: number | null;
+  object_checksum: string | null;
+  metadata_string: string | null;
+  meta_digest: Uint8Array | null;
+  meta_length: number | null;
+  completed_at: number | null;
+  retired_at: number | null;
+}
+
+/** A row of `uploads`. */
+export interface UploadRow {
+  upload_id: string;
+  job: string;
+  version_id: number;
+  throw_on_duplicate: number;
+  completed: number;
+  object_checksum: string | null;
+  expires_at: number;
+}
+
+/** A row of `chunks`. */
+export interface ChunkRow {
+  idx: number;
+  digest: Uint8Array;
+  length: number;
+}
+
+/** Options of {@link MetadataDb.open}. */
+export interface MetadataDbOptions {
+  /** `synchronous=FULL` when true (default), `NORMAL` otherwise. */
+  durable?: boolean;
+  /** How long to wait for a lock held by someone else, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE jobs (
+    job TEXT PRIMARY KEY,
+    objects INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job TEXT NOT NULL,
+    name BLOB NOT NULL,
+    state INTEGER NOT NULL,
+    chunks_count INTEGER,
+    size INTEGER,
+    object_checksum TEXT,
+    metadata_string TEXT,
+    meta_digest BLOB,
+    meta_length INTEGER,
+    completed_at INTEGER,
+    retired_at INTEGER
+  );
+  CREATE UNIQUE INDEX versions_current ON versions (job, name) WHERE state = 1;
+  CREATE INDEX versions_retired ON versions (retired_at) WHERE state = 2;
+  CREATE INDEX versions_meta ON versions (meta_digest) WHERE meta_digest IS NOT NULL;
+  CREATE TABLE chunks (
+    version_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    length INTEGER NOT NULL,
+    PRIMARY KEY (version_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX chunks_digest ON chunks (digest);
+  CREATE TABLE uploads (
+    upload_id TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    version_id INTEGER NOT NULL,
+    throw_on_duplicate INTEGER NOT NULL,
+    completed INTEGER NOT NULL DEFAULT 0,
+    object_checksum TEXT,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX uploads_expiry ON uploads (expires_at);
+  CREATE TABLE gc_candidates (digest BLOB PRIMARY KEY) WITHOUT ROWID;
+  `,
+];
+
+/** Version of the schema this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The metadata database of one data directory, with its prepared statements.
+ * Every method is synchronous; a transaction never spans an `await`.
+ *
+ * @example
+ * ```ts
+ * import { MetadataDb } from "./metadata_db.ts";
+ * const dir = await Deno.makeTempDir();
+ * const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
+ * db.ensureJob("job-1", Date.now());
+ * console.log(db.usage("job-1")); // { objects: 0, bytes: 0 }
+ * db.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class MetadataDb {
+  #db: DatabaseSync;
+  #cache = new Map<string, StatementSync>();
+  #depth = 0;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Opens (creating or migrating) the database at `path`. */
+  static open(path: string, options: MetadataDbOptions = {}): MetadataDb {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec(`PRAGMA synchronous = ${(options.durable ?? true) ? "FULL" : "NORMAL"}`);
+      db.exec("PRAGMA foreign_keys = OFF");
+      // Take the exclusive lock now: a second opener fails instead of racing us.
+      db.exec("BEGIN EXCLUSIVE");
+      try {
+        const version = Number(
+          (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+        );
+        if (version > SCHEMA_VERSION) {
+          throw new Error(
+            `The metadata database has schema version ${version}; this code knows up to ${SCHEMA_VERSION}`,
+          );
+        }
+        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        db.exec("COMMIT");
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      db.close();
+      if (error instanceof Error && /locked|busy/i.test(error.message)) {
+        throw new Error(`The store at ${path} is in use by another process or store`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    return new MetadataDb(db);
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#cache.clear();
+    this.#db.close();
+  }
+
+  /** Runs `fn` in one immediate transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    if (this.#depth > 0) return fn();
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#depth++;
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #stmt(sql: string): StatementSync {
+    let stmt = this.#cache.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      this.#cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.#stmt(sql).get(...params) as T | undefined;
+  }
+
+  #all<T>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.#stmt(sql).all(...params) as T[];
+  }
+
+  #run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.#stmt(sql).run(...params).changes);
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  /** Creates a job's row if it has none. */
+  ensureJob(job: string, now: number): void {
+    this.#run("INSERT OR IGNORE INTO jobs (job, created_at) VALUES (?, ?)", job, now);
+  }
+
+  /** Adds to a job's counters of current objects and bytes. */
+  addUsage(job: string, objects: number, bytes: number): void {
+    this.#run(
+      "UPDATE jobs SET objects = objects + ?, bytes = bytes + ? WHERE job = ?",
+      objects,
+      bytes,
+      job,
+    );
+  }
+
+  /** Object count and bytes of a job's current versions (zeros for an unknown job). */
+  usage(job: string): { objects: number; bytes: number } {
+    const row = this.#get<{ objects: number; bytes: number }>(
+      "SELECT objects, bytes FROM jobs WHERE job = ?",
+      job,
+    );
+    return { objects: row?.objects ?? 0, bytes: row?.bytes ?? 0 };
+  }
+
+  // -------------------------------------------------------------- versions
+
+  /** Inserts a version and returns its id. */
+  insertVersion(row: Omit<VersionRow, "id">): number {
+    const result = this.#stmt(
+      `INSERT INTO versions (job, name, state, chunks_count, size, object_checksum,
+         metadata_string, meta_digest, meta_length, completed_at, retired_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      row.job,
+      row.name,
+      row.state,
+      row.chunks_count,
+      row.size,
+      row.object_checksum,
+      row.metadata_string,
+      row.meta_digest,
+      row.meta_length,
+      row.completed_at,
+      row.retired_at,
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  /** Turns a pending version into the current one, with its completion facts. */
+  completeVersion(
+    id: number,
+    facts: Pick<
+      VersionRow,
+      | "chunks_count"
+      | "size"
+      | "object_checksum"
+      | "metadata_string"
+      | "meta_digest"
+      | "meta_length"
+      | "completed_at"
+    >,
+  ): void {
+    this.#run(
+      `UPDATE versions SET state = 1, chunks_count = ?, size = ?, object_checksum = ?,
+         metadata_string = ?, meta_digest = ?, meta_length = ?, completed_at = ?
+       WHERE id = ? AND state = 0`,
+      facts.chunks_count,
+      facts.size,
+      facts.object_checksum,
+      facts.metadata_string,
+      facts.meta_digest,
+      facts.meta_length,
+      facts.completed_at,
+      id,
+    );
+  }
+
+  /** A version by id, or `undefined`. */
+  version(id: number): VersionRow | undefined {
+    return this.#get<VersionRow>("SELECT * FROM versions WHERE id = ?", id);
+  }
+
+  /** The current version of a name, or `undefined`. */
+  currentVersion(job: string, name: Uint8Array): VersionRow | undefined {
+    return this.#get<VersionRow>(
+      "SELECT * FROM versions WHERE job = ? AND name = ? AND state = 1",
+      job,
+      name,
+    );
+  }
+
+  /** Retires a current version (superseded or deleted) at `now`. */
+  retireVersion(id: number, now: number): void {
+    this.#run("UPDATE versions SET state = 2, retired_at = ? WHERE id = ? AND state = 1", now, id);
+  }
+
+  /**
+   * Current versions of a job with `lower <(=) name < upper`, in byte order.
+   * `inclusive` chooses `>=` or `>` for the lower bound.
+   */
+  listCurrent(
+    job: string,
+    range: { lower: Uint8Array; inclusive: boolean; upper: Uint8Array },
+    limit: number,
+  ): VersionRow[] {
+    const sql = range.inclusive
+      ? `SELECT * FROM versions WHERE job = ? AND state = 1 AND name >= ? AND name < ?
+         ORDER BY name LIMIT ?`
+      : `SELECT * FROM versions WHERE job = ? AND state = 1 AND name > ? AND name < ?
+         ORDER BY name LIMIT ?`;
+    return this.#all<VersionRow>(sql, job, range.lower, range.upper, limit);
+  }
+
+  /** Retired versions whose retirement is at or before `before`, oldest first. */
+  retiredBefore(before: number, limit: number): VersionRow[] {
+    return this.#all<VersionRow>(
+      `SELECT * FROM versions WHERE state = 2 AND retired_at <= ?
+       ORDER BY retired_at LIMIT ?`,
+      before,
+      limit,
+    );
+  }
+
+  /**
+   * Deletes a version and its chunk records, making every digest it referenced
+   * a garbage candidate.
+   */
+  dropVersion(id: number): void {
+    this.#run(
+      "INSERT OR IGNORE INTO gc_candidates (digest) SELECT digest FROM chunks WHERE version_id = ?",
+      id,
+    );
+    this.#run(
+      `INSERT OR IGNORE INTO gc_candidates (digest)
+       SELECT meta_digest FROM versions WHERE id = ? AND meta_digest IS NOT NULL`,
+      id,
+    );
+    this.#run("DELETE FROM chunks WHERE version_id = ?", id);
+    this.#run("DELETE FROM versions WHERE id = ?", id);
+  }
+
+  // ---------------------------------------------------------------- chunks
+
+  /** Records chunk `idx` of a version, replacing any earlier one (which becomes a candidate). */
+  putChunk(versionId: number, idx: number, digest: Uint8Array, length: number): void {
+    const old = this.#get<{ digest: Uint8Array }>(
+      "SELECT digest FROM chunks WHERE version_id = ? AND idx = ?",
+      versionId,
+      idx,
+    );
+    if (old) {
+      this.#run(
+        "UPDATE chunks SET digest = ?, length = ? WHERE version_id = ? AND idx = ?",
+        digest,
+        length,
+        versionId,
+        idx,
+      );
+      this.addCandidate(old.digest);
+    } else {
+      this.#run(
+        "INSERT INTO chunks (version_id, idx, digest, length) VALUES (?, ?, ?, ?)",
+        versionId,
+        idx,
+        digest,
+        length,
+      );
+    }
+  }
+
+  /** A chunk record, or `undefined`. */
+  chunk(versionId: number, idx: number): ChunkRow | undefined {
+    return this.#get<ChunkRow>(
+      "SELECT idx, digest, length FROM chunks WHERE version_id = ? AND idx = ?",
+      versionId,
+      idx,
+    );
+  }
+
+  /** A page of a version's chunks from index `from`, in index order. */
+  listChunks(versionId: number, from: number, limit: number): ChunkRow[] {
+    return this.#all<ChunkRow>(
+      `SELECT idx, digest, length FROM chunks WHERE version_id = ? AND idx >= ?
+       ORDER BY idx LIMIT ?`,
+      versionId,
+      from,
+      limit,
+    );
+  }
+
+  /** Iterates over all of a version's chunks in index order. */
+  iterateChunks(versionId: number): Iterable<ChunkRow> {
+    return this.#stmt(
+      "SELECT idx, digest, length FROM chunks WHERE version_id = ? ORDER BY idx",
+    ).iterate(versionId) as Iterable<ChunkRow>;
+  }
+
+  // --------------------------------------------------------------- uploads
+
+  /** Records a new upload of a pending version. */
+  insertUpload(row: Omit<UploadRow, "completed" | "object_checksum">): void {
+    this.#run(
+      `INSERT INTO uploads (upload_id, job, version_id, throw_on_duplicate, expires_at)
+       VALUES (?, ?, ?, ?, ?)`,
+      row.upload_id,
+      row.job,
+      row.version_id,
+      row.throw_on_duplicate,
+      row.expires_at,
+    );
+  }
+
+  /** An upload by id, or `undefined`. */
+  upload(uploadId: string): UploadRow | undefined {
+    return this.#get<UploadRow>("SELECT * FROM uploads WHERE upload_id = ?", uploadId);
+  }
+
+  /** Marks an upload completed with its object checksum. */
+  markUploadCompleted(uploadId: string, objectChecksum: string): void {
+    this.#run(
+      "UPDATE uploads SET completed = 1, object_checksum = ? WHERE upload_id = ?",
+      objectChecksum,
+      uploadId,
+    );
+  }
+
+  /** Uploads whose TTL ended at or before `now`. */
+  expiredUploads(now: number, limit: number): UploadRow[] {
+    return this.#all<UploadRow>(
+      "SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+      now,
+      limit,
+    );
+  }
+
+  /** Forgets an upload (not its version). */
+  deleteUpload(uploadId: string): void {
+    this.#run("DELETE FROM uploads WHERE upload_id = ?", uploadId);
+  }
+
+  // ---------------------------------------------------------- garbage
+
+  /** Whether any chunk record or version's metadata blob references a digest. */
+  isReferenced(digest: Uint8Array): boolean {
+    return this.#get("SELECT 1 FROM chunks WHERE digest = ? LIMIT 1", digest) !== undefined ||
+      this.#get(
+          "SELECT 1 FROM versions WHERE meta_digest = ? AND meta_digest IS NOT NULL LIMIT 1",
+          digest,
+        ) !== undefined;
+  }
+
+  /** Marks a digest as possibly unreferenced. */
+  addCandidate(digest: Uint8Array): void {
+    this.#run("INSERT OR IGNORE INTO gc_candidates (digest) VALUES (?)", digest);
+  }
+
+  /** Garbage candidates after `after` (exclusive), in digest order. */
+  candidates(after: Uint8Array, limit: number): Uint8Array[] {
+    return this.#all<{ digest: Uint8Array }>(
+      "SELECT digest FROM gc_candidates WHERE digest > ? ORDER BY digest LIMIT ?",
+      after,
+      limit,
+    ).map((row) => row.digest);
+  }
+
+  /** Removes a garbage candidate. */
+  deleteCandidate(digest: Uint8Array): void {
+    this.#run("DELETE FROM gc_candidates WHERE digest = ?", digest);
+  }
+
+  /** The query plan of a statement (for tests that an access path uses an index). */
+  explain(sql: string, ...params: SQLInputValue[]): string[] {
+    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
+      .map((row) => row.detail);
+  }
+}

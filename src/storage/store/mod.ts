@@ -1,0 +1,25 @@
+/**
+ * The embedded, durable BackupStorage store: metadata in SQLite, chunk bytes in
+ * content-addressed files. The embedded default of BackupFS, also served over
+ * HTTP by the storage service.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedStore } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ * const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "a.txt" });
+ * console.log(UploadId.length > 20); // true
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  EmbeddedStore,
+  type EmbeddedStoreOptions,
+  type GarbageReport,
+  type JobUsage,
+} from "./embedded_store.ts";

@@ -1,0 +1,171 @@
+/**
+ * Opaque, tamper-evident tokens of the embedded store (`ObjectToken`, `ChunkToken`
+ * and the `NextToken`s of both listings), and the per-data-directory secret that
+ * signs them.
+ *
+ * A token is base64url(kind ‖ payload ‖ mac), where mac is the first 16 bytes of
+ * HMAC-SHA256(secret, kind ‖ len(job) ‖ job ‖ payload): a token is bound to its
+ * kind and to its job, and any change to it is detected. Verification compares
+ * the MAC in constant time.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { join } from "node:path";
+import { syncDirectory } from "./chunk_files.ts";
+
+/** What a token stands for; part of the MAC, so one kind never passes for another. */
+export const TokenKind = {
+  /** An `ObjectToken`: one immutable version. */
+  Object: 1,
+  /** A `ChunkToken`: one chunk of one version. */
+  Chunk: 2,
+  /** The `NextToken` of `ListObjects`. */
+  ObjectPage: 3,
+  /** The `NextToken` of `ListChunks`. */
+  ChunkPage: 4,
+} as const;
+
+/** One of the {@link TokenKind} values. */
+export type TokenKind = typeof TokenKind[keyof typeof TokenKind];
+
+/** Length in bytes of the data directory's secret. */
+export const SECRET_LENGTH = 32;
+const MAC_LENGTH = 16;
+const SECRET_FILE = "token-secret";
+const encoder = new TextEncoder();
+
+/** Options of {@link TokenSigner.open}. */
+export interface TokenSignerOptions {
+  /** Fsync the secret file and its directory when creating it (default true). */
+  durable?: boolean;
+}
+
+/**
+ * Signs and verifies tokens with the secret of one data directory. The secret
+ * file is created on first open with mode 0600 (written to a temporary name and
+ * renamed, so a crash never leaves a partial secret).
+ *
+ * @example
+ * ```ts
+ * import { TokenKind, TokenSigner } from "./tokens.ts";
+ * const dir = await Deno.makeTempDir();
+ * const signer = await TokenSigner.open(dir);
+ * const token = signer.sign(TokenKind.Object, "job-1", new Uint8Array([1, 2, 3]));
+ * console.log(signer.verify(TokenKind.Object, "job-1", token)); // Uint8Array(3) [ 1, 2, 3 ]
+ * console.log(signer.verify(TokenKind.Object, "job-2", token)); // undefined
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class TokenSigner {
+  #secret: Uint8Array;
+
+  /** Makes a signer from a secret (at least 32 bytes). Prefer {@link TokenSigner.open}. */
+  constructor(secret: Uint8Array) {
+    if (secret.byteLength < SECRET_LENGTH) {
+      throw new RangeError(`TokenSigner: the secret must have at least ${SECRET_LENGTH} bytes`);
+    }
+    this.#secret = secret.slice();
+  }
+
+  /** Loads the secret of a data directory, creating it on first use. */
+  static async open(directory: string, options: TokenSignerOptions = {}): Promise<TokenSigner> {
+    const path = join(directory, SECRET_FILE);
+    try {
+      const secret = await Deno.readFile(path);
+      if (secret.byteLength !== SECRET_LENGTH) {
+        throw new Error(`The token secret file ${path} is damaged (wrong length)`);
+      }
+      return new TokenSigner(secret);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const secret = new Uint8Array(randomBytes(SECRET_LENGTH));
+    const temp = `${path}.${Buffer.from(randomBytes(8)).toString("hex")}.tmp`;
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      let written = 0;
+      while (written < secret.byteLength) written += await file.write(secret.subarray(written));
+      if (options.durable ?? true) await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.chmod(temp, 0o600);
+    await Deno.rename(temp, path);
+    if (options.durable ?? true) await syncDirectory(directory);
+    return new TokenSigner(secret);
+  }
+
+  /** Signs a payload as a token of one kind, bound to one job. */
+  sign(kind: TokenKind, job: string, payload: Uint8Array): string {
+    const token = new Uint8Array(1 + payload.byteLength + MAC_LENGTH);
+    token[0] = kind;
+    token.set(payload, 1);
+    token.set(this.#mac(kind, job, payload), 1 + payload.byteLength);
+    return Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString("base64url");
+  }
+
+  /**
+   * Returns the payload of a token of that kind and job, or `undefined` when the
+   * token is malformed, of another kind, of another job, or altered.
+   */
+  verify(kind: TokenKind, job: string, token: unknown): Uint8Array | undefined {
+    if (typeof token !== "string" || token.length > 8192 || !/^[A-Za-z0-9_-]+$/.test(token)) {
+      return undefined;
+    }
+    const bytes = new Uint8Array(Buffer.from(token, "base64url"));
+    if (bytes.byteLength < 1 + MAC_LENGTH || bytes[0] !== kind) return undefined;
+    // Only the canonical encoding is accepted: no two strings name one token.
+    if (Buffer.from(bytes).toString("base64url") !== token) return undefined;
+    const payload = bytes.subarray(1, bytes.byteLength - MAC_LENGTH);
+    const mac = bytes.subarray(bytes.byteLength - MAC_LENGTH);
+    return timingSafeEqual(mac, this.#mac(kind, job, payload)) ? payload.slice() : undefined;
+  }
+
+  #mac(kind: TokenKind, job: string, payload: Uint8Array): Uint8Array {
+    const jobBytes = encoder.encode(job);
+    const hmac = createHmac("sha256", this.#secret);
+    hmac.update(new Uint8Array([kind, jobBytes.byteLength & 0xff, jobBytes.byteLength >> 8]));
+    hmac.update(jobBytes);
+    hmac.update(payload);
+    return new Uint8Array(hmac.digest().subarray(0, MAC_LENGTH));
+  }
+}
+
+/**
+ * Writes unsigned integers big-endian into a payload: 8 bytes for each id, 4 for
+ * each index.
+ *
+ * @example
+ * ```ts
+ * import { packIds, unpackIds } from "./tokens.ts";
+ * console.log(unpackIds(packIds(7, 3), 2)); // [ 7, 3 ]
+ * ```
+ */
+export function packIds(id: number, index?: number): Uint8Array {
+  const bytes = new Uint8Array(index === undefined ? 8 : 12);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, BigInt(id));
+  if (index !== undefined) view.setUint32(8, index);
+  return bytes;
+}
+
+/**
+ * Reads what {@link packIds} wrote: `count` is 1 (id) or 2 (id and index).
+ * Returns `undefined` when the payload has another length.
+ *
+ * @example
+ * ```ts
+ * import { packIds, unpackIds } from "./tokens.ts";
+ * console.log(unpackIds(packIds(42), 1)); // [ 42 ]
+ * ```
+ */
+export function unpackIds(payload: Uint8Array, count: 1 | 2): number[] | undefined {
+  if (payload.byteLength !== (count === 1 ? 8 : 12)) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const id = view.getBigUint64(0);
+  if (id > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return count === 1 ? [Number(id)] : [Number(id), view.getUint32(8)];
+}
