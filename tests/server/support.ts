@@ -79,6 +79,8 @@ export interface SignOptions {
   region?: string;
   service?: string;
   host?: string;
+  /** Whether smithy adds `x-amz-content-sha256` (default true). */
+  applyChecksum?: boolean;
 }
 
 export function encodeQuery(query: Record<string, string>): string {
@@ -104,6 +106,7 @@ export async function signedRequest(path: string, options: SignOptions = {}): Pr
     service: options.service ?? "backup-storage",
     sha256: Hash.bind(null, "sha256"),
     uriEscapePath: true,
+    applyChecksum: options.applyChecksum,
   });
   const query = options.query ?? {};
   const signed = await signer.sign({

@@ -1,0 +1,169 @@
+/**
+ * `deno task storage`: serves the BackupStorage API over HTTP from an embedded
+ * store, every request SigV4-verified.
+ *
+ * ```
+ * deno task storage [--listen HOST:PORT] [--data DIR] [--credentials FILE] [--region REGION]
+ * ```
+ *
+ * Prints exactly one line `listening on http://HOST:PORT` on stdout once ready;
+ * everything else goes to stderr. SIGINT or SIGTERM stops accepting requests,
+ * closes the store and exits 0. Bad flags exit 2.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { EmbeddedStore } from "../storage/store/mod.ts";
+import { createStorageApp } from "./app.ts";
+import { resolveCredentials } from "./cli_credentials.ts";
+import { type ListenAddress, listenUrl, parseListenAddress } from "./listen_address.ts";
+
+/** The `--help` text: every flag and environment variable. */
+export const USAGE = `Usage: deno task storage [options]
+
+Serves the BackupStorage API (2018-04-10, rest-json, SigV4 signing name
+"backup-storage") over HTTP from an embedded store.
+
+Options:
+  --listen HOST:PORT    Address to listen on (default 127.0.0.1:9000; IPv6 as [::1]:9000;
+                        port 0 lets the OS pick one).
+  --data DIR            Data directory of the embedded store (default ./backupfs-data).
+  --credentials FILE    AWS-style INI credentials file; every profile's
+                        aws_access_key_id / aws_secret_access_key pair (with an optional
+                        aws_session_token) is accepted.
+  --region REGION       Accept only signatures scoped to this region (default: any).
+  --help                Show this help and exit.
+
+Environment:
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+                        The accepted key pair (and session token) when --credentials is
+                        not given. Without either, a key pair is generated once and kept
+                        in DIR/credentials (mode 0600); its path and access key id are
+                        printed, never the secret.
+
+Prints "listening on http://HOST:PORT" on stdout once ready. SIGINT or SIGTERM stops the
+service cleanly (exit 0). Invalid options exit with code 2.
+`;
+
+/** Parsed command line of the storage service. */
+export interface StorageCliOptions {
+  /** Address to listen on. */
+  listen: ListenAddress;
+  /** Absolute data directory. */
+  dataDir: string;
+  /** Credentials file, when given. */
+  credentialsFile?: string;
+  /** Required credential-scope region, when given. */
+  region?: string;
+  /** Whether `--help` was asked. */
+  help: boolean;
+}
+
+/**
+ * Parses the command line; throws `TypeError` with a readable message on unknown
+ * flags or bad values.
+ *
+ * @example
+ * ```ts
+ * import { parseCli } from "./main.ts";
+ * console.log(parseCli(["--listen", "[::1]:9001"]).listen); // { hostname: "::1", port: 9001 }
+ * ```
+ */
+export function parseCli(args: string[]): StorageCliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        listen: { type: "string" },
+        data: { type: "string" },
+        credentials: { type: "string" },
+        region: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new TypeError((error as Error).message);
+  }
+  if (values.data === "") throw new TypeError("--data must not be empty");
+  if (values.credentials === "") throw new TypeError("--credentials must not be empty");
+  if (values.region !== undefined && !/^[a-z0-9-]{1,64}$/.test(values.region)) {
+    throw new TypeError(`invalid --region "${values.region}"`);
+  }
+  return {
+    listen: parseListenAddress(values.listen ?? "127.0.0.1:9000"),
+    dataDir: resolve(values.data ?? "backupfs-data"),
+    credentialsFile: values.credentials,
+    region: values.region,
+    help: values.help ?? false,
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  let options: StorageCliOptions;
+  try {
+    options = parseCli(args);
+  } catch (error) {
+    console.error(`storage: ${(error as Error).message}\nTry --help.`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let credentials;
+  try {
+    credentials = await resolveCredentials({
+      file: options.credentialsFile,
+      dataDir: options.dataDir,
+    });
+  } catch (error) {
+    console.error(`storage: cannot load credentials: ${(error as Error).message}`);
+    return 2;
+  }
+  if (credentials.source === "generated") {
+    const [id] = credentials.keys.keys();
+    console.error(`storage: credentials in ${credentials.path} (access key id ${id})`);
+  } else {
+    console.error(
+      `storage: accepting ${credentials.keys.size} access key(s) from ${
+        credentials.source === "env" ? "the environment" : credentials.path
+      }`,
+    );
+  }
+
+  const store = await EmbeddedStore.open(options.dataDir);
+  const app = createStorageApp(store, { credentials: credentials.keys, region: options.region });
+  const stopped = Promise.withResolvers<void>();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: options.listen.hostname,
+      port: options.listen.port,
+      onListen: (addr) => {
+        console.log(`listening on ${listenUrl({ hostname: addr.hostname, port: addr.port })}`);
+      },
+    }, app.fetch);
+  } catch (error) {
+    await store.close();
+    console.error(`storage: cannot listen on ${listenUrl(options.listen)}: ${error}`);
+    return 1;
+  }
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await stopped.promise;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  console.error("storage: shutting down");
+  await server.shutdown();
+  await store.close();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
