@@ -75,7 +75,21 @@ export function credentialProvider(
     }
     pending ??= (async () => {
       try {
-        const fresh = checkCredentials(await fetchCredentials());
+        let raw: Credentials;
+        try {
+          raw = await fetchCredentials();
+        } catch (cause) {
+          if (source !== undefined) throw cause;
+          throw new Error(
+            "BackupStorageClient: no credentials found. Pass the credentials option, or set " +
+              "them in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the shared " +
+              "credentials/config files (profile " +
+              JSON.stringify(options.profile ?? env("AWS_PROFILE") ?? "default") +
+              "), SSO, a credential process, web identity, or container/instance metadata.",
+            { cause },
+          );
+        }
+        const fresh = checkCredentials(raw);
         cached = fresh;
         return fresh;
       } finally {
