@@ -352,6 +352,10 @@ export class BackupStorageClient implements BackupStorage, AsyncDisposable {
       if (request.body !== undefined) {
         init.body = request.body as BodyInit;
         if (request.body instanceof ReadableStream) init.duplex = "half";
+      } else if (request.method !== "GET") {
+        // An explicit empty body makes fetch send `content-length: 0`, so no server
+        // has to guess whether a bodiless DELETE or PUT carries a body.
+        init.body = new Uint8Array(0);
       }
       let response: Response;
       try {

@@ -36,6 +36,7 @@ Deno.test("DeleteObject: DELETE with both labels encoded whole, empty signed pay
   assertEquals(req.rawPath, `/backup-jobs/job-1/object/${NAME_RAW}`);
   assertEquals(req.rawQuery, "");
   assertEquals(req.body.byteLength, 0);
+  assertEquals(req.headers.get("content-length"), "0");
   assertEquals(req.headers.get("content-type"), null);
   const facts = await verifySignature(req);
   assertEquals(facts.payloadHash, EMPTY_SHA);
