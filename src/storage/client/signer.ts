@@ -39,7 +39,7 @@ export interface SignRequestOptions {
  *   () => Promise.resolve({ accessKeyId: "AKID", secretAccessKey: "secret" }),
  *   { region: () => Promise.resolve("us-east-1") },
  * );
- * console.log(signer.service); // backup-storage
+ * console.log(typeof signer.sign); // function
  * ```
  */
 export function createSigner(credentials: CredentialProvider, options: SignerOptions): SignatureV4 {
