@@ -273,10 +273,14 @@ export class BackupStorageClient implements BackupStorage, AsyncDisposable {
   }
 
   #resolveEndpoint(): Promise<URL> {
-    this.#endpoint ??= this.#resolveRegion().then((region) =>
-      parseEndpoint(`https://backupstorage.${region}.amazonaws.com`)
-    );
-    this.#endpoint.catch(() => this.#endpoint = undefined);
+    if (this.#endpoint === undefined) {
+      const endpoint = this.#resolveRegion().then((region) =>
+        parseEndpoint(`https://backupstorage.${region}.amazonaws.com`)
+      );
+      // Not remembered when it fails: the region may be configured later.
+      endpoint.catch(() => this.#endpoint = undefined);
+      this.#endpoint = endpoint;
+    }
     return this.#endpoint;
   }
 
