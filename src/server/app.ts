@@ -56,7 +56,9 @@ export interface StorageAppOptions {
   onError?: (error: unknown, context: RequestErrorContext) => void;
 }
 
-type Env = { Variables: { requestId: string } };
+/** Hono environment of the app: each request's id, as sent in `x-amzn-RequestId`. */
+export type StorageAppEnv = { Variables: { requestId: string } };
+type Env = StorageAppEnv;
 
 const METHODS: Record<OperationName, keyof BackupStorage> = {
   DeleteObject: "deleteObject",
@@ -92,7 +94,10 @@ function defaultOnError(error: unknown, context: RequestErrorContext): void {
  * Deno.serve({ port: 9000 }, app.fetch);
  * ```
  */
-export function createStorageApp(storage: BackupStorage, options: StorageAppOptions): Hono<Env> {
+export function createStorageApp(
+  storage: BackupStorage,
+  options: StorageAppOptions,
+): Hono<StorageAppEnv> {
   const verifier = new SigV4Verifier({
     credentials: options.credentials,
     region: options.region,
@@ -137,11 +142,11 @@ export function createStorageApp(storage: BackupStorage, options: StorageAppOpti
         headers: request.headers,
         body: verified.body,
       });
-      const method = storage[METHODS[binding.name]] as (
-        input: unknown,
-        options: { signal: AbortSignal },
-      ) => Promise<object>;
-      const output = await method.call(storage, input, { signal: request.signal });
+      // No request.signal: Deno aborts it once a response is sent, which would cut
+      // streamed response bodies; a client that goes away mid-body surfaces as an
+      // error of the body stream instead.
+      const method = storage[METHODS[binding.name]] as (input: unknown) => Promise<object>;
+      const output = await method.call(storage, input);
       return encodeOutput(binding, output);
     } catch (error) {
       // A body whose declared SHA-256 was wrong is a forgery, whatever the store said.

@@ -276,6 +276,7 @@ export class SigV4Verifier {
   readonly #now: () => number;
   readonly #skew: number;
 
+  /** Creates a verifier accepting the keys of `options.credentials`. */
   constructor(options: SigV4VerifierOptions) {
     const credentials = options.credentials;
     this.#lookup = typeof credentials === "function"

@@ -62,7 +62,12 @@ Deno.test("storage CLI: listens, serves a signed request, exits 0 on SIGTERM", a
     const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...PERMISSIONS, MAIN, "--listen", `127.0.0.1:${port}`, "--data", data],
-      env: { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SESSION_TOKEN: "", NO_COLOR: "1" },
+      env: {
+        AWS_ACCESS_KEY_ID: "",
+        AWS_SECRET_ACCESS_KEY: "",
+        AWS_SESSION_TOKEN: "",
+        NO_COLOR: "1",
+      },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
