@@ -10,20 +10,55 @@
  * @module
  */
 
-/** Checksum algorithm of one chunk or metadata blob: base64 of the SHA-256 digest. */
+/**
+ * Checksum algorithm of one chunk or metadata blob: base64 of the SHA-256 digest.
+ *
+ * @example
+ * ```ts
+ * import type { DataChecksumAlgorithm } from "./types.ts";
+ * const algorithm: DataChecksumAlgorithm = "SHA256";
+ * ```
+ */
 export type DataChecksumAlgorithm = "SHA256";
 
-/** Checksum algorithm of a whole object: SHA-256 over the chunk digests in index order. */
+/**
+ * Checksum algorithm of a whole object: SHA-256 over the chunk digests in index order.
+ *
+ * @example
+ * ```ts
+ * import type { SummaryChecksumAlgorithm } from "./types.ts";
+ * const algorithm: SummaryChecksumAlgorithm = "SUMMARY";
+ * ```
+ */
 export type SummaryChecksumAlgorithm = "SUMMARY";
 
 /**
  * A streaming request body. A `Uint8Array` can be sent again when a request is
  * retried; a `ReadableStream` can be read only once, so a request carrying one is
  * never retried after its body started to flow.
+ *
+ * @example
+ * ```ts
+ * import type { StreamingBody } from "./types.ts";
+ * const bytes: StreamingBody = new TextEncoder().encode("retryable");
+ * const stream: StreamingBody = ReadableStream.from([new Uint8Array([1, 2, 3])]);
+ * ```
  */
 export type StreamingBody = Uint8Array | ReadableStream<Uint8Array>;
 
-/** What every output carries about the exchange that produced it. */
+/**
+ * What every output carries about the exchange that produced it.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { ResponseMetadata } from "./types.ts";
+ * async function probe(storage: BackupStorage): Promise<ResponseMetadata> {
+ *   const page = await storage.listObjects({ StorageJobId: "job-1", MaxResults: 1 });
+ *   return page.$metadata; // e.g. { httpStatusCode: 200, requestId: "…", attempts: 1 }
+ * }
+ * ```
+ */
 export interface ResponseMetadata {
   /** HTTP status of the final attempt (absent for the in-process store). */
   httpStatusCode?: number;
@@ -33,13 +68,35 @@ export interface ResponseMetadata {
   attempts?: number;
 }
 
-/** Base of every operation's output. */
+/**
+ * Base of every operation's output.
+ *
+ * @example
+ * ```ts
+ * import type { OutputBase } from "./types.ts";
+ * function describe(output: OutputBase): string {
+ *   return `request ${output.$metadata.requestId ?? "(in-process)"}`;
+ * }
+ * ```
+ */
 export interface OutputBase {
   /** Facts about the exchange rather than about the data. */
   $metadata: ResponseMetadata;
 }
 
-/** Per-call options accepted by every operation. */
+/**
+ * Per-call options accepted by every operation.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { OperationOptions } from "./types.ts";
+ * async function listWithTimeout(storage: BackupStorage, job: string) {
+ *   const options: OperationOptions = { signal: AbortSignal.timeout(5_000) };
+ *   return await storage.listObjects({ StorageJobId: job }, options);
+ * }
+ * ```
+ */
 export interface OperationOptions {
   /** Aborts the call (and any retry still to come). */
   signal?: AbortSignal;
@@ -47,7 +104,15 @@ export interface OperationOptions {
 
 // ---------------------------------------------------------------- DeleteObject
 
-/** Input of `DeleteObject`. */
+/**
+ * Input of `DeleteObject`.
+ *
+ * @example
+ * ```ts
+ * import type { DeleteObjectInput } from "./types.ts";
+ * const input: DeleteObjectInput = { BackupJobId: "job-1", ObjectName: "photos/cat.jpg" };
+ * ```
+ */
 export interface DeleteObjectInput {
   /** Job whose namespace holds the object. */
   BackupJobId: string;
@@ -55,12 +120,33 @@ export interface DeleteObjectInput {
   ObjectName: string;
 }
 
-/** Output of `DeleteObject` (nothing but metadata). */
+/**
+ * Output of `DeleteObject` (nothing but metadata).
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { DeleteObjectOutput } from "./types.ts";
+ * async function remove(storage: BackupStorage, name: string): Promise<DeleteObjectOutput> {
+ *   return await storage.deleteObject({ BackupJobId: "job-1", ObjectName: name });
+ * }
+ * ```
+ */
 export type DeleteObjectOutput = OutputBase;
 
 // -------------------------------------------------------------------- GetChunk
 
-/** Input of `GetChunk`. */
+/**
+ * Input of `GetChunk`.
+ *
+ * @example
+ * ```ts
+ * import type { Chunk, GetChunkInput } from "./types.ts";
+ * function chunkRequest(job: string, chunk: Chunk): GetChunkInput {
+ *   return { StorageJobId: job, ChunkToken: chunk.ChunkToken };
+ * }
+ * ```
+ */
 export interface GetChunkInput {
   /** Job the chunk token belongs to. */
   StorageJobId: string;
@@ -68,7 +154,20 @@ export interface GetChunkInput {
   ChunkToken: string;
 }
 
-/** Output of `GetChunk`. */
+/**
+ * Output of `GetChunk`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { GetChunkOutput } from "./types.ts";
+ * async function readChunk(storage: BackupStorage, job: string, token: string) {
+ *   const out: GetChunkOutput = await storage.getChunk({ StorageJobId: job, ChunkToken: token });
+ *   const bytes = new Uint8Array(await new Response(out.Data).arrayBuffer());
+ *   return { bytes, checksum: out.Checksum };
+ * }
+ * ```
+ */
 export interface GetChunkOutput extends OutputBase {
   /** The chunk's bytes. Consume or cancel it. */
   Data: ReadableStream<Uint8Array>;
@@ -82,7 +181,17 @@ export interface GetChunkOutput extends OutputBase {
 
 // ----------------------------------------------------------- GetObjectMetadata
 
-/** Input of `GetObjectMetadata`. */
+/**
+ * Input of `GetObjectMetadata`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupObject, GetObjectMetadataInput } from "./types.ts";
+ * function metadataRequest(job: string, object: BackupObject): GetObjectMetadataInput {
+ *   return { StorageJobId: job, ObjectToken: object.ObjectToken };
+ * }
+ * ```
+ */
 export interface GetObjectMetadataInput {
   /** Job the object token belongs to. */
   StorageJobId: string;
@@ -90,7 +199,23 @@ export interface GetObjectMetadataInput {
   ObjectToken: string;
 }
 
-/** Output of `GetObjectMetadata`. */
+/**
+ * Output of `GetObjectMetadata`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { GetObjectMetadataOutput } from "./types.ts";
+ * async function metadataString(storage: BackupStorage, job: string, token: string) {
+ *   const out: GetObjectMetadataOutput = await storage.getObjectMetadata({
+ *     StorageJobId: job,
+ *     ObjectToken: token,
+ *   });
+ *   await out.MetadataBlob.cancel(); // not needed here: always consume or cancel it
+ *   return out.MetadataString;
+ * }
+ * ```
+ */
 export interface GetObjectMetadataOutput extends OutputBase {
   /** The string stored at completion, if any. */
   MetadataString?: string;
@@ -106,7 +231,15 @@ export interface GetObjectMetadataOutput extends OutputBase {
 
 // ------------------------------------------------------------------ ListChunks
 
-/** Input of `ListChunks`. */
+/**
+ * Input of `ListChunks`.
+ *
+ * @example
+ * ```ts
+ * import type { ListChunksInput } from "./types.ts";
+ * const input: ListChunksInput = { StorageJobId: "job-1", ObjectToken: "token", MaxResults: 50 };
+ * ```
+ */
 export interface ListChunksInput {
   /** Job the object token belongs to. */
   StorageJobId: string;
@@ -118,7 +251,17 @@ export interface ListChunksInput {
   NextToken?: string;
 }
 
-/** One chunk of an object, in index order. */
+/**
+ * One chunk of an object, in index order.
+ *
+ * @example
+ * ```ts
+ * import type { Chunk } from "./types.ts";
+ * function totalLength(chunks: Chunk[]): number {
+ *   return chunks.reduce((sum, chunk) => sum + chunk.Length, 0);
+ * }
+ * ```
+ */
 export interface Chunk {
   /** Position of the chunk in the object, from 0. */
   Index: number;
@@ -132,7 +275,22 @@ export interface Chunk {
   ChunkToken: string;
 }
 
-/** Output of `ListChunks`. */
+/**
+ * Output of `ListChunks`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { ListChunksOutput } from "./types.ts";
+ * async function firstPage(storage: BackupStorage, job: string, token: string) {
+ *   const page: ListChunksOutput = await storage.listChunks({
+ *     StorageJobId: job,
+ *     ObjectToken: token,
+ *   });
+ *   return { indexes: page.ChunkList.map((c) => c.Index), more: page.NextToken !== undefined };
+ * }
+ * ```
+ */
 export interface ListChunksOutput extends OutputBase {
   /** Chunks of this page, by ascending index. */
   ChunkList: Chunk[];
@@ -142,7 +300,20 @@ export interface ListChunksOutput extends OutputBase {
 
 // ----------------------------------------------------------------- ListObjects
 
-/** Input of `ListObjects`. */
+/**
+ * Input of `ListObjects`.
+ *
+ * @example
+ * ```ts
+ * import type { ListObjectsInput } from "./types.ts";
+ * const input: ListObjectsInput = {
+ *   StorageJobId: "job-1",
+ *   StartingObjectPrefix: "photos/",
+ *   CreatedAfter: new Date("2024-01-01T00:00:00Z"),
+ *   MaxResults: 100,
+ * };
+ * ```
+ */
 export interface ListObjectsInput {
   /** Job to list. */
   StorageJobId: string;
@@ -160,7 +331,17 @@ export interface ListObjectsInput {
   CreatedAfter?: Date;
 }
 
-/** One object, as `ListObjects` describes it. */
+/**
+ * One object, as `ListObjects` describes it.
+ *
+ * @example
+ * ```ts
+ * import type { BackupObject } from "./types.ts";
+ * function label(object: BackupObject): string {
+ *   return `${object.Name} (${object.ChunksCount ?? 0} chunks, ${object.ObjectChecksum})`;
+ * }
+ * ```
+ */
 export interface BackupObject {
   /** The object's name. */
   Name: string;
@@ -176,7 +357,19 @@ export interface BackupObject {
   ObjectToken: string;
 }
 
-/** Output of `ListObjects`. */
+/**
+ * Output of `ListObjects`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { ListObjectsOutput } from "./types.ts";
+ * async function page(storage: BackupStorage, job: string, next?: string) {
+ *   const out: ListObjectsOutput = await storage.listObjects({ StorageJobId: job, NextToken: next });
+ *   return { names: out.ObjectList.map((o) => o.Name), next: out.NextToken };
+ * }
+ * ```
+ */
 export interface ListObjectsOutput extends OutputBase {
   /** Objects of this page, names in byte order. */
   ObjectList: BackupObject[];
@@ -186,7 +379,23 @@ export interface ListObjectsOutput extends OutputBase {
 
 // -------------------------------------------------------- NotifyObjectComplete
 
-/** Input of `NotifyObjectComplete`. */
+/**
+ * Input of `NotifyObjectComplete`.
+ *
+ * @example
+ * ```ts
+ * import { sha256, summaryChecksum } from "./checksum.ts";
+ * import type { NotifyObjectCompleteInput } from "./types.ts";
+ * const chunks = [new Uint8Array([1]), new Uint8Array([2])];
+ * const input: NotifyObjectCompleteInput = {
+ *   BackupJobId: "job-1",
+ *   UploadId: "upload id from StartObject",
+ *   ObjectChecksum: summaryChecksum(chunks.map(sha256)),
+ *   ObjectChecksumAlgorithm: "SUMMARY",
+ *   MetadataString: "v1;size=2",
+ * };
+ * ```
+ */
 export interface NotifyObjectCompleteInput {
   /** Job of the upload. */
   BackupJobId: string;
@@ -208,7 +417,24 @@ export interface NotifyObjectCompleteInput {
   MetadataBlobChecksumAlgorithm?: DataChecksumAlgorithm;
 }
 
-/** Output of `NotifyObjectComplete`. */
+/**
+ * Output of `NotifyObjectComplete`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { NotifyObjectCompleteOutput } from "./types.ts";
+ * async function complete(storage: BackupStorage, uploadId: string, checksum: string) {
+ *   const out: NotifyObjectCompleteOutput = await storage.notifyObjectComplete({
+ *     BackupJobId: "job-1",
+ *     UploadId: uploadId,
+ *     ObjectChecksum: checksum,
+ *     ObjectChecksumAlgorithm: "SUMMARY",
+ *   });
+ *   return out.ObjectChecksum === checksum;
+ * }
+ * ```
+ */
 export interface NotifyObjectCompleteOutput extends OutputBase {
   /** `SUMMARY` checksum of the stored object. */
   ObjectChecksum: string;
@@ -218,7 +444,25 @@ export interface NotifyObjectCompleteOutput extends OutputBase {
 
 // -------------------------------------------------------------------- PutChunk
 
-/** Input of `PutChunk`. */
+/**
+ * Input of `PutChunk`.
+ *
+ * @example
+ * ```ts
+ * import { chunkChecksum } from "./checksum.ts";
+ * import type { PutChunkInput } from "./types.ts";
+ * const data = new TextEncoder().encode("first chunk");
+ * const input: PutChunkInput = {
+ *   BackupJobId: "job-1",
+ *   UploadId: "upload id from StartObject",
+ *   ChunkIndex: 0,
+ *   Data: data,
+ *   Length: data.byteLength,
+ *   Checksum: chunkChecksum(data),
+ *   ChecksumAlgorithm: "SHA256",
+ * };
+ * ```
+ */
 export interface PutChunkInput {
   /** Job of the upload. */
   BackupJobId: string;
@@ -236,7 +480,19 @@ export interface PutChunkInput {
   ChecksumAlgorithm: DataChecksumAlgorithm;
 }
 
-/** Output of `PutChunk`. */
+/**
+ * Output of `PutChunk`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { PutChunkInput, PutChunkOutput } from "./types.ts";
+ * async function put(storage: BackupStorage, input: PutChunkInput): Promise<boolean> {
+ *   const out: PutChunkOutput = await storage.putChunk(input);
+ *   return out.ChunkChecksum === input.Checksum;
+ * }
+ * ```
+ */
 export interface PutChunkOutput extends OutputBase {
   /** Base64 SHA-256 of the stored bytes. */
   ChunkChecksum: string;
@@ -246,7 +502,24 @@ export interface PutChunkOutput extends OutputBase {
 
 // ------------------------------------------------------------------- PutObject
 
-/** Input of `PutObject`. */
+/**
+ * Input of `PutObject`.
+ *
+ * @example
+ * ```ts
+ * import { chunkChecksum } from "./checksum.ts";
+ * import type { PutObjectInput } from "./types.ts";
+ * const data = new TextEncoder().encode("small file");
+ * const input: PutObjectInput = {
+ *   BackupJobId: "job-1",
+ *   ObjectName: "notes/small.txt",
+ *   InlineChunk: data,
+ *   InlineChunkLength: data.byteLength,
+ *   InlineChunkChecksum: chunkChecksum(data),
+ *   InlineChunkChecksumAlgorithm: "SHA256",
+ * };
+ * ```
+ */
 export interface PutObjectInput {
   /** Job whose namespace receives the object. */
   BackupJobId: string;
@@ -270,7 +543,19 @@ export interface PutObjectInput {
   ThrowOnDuplicate?: boolean;
 }
 
-/** Output of `PutObject`. */
+/**
+ * Output of `PutObject`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { PutObjectOutput } from "./types.ts";
+ * async function createEmpty(storage: BackupStorage, name: string): Promise<string> {
+ *   const out: PutObjectOutput = await storage.putObject({ BackupJobId: "job-1", ObjectName: name });
+ *   return out.ObjectChecksum; // SHA-256 of empty input, for an object without chunks
+ * }
+ * ```
+ */
 export interface PutObjectOutput extends OutputBase {
   /** Base64 SHA-256 of the inline chunk (of empty input when there was none). */
   InlineChunkChecksum: string;
@@ -284,7 +569,19 @@ export interface PutObjectOutput extends OutputBase {
 
 // ----------------------------------------------------------------- StartObject
 
-/** Input of `StartObject`. */
+/**
+ * Input of `StartObject`.
+ *
+ * @example
+ * ```ts
+ * import type { StartObjectInput } from "./types.ts";
+ * const input: StartObjectInput = {
+ *   BackupJobId: "job-1",
+ *   ObjectName: "videos/big.mp4",
+ *   ThrowOnDuplicate: true,
+ * };
+ * ```
+ */
 export interface StartObjectInput {
   /** Job whose namespace receives the object. */
   BackupJobId: string;
@@ -294,13 +591,36 @@ export interface StartObjectInput {
   ThrowOnDuplicate?: boolean;
 }
 
-/** Output of `StartObject`. */
+/**
+ * Output of `StartObject`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import type { StartObjectOutput } from "./types.ts";
+ * async function start(storage: BackupStorage, name: string): Promise<string> {
+ *   const out: StartObjectOutput = await storage.startObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: name,
+ *   });
+ *   return out.UploadId;
+ * }
+ * ```
+ */
 export interface StartObjectOutput extends OutputBase {
   /** Id of the new pending upload. */
   UploadId: string;
 }
 
-/** Names of the nine operations. */
+/**
+ * Names of the nine operations.
+ *
+ * @example
+ * ```ts
+ * import type { OperationName } from "./types.ts";
+ * const reads: OperationName[] = ["GetChunk", "GetObjectMetadata", "ListChunks", "ListObjects"];
+ * ```
+ */
 export type OperationName =
   | "DeleteObject"
   | "GetChunk"
