@@ -12,7 +12,15 @@
 import { Buffer } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 
-/** Length in bytes of a SHA-256 digest. */
+/**
+ * Length in bytes of a SHA-256 digest.
+ *
+ * @example
+ * ```ts
+ * import { sha256, SHA256_LENGTH } from "./checksum.ts";
+ * console.log(sha256(new Uint8Array()).length === SHA256_LENGTH); // true
+ * ```
+ */
 export const SHA256_LENGTH = 32;
 
 /**

@@ -9,7 +9,16 @@
  * @module
  */
 
-/** Options for constructing a service error. */
+/**
+ * Options for constructing a service error.
+ *
+ * @example
+ * ```ts
+ * import { ResourceNotFoundException, type ServiceErrorOptions } from "./errors.ts";
+ * const options: ServiceErrorOptions = { requestId: "req-1", cause: new Error("row missing") };
+ * console.log(new ResourceNotFoundException("No such object", options).requestId); // req-1
+ * ```
+ */
 export interface ServiceErrorOptions {
   /** HTTP status; defaults to the model's status for the error code. */
   statusCode?: number;
@@ -38,6 +47,10 @@ export class BackupStorageServiceError extends Error {
   /** Request id of the failed request, when known. */
   readonly requestId?: string;
 
+  /**
+   * Makes an error with `code` as its name; `statusCode` defaults to the model's
+   * status for the code (500 for a code the model does not know).
+   */
   constructor(code: string, message: string, options: ServiceErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = code;
@@ -58,14 +71,36 @@ export class BackupStorageServiceError extends Error {
   }
 }
 
-/** Access was refused: bad or missing signature, unknown key, or a forbidden action. */
+/**
+ * Access was refused: bad or missing signature, unknown key, or a forbidden action.
+ *
+ * @example
+ * ```ts
+ * import { AccessDeniedException } from "./errors.ts";
+ * const e = new AccessDeniedException();
+ * console.log(e.code, e.statusCode, e.retryable); // AccessDeniedException 403 false
+ * ```
+ */
 export class AccessDeniedException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Access denied", options: ServiceErrorOptions = {}) {
     super("AccessDeniedException", message, options);
   }
 }
 
-/** Options of {@link DataAlreadyExistsException}. */
+/**
+ * Options of {@link DataAlreadyExistsException}.
+ *
+ * @example
+ * ```ts
+ * import { DataAlreadyExistsException, type DataAlreadyExistsOptions } from "./errors.ts";
+ * const options: DataAlreadyExistsOptions = {
+ *   checksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+ *   checksumAlgorithm: "SUMMARY",
+ * };
+ * console.log(new DataAlreadyExistsException("taken", options).Checksum?.length); // 44
+ * ```
+ */
 export interface DataAlreadyExistsOptions extends ServiceErrorOptions {
   /** `SUMMARY` checksum of the object that already exists. */
   checksum?: string;
@@ -73,13 +108,36 @@ export interface DataAlreadyExistsOptions extends ServiceErrorOptions {
   checksumAlgorithm?: string;
 }
 
-/** An object of that name exists and the request asked `ThrowOnDuplicate`. */
+/**
+ * An object of that name exists and the request asked `ThrowOnDuplicate`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import { DataAlreadyExistsException } from "./errors.ts";
+ * // Starts an upload unless the name is taken; then returns the existing object's checksum.
+ * async function startOnce(storage: BackupStorage, name: string) {
+ *   try {
+ *     const { UploadId } = await storage.startObject({
+ *       BackupJobId: "job-1",
+ *       ObjectName: name,
+ *       ThrowOnDuplicate: true,
+ *     });
+ *     return { UploadId };
+ *   } catch (error) {
+ *     if (error instanceof DataAlreadyExistsException) return { existing: error.Checksum };
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class DataAlreadyExistsException extends BackupStorageServiceError {
   /** `SUMMARY` checksum of the existing object. */
   readonly Checksum?: string;
   /** Algorithm of `Checksum`. */
   readonly ChecksumAlgorithm?: string;
 
+  /** Makes the error, carrying the existing object's checksum when given. */
   constructor(message = "Object already exists", options: DataAlreadyExistsOptions = {}) {
     super("DataAlreadyExistsException", message, options);
     if (options.checksum !== undefined) this.Checksum = options.checksum;
@@ -87,63 +145,162 @@ export class DataAlreadyExistsException extends BackupStorageServiceError {
   }
 }
 
-/** A parameter is missing, malformed, out of range, or contradicts the data sent. */
+/**
+ * A parameter is missing, malformed, out of range, or contradicts the data sent.
+ *
+ * @example
+ * ```ts
+ * import { IllegalArgumentException } from "./errors.ts";
+ * import { validateJobId } from "./limits.ts";
+ * try {
+ *   validateJobId("no spaces allowed");
+ * } catch (error) {
+ *   console.log(error instanceof IllegalArgumentException); // true
+ * }
+ * ```
+ */
 export class IllegalArgumentException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Illegal argument", options: ServiceErrorOptions = {}) {
     super("IllegalArgumentException", message, options);
   }
 }
 
-/** The KMS key could not be used (kept for compatibility; this service never raises it). */
+/**
+ * The KMS key could not be used (kept for compatibility; this service never raises it).
+ *
+ * @example
+ * ```ts
+ * import { BackupStorageServiceError, KMSInvalidKeyUsageException } from "./errors.ts";
+ * const e = new KMSInvalidKeyUsageException();
+ * console.log(e instanceof BackupStorageServiceError, e.code, e.statusCode); // true KMSInvalidKeyUsageException 400
+ * ```
+ */
 export class KMSInvalidKeyUsageException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Invalid KMS key usage", options: ServiceErrorOptions = {}) {
     super("KMSInvalidKeyUsageException", message, options);
   }
 }
 
-/** The request body could not be read to its end. */
+/**
+ * The request body could not be read to its end.
+ *
+ * @example
+ * ```ts
+ * import { BackupStorageServiceError, NotReadableInputStreamException } from "./errors.ts";
+ * const e = new NotReadableInputStreamException();
+ * console.log(e instanceof BackupStorageServiceError, e.code, e.statusCode); // true NotReadableInputStreamException 400
+ * ```
+ */
 export class NotReadableInputStreamException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Input stream is not readable", options: ServiceErrorOptions = {}) {
     super("NotReadableInputStreamException", message, options);
   }
 }
 
-/** The job, object, upload, token or chunk does not exist (or no longer does). */
+/**
+ * The job, object, upload, token or chunk does not exist (or no longer does).
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import { ResourceNotFoundException } from "./errors.ts";
+ * // Deletes an object, treating "already gone" as success.
+ * async function deleteIfPresent(storage: BackupStorage, name: string): Promise<void> {
+ *   try {
+ *     await storage.deleteObject({ BackupJobId: "job-1", ObjectName: name });
+ *   } catch (error) {
+ *     if (!(error instanceof ResourceNotFoundException)) throw error;
+ *   }
+ * }
+ * ```
+ */
 export class ResourceNotFoundException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Resource not found", options: ServiceErrorOptions = {}) {
     super("ResourceNotFoundException", message, options);
   }
 }
 
-/** A transient failure: the same request may succeed if sent again. */
+/**
+ * A transient failure: the same request may succeed if sent again.
+ *
+ * @example
+ * ```ts
+ * import { RetryableException } from "./errors.ts";
+ * const e = new RetryableException();
+ * console.log(e.statusCode, e.retryable); // 500 true
+ * ```
+ */
 export class RetryableException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Retryable error", options: ServiceErrorOptions = {}) {
     super("RetryableException", message, options);
   }
 }
 
-/** The service failed internally. */
+/**
+ * The service failed internally.
+ *
+ * @example
+ * ```ts
+ * import { ServiceInternalException } from "./errors.ts";
+ * const e = new ServiceInternalException();
+ * console.log(e.statusCode, e.fault, e.retryable); // 500 server true
+ * ```
+ */
 export class ServiceInternalException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Internal service error", options: ServiceErrorOptions = {}) {
     super("ServiceInternalException", message, options);
   }
 }
 
-/** The service cannot take requests right now. */
+/**
+ * The service cannot take requests right now.
+ *
+ * @example
+ * ```ts
+ * import { ServiceUnavailableException } from "./errors.ts";
+ * const e = new ServiceUnavailableException();
+ * console.log(e.statusCode, e.retryable); // 503 true
+ * ```
+ */
 export class ServiceUnavailableException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Service unavailable", options: ServiceErrorOptions = {}) {
     super("ServiceUnavailableException", message, options);
   }
 }
 
-/** Too many requests: slow down and retry. */
+/**
+ * Too many requests: slow down and retry.
+ *
+ * @example
+ * ```ts
+ * import { ThrottlingException } from "./errors.ts";
+ * const e = new ThrottlingException();
+ * console.log(e.statusCode, e.retryable); // 429 true
+ * ```
+ */
 export class ThrottlingException extends BackupStorageServiceError {
+  /** Makes the error, with a default message when none is given. */
   constructor(message = "Request rate exceeded", options: ServiceErrorOptions = {}) {
     super("ThrottlingException", message, options);
   }
 }
 
-/** HTTP status of each exception of the model. */
+/**
+ * HTTP status of each exception of the model.
+ *
+ * @example
+ * ```ts
+ * import { ERROR_STATUS } from "./errors.ts";
+ * console.log(ERROR_STATUS.ResourceNotFoundException); // 404
+ * ```
+ */
 export const ERROR_STATUS = {
   AccessDeniedException: 403,
   DataAlreadyExistsException: 400,
@@ -157,10 +314,27 @@ export const ERROR_STATUS = {
   ThrottlingException: 429,
 } as const;
 
-/** Name of an exception of the model. */
+/**
+ * Name of an exception of the model.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCode } from "./errors.ts";
+ * const code: ErrorCode = "ThrottlingException";
+ * ```
+ */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** The codes a client retries: throttling and transient or server-side failures. */
+/**
+ * The codes a client retries: throttling and transient or server-side failures.
+ *
+ * @example
+ * ```ts
+ * import { RETRYABLE_CODES } from "./errors.ts";
+ * console.log(RETRYABLE_CODES.has("ThrottlingException")); // true
+ * console.log(RETRYABLE_CODES.has("IllegalArgumentException")); // false
+ * ```
+ */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "ThrottlingException",
   "RetryableException",
@@ -184,7 +358,16 @@ const CLASSES: Record<
   ThrottlingException,
 };
 
-/** Fields an error response may carry besides its code and message. */
+/**
+ * Fields an error response may carry besides its code and message.
+ *
+ * @example
+ * ```ts
+ * import { errorFromCode, type ErrorFields } from "./errors.ts";
+ * const fields: ErrorFields = { statusCode: 400, checksum: "abc=", checksumAlgorithm: "SUMMARY" };
+ * console.log(errorFromCode("DataAlreadyExistsException", "taken", fields).statusCode); // 400
+ * ```
+ */
 export interface ErrorFields extends ServiceErrorOptions {
   /** `Checksum` member of `DataAlreadyExistsException`. */
   checksum?: string;

@@ -8,24 +8,90 @@
 
 import { IllegalArgumentException } from "./errors.ts";
 
-/** Most bytes of UTF-8 in an object name. */
+/**
+ * Most bytes of UTF-8 in an object name.
+ *
+ * @example
+ * ```ts
+ * import { MAX_OBJECT_NAME_BYTES, utf8Length } from "./limits.ts";
+ * console.log(utf8Length("photos/cat.jpg") <= MAX_OBJECT_NAME_BYTES); // true
+ * ```
+ */
 export const MAX_OBJECT_NAME_BYTES = 1024;
-/** Most characters in a job id. */
+/**
+ * Most characters in a job id.
+ *
+ * @example
+ * ```ts
+ * import { MAX_JOB_ID_LENGTH } from "./limits.ts";
+ * console.log(MAX_JOB_ID_LENGTH); // 128
+ * ```
+ */
 export const MAX_JOB_ID_LENGTH = 128;
-/** Most bytes of UTF-8 in a `MetadataString`. */
+/**
+ * Most bytes of UTF-8 in a `MetadataString`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_METADATA_STRING_BYTES, utf8Length } from "./limits.ts";
+ * console.log(utf8Length("v1;size=42") <= MAX_METADATA_STRING_BYTES); // true
+ * ```
+ */
 export const MAX_METADATA_STRING_BYTES = 256;
-/** Most bytes in a `MetadataBlob` (4 MiB). */
+/**
+ * Most bytes in a `MetadataBlob` (4 MiB).
+ *
+ * @example
+ * ```ts
+ * import { MAX_METADATA_BLOB_BYTES } from "./limits.ts";
+ * console.log(MAX_METADATA_BLOB_BYTES / 1024 / 1024); // 4
+ * ```
+ */
 export const MAX_METADATA_BLOB_BYTES = 4 * 1024 * 1024;
-/** Default most bytes in one chunk (64 MiB); a store may be configured lower or higher. */
+/**
+ * Default most bytes in one chunk (64 MiB); a store may be configured lower or higher.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_CHUNK_LENGTH } from "./limits.ts";
+ * const fileSize = 200 * 1024 * 1024;
+ * console.log(Math.ceil(fileSize / DEFAULT_MAX_CHUNK_LENGTH)); // 4 (chunks)
+ * ```
+ */
 export const DEFAULT_MAX_CHUNK_LENGTH = 64 * 1024 * 1024;
-/** Chunk indexes run from 0 to this bound, exclusive. */
+/**
+ * Chunk indexes run from 0 to this bound, exclusive.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CHUNK_COUNT } from "./limits.ts";
+ * const index = 42;
+ * console.log(index >= 0 && index < MAX_CHUNK_COUNT); // true
+ * ```
+ */
 export const MAX_CHUNK_COUNT = 10_000_000;
-/** Bounds and default of `MaxResults` in `ListObjects` and `ListChunks`. */
+/**
+ * Bounds and default of `MaxResults` in `ListObjects` and `ListChunks`.
+ *
+ * @example
+ * ```ts
+ * import { PAGE_SIZE } from "./limits.ts";
+ * console.log(PAGE_SIZE.min, PAGE_SIZE.max, PAGE_SIZE.default); // 1 100 100
+ * ```
+ */
 export const PAGE_SIZE = { min: 1, max: 100, default: 100 } as const;
 
 const encoder = new TextEncoder();
 
-/** UTF-8 length of a string. */
+/**
+ * UTF-8 length of a string.
+ *
+ * @example
+ * ```ts
+ * import { utf8Length } from "./limits.ts";
+ * console.log("é".length, utf8Length("é")); // 1 2
+ * ```
+ */
 export function utf8Length(value: string): number {
   return encoder.encode(value).byteLength;
 }

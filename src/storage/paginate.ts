@@ -17,13 +17,45 @@ import type {
   OperationOptions,
 } from "./types.ts";
 
-/** Options of the paginators. */
+/**
+ * Options of the paginators.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import { paginateListObjects, type PaginateOptions } from "./paginate.ts";
+ * async function firstThreePages(storage: BackupStorage, job: string): Promise<number> {
+ *   const options: PaginateOptions = { maxPages: 3, signal: AbortSignal.timeout(10_000) };
+ *   let pages = 0;
+ *   for await (const _page of paginateListObjects(storage, { StorageJobId: job }, options)) pages++;
+ *   return pages;
+ * }
+ * ```
+ */
 export interface PaginateOptions extends OperationOptions {
   /** Stop after this many pages (default: no limit). */
   maxPages?: number;
 }
 
-/** A service returned a `NextToken` it had already returned: paging would never end. */
+/**
+ * A service returned a `NextToken` it had already returned: paging would never end.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "./backup_storage.ts";
+ * import { listAllObjects, PaginationLoopError } from "./paginate.ts";
+ * async function safeCount(storage: BackupStorage, job: string): Promise<number | undefined> {
+ *   let n = 0;
+ *   try {
+ *     for await (const _object of listAllObjects(storage, { StorageJobId: job })) n++;
+ *     return n;
+ *   } catch (error) {
+ *     if (error instanceof PaginationLoopError) return undefined; // a broken service
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class PaginationLoopError extends Error {
   /** Makes the error for the operation that repeated its token. */
   constructor(operation: string) {
