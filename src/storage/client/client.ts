@@ -45,7 +45,22 @@ import { decodeResponse } from "./response_decoder.ts";
 import { backoffDelay, isRetryable, RequestTimeoutError, RETRY_DEFAULTS, sleep } from "./retry.ts";
 import { createSigner, signRequest } from "./signer.ts";
 
-/** Options of {@link BackupStorageClient}. */
+/**
+ * Options of {@link BackupStorageClient}.
+ *
+ * @example
+ * ```ts
+ * import { BackupStorageClient, type BackupStorageClientOptions } from "./client.ts";
+ * const options: BackupStorageClientOptions = {
+ *   endpoint: "http://127.0.0.1:9000",
+ *   region: "us-east-1",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+ *   maxAttempts: 5,
+ *   requestTimeoutMs: 30_000,
+ * };
+ * await using client = new BackupStorageClient(options); // nothing is sent yet
+ * ```
+ */
 export interface BackupStorageClientOptions {
   /** Signing region: this, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the profile's region in the shared config file. */
   region?: string;
@@ -67,13 +82,42 @@ export interface BackupStorageClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Options of {@link BackupStorageClient.presign}. */
+/**
+ * Options of {@link BackupStorageClient.presign}.
+ *
+ * @example
+ * ```ts
+ * import { BackupStorageClient, type PresignUrlOptions } from "./client.ts";
+ * await using client = new BackupStorageClient({
+ *   endpoint: "http://127.0.0.1:9000",
+ *   region: "us-east-1",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+ * });
+ * const options: PresignUrlOptions = { expiresIn: 60 };
+ * const url = await client.presign("ListObjects", { StorageJobId: "job-1" }, options);
+ * console.log(new URL(url).searchParams.get("X-Amz-Expires")); // 60
+ * ```
+ */
 export interface PresignUrlOptions {
   /** Lifetime in seconds, 1–604800 (default 900). */
   expiresIn?: number;
 }
 
-/** The error thrown by calls made after {@link BackupStorageClient.close}. */
+/**
+ * The error thrown by calls made after {@link BackupStorageClient.close}.
+ *
+ * @example
+ * ```ts
+ * import { BackupStorageClient, ClientClosedError } from "./client.ts";
+ * const client = new BackupStorageClient({ endpoint: "http://127.0.0.1:9000", region: "us-east-1" });
+ * await client.close();
+ * try {
+ *   await client.listObjects({ StorageJobId: "job-1" });
+ * } catch (error) {
+ *   console.log(error instanceof ClientClosedError); // true
+ * }
+ * ```
+ */
 export class ClientClosedError extends Error {
   /** Makes the error; its message says the client is closed. */
   constructor() {

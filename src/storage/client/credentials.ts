@@ -10,7 +10,20 @@
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
 
-/** An AWS key pair, with an optional session token and expiry. */
+/**
+ * An AWS key pair, with an optional session token and expiry.
+ *
+ * @example
+ * ```ts
+ * import type { Credentials } from "./credentials.ts";
+ * const credentials: Credentials = {
+ *   accessKeyId: "AKIDEXAMPLE",
+ *   secretAccessKey: "secret",
+ *   sessionToken: "token of temporary credentials",
+ *   expiration: new Date(Date.now() + 3_600_000),
+ * };
+ * ```
+ */
 export interface Credentials {
   /** The access key id (not secret). */
   accessKeyId: string;
@@ -22,7 +35,17 @@ export interface Credentials {
   expiration?: Date;
 }
 
-/** Resolves credentials, possibly asynchronously and more than once. */
+/**
+ * Resolves credentials, possibly asynchronously and more than once.
+ *
+ * @example
+ * ```ts
+ * import type { CredentialProvider } from "./credentials.ts";
+ * // For example, keys kept in a secrets manager and fetched when needed.
+ * const provider: CredentialProvider = () =>
+ *   Promise.resolve({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" });
+ * ```
+ */
 export type CredentialProvider = () => Promise<Credentials>;
 
 /** Options of {@link credentialProvider}. */

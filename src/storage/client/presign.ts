@@ -17,7 +17,15 @@ export const DEFAULT_PRESIGN_EXPIRES = 900;
 /** Longest lifetime SigV4 allows, in seconds (7 days). */
 export const MAX_PRESIGN_EXPIRES = 604_800;
 
-/** Operations a presigned URL can be made for (the `GET` ones). */
+/**
+ * Operations a presigned URL can be made for (the `GET` ones).
+ *
+ * @example
+ * ```ts
+ * import type { PresignableOperation } from "./presign.ts";
+ * const operation: PresignableOperation = "GetChunk";
+ * ```
+ */
 export type PresignableOperation = "GetChunk" | "GetObjectMetadata" | "ListChunks" | "ListObjects";
 
 /** Options of {@link presignRequest}. */

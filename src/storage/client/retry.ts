@@ -18,7 +18,24 @@ export const RETRY_DEFAULTS = {
   maxDelayMs: 20_000,
 } as const;
 
-/** An attempt that took longer than the per-attempt timeout. */
+/**
+ * An attempt that took longer than the per-attempt timeout.
+ *
+ * @example
+ * ```ts
+ * import { RequestTimeoutError } from "./retry.ts";
+ * import type { BackupStorage } from "../backup_storage.ts";
+ * // A client made with `requestTimeoutMs` retries timed-out attempts, then throws this.
+ * async function listOrNull(storage: BackupStorage, job: string) {
+ *   try {
+ *     return await storage.listObjects({ StorageJobId: job });
+ *   } catch (error) {
+ *     if (error instanceof RequestTimeoutError) return null;
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class RequestTimeoutError extends Error {
   /** The timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;
