@@ -26,10 +26,28 @@ import {
 import { decodeInput } from "./wire_input.ts";
 import { encodeOutput } from "./wire_output.ts";
 
-/** Most bytes of a JSON request body (and of any other signed body). */
+/**
+ * Most bytes of a JSON request body (and of any other signed body).
+ *
+ * @example
+ * ```ts
+ * import { MAX_JSON_BODY_BYTES } from "./app.ts";
+ * console.log(MAX_JSON_BODY_BYTES); // 65536
+ * ```
+ */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
-/** What the app reports about a failed request to its `onError` hook. */
+/**
+ * What the app reports about a failed request to its `onError` hook.
+ *
+ * @example
+ * ```ts
+ * import type { RequestErrorContext } from "./app.ts";
+ * function logFailure(error: unknown, context: RequestErrorContext): void {
+ *   console.error(`request ${context.requestId} (${context.operation ?? "no route"}) failed`, error);
+ * }
+ * ```
+ */
 export interface RequestErrorContext {
   /** The request id sent back in `x-amzn-RequestId`. */
   requestId: string;
@@ -37,7 +55,20 @@ export interface RequestErrorContext {
   operation?: OperationName;
 }
 
-/** Options of {@link createStorageApp}. */
+/**
+ * Options of {@link createStorageApp}.
+ *
+ * @example
+ * ```ts
+ * import type { StorageAppOptions } from "./app.ts";
+ * const options: StorageAppOptions = {
+ *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ *   region: "us-east-1",
+ *   maxChunkLength: 16 * 1024 * 1024,
+ *   onError: (error, { requestId }) => console.error(`request ${requestId} failed:`, error),
+ * };
+ * ```
+ */
 export interface StorageAppOptions {
   /** Accepted access keys: a map or a lookup function. */
   credentials: CredentialLookup;
@@ -56,9 +87,56 @@ export interface StorageAppOptions {
   onError?: (error: unknown, context: RequestErrorContext) => void;
 }
 
-/** Hono environment of the app: each request's id, as sent in `x-amzn-RequestId`. */
+/**
+ * Hono environment of the app: each request's id, as sent in `x-amzn-RequestId`.
+ *
+ * @example
+ * ```ts
+ * import type { StorageAppEnv } from "./app.ts";
+ * const variables: StorageAppEnv["Variables"] = { requestId: crypto.randomUUID() };
+ * ```
+ */
 export type StorageAppEnv = { Variables: { requestId: string } };
 type Env = StorageAppEnv;
+
+/**
+ * The HTTP service {@link createStorageApp} returns: one `fetch` handler, ready for
+ * `Deno.serve` or for mounting under another router (Hono's `app.mount`).
+ *
+ * @example
+ * ```ts
+ * import { createStorageApp, type StorageApp } from "./app.ts";
+ * import { BackupStorageClient } from "../storage/client/mod.ts";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ * const app: StorageApp = createStorageApp(store, {
+ *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ * });
+ * // Unsigned requests are refused.
+ * const refused = await app.fetch(new Request("http://127.0.0.1/restore-jobs/job-1/objects/list"));
+ * await refused.body?.cancel();
+ * console.log(refused.status); // 403
+ * // Served over HTTP, signed requests from a client succeed.
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+ * const client = new BackupStorageClient({
+ *   endpoint: `http://127.0.0.1:${server.addr.port}`,
+ *   region: "us-east-1",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+ * });
+ * await client.putObject({ BackupJobId: "job-1", ObjectName: "empty" });
+ * const { ObjectList } = await client.listObjects({ StorageJobId: "job-1" });
+ * console.log(ObjectList.map((o) => o.Name)); // [ "empty" ]
+ * await client.close();
+ * await server.shutdown();
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface StorageApp {
+  /** Answers one HTTP request; pass it to `Deno.serve` as the handler. */
+  readonly fetch: (request: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
+}
 
 const METHODS: Record<OperationName, keyof BackupStorage> = {
   DeleteObject: "deleteObject",
@@ -97,7 +175,7 @@ function defaultOnError(error: unknown, context: RequestErrorContext): void {
 export function createStorageApp(
   storage: BackupStorage,
   options: StorageAppOptions,
-): Hono<StorageAppEnv> {
+): StorageApp {
   const verifier = new SigV4Verifier({
     credentials: options.credentials,
     region: options.region,

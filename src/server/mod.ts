@@ -21,6 +21,7 @@ export {
   createStorageApp,
   MAX_JSON_BODY_BYTES,
   type RequestErrorContext,
+  type StorageApp,
   type StorageAppEnv,
   type StorageAppOptions,
 } from "./app.ts";

@@ -31,7 +31,16 @@ const ALGORITHM = "AWS4-HMAC-SHA256";
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** The secret (and optional session token) of one access key. */
+/**
+ * The secret (and optional session token) of one access key.
+ *
+ * @example
+ * ```ts
+ * import type { AccessKeyEntry } from "./sigv4_verify.ts";
+ * const entry: AccessKeyEntry = { secretAccessKey: "secret" };
+ * const keys = new Map<string, AccessKeyEntry>([["AKIDEXAMPLE", entry]]);
+ * ```
+ */
 export interface AccessKeyEntry {
   /** The secret access key. */
   secretAccessKey: string;
@@ -39,7 +48,19 @@ export interface AccessKeyEntry {
   sessionToken?: string;
 }
 
-/** Where accepted access keys are looked up: a map, or a function (possibly async). */
+/**
+ * Where accepted access keys are looked up: a map, or a function (possibly async).
+ *
+ * @example
+ * ```ts
+ * import type { CredentialLookup } from "./sigv4_verify.ts";
+ * // A fixed set of keys…
+ * const fixed: CredentialLookup = new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]);
+ * // …or a lookup, e.g. in a database; `undefined` means the key is unknown.
+ * const lookup: CredentialLookup = (accessKeyId) =>
+ *   Promise.resolve(accessKeyId === "AKIDEXAMPLE" ? { secretAccessKey: "secret" } : undefined);
+ * ```
+ */
 export type CredentialLookup =
   | ReadonlyMap<string, AccessKeyEntry>
   | ((accessKeyId: string) => AccessKeyEntry | undefined | Promise<AccessKeyEntry | undefined>);

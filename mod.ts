@@ -1,0 +1,72 @@
+/**
+ * BackupFS: a Deno-first virtual filesystem over the AWS "Backup Storage" API
+ * (2018-04-10). This module is the storage layer — the `BackupStorage` interface,
+ * a durable embedded store, a typed SigV4 HTTP client — and the HTTP service that
+ * serves any `BackupStorage` to BackupStorage clients (AWS SDKs, boto3, this one).
+ *
+ * Three ways to use it:
+ *
+ * 1. **Embedded**: {@link EmbeddedStore} keeps objects in a local directory
+ *    (metadata in SQLite, chunks content-addressed on disk), in-process.
+ * 2. **Client**: {@link BackupStorageClient} talks to any BackupStorage service.
+ * 3. **Service**: {@link createStorageApp} serves a store over HTTP with SigV4
+ *    authentication (`deno task storage` is the ready-made command).
+ *
+ * All three speak the same {@link BackupStorage} interface and throw the same
+ * error classes, so code written against one runs against the others.
+ *
+ * @example Embedded store, in-process
+ * ```ts
+ * import { chunkChecksum, EmbeddedStore } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ * const data = new TextEncoder().encode("hello, backup");
+ * await store.putObject({
+ *   BackupJobId: "job-1",
+ *   ObjectName: "notes/hello.txt",
+ *   InlineChunk: data,
+ *   InlineChunkLength: data.byteLength,
+ *   InlineChunkChecksum: chunkChecksum(data),
+ *   InlineChunkChecksumAlgorithm: "SHA256",
+ * });
+ * const { ObjectList } = await store.listObjects({ StorageJobId: "job-1" });
+ * console.log(ObjectList.map((o) => o.Name)); // [ "notes/hello.txt" ]
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @example Client against a running service
+ * ```ts ignore
+ * import { BackupStorageClient, listAllObjects } from "./mod.ts";
+ * await using client = new BackupStorageClient({
+ *   endpoint: "http://127.0.0.1:9000",
+ *   region: "us-east-1",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+ * });
+ * for await (const object of listAllObjects(client, { StorageJobId: "job-1" })) {
+ *   console.log(object.Name, object.ChunksCount);
+ * }
+ * ```
+ *
+ * @example Serving the store over HTTP
+ * ```ts ignore
+ * import { createStorageApp, EmbeddedStore } from "./mod.ts";
+ * const store = await EmbeddedStore.open("./backupfs-data");
+ * const app = createStorageApp(store, {
+ *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ * });
+ * Deno.serve({ hostname: "127.0.0.1", port: 9000 }, app.fetch);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/storage/mod.ts";
+export {
+  type AccessKeyEntry,
+  createStorageApp,
+  type CredentialLookup,
+  type RequestErrorContext,
+  type StorageApp,
+  type StorageAppOptions,
+} from "./src/server/mod.ts";
