@@ -300,7 +300,7 @@ export class EmbeddedStore implements BackupStorage {
           expires_at: now + this.#uploadTtl,
         });
       });
-      return Promise.resolve({ $metadata: {}, UploadId: uploadId });
+      return this.#db.flush().then(() => ({ $metadata: {}, UploadId: uploadId }));
     });
   }
 
@@ -343,6 +343,7 @@ export class EmbeddedStore implements BackupStorage {
       } finally {
         this.#files.unpin(ingested.hex);
       }
+      await this.#db.flush();
       return {
         $metadata: {},
         ChunkChecksum: encodeBase64(ingested.digest),
@@ -413,8 +414,9 @@ export class EmbeddedStore implements BackupStorage {
           "MetadataBlob has bytes but MetadataBlobLength is absent or 0",
         );
       }
+      let output: NotifyObjectCompleteOutput;
       try {
-        return this.#db.transaction(() => {
+        output = this.#db.transaction(() => {
           const repeated = this.#completionState(job, uploadId, input.ObjectChecksum);
           if (repeated) return repeated;
           const upload = this.#pendingUpload(job, uploadId);
@@ -458,6 +460,8 @@ export class EmbeddedStore implements BackupStorage {
       } finally {
         if (ingested) this.#files.unpin(ingested.hex);
       }
+      await this.#db.flush();
+      return output;
     });
   }
 
@@ -560,6 +564,7 @@ export class EmbeddedStore implements BackupStorage {
           });
           this.#db.addUsage(job, 1, length);
         });
+        await this.#db.flush();
         return {
           $metadata: {},
           InlineChunkChecksum: ingested ? encodeBase64(ingested.digest) : EMPTY_CHECKSUM,
@@ -747,7 +752,7 @@ export class EmbeddedStore implements BackupStorage {
         this.#db.retireVersion(current.id, this.#now());
         this.#db.addUsage(job, -1, -(current.size ?? 0));
       });
-      return Promise.resolve({ $metadata: {} });
+      return this.#db.flush().then(() => ({ $metadata: {} }));
     });
   }
 
@@ -794,7 +799,7 @@ export class EmbeddedStore implements BackupStorage {
       let digest: Uint8Array;
       try {
         digest = await writeBody(body, temp.file, options);
-        if (this.#files.durable) await temp.file.sync();
+        if (this.#files.durable) await temp.file.syncData();
       } finally {
         temp.file.close();
       }

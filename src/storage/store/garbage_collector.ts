@@ -122,6 +122,8 @@ export class GarbageCollector {
       const digests = db.candidates(after, this.#batch);
       if (digests.length === 0) break;
       after = digests[digests.length - 1];
+      // A file goes only once the drop of its last reference is on disk.
+      if (!(await settleDurable(db))) break;
       // One synchronous section per batch: check pins and references, unlink.
       db.transaction(() => {
         for (const digest of digests) {
@@ -146,6 +148,7 @@ export class GarbageCollector {
       const names = await this.#files.listFanout(this.#sweepCursor);
       this.#sweepCursor = (this.#sweepCursor + 1) % 256;
       for (let i = 0; i < names.length && isOpen(); i += this.#batch) {
+        if (!(await settleDurable(db))) break;
         for (const hex of names.slice(i, i + this.#batch)) {
           if (this.#files.isPinned(hex) || db.isReferenced(fromHex(hex))) continue;
           const freed = this.#files.removeSync(hex);
@@ -169,7 +172,9 @@ export class GarbageCollector {
       bytesFreed: 0,
     };
     for (let index = 0; index < 256 && isOpen(); index++) {
-      for (const hex of await this.#files.listFanout(index)) {
+      const names = await this.#files.listFanout(index);
+      if (!(await settleDurable(this.#db))) break;
+      for (const hex of names) {
         if (this.#files.isPinned(hex) || this.#db.isReferenced(fromHex(hex))) continue;
         const freed = this.#files.removeSync(hex);
         if (freed >= 0) {
@@ -180,6 +185,16 @@ export class GarbageCollector {
     }
     return report;
   }
+}
+
+/**
+ * Flushes the database until every commit is on disk (a few tries: writers may
+ * keep committing). Returns whether it is, checked synchronously at the end so
+ * the caller's next synchronous section runs on durable state.
+ */
+async function settleDurable(db: MetadataDb): Promise<boolean> {
+  for (let i = 0; i < 4 && !db.isDurable; i++) await db.flush();
+  return db.isDurable;
 }
 
 function yieldTurn(): Promise<void> {

@@ -14,11 +14,15 @@
  * - `jobs`: object count and bytes of each job's current versions.
  * - `gc_candidates`: digests that lost a reference and may be garbage.
  *
- * The database runs in WAL mode with `synchronous=FULL` when durable: a commit
- * has reached the disk when it returns, which the garbage collector relies on
- * (a reference is dropped durably before the file it named is unlinked) and
- * which makes an acknowledged write survive a power loss, not only `kill -9`.
- * `locking_mode=EXCLUSIVE` keeps a second process off the same directory.
+ * The database runs in WAL mode with `synchronous=NORMAL`: a commit is atomic
+ * and consistent when it returns (enough for `kill -9`), and {@link MetadataDb.flush}
+ * makes it durable against power loss by fdatasyncing the WAL file off the event
+ * loop, one sync shared by every commit before it (group commit). `node:sqlite`
+ * is synchronous, so a `synchronous=FULL` commit would stall the whole process for
+ * an fsync; this way the store acknowledges a write only after `flush()`, and the
+ * garbage collector unlinks a file only once the drop of its last reference is
+ * durable ({@link MetadataDb.isDurable}). `locking_mode=EXCLUSIVE` keeps a second
+ * process off the same directory.
  *
  * @module
  */
@@ -71,7 +75,7 @@ export interface ChunkRow {
 
 /** Options of {@link MetadataDb.open}. */
 export interface MetadataDbOptions {
-  /** `synchronous=FULL` when true (default), `NORMAL` otherwise. */
+  /** Whether {@link MetadataDb.flush} fdatasyncs the WAL (default true). */
   durable?: boolean;
   /** How long to wait for a lock held by someone else, in ms (default 5000). */
   busyTimeoutMs?: number;
@@ -147,9 +151,18 @@ export class MetadataDb {
   #db: DatabaseSync;
   #cache = new Map<string, StatementSync>();
   #depth = 0;
+  #walPath: string;
+  #durable: boolean;
+  /** Commits made, and how many of them a finished flush covers. */
+  #commits = 0;
+  #durableCommits = 0;
+  #syncing?: { run: Promise<void>; settled: Promise<void>; covers: number };
+  #queued?: Promise<void>;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, path: string, durable: boolean) {
     this.#db = db;
+    this.#walPath = `${path}-wal`;
+    this.#durable = durable;
   }
 
   /** Opens (creating or migrating) the database at `path`. */
@@ -159,7 +172,7 @@ export class MetadataDb {
       db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("PRAGMA journal_mode = WAL");
-      db.exec(`PRAGMA synchronous = ${(options.durable ?? true) ? "FULL" : "NORMAL"}`);
+      db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
       // Take the exclusive lock now: a second opener fails instead of racing us.
       db.exec("BEGIN EXCLUSIVE");
@@ -188,7 +201,62 @@ export class MetadataDb {
       }
       throw error;
     }
-    return new MetadataDb(db);
+    return new MetadataDb(db, path, options.durable ?? true);
+  }
+
+  /** Whether every commit so far is known to be on disk. */
+  get isDurable(): boolean {
+    return this.#durableCommits === this.#commits;
+  }
+
+  /**
+   * Resolves once every transaction committed before the call is on disk (a no-op
+   * when not durable). Concurrent callers share syncs: while one fdatasync runs,
+   * later callers wait for the single next one, which covers them all.
+   */
+  flush(): Promise<void> {
+    const target = this.#commits;
+    if (this.#durableCommits >= target) return Promise.resolve();
+    // A sync already under way that started after our commits covers them.
+    if (this.#syncing && this.#syncing.covers >= target) return this.#syncing.run;
+    if (!this.#queued) {
+      const previous = this.#syncing?.settled ?? Promise.resolve();
+      this.#queued = previous.then(() => {
+        this.#queued = undefined;
+        return this.#sync();
+      });
+    }
+    return this.#queued;
+  }
+
+  /** One fdatasync of the WAL, covering every commit made before it starts. */
+  #sync(): Promise<void> {
+    const covers = this.#commits;
+    const run = this.#syncWal().then(() => {
+      this.#durableCommits = Math.max(this.#durableCommits, covers);
+    });
+    const settled = run.then(() => {}, () => {}).then(() => {
+      if (this.#syncing?.run === run) this.#syncing = undefined;
+    });
+    this.#syncing = { run, settled, covers };
+    return run;
+  }
+
+  async #syncWal(): Promise<void> {
+    if (!this.#durable) return;
+    let wal: Deno.FsFile;
+    try {
+      wal = await Deno.open(this.#walPath, { read: true, write: true });
+    } catch (error) {
+      // No WAL file: everything committed was checkpointed (and synced) already.
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    try {
+      await wal.syncData();
+    } finally {
+      wal.close();
+    }
   }
 
   /** Closes the database. */
@@ -205,6 +273,7 @@ export class MetadataDb {
     try {
       const result = fn();
       this.#db.exec("COMMIT");
+      this.#commits++;
       return result;
     } catch (error) {
       this.#db.exec("ROLLBACK");
