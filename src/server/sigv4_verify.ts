@@ -195,7 +195,8 @@ function parseDateHeader(value: string): Date | undefined {
  * @example
  * ```ts
  * import { parseRawQuery } from "./sigv4_verify.ts";
- * console.log(parseRawQuery("a=1&b=x%2Fy&a=2")); // { a: [ "1", "2" ], b: "x/y" }
+ * const query = parseRawQuery("a=1&b=x%2Fy&a=2");
+ * console.log(query.a, query.b); // [ "1", "2" ] x/y
  * ```
  */
 export function parseRawQuery(raw: string): Record<string, string | string[]> {
