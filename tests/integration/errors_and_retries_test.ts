@@ -259,7 +259,7 @@ Deno.test("retries: a PutChunk of bytes is retried and stored right; a streamed 
   await using _service = service;
   await using client = makeClient(service.url, { maxAttempts: 3 });
   const parts = [
-    new Uint8Array(randomBytes(1024 * 1024)),
+    new Uint8Array(randomBytes(8 * 1024 * 1024)),
     new Uint8Array(randomBytes(300_000)),
   ];
   const { UploadId } = await client.startObject({ BackupJobId: JOB, ObjectName: "retried" });
@@ -347,6 +347,23 @@ Deno.test("retries: a dropped connection is retried on a new one", async () => {
   });
   const got = await client.getChunk({ StorageJobId: JOB, ChunkToken: ChunkList[0].ChunkToken });
   assertEquals(await readAll(got.Data), data);
+
+  // A streamed body is never sent twice: the network failure surfaces after one attempt.
+  await using proxy4 = startTcpProxy(service.port, { drop: 1 });
+  await using client4 = makeClient(proxy4.url, { maxAttempts: 3 });
+  const { UploadId } = await client.startObject({ BackupJobId: JOB, ObjectName: "streamed" });
+  const streamError = await caught(client4.putChunk({
+    BackupJobId: JOB,
+    UploadId,
+    ChunkIndex: 0,
+    Data: new Blob([data as BlobPart]).stream(),
+    Length: data.byteLength,
+    Checksum: chunkChecksum(data),
+    ChecksumAlgorithm: "SHA256",
+  }));
+  assertInstanceOf(streamError, TypeError);
+  assertEquals(proxy4.connections, 1);
+  assertEquals(faulty.calls.PutChunk, 0);
 
   // With a single attempt allowed, the network failure surfaces.
   await using proxy3 = startTcpProxy(service.port, { drop: 1 });
