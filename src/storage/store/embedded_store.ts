@@ -68,7 +68,17 @@ import { packIds, TokenKind, TokenSigner, unpackIds } from "./tokens.ts";
 
 export type { GarbageReport } from "./garbage_collector.ts";
 
-/** Options of {@link EmbeddedStore.open}. */
+/**
+ * Options of {@link EmbeddedStore.open}.
+ *
+ * @example
+ * ```ts
+ * import type { EmbeddedStoreOptions } from "./embedded_store.ts";
+ * // A store for tests: no GC timer, a short grace period, no fsync.
+ * const options: EmbeddedStoreOptions = { gcIntervalMs: 0, gracePeriodMs: 1000, durable: false };
+ * console.log(options.durable); // false
+ * ```
+ */
 export interface EmbeddedStoreOptions {
   /** How long a superseded or deleted version stays readable by token, in ms (default 15 min). */
   gracePeriodMs?: number;
@@ -84,7 +94,27 @@ export interface EmbeddedStoreOptions {
   now?: () => number;
 }
 
-/** Object count and bytes of a job's current versions. */
+/**
+ * Object count and bytes of a job's current versions.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedStore } from "./embedded_store.ts";
+ * import { chunkChecksum } from "../checksum.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const data = new Uint8Array(5);
+ * await store.putObject({
+ *   BackupJobId: "job",
+ *   ObjectName: "a",
+ *   InlineChunk: data,
+ *   InlineChunkLength: data.length,
+ *   InlineChunkChecksum: chunkChecksum(data),
+ * });
+ * const usage = await store.usage("job");
+ * console.log(usage.objects, usage.bytes); // 1 5
+ * ```
+ */
 export interface JobUsage {
   /** Number of current objects. */
   objects: number;

@@ -16,7 +16,18 @@
 import { type ChunkFiles, fromHex, toHex } from "./chunk_files.ts";
 import { type MetadataDb, VersionState } from "./metadata_db.ts";
 
-/** What one garbage collection pass did. */
+/**
+ * What one garbage collection pass did.
+ *
+ * @example
+ * ```ts
+ * import type { GarbageReport } from "./garbage_collector.ts";
+ * function describe(report: GarbageReport): string {
+ *   return `${report.chunksDeleted} chunk files (${report.bytesFreed} bytes) freed`;
+ * }
+ * console.log(describe({ expiredUploads: 0, expiredVersions: 1, chunksDeleted: 2, bytesFreed: 8 }));
+ * ```
+ */
 export interface GarbageReport {
   /** Abandoned (never completed) uploads whose TTL ended and that were dropped. */
   expiredUploads: number;
