@@ -124,6 +124,13 @@ export function encodeRequest(
             `${binding.name}: member ${member.member} must not be empty (it is a URI label)`,
           );
         }
+        // URL parsing and SigV4 canonicalization both remove dot segments, so a label
+        // of "." or ".." would send the request to another route.
+        if (text === "." || text === "..") {
+          throw new IllegalArgumentException(
+            `${binding.name}: member ${member.member} must not be "." or ".." (it is a URI label)`,
+          );
+        }
         labels[member.wireName] = text;
         break;
       }
