@@ -58,6 +58,8 @@ for (let i = 0; i < 100_000; i++) {
   }
   out(`DONE ${name} ${meta}`);
   if (i % 5 === 4) {
+    // Announced first: a kill between the delete's commit and DELETED leaves it either way.
+    out(`DELETING ${name}`);
     await store.deleteObject({ BackupJobId: "crash", ObjectName: name }).catch(() => {});
     out(`DELETED ${name}`);
   }

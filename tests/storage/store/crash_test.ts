@@ -23,7 +23,7 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
   const rounds = 8 + Math.floor(random() * 5); // 8–12 kills
   let totalDone = 0;
   // What the children reported: name → metadata of the latest completed version, or null if deleted.
-  const reported = new Map<string, string | null>();
+  const reported = new Map<string, string | null | undefined>();
   try {
     for (let round = 0; round < rounds; round++) {
       const child = new Deno.Command(Deno.execPath(), {
@@ -73,6 +73,7 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
       for (const line of lines) {
         const [kind, name, meta] = line.split(" ");
         if (kind === "DONE") reported.set(name, meta);
+        else if (kind === "DELETING") reported.set(name, undefined); // may or may not be gone
         else if (kind === "DELETED") reported.set(name, null);
       }
       totalDone += lines.filter((l) => l.startsWith("DONE")).length;
@@ -108,7 +109,14 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
         // Every object reported complete (and not since deleted) is listed as that version
         // or, for the shared name, a later one the child may have finished unreported.
         for (const [name, meta] of reported) {
-          if (meta === null) continue;
+          if (meta === null) {
+            assert(
+              !listed.has(name) || name === "hot/replaced",
+              `${name} was deleted but is listed`,
+            );
+            continue;
+          }
+          if (meta === undefined) continue;
           assert(listed.has(name), `${name} was reported complete but is not listed`);
           if (name !== "hot/replaced") assertEquals(listed.get(name)!.meta, meta);
         }
