@@ -90,31 +90,41 @@ interface ServiceFigures {
   getVerified: number;
 }
 
-// ---- the service, as its own process, with its data under `parent`
-async function measureService(parent: string): Promise<ServiceFigures> {
-  const dataDir = await Deno.makeTempDir({ dir: parent, prefix: "backupfs-bench-" });
+// ---- the service, as its own process, with its data under `parent`; or, when
+// `parent` is undefined, the discard service (same HTTP path, nothing stored:
+// PutChunk only)
+async function measureService(parent: string | undefined): Promise<ServiceFigures> {
+  const dataDir = await Deno.makeTempDir({ dir: parent ?? Deno.cwd(), prefix: "backupfs-bench-" });
   const accessKeyId = "BENCHKEY";
   const secretAccessKey = crypto.randomUUID();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
   const server = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(dataDir.startsWith("/dev/")
-        ? ["--allow-all"] // Deno grants /dev paths (tmpfs at /dev/shm) only this way
-        : [
-          "--allow-net=127.0.0.1",
-          `--allow-read=${dataDir}`,
-          `--allow-write=${dataDir}`,
-          "--allow-env",
-        ]),
-      new URL("../src/server/main.ts", import.meta.url).pathname,
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--data",
-      dataDir,
-    ],
+    args: parent === undefined
+      ? [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        new URL("./support/discard_service.ts", import.meta.url).pathname,
+        String(port),
+      ]
+      : [
+        "run",
+        ...(dataDir.startsWith("/dev/")
+          ? ["--allow-all"] // Deno grants /dev paths (tmpfs at /dev/shm) only this way
+          : [
+            "--allow-net=127.0.0.1",
+            `--allow-read=${dataDir}`,
+            `--allow-write=${dataDir}`,
+            "--allow-env",
+          ]),
+        new URL("../src/server/main.ts", import.meta.url).pathname,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--data",
+        dataDir,
+      ],
     env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
     stdout: "piped",
     stderr: "inherit",
@@ -159,6 +169,7 @@ async function measureService(parent: string): Promise<ServiceFigures> {
       });
     });
     const putMs = performance.now() - putStart;
+    if (parent === undefined) return { put: mbps(totalBytes, putMs), get: NaN, getVerified: NaN };
     await client.notifyObjectComplete({
       BackupJobId: job,
       UploadId,
@@ -212,12 +223,14 @@ async function measureService(parent: string): Promise<ServiceFigures> {
 }
 
 const diskDurable = await diskWriteMBps(values["disk-dir"]!);
+const transportOnly = await measureService(undefined);
 const onDisk = await measureService(values["disk-dir"]!);
 const onTmpfs = values["tmpfs-dir"] ? await measureService(values["tmpfs-dir"]) : undefined;
 
 const rows: Array<[string, number]> = [
   ["SHA-256, one core (reference)", shaMBps],
   [`local disk: 4 MiB files + fdatasync, ${inFlight} in flight`, diskDurable],
+  [`PutChunk over HTTP, verified then discarded`, transportOnly.put],
   [`PutChunk over HTTP, data on disk (durable)`, onDisk.put],
   [`GetChunk over HTTP, data on disk`, onDisk.get],
   [`GetChunk + client SHA-256 verify, on disk`, onDisk.getVerified],
