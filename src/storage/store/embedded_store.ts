@@ -308,20 +308,7 @@ export class EmbeddedStore implements BackupStorage {
       const uploadId = Buffer.from(randomBytes(18)).toString("base64url");
       const now = this.#now();
       this.#db.transaction(() => {
-        this.#db.ensureJob(job, now);
-        const versionId = this.#db.insertVersion({
-          job,
-          name,
-          state: VersionState.Pending,
-          chunks_count: null,
-          size: null,
-          object_checksum: null,
-          metadata_string: null,
-          meta_digest: null,
-          meta_length: null,
-          completed_at: null,
-          retired_at: null,
-        });
+        const versionId = this.#insertPending(job, name, now);
         this.#db.insertUpload({
           upload_id: uploadId,
           job,
@@ -566,20 +553,7 @@ export class EmbeddedStore implements BackupStorage {
         }
         this.#db.transaction(() => {
           const now = this.#now();
-          this.#db.ensureJob(job, now);
-          const versionId = this.#db.insertVersion({
-            job,
-            name,
-            state: VersionState.Pending,
-            chunks_count: null,
-            size: null,
-            object_checksum: null,
-            metadata_string: null,
-            meta_digest: null,
-            meta_length: null,
-            completed_at: null,
-            retired_at: null,
-          });
+          const versionId = this.#insertPending(job, name, now);
           const version = this.#db.version(versionId)!;
           if (ingested) this.#db.putChunk(versionId, 0, ingested.digest, length);
           this.#replaceCurrent(version, throwOnDuplicate, now);
@@ -890,6 +864,24 @@ export class EmbeddedStore implements BackupStorage {
         { checksum: current.object_checksum ?? undefined, checksumAlgorithm: "SUMMARY" },
       );
     }
+  }
+
+  /** Inside a transaction: a new pending (invisible) version of a name, its job created if new. */
+  #insertPending(job: string, name: Uint8Array, now: number): number {
+    this.#db.ensureJob(job, now);
+    return this.#db.insertVersion({
+      job,
+      name,
+      state: VersionState.Pending,
+      chunks_count: null,
+      size: null,
+      object_checksum: null,
+      metadata_string: null,
+      meta_digest: null,
+      meta_length: null,
+      completed_at: null,
+      retired_at: null,
+    });
   }
 
   /** Inside a transaction: retires the current version of `version`'s name, if any. */
