@@ -1,0 +1,409 @@
+/**
+ * Directory listing and path lookup over `ListObjects`, which has no delimiter.
+ *
+ * A directory is listed by skip-scan: `ListObjects` from the directory's prefix;
+ * once a child directory `sub` is seen (its marker `a/sub/` or any descendant
+ * `a/sub/…`), the scan restarts just past every name under `a/sub/` (at `a/sub0`,
+ * `0` being the character after `/`), so the cost grows with the number of
+ * children, not of descendants.
+ *
+ * Children come out with names in byte order (UTF-8, i.e. code point order). Scan
+ * order is not quite that order: the directory `b` (seen at `a/b/…`) sorts before
+ * the file `b.txt` (seen at `a/b.txt`, earlier in the scan, because `.` < `/`).
+ * So a child whose name has a character below `/` is held back until the scan has
+ * passed the place where such a directory would show up; when too many are held
+ * (a pathological directory), one extra `ListObjects` settles the question.
+ *
+ * Names no normalized path can reach are not reported as children: the empty name
+ * (from `a//x`), `.` and `..`. `walk` and `hasChildren` still see their objects.
+ *
+ * @module
+ */
+
+import type { BackupStorage } from "../storage/backup_storage.ts";
+import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
+import type { BackupObject, ListObjectsInput, ListObjectsOutput } from "../storage/types.ts";
+import { objectNameOf } from "./paths.ts";
+
+/**
+ * One child of a directory.
+ *
+ * @example
+ * ```ts
+ * import type { ListedEntry } from "./directory_lister.ts";
+ * function describe(entry: ListedEntry): string {
+ *   return entry.isDirectory ? `${entry.name}/` : `${entry.name} (${entry.object?.ChunksCount ?? 0} chunks)`;
+ * }
+ * ```
+ */
+export interface ListedEntry {
+  /** The child's name (one path segment). */
+  name: string;
+  /** A file (an object without a trailing `/`). */
+  isFile: boolean;
+  /** A directory (implicit, or with a marker object). */
+  isDirectory: boolean;
+  /** The file's object, or the directory's marker object when it has one. */
+  object?: BackupObject;
+}
+
+/**
+ * What a path is, as {@link DirectoryLister.lookup} finds it.
+ *
+ * @example
+ * ```ts
+ * import type { LookupResult } from "./directory_lister.ts";
+ * function kind(result: LookupResult): string {
+ *   return result === undefined ? "missing" : result.kind;
+ * }
+ * ```
+ */
+export type LookupResult =
+  | { kind: "file"; object: BackupObject }
+  | { kind: "directory"; marker?: BackupObject }
+  | undefined;
+
+/**
+ * Options of {@link DirectoryLister}.
+ *
+ * @example
+ * ```ts
+ * import type { DirectoryListerOptions } from "./directory_lister.ts";
+ * const options: DirectoryListerOptions = { jobId: "job-1", pageSize: 100 };
+ * ```
+ */
+export interface DirectoryListerOptions {
+  /** The job whose namespace is the filesystem. */
+  jobId: string;
+  /** `MaxResults` of each `ListObjects` call, 1–100 (default 100). */
+  pageSize?: number;
+  /**
+   * Most children held back while waiting to learn whether a directory sorts
+   * before them (default 1000); beyond it, an extra `ListObjects` settles it.
+   */
+  maxHeld?: number;
+}
+
+/**
+ * Options of the listing calls.
+ *
+ * @example
+ * ```ts
+ * import type { ListOptions } from "./directory_lister.ts";
+ * const options: ListOptions = { signal: AbortSignal.timeout(10_000) };
+ * ```
+ */
+export interface ListOptions {
+  /** Aborts the listing. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Compares two strings in UTF-8 byte order (which is code point order; plain `<`
+ * compares UTF-16 code units and puts U+E000–U+FFFF after astral characters).
+ *
+ * @example
+ * ```ts
+ * import { compareNames } from "./directory_lister.ts";
+ * console.log(["b", "a", "\u{1F600}", "\uFF01"].sort(compareNames)); // [ "a", "b", "！", "😀" ]
+ * ```
+ */
+export function compareNames(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+const SLASH = 0x2f;
+/** The character right after `/`: `prefix + "0"` is the first name past `prefix + "/…"`. */
+const AFTER_SLASH = "0";
+
+/** A child not yet released, and the name the scan must reach before it can be. */
+interface Held {
+  entry: ListedEntry;
+  /** Full object name that decides whether a directory sorts before this child. */
+  bound?: string;
+}
+
+function unreachable(name: string): boolean {
+  return name === "" || name === "." || name === "..";
+}
+
+/**
+ * Lists directories and looks up paths of one job, counting its `ListObjects` calls.
+ *
+ * @example
+ * ```ts
+ * import type { BackupStorage } from "../storage/backup_storage.ts";
+ * import { DirectoryLister } from "./directory_lister.ts";
+ * async function show(storage: BackupStorage): Promise<void> {
+ *   const lister = new DirectoryLister(storage, { jobId: "job-1" });
+ *   for await (const entry of lister.list("/photos")) {
+ *     console.log(entry.isDirectory ? `${entry.name}/` : entry.name);
+ *   }
+ *   console.log(await lister.lookup("/photos/cat.jpg")); // { kind: "file", object: … } or undefined
+ * }
+ * ```
+ */
+export class DirectoryLister {
+  readonly #storage: BackupStorage;
+  readonly #jobId: string;
+  readonly #pageSize: number;
+  readonly #maxHeld: number;
+  #listCalls = 0;
+
+  /** Makes a lister for one job. */
+  constructor(storage: BackupStorage, options: DirectoryListerOptions) {
+    this.#storage = storage;
+    this.#jobId = options.jobId;
+    this.#pageSize = options.pageSize ?? 100;
+    this.#maxHeld = options.maxHeld ?? 1000;
+    if (!Number.isInteger(this.#pageSize) || this.#pageSize < 1 || this.#pageSize > 100) {
+      throw new RangeError("pageSize must be an integer from 1 to 100");
+    }
+    if (!Number.isInteger(this.#maxHeld) || this.#maxHeld < 1) {
+      throw new RangeError("maxHeld must be an integer ≥ 1");
+    }
+  }
+
+  /** `ListObjects` calls made so far by this lister. */
+  get listCalls(): number {
+    return this.#listCalls;
+  }
+
+  async #listObjects(
+    input: Omit<ListObjectsInput, "StorageJobId">,
+    signal?: AbortSignal,
+  ): Promise<ListObjectsOutput> {
+    signal?.throwIfAborted();
+    this.#listCalls++;
+    return await this.#storage.listObjects(
+      { StorageJobId: this.#jobId, ...input },
+      signal ? { signal } : undefined,
+    );
+  }
+
+  /**
+   * Children of a directory, names in byte order, by skip-scan (see the module
+   * doc). A name that is both a file `a/x` and a directory `a/x/…` is reported once,
+   * as a directory. Listing a path that is a file or does not exist yields nothing:
+   * use {@link lookup} to tell them apart.
+   */
+  async *list(directoryPath: string, options: ListOptions = {}): AsyncGenerator<ListedEntry> {
+    const signal = options.signal;
+    const name = objectNameOf(directoryPath);
+    const prefix = name === "" ? "" : name + "/";
+    if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return;
+
+    const held: Held[] = [];
+    /** Child directories already reported (or held): entries under them are skipped. */
+    const directories = new Set<string>();
+    /** Bounds a probe has settled: nothing under them is left unknown. */
+    const settled = new Set<string>();
+    let position = prefix;
+
+    const boundOf = (entry: ListedEntry): string | undefined => {
+      const childName = entry.name;
+      for (let i = 1; i < childName.length; i++) {
+        if (childName.charCodeAt(i) < SLASH) return prefix + childName.slice(0, i) + "/";
+      }
+      return entry.isFile ? prefix + childName + "/" : undefined;
+    };
+    const hold = (entry: ListedEntry): void => {
+      let at = held.length;
+      while (at > 0 && compareNames(held[at - 1].entry.name, entry.name) > 0) at--;
+      const item = { entry, bound: boundOf(entry) };
+      if (at > 0 && held[at - 1].entry.name === entry.name) {
+        held[at - 1] = item; // a directory replaces a same-named file: the directory wins
+      } else {
+        held.splice(at, 0, item);
+      }
+    };
+    const addDirectory = (childName: string, marker: BackupObject | undefined): void => {
+      directories.add(childName);
+      if (unreachable(childName)) return;
+      const entry: ListedEntry = { name: childName, isFile: false, isDirectory: true };
+      if (marker) entry.object = marker;
+      hold(entry);
+    };
+    const releasable = (item: Held): boolean =>
+      item.bound === undefined || settled.has(item.bound) ||
+      compareNames(position, item.bound) >= 0;
+    function* release(all: boolean): Generator<ListedEntry> {
+      let n = 0;
+      while (n < held.length && (all || releasable(held[n]))) n++;
+      for (const item of held.splice(0, n)) yield item.entry;
+    }
+
+    let request: Omit<ListObjectsInput, "StorageJobId"> = {
+      MaxResults: this.#pageSize,
+      ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
+    };
+    const tokens = new Set<string>();
+    for (;;) {
+      const page = await this.#listObjects(request, signal);
+      let endedUnder: string | undefined;
+      for (const object of page.ObjectList) {
+        const objectName = object.Name;
+        if (!objectName.startsWith(prefix)) continue;
+        const rest = objectName.slice(prefix.length);
+        endedUnder = undefined;
+        if (rest === "") continue; // the directory's own marker
+        const slash = rest.indexOf("/");
+        if (slash === -1) {
+          // A same-named directory already reported wins over the file.
+          if (!unreachable(rest) && !directories.has(rest)) {
+            hold({ name: rest, isFile: true, isDirectory: false, object });
+          }
+        } else {
+          const childName = rest.slice(0, slash);
+          if (!directories.has(childName)) {
+            addDirectory(childName, slash === rest.length - 1 ? object : undefined);
+          }
+          endedUnder = childName;
+        }
+        position = objectName;
+        yield* release(false);
+        if (held.length > this.#maxHeld) {
+          yield* this.#settle(prefix, held, settled, addDirectory, signal);
+        }
+        yield* release(false);
+      }
+      if (page.NextToken === undefined || page.NextToken === "") break;
+      if (endedUnder !== undefined) {
+        // Skip every remaining name under the child directory the page ended in.
+        position = prefix + endedUnder + AFTER_SLASH;
+        yield* release(false);
+        request = {
+          MaxResults: this.#pageSize,
+          StartingObjectName: position,
+          ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
+        };
+      } else {
+        if (tokens.has(page.NextToken)) {
+          throw new Error("ListObjects returned a NextToken it had already returned");
+        }
+        tokens.add(page.NextToken);
+        request = { MaxResults: this.#pageSize, NextToken: page.NextToken };
+      }
+    }
+    yield* release(true);
+  }
+
+  /**
+   * Too many children are held back: probe the bound of the first one (is there a
+   * directory at that name?) with one `ListObjects`, until few enough remain.
+   */
+  async *#settle(
+    prefix: string,
+    held: Held[],
+    settled: Set<string>,
+    addDirectory: (name: string, marker: BackupObject | undefined) => void,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ListedEntry> {
+    while (held.length > this.#maxHeld) {
+      const first = held[0];
+      if (first.bound !== undefined && !settled.has(first.bound)) {
+        const bound = first.bound;
+        const page = await this.#listObjects(
+          { StartingObjectPrefix: bound, MaxResults: 1 },
+          signal,
+        );
+        const found = page.ObjectList[0];
+        if (found !== undefined && found.Name.startsWith(bound)) {
+          // bound is `prefix + child + "/"`: that child is a directory.
+          const childName = bound.slice(prefix.length, -1);
+          addDirectory(childName, found.Name === bound ? found : undefined);
+        }
+        settled.add(bound);
+      }
+      // Release from the front whatever is settled now.
+      let n = 0;
+      while (
+        n < held.length &&
+        (held[n].bound === undefined || settled.has(held[n].bound!))
+      ) n++;
+      for (const item of held.splice(0, n)) yield item.entry;
+    }
+  }
+
+  /**
+   * What a path is: a file (with its object), a directory (with its marker object
+   * when it has one), or `undefined` when nothing is there. `/` is always a
+   * directory. A directory wins over a same-named file. At most 2 `ListObjects`
+   * calls, run in parallel.
+   */
+  async lookup(path: string, options: ListOptions = {}): Promise<LookupResult> {
+    const name = objectNameOf(path);
+    if (name === "") return { kind: "directory" };
+    const signal = options.signal;
+    const directoryPrefix = name + "/";
+    const [filePage, directoryPage] = await Promise.all([
+      this.#listObjects(
+        { StartingObjectName: name, StartingObjectPrefix: name, MaxResults: 1 },
+        signal,
+      ),
+      utf8Length(directoryPrefix) > MAX_OBJECT_NAME_BYTES ? undefined : this.#listObjects(
+        { StartingObjectPrefix: directoryPrefix, MaxResults: 1 },
+        signal,
+      ),
+    ]);
+    const inside = directoryPage?.ObjectList[0];
+    if (inside !== undefined && inside.Name.startsWith(directoryPrefix)) {
+      return inside.Name === directoryPrefix
+        ? { kind: "directory", marker: inside }
+        : { kind: "directory" };
+    }
+    const file = filePage.ObjectList[0];
+    if (file !== undefined && file.Name === name) return { kind: "file", object: file };
+    return undefined;
+  }
+
+  /** Whether a directory has any object under it besides its own marker (1 `ListObjects` call). */
+  async hasChildren(directoryPath: string, options: ListOptions = {}): Promise<boolean> {
+    const name = objectNameOf(directoryPath);
+    const prefix = name === "" ? "" : name + "/";
+    if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return false;
+    const page = await this.#listObjects(
+      prefix === "" ? { MaxResults: 1 } : { StartingObjectPrefix: prefix, MaxResults: 2 },
+      options.signal,
+    );
+    return page.ObjectList.some((o) => o.Name !== prefix && o.Name.startsWith(prefix));
+  }
+
+  /**
+   * Every object under a directory, recursively, in byte order — the directory's
+   * own marker included (first) — for recursive remove, copy and rename. For `/`,
+   * every object of the job.
+   */
+  async *walk(directoryPath: string, options: ListOptions = {}): AsyncGenerator<BackupObject> {
+    const name = objectNameOf(directoryPath);
+    const prefix = name === "" ? "" : name + "/";
+    if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return;
+    let request: Omit<ListObjectsInput, "StorageJobId"> = {
+      MaxResults: this.#pageSize,
+      ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
+    };
+    const tokens = new Set<string>();
+    for (;;) {
+      const page = await this.#listObjects(request, options.signal);
+      for (const object of page.ObjectList) if (object.Name.startsWith(prefix)) yield object;
+      const next = page.NextToken;
+      if (next === undefined || next === "") return;
+      if (tokens.has(next)) {
+        throw new Error("ListObjects returned a NextToken it had already returned");
+      }
+      tokens.add(next);
+      request = { MaxResults: this.#pageSize, NextToken: next };
+    }
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The `Deno.errors.*` that BackupFS throws, with messages shaped like Deno's own
+ * (`No such file or directory: stat '/a/b'`) and the POSIX `code` Deno sets
+ * (`ENOENT`, `EEXIST`, …), so code written against `Deno.*` file APIs handles them
+ * unchanged.
+ *
+ * Paths in messages are quoted with `'…'`; control characters in them are escaped
+ * (`\n` → `\u000a`) so a hostile name cannot forge log lines.
+ *
+ * @module
+ */
+
+import { BackupStorageServiceError } from "../storage/errors.ts";
+
+/**
+ * A directory that still has entries cannot be removed. Deno 2 has no
+ * `Deno.errors.DirectoryNotEmpty` (its own `Deno.remove` throws a plain `Error`
+ * with `code: "ENOTEMPTY"`), so this class extends `Deno.errors.Busy` and carries
+ * the same `code`: check `error.code === "ENOTEMPTY"`, `instanceof
+ * DirectoryNotEmptyError` or `instanceof Deno.errors.Busy`.
+ *
+ * @example
+ * ```ts
+ * import { directoryNotEmpty, DirectoryNotEmptyError } from "./fs_errors.ts";
+ * const error = directoryNotEmpty("remove", "/photos");
+ * console.log(error instanceof DirectoryNotEmptyError, error instanceof Deno.errors.Busy); // true true
+ * console.log(error.code, error.message); // ENOTEMPTY Directory not empty: remove '/photos'
+ * ```
+ */
+export class DirectoryNotEmptyError extends Deno.errors.Busy {
+  /** POSIX error code, as Deno's own `Deno.remove` sets it. */
+  readonly code = "ENOTEMPTY";
+
+  /** Makes the error with a complete message. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DirectoryNotEmpty";
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * How a path appears in messages: in single quotes, control characters escaped.
+ *
+ * @example
+ * ```ts
+ * import { quotePath } from "./fs_errors.ts";
+ * console.log(quotePath("/a\nb")); // '/a\u000ab'
+ * ```
+ */
+export function quotePath(path: string): string {
+  const text = String(path).replace(
+    CONTROL,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `'${text}'`;
+}
+
+function message(reason: string, op: string, path: string, detail?: string): string {
+  const base = `${reason}: ${op} ${quotePath(path)}`;
+  return detail === undefined || detail === "" ? base : `${base}: ${detail}`;
+}
+
+function withCode<E extends Error>(error: E, code: string): E & { code: string } {
+  Object.defineProperty(error, "code", {
+    value: code,
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
+  return error as E & { code: string };
+}
+
+/**
+ * Options of the error constructors.
+ *
+ * @example
+ * ```ts
+ * import { type FsErrorOptions, notFound } from "./fs_errors.ts";
+ * const options: FsErrorOptions = { cause: new Error("the storage said so") };
+ * console.log(notFound("stat", "/a", options).cause); // Error: the storage said so
+ * ```
+ */
+export interface FsErrorOptions {
+  /** The underlying error (e.g. the storage error that was mapped). */
+  cause?: unknown;
+}
+
+function errorOptions(options: FsErrorOptions | undefined): ErrorOptions | undefined {
+  return options?.cause === undefined ? undefined : { cause: options.cause };
+}
+
+/**
+ * `ENOENT`: nothing at `path`.
+ *
+ * @example
+ * ```ts
+ * import { notFound } from "./fs_errors.ts";
+ * console.log(notFound("stat", "/a/b").message); // No such file or directory: stat '/a/b'
+ * ```
+ */
+export function notFound(
+  op: string,
+  path: string,
+  options?: FsErrorOptions,
+): Deno.errors.NotFound {
+  return withCode(
+    new Deno.errors.NotFound(message("No such file or directory", op, path), errorOptions(options)),
+    "ENOENT",
+  );
+}
+
+/**
+ * `EEXIST`: something already exists at `path`.
+ *
+ * @example
+ * ```ts
+ * import { alreadyExists } from "./fs_errors.ts";
+ * console.log(alreadyExists("mkdir", "/a").message); // File exists: mkdir '/a'
+ * ```
+ */
+export function alreadyExists(
+  op: string,
+  path: string,
+  options?: FsErrorOptions,
+): Deno.errors.AlreadyExists {
+  return withCode(
+    new Deno.errors.AlreadyExists(message("File exists", op, path), errorOptions(options)),
+    "EEXIST",
+  );
+}
+
+/**
+ * `EISDIR`: `path` is a directory where a file was needed.
+ *
+ * @example
+ * ```ts
+ * import { isADirectory } from "./fs_errors.ts";
+ * console.log(isADirectory("open", "/photos").message); // Is a directory: open '/photos'
+ * ```
+ */
+export function isADirectory(
+  op: string,
+  path: string,
+  options?: FsErrorOptions,
+): Deno.errors.IsADirectory {
+  return withCode(
+    new Deno.errors.IsADirectory(message("Is a directory", op, path), errorOptions(options)),
+    "EISDIR",
+  );
+}
+
+/**
+ * `ENOTDIR`: `path` (or one of its parents) is a file where a directory was needed.
+ *
+ * @example
+ * ```ts
+ * import { notADirectory } from "./fs_errors.ts";
+ * console.log(notADirectory("readDir", "/a.txt").message); // Not a directory: readDir '/a.txt'
+ * ```
+ */
+export function notADirectory(
+  op: string,
+  path: string,
+  options?: FsErrorOptions,
+): Deno.errors.NotADirectory {
+  return withCode(
+    new Deno.errors.NotADirectory(message("Not a directory", op, path), errorOptions(options)),
+    "ENOTDIR",
+  );
+}
+
+/**
+ * `ENOTEMPTY`: a directory still has entries. Returns a {@link DirectoryNotEmptyError}
+ * (a `Deno.errors.Busy`), because Deno 2 has no `Deno.errors.DirectoryNotEmpty`.
+ *
+ * @example
+ * ```ts
+ * import { directoryNotEmpty } from "./fs_errors.ts";
+ * console.log(directoryNotEmpty("remove", "/a").message); // Directory not empty: remove '/a'
+ * ```
+ */
+export function directoryNotEmpty(
+  op: string,
+  path: string,
+  options?: FsErrorOptions,
+): DirectoryNotEmptyError {
+  return new DirectoryNotEmptyError(
+    message("Directory not empty", op, path),
+    errorOptions(options),
+  );
+}
+
+/**
+ * `EIO`-like: the data at `path` is not what it should be (checksum mismatch,
+ * corrupt metadata, …). `detail` says what.
+ *
+ * @example
+ * ```ts
+ * import { invalidData } from "./fs_errors.ts";
+ * const error = invalidData("read", "/a", "chunk 3 failed its SHA-256 check");
+ * console.log(error.message); // Invalid data: read '/a': chunk 3 failed its SHA-256 check
+ * ```
+ */
+export function invalidData(
+  op: string,
+  path: string,
+  detail: string,
+  options?: FsErrorOptions,
+): Deno.errors.InvalidData {
+  return withCode(
+    new Deno.errors.InvalidData(message("Invalid data", op, path, detail), errorOptions(options)),
+    "EIO",
+  );
+}
+
+/**
+ * `EBADF`: the handle used for `path` cannot do this (closed, opened read-only, …).
+ *
+ * @example
+ * ```ts
+ * import { badResource } from "./fs_errors.ts";
+ * console.log(badResource("read", "/a", "the file is closed").message); // Bad resource: read '/a': the file is closed
+ * ```
+ */
+export function badResource(
+  op: string,
+  path: string,
+  detail: string,
+  options?: FsErrorOptions,
+): Deno.errors.BadResource {
+  return withCode(
+    new Deno.errors.BadResource(message("Bad resource", op, path, detail), errorOptions(options)),
+    "EBADF",
+  );
+}
+
+/**
+ * `EACCES`: the operation is not allowed on `path` (a read-only filesystem, …).
+ *
+ * @example
+ * ```ts
+ * import { permissionDenied } from "./fs_errors.ts";
+ * console.log(permissionDenied("write", "/a", "read-only filesystem").message); // Permission denied: write '/a': read-only filesystem
+ * ```
+ */
+export function permissionDenied(
+  op: string,
+  path: string,
+  detail: string,
+  options?: FsErrorOptions,
+): Deno.errors.PermissionDenied {
+  return withCode(
+    new Deno.errors.PermissionDenied(
+      message("Permission denied", op, path, detail),
+      errorOptions(options),
+    ),
+    "EACCES",
+  );
+}
+
+/**
+ * Maps a storage error to the error BackupFS throws for `path`: a
+ * `ResourceNotFoundException` (an object or token that is gone) becomes
+ * {@link notFound} with the storage error as its `cause`; every other value is
+ * returned unchanged (typed BackupStorage errors propagate as they are).
+ *
+ * @example
+ * ```ts
+ * import { ResourceNotFoundException } from "../storage/errors.ts";
+ * import { fromStorageError } from "./fs_errors.ts";
+ * const mapped = fromStorageError(new ResourceNotFoundException(), "read", "/a");
+ * console.log(mapped instanceof Deno.errors.NotFound); // true
+ * ```
+ */
+export function fromStorageError(error: unknown, op: string, path: string): unknown {
+  if (error instanceof BackupStorageServiceError && error.code === "ResourceNotFoundException") {
+    return notFound(op, path, { cause: error });
+  }
+  return error;
+}

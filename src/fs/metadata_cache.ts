@@ -1,0 +1,239 @@
+/**
+ * A short-lived cache of what paths are (stat results, negative lookups) and,
+ * optionally, of directory listings. Entries expire after a TTL (default 1 s), so
+ * changes made by other writers show up quickly; this BackupFS's own writes keep
+ * the cache exact by invalidating what they change.
+ *
+ * Keys are canonical paths (see `normalizePath` in `paths.ts`).
+ *
+ * @module
+ */
+
+/**
+ * Stands for a cached negative lookup: the path was looked up and nothing was there.
+ *
+ * @example
+ * ```ts
+ * import { MetadataCache, MISSING } from "./metadata_cache.ts";
+ * const cache = new MetadataCache<{ size: number }>();
+ * cache.set("/gone", MISSING);
+ * console.log(cache.get("/gone") === MISSING); // true
+ * ```
+ */
+export const MISSING: unique symbol = Symbol("MISSING");
+
+/**
+ * Options of {@link MetadataCache}.
+ *
+ * @example
+ * ```ts
+ * import { MetadataCache, type MetadataCacheOptions } from "./metadata_cache.ts";
+ * const options: MetadataCacheOptions = { ttlMs: 500, maxEntries: 1000 };
+ * const cache = new MetadataCache<number>(options);
+ * ```
+ */
+export interface MetadataCacheOptions {
+  /** How long an entry stays valid, in ms (default 1000; 0 caches nothing). */
+  ttlMs?: number;
+  /** Most path entries kept; the least recently used go first (default 10000). */
+  maxEntries?: number;
+  /** Most directory listings kept, least recently used first (default 100). */
+  maxListings?: number;
+  /** Clock in ms (default `Date.now`); tests pass a fake one. */
+  now?: () => number;
+}
+
+/**
+ * Options of {@link MetadataCache.set} and {@link MetadataCache.setListing}.
+ *
+ * @example
+ * ```ts
+ * import { MetadataCache } from "./metadata_cache.ts";
+ * const cache = new MetadataCache<string>();
+ * const epoch = cache.epoch; // before the lookup starts
+ * const value = "looked up";
+ * cache.set("/a", value, { epoch }); // dropped if "/a" was invalidated meanwhile
+ * ```
+ */
+export interface CacheSetOptions {
+  /**
+   * The cache's {@link MetadataCache.epoch} read before the lookup that produced
+   * the value started. When anything that covers the path was invalidated since,
+   * the value may be stale and is not stored.
+   */
+  epoch?: number;
+}
+
+interface Entry<V> {
+  value: V;
+  expires: number;
+}
+
+/**
+ * A TTL + LRU cache of path metadata (`T`, or {@link MISSING} for a negative
+ * lookup) and of directory listings (`L`).
+ *
+ * @example
+ * ```ts
+ * import { MetadataCache, MISSING } from "./metadata_cache.ts";
+ * const cache = new MetadataCache<{ size: number }>({ ttlMs: 1000 });
+ * cache.set("/a/b.txt", { size: 3 });
+ * cache.set("/a/new.txt", MISSING);
+ * console.log(cache.get("/a/b.txt")); // { size: 3 }
+ * cache.invalidate("/a/new.txt"); // a write creates it: forget the negative entry
+ * console.log(cache.get("/a/new.txt")); // undefined (not cached)
+ * ```
+ */
+export class MetadataCache<T, L = unknown> {
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #maxListings: number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry<T | typeof MISSING>>();
+  readonly #listings = new Map<string, Entry<L>>();
+  /** Epoch of the last invalidation of each path (bounded; see #noteInvalidated). */
+  readonly #invalidatedAt = new Map<string, number>();
+  /** Epoch of the last invalidation that covered every path (invalidateTree, clear). */
+  #everythingAt = 0;
+  #epoch = 0;
+
+  /** Makes an empty cache. */
+  constructor(options: MetadataCacheOptions = {}) {
+    this.#ttlMs = options.ttlMs ?? 1000;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxListings = options.maxListings ?? 100;
+    this.#now = options.now ?? Date.now;
+    if (!(this.#ttlMs >= 0)) throw new RangeError("ttlMs must be ≥ 0");
+    if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 0) {
+      throw new RangeError("maxEntries must be an integer ≥ 0");
+    }
+    if (!Number.isInteger(this.#maxListings) || this.#maxListings < 0) {
+      throw new RangeError("maxListings must be an integer ≥ 0");
+    }
+  }
+
+  /** Number of path entries held (expired ones included until touched). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * A counter that grows with every invalidation. Read it before a lookup and pass
+   * it to {@link set} so a lookup that raced with a write cannot store a stale value.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * The cached value of a path: a `T`, {@link MISSING} (cached negative lookup), or
+   * `undefined` when nothing valid is cached.
+   */
+  get(path: string): T | undefined | typeof MISSING {
+    return this.#read(this.#entries, path);
+  }
+
+  /** Caches a path's value (or {@link MISSING}) for the TTL. */
+  set(path: string, value: T | typeof MISSING, options: CacheSetOptions = {}): void {
+    if (this.#stale(path, options.epoch)) return;
+    this.#write(this.#entries, path, value, this.#maxEntries);
+  }
+
+  /** The cached listing of a directory, or `undefined`. */
+  getListing(directoryPath: string): L | undefined {
+    return this.#read(this.#listings, directoryPath);
+  }
+
+  /** Caches a directory's listing for the TTL. */
+  setListing(directoryPath: string, listing: L, options: CacheSetOptions = {}): void {
+    if (this.#stale(directoryPath, options.epoch)) return;
+    this.#write(this.#listings, directoryPath, listing, this.#maxListings);
+  }
+
+  /**
+   * Forgets what a write to `path` may change: the path's own entry and listing,
+   * and the entries and listings of all its ancestors (the parent's listing gains
+   * or loses a child; an implicit directory may appear or vanish).
+   */
+  invalidate(path: string): void {
+    this.#epoch++;
+    for (const key of selfAndAncestors(path)) {
+      this.#entries.delete(key);
+      this.#listings.delete(key);
+      this.#noteInvalidated(key);
+    }
+  }
+
+  /**
+   * Forgets `path`, everything under it, and its ancestors: for rename and removal
+   * of directories.
+   */
+  invalidateTree(path: string): void {
+    this.invalidate(path);
+    const prefix = path.endsWith("/") ? path : path + "/";
+    for (const map of [this.#entries, this.#listings] as Map<string, unknown>[]) {
+      for (const key of map.keys()) if (key.startsWith(prefix)) map.delete(key);
+    }
+    // Paths under the tree are too many to note one by one: every value looked up
+    // before now is suspect.
+    this.#everythingAt = this.#epoch;
+    this.#invalidatedAt.clear();
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#epoch++;
+    this.#entries.clear();
+    this.#listings.clear();
+    this.#invalidatedAt.clear();
+    this.#everythingAt = this.#epoch;
+  }
+
+  #stale(path: string, epoch: number | undefined): boolean {
+    if (epoch === undefined) return false;
+    if (epoch < this.#everythingAt) return true;
+    const at = this.#invalidatedAt.get(path);
+    return at !== undefined && epoch < at;
+  }
+
+  #noteInvalidated(path: string): void {
+    this.#invalidatedAt.delete(path);
+    this.#invalidatedAt.set(path, this.#epoch);
+    if (this.#invalidatedAt.size > Math.max(this.#maxEntries, 64)) {
+      // Bound the bookkeeping: forgetting it means treating everything as invalidated now.
+      this.#invalidatedAt.clear();
+      this.#everythingAt = this.#epoch;
+    }
+  }
+
+  #read<V>(map: Map<string, Entry<V>>, key: string): V | undefined {
+    const entry = map.get(key);
+    if (entry === undefined) return undefined;
+    if (this.#now() >= entry.expires) {
+      map.delete(key);
+      return undefined;
+    }
+    // Most recently used goes last.
+    map.delete(key);
+    map.set(key, entry);
+    return entry.value;
+  }
+
+  #write<V>(map: Map<string, Entry<V>>, key: string, value: V, max: number): void {
+    if (this.#ttlMs === 0 || max === 0) return;
+    map.delete(key);
+    map.set(key, { value, expires: this.#now() + this.#ttlMs });
+    while (map.size > max) map.delete(map.keys().next().value!);
+  }
+}
+
+function* selfAndAncestors(path: string): Generator<string> {
+  yield path;
+  let current = path;
+  for (let i = 0; i < 4096; i++) {
+    const slash = current.lastIndexOf("/");
+    if (slash < 0 || current === "/") return;
+    current = slash === 0 ? "/" : current.slice(0, slash);
+    yield current;
+  }
+}
