@@ -1,0 +1,123 @@
+import { MetadataCache, MISSING } from "../../src/fs/metadata_cache.ts";
+import { assertEquals, assertThrows } from "../support/assert.ts";
+
+function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+  let time = 1_000_000;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+Deno.test("get/set with values and negative lookups; entries expire after the TTL", () => {
+  const clock = fakeClock();
+  const cache = new MetadataCache<{ size: number }>({ ttlMs: 1000, now: clock.now });
+  assertEquals(cache.get("/a"), undefined);
+  cache.set("/a", { size: 3 });
+  cache.set("/missing", MISSING);
+  assertEquals(cache.get("/a"), { size: 3 });
+  assertEquals(cache.get("/missing"), MISSING);
+  clock.advance(999);
+  assertEquals(cache.get("/a"), { size: 3 });
+  clock.advance(1);
+  assertEquals(cache.get("/a"), undefined);
+  assertEquals(cache.get("/missing"), undefined);
+  assertEquals(cache.size, 0);
+});
+
+Deno.test("the default TTL is 1 s, and ttlMs 0 caches nothing", () => {
+  const clock = fakeClock();
+  const cache = new MetadataCache<number>({ now: clock.now });
+  cache.set("/a", 1);
+  clock.advance(999);
+  assertEquals(cache.get("/a"), 1);
+  clock.advance(1);
+  assertEquals(cache.get("/a"), undefined);
+  const none = new MetadataCache<number>({ ttlMs: 0, now: clock.now });
+  none.set("/a", 1);
+  assertEquals(none.get("/a"), undefined);
+});
+
+Deno.test("maxEntries evicts the least recently used", () => {
+  const cache = new MetadataCache<number>({ maxEntries: 3 });
+  cache.set("/1", 1);
+  cache.set("/2", 2);
+  cache.set("/3", 3);
+  assertEquals(cache.get("/1"), 1); // now /2 is the least recently used
+  cache.set("/4", 4);
+  assertEquals(cache.size, 3);
+  assertEquals(cache.get("/2"), undefined);
+  assertEquals([cache.get("/1"), cache.get("/3"), cache.get("/4")], [1, 3, 4]);
+});
+
+Deno.test("invalidate forgets the path, its ancestors and their listings, not siblings", () => {
+  const cache = new MetadataCache<string, string[]>();
+  for (const path of ["/", "/a", "/a/b", "/a/b/c.txt", "/a/b/d.txt", "/a/x", "/z"]) {
+    cache.set(path, path);
+  }
+  cache.set("/a/b/new.txt", MISSING);
+  cache.setListing("/a/b", ["c.txt", "d.txt"]);
+  cache.setListing("/a", ["b", "x"]);
+  cache.setListing("/z", []);
+  cache.invalidate("/a/b/new.txt"); // a write creates /a/b/new.txt
+  assertEquals(cache.get("/a/b/new.txt"), undefined);
+  assertEquals(cache.getListing("/a/b"), undefined);
+  assertEquals(cache.get("/a/b"), undefined);
+  assertEquals(cache.getListing("/a"), undefined);
+  assertEquals(cache.get("/a"), undefined);
+  assertEquals(cache.get("/"), undefined);
+  assertEquals(cache.get("/a/b/c.txt"), "/a/b/c.txt");
+  assertEquals(cache.get("/a/x"), "/a/x");
+  assertEquals(cache.get("/z"), "/z");
+  assertEquals(cache.getListing("/z"), []);
+});
+
+Deno.test("invalidateTree forgets everything under a path (and not a sibling sharing its prefix)", () => {
+  const cache = new MetadataCache<string, string[]>();
+  for (const path of ["/a", "/a/b", "/a/b/c", "/a/b/c/d", "/a/bc", "/a/b!"]) cache.set(path, path);
+  cache.setListing("/a/b/c", ["d"]);
+  cache.setListing("/a/bc", []);
+  cache.invalidateTree("/a/b");
+  for (const gone of ["/a", "/a/b", "/a/b/c", "/a/b/c/d"]) assertEquals(cache.get(gone), undefined);
+  assertEquals(cache.getListing("/a/b/c"), undefined);
+  assertEquals(cache.get("/a/bc"), "/a/bc");
+  assertEquals(cache.get("/a/b!"), "/a/b!");
+  assertEquals(cache.getListing("/a/bc"), []);
+  cache.invalidateTree("/");
+  assertEquals(cache.get("/a/bc"), undefined);
+  assertEquals(cache.size, 0);
+});
+
+Deno.test("clear forgets everything", () => {
+  const cache = new MetadataCache<number>();
+  cache.set("/a", 1);
+  cache.setListing("/", ["a"]);
+  cache.clear();
+  assertEquals(cache.get("/a"), undefined);
+  assertEquals(cache.getListing("/"), undefined);
+});
+
+Deno.test("a lookup that raced with an invalidation does not store its stale value", () => {
+  const cache = new MetadataCache<string>();
+  const before = cache.epoch;
+  cache.invalidate("/a/b"); // a write lands while the lookup is in flight
+  cache.set("/a/b", "stale", { epoch: before });
+  assertEquals(cache.get("/a/b"), undefined);
+  cache.set("/a", "stale parent", { epoch: before }); // the ancestor was invalidated too
+  assertEquals(cache.get("/a"), undefined);
+  cache.set("/other", "fresh enough", { epoch: before }); // untouched by the write
+  assertEquals(cache.get("/other"), "fresh enough");
+  cache.set("/a/b", "fresh", { epoch: cache.epoch });
+  assertEquals(cache.get("/a/b"), "fresh");
+
+  const beforeTree = cache.epoch;
+  cache.invalidateTree("/q");
+  cache.set("/q/r/s", "stale", { epoch: beforeTree });
+  assertEquals(cache.get("/q/r/s"), undefined);
+  const beforeClear = cache.epoch;
+  cache.clear();
+  cache.set("/x", "stale", { epoch: beforeClear });
+  assertEquals(cache.get("/x"), undefined);
+});
+
+Deno.test("invalid options are RangeErrors", () => {
+  assertThrows(() => new MetadataCache({ ttlMs: -1 }), RangeError);
+  assertThrows(() => new MetadataCache({ maxEntries: 1.5 }), RangeError);
+});
