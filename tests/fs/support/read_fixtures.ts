@@ -110,3 +110,22 @@ export function variedLengths(count: number, min: number, max: number, seed = 7)
     return min + (r % (max - min + 1));
   });
 }
+
+/** A BackupStorage that forwards to `inner` except for the operations given in `overrides`. */
+export function wrapStorage(
+  inner: BackupStorage,
+  overrides: Partial<BackupStorage>,
+): BackupStorage {
+  const forward: BackupStorage = {
+    deleteObject: (i, o) => inner.deleteObject(i, o),
+    getChunk: (i, o) => inner.getChunk(i, o),
+    getObjectMetadata: (i, o) => inner.getObjectMetadata(i, o),
+    listChunks: (i, o) => inner.listChunks(i, o),
+    listObjects: (i, o) => inner.listObjects(i, o),
+    notifyObjectComplete: (i, o) => inner.notifyObjectComplete(i, o),
+    putChunk: (i, o) => inner.putChunk(i, o),
+    putObject: (i, o) => inner.putObject(i, o),
+    startObject: (i, o) => inner.startObject(i, o),
+  };
+  return { ...forward, ...overrides };
+}
