@@ -181,6 +181,8 @@ export class ObjectWriter {
   readonly #retryDelayMs: number;
   readonly #controller = new AbortController();
   readonly #signal: AbortSignal;
+  /** Settles when the writer is aborted or fails, to wake a write() waiting for a slot. */
+  readonly #stopped: Promise<void>;
   readonly #summary = new SummaryHasher();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pool: Uint8Array[] = [];
@@ -221,6 +223,9 @@ export class ObjectWriter {
     this.#retryDelayMs = integerOption(options.retryDelayMs, "retryDelayMs", 50, 0, 60_000);
     this.#throwOnDuplicate = options.throwOnDuplicate === true;
     this.#signal = this.#controller.signal;
+    this.#stopped = new Promise((resolve) => {
+      this.#signal.addEventListener("abort", () => resolve(), { once: true });
+    });
     this.#onSignal = () => this.#fail(this.#userSignal?.reason);
     if (options.signal) {
       this.#userSignal = options.signal;
@@ -345,8 +350,8 @@ export class ObjectWriter {
 
   /** Sends the current buffer as the next chunk, waiting for a free slot first. */
   async #dispatch(): Promise<void> {
-    while (this.#inFlight.size >= this.#inFlightLimit && this.#state !== "aborted") {
-      await Promise.race(this.#inFlight);
+    while (this.#inFlight.size >= this.#inFlightLimit && !this.#signal.aborted) {
+      await Promise.race([...this.#inFlight, this.#stopped]);
     }
     this.#check("write to");
     const buffer = this.#buffer!;

@@ -26,6 +26,8 @@ import {
   settled,
 } from "./support/write_fixtures.ts";
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
+import { createStorageApp } from "../../src/server/mod.ts";
+import { BackupStorageClient } from "../../src/storage/client/mod.ts";
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -344,6 +346,21 @@ Deno.test("ObjectWriter: write() waits while the pipeline is full (back-pressure
   assert(gated.buffers.size <= 3, `${gated.buffers.size} chunk buffers`);
 });
 
+Deno.test("ObjectWriter: abort wakes a write() blocked on a full pipeline", async () => {
+  await using t = await openTestStore();
+  const gated = new GatedStorage(t.store); // ignores abort signals: held calls finish later
+  gated.close();
+  const w = writer(gated, "blocked.bin", { chunkSize: KiB, inFlight: 1 });
+  await w.write(patternBytes(2 * KiB)); // chunk 0 held in flight, buffer 1 full
+  const blocked = w.write(new Uint8Array(1));
+  assertEquals(await settled(blocked), false);
+  const aborting = w.abort();
+  await assertRejects(() => blocked, Deno.errors.Interrupted, "/blocked.bin");
+  gated.open();
+  await aborting;
+  assertEquals(await listAll(t.store), []);
+});
+
 Deno.test("ObjectWriter: 64 MiB through 1 MiB chunks, 2 in flight: bounded buffers and concurrency", async () => {
   await using t = await openTestStore();
   const gated = new GatedStorage(t.store, { delayMs: 2 });
@@ -475,4 +492,47 @@ Deno.test("ObjectWriter: a zero-byte object has no chunks and the empty SUMMARY"
   assertEquals(object.ObjectChecksum, summaryChecksum([]));
   assertEquals(object.MetadataString, "v1;size=0");
   assertInstanceOf(result, Object);
+});
+
+Deno.test("ObjectWriter: over the HTTP client and service, uploads, blobs and abort behave alike", async () => {
+  await using t = await openTestStore();
+  const app = createStorageApp(t.store, {
+    credentials: new Map([["WRITERKEY", { secretAccessKey: "writer-secret" }]]),
+  });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+  const client = new BackupStorageClient({
+    endpoint: `http://127.0.0.1:${server.addr.port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "WRITERKEY", secretAccessKey: "writer-secret" },
+  });
+  try {
+    const data = patternBytes(20 * KiB + 3, 13);
+    const blob = patternBytes(3000, 14);
+    const big = writer(client, "http/big.bin", { chunkSize: 4 * KiB, inFlight: 3 });
+    await feed(big, data, [1000, 4096, 5]);
+    const result = await big.close((r) => ({ metadataString: `n=${r.size}`, metadataBlob: blob }));
+    assertEquals(result.objectChecksum, expectedSummary(data, 4 * KiB));
+    const small = writer(client, "http/small.bin", { chunkSize: 4 * KiB });
+    await small.write(data.subarray(0, 4 * KiB));
+    await small.close();
+
+    const { object, bytes } = await readCurrent(client, "http/big.bin");
+    assertEquals(bytes, data);
+    assertEquals(object.MetadataString, `n=${data.byteLength}`);
+    const meta = await client.getObjectMetadata({
+      StorageJobId: JOB,
+      ObjectToken: object.ObjectToken,
+    });
+    assertEquals(new Uint8Array(await new Response(meta.MetadataBlob).arrayBuffer()), blob);
+    assertEquals((await readCurrent(client, "http/small.bin")).bytes, data.subarray(0, 4 * KiB));
+
+    const abandoned = writer(client, "http/big.bin", { chunkSize: 4 * KiB, inFlight: 1 });
+    await abandoned.write(patternBytes(30 * KiB, 15));
+    await abandoned.abort();
+    assertEquals((await readCurrent(client, "http/big.bin")).bytes, data);
+    assertEquals((await listAll(client)).map((o) => o.Name), ["http/big.bin", "http/small.bin"]);
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
 });
