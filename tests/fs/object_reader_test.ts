@@ -22,6 +22,8 @@ import {
   wrapStorage,
   writeChunked,
 } from "./support/read_fixtures.ts";
+import { FaultyStorage } from "../support/faulty_storage.ts";
+import { makeClient, startService } from "../integration/support.ts";
 
 type ReaderOptions = Partial<ObjectReaderOptions>;
 
@@ -496,4 +498,45 @@ Deno.test("ObjectReader: after close(), reads are BadResource and settled() reso
       }),
     RangeError,
   );
+});
+
+Deno.test("ObjectReader over HTTP: exact sequential, random and streamed reads; corrupt bytes refetched; close mid-prefetch", async () => {
+  let faulty!: FaultyStorage;
+  await using service = await startService({
+    wrap: (store) => (faulty = new FaultyStorage(store)),
+  });
+  await using client = makeClient(service.url);
+  const lengths = variedLengths(24, 20_000, 70_000);
+  const chunks = chunksOf(lengths, 101);
+  const data = concat(chunks);
+  const object = await writeChunked(client, "over/http.bin", chunks);
+  const cache = new ChunkCache();
+  await using reader = openReader(client, object, { cache, prefetch: 3, pageSize: 10 });
+  let position = 0;
+  for (let round = 0; round < 1000 && position < data.length; round++) {
+    const piece = await readRange(reader, position, 50_000);
+    assert(piece !== null);
+    assertEquals(piece, data.subarray(position, position + piece.length));
+    position += piece.length;
+  }
+  assertEquals(position, data.length);
+  await reader.settled();
+  assertEquals(faulty.calls.GetChunk, 24);
+  // Corrupted on the way out of the service: refetched, right bytes.
+  await using cold = openReader(client, object, { cache: new ChunkCache(), prefetch: 0 });
+  faulty.reset();
+  faulty.corrupt(1);
+  const at = boundaries(lengths);
+  assertEquals(await readRange(cold, at[7] + 3, 1000), chunks[7].subarray(3, 1003));
+  assertEquals(faulty.calls.GetChunk, 2);
+  assertEquals(
+    await collect(cold.stream({ start: 12_345, end: 400_000 })),
+    data.subarray(12_345, 400_000),
+  );
+  // Closing while prefetches are in flight over real fetches ends cleanly.
+  const closing = openReader(client, object, { cache: new ChunkCache(), prefetch: 4 });
+  assertEquals(await readRange(closing, 0, 100), chunks[0].subarray(0, 100));
+  closing.close();
+  await closing.settled();
+  await assertRejects(() => closing.readAt(0, new Uint8Array(1)), Deno.errors.BadResource);
 });
