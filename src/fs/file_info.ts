@@ -1,0 +1,112 @@
+/**
+ * What BackupFS tells about a path: `BackupFileInfo` (shaped like `Deno.FileInfo`)
+ * and `BackupDirEntry` (like `Deno.DirEntry`), built from listed objects.
+ *
+ * @module
+ */
+
+import type { BackupObject } from "../storage/types.ts";
+import { decodeMetadataString, type FileAttributes } from "./attributes.ts";
+
+/**
+ * Facts about a file or directory, shaped like `Deno.FileInfo` (fields BackupFS
+ * cannot know are `null`), plus the object's content type, ETag and token.
+ *
+ * @example
+ * ```ts
+ * import type { BackupFileInfo } from "./file_info.ts";
+ * function describe(info: BackupFileInfo): string {
+ *   return info.isDirectory ? "directory" : `${info.size} bytes, ${info.contentType ?? "?"}`;
+ * }
+ * ```
+ */
+export interface BackupFileInfo {
+  /** A file (an object without a trailing `/`). */
+  isFile: boolean;
+  /** A directory (implicit, or a marker object `dir/`). */
+  isDirectory: boolean;
+  /** Always false: BackupFS has no symbolic links. */
+  isSymlink: false;
+  /** Size in bytes (0 for directories). */
+  size: number;
+  /** Last modification time, when known. */
+  mtime: Date | null;
+  /** Not tracked: always `null`. */
+  atime: null;
+  /** Creation time, when known. */
+  birthtime: Date | null;
+  /** Permission bits, when known (files default to 0o644, directories to 0o755). */
+  mode: number | null;
+  /** Content type stored with the file, when any. */
+  contentType?: string;
+  /** Strong ETag: the object's SUMMARY checksum (files and directory markers). */
+  etag?: string;
+  /** Token of the version described (files and directory markers). */
+  objectToken?: string;
+  /** Chunk size the writer used, when recorded (lets readers compute chunk indexes). */
+  chunkSize?: number;
+}
+
+/**
+ * One entry of a directory listing, like `Deno.DirEntry`.
+ *
+ * @example
+ * ```ts
+ * import type { BackupDirEntry } from "./file_info.ts";
+ * const entry: BackupDirEntry = { name: "a.txt", isFile: true, isDirectory: false, isSymlink: false };
+ * console.log(entry.name); // a.txt
+ * ```
+ */
+export interface BackupDirEntry {
+  /** The child's name (no slashes). */
+  name: string;
+  /** Whether it is a file. */
+  isFile: boolean;
+  /** Whether it is a directory. */
+  isDirectory: boolean;
+  /** Always false. */
+  isSymlink: false;
+}
+
+/** The info of a directory, from its marker object when there is one. */
+export function directoryInfo(marker?: BackupObject): BackupFileInfo {
+  const attrs = marker ? decodeMetadataString(marker.MetadataString) : undefined;
+  return {
+    isFile: false,
+    isDirectory: true,
+    isSymlink: false,
+    size: 0,
+    mtime: attrs ? new Date(attrs.mtime) : null,
+    atime: null,
+    birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
+    mode: attrs?.mode ?? 0o755,
+    ...(marker ? { etag: marker.ObjectChecksum, objectToken: marker.ObjectToken } : {}),
+  };
+}
+
+/**
+ * The info of a file object. `attrs` are its decoded attributes, or `undefined` for
+ * an object another tool wrote, whose `size` the caller then supplies (from ListChunks).
+ */
+export function fileInfo(
+  object: BackupObject,
+  attrs: FileAttributes | undefined,
+  size: number,
+  contentType?: string,
+): BackupFileInfo {
+  const type = contentType ?? attrs?.contentType;
+  return {
+    isFile: true,
+    isDirectory: false,
+    isSymlink: false,
+    size,
+    mtime: attrs ? new Date(attrs.mtime) : null,
+    atime: null,
+    birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
+    mode: attrs?.mode ?? 0o644,
+    ...(type !== undefined ? { contentType: type } : {}),
+    etag: object.ObjectChecksum,
+    objectToken: object.ObjectToken,
+    ...(attrs?.chunkSize !== undefined ? { chunkSize: attrs.chunkSize } : {}),
+  };
+}
