@@ -127,11 +127,16 @@ const SLASH = 0x2f;
 /** The character right after `/`: `prefix + "0"` is the first name past `prefix + "/…"`. */
 const AFTER_SLASH = "0";
 
-/** A child not yet released, and the name the scan must reach before it can be. */
+/** A child not yet released, and what must be known before it can be. */
 interface Held {
   entry: ListedEntry;
-  /** Full object name that decides whether a directory sorts before this child. */
-  bound?: string;
+  /**
+   * Marker names `prefix + d + "/"` of every directory `d` that would sort at or
+   * before this child but show up later in the scan: each stem `d` of the name
+   * followed by a character below `/`, and (for a file) the name itself. Largest
+   * first. The child is released once the scan has passed or probed them all.
+   */
+  bounds: string[];
 }
 
 function unreachable(name: string): boolean {
@@ -211,17 +216,19 @@ export class DirectoryLister {
     const settled = new Set<string>();
     let position = prefix;
 
-    const boundOf = (entry: ListedEntry): string | undefined => {
+    const boundsOf = (entry: ListedEntry): string[] => {
       const childName = entry.name;
+      const bounds: string[] = [];
       for (let i = 1; i < childName.length; i++) {
-        if (childName.charCodeAt(i) < SLASH) return prefix + childName.slice(0, i) + "/";
+        if (childName.charCodeAt(i) < SLASH) bounds.push(prefix + childName.slice(0, i) + "/");
       }
-      return entry.isFile ? prefix + childName + "/" : undefined;
+      if (entry.isFile) bounds.push(prefix + childName + "/");
+      return bounds;
     };
     const hold = (entry: ListedEntry): void => {
       let at = held.length;
       while (at > 0 && compareNames(held[at - 1].entry.name, entry.name) > 0) at--;
-      const item = { entry, bound: boundOf(entry) };
+      const item = { entry, bounds: boundsOf(entry) };
       if (at > 0 && held[at - 1].entry.name === entry.name) {
         held[at - 1] = item; // a directory replaces a same-named file: the directory wins
       } else {
@@ -235,9 +242,14 @@ export class DirectoryLister {
       if (marker) entry.object = marker;
       hold(entry);
     };
-    const releasable = (item: Held): boolean =>
-      item.bound === undefined || settled.has(item.bound) ||
-      compareNames(position, item.bound) >= 0;
+    /** The first bound of an item neither passed by the scan nor probed. */
+    const unresolved = (item: Held): string | undefined => {
+      const bounds = item.bounds;
+      // Passing the largest bound passes them all.
+      if (bounds.length === 0 || compareNames(position, bounds[0]) >= 0) return undefined;
+      return bounds.find((b) => !settled.has(b) && compareNames(position, b) < 0);
+    };
+    const releasable = (item: Held): boolean => unresolved(item) === undefined;
     function* release(all: boolean): Generator<ListedEntry> {
       let n = 0;
       while (n < held.length && (all || releasable(held[n]))) n++;
@@ -274,7 +286,7 @@ export class DirectoryLister {
         position = objectName;
         yield* release(false);
         if (held.length > this.#maxHeld) {
-          yield* this.#settle(prefix, held, settled, addDirectory, signal);
+          yield* this.#settle(prefix, held, { settled, addDirectory, unresolved, signal });
         }
         yield* release(false);
       }
@@ -300,38 +312,39 @@ export class DirectoryLister {
   }
 
   /**
-   * Too many children are held back: probe the bound of the first one (is there a
-   * directory at that name?) with one `ListObjects`, until few enough remain.
+   * Too many children are held back: probe the unresolved bounds of the first one
+   * (is there a directory of that name?), one `ListObjects` each, until few enough remain.
    */
   async *#settle(
     prefix: string,
     held: Held[],
-    settled: Set<string>,
-    addDirectory: (name: string, marker: BackupObject | undefined) => void,
-    signal: AbortSignal | undefined,
+    state: {
+      settled: Set<string>;
+      addDirectory: (name: string, marker: BackupObject | undefined) => void;
+      unresolved: (item: Held) => string | undefined;
+      signal: AbortSignal | undefined;
+    },
   ): AsyncGenerator<ListedEntry> {
+    // Each round probes one new bound or releases at least the first child.
     while (held.length > this.#maxHeld) {
-      const first = held[0];
-      if (first.bound !== undefined && !settled.has(first.bound)) {
-        const bound = first.bound;
+      const bound = state.unresolved(held[0]);
+      if (bound !== undefined) {
         const page = await this.#listObjects(
           { StartingObjectPrefix: bound, MaxResults: 1 },
-          signal,
+          state.signal,
         );
         const found = page.ObjectList[0];
         if (found !== undefined && found.Name.startsWith(bound)) {
           // bound is `prefix + child + "/"`: that child is a directory.
-          const childName = bound.slice(prefix.length, -1);
-          addDirectory(childName, found.Name === bound ? found : undefined);
+          state.addDirectory(
+            bound.slice(prefix.length, -1),
+            found.Name === bound ? found : undefined,
+          );
         }
-        settled.add(bound);
+        state.settled.add(bound);
       }
-      // Release from the front whatever is settled now.
       let n = 0;
-      while (
-        n < held.length &&
-        (held[n].bound === undefined || settled.has(held[n].bound!))
-      ) n++;
+      while (n < held.length && state.unresolved(held[n]) === undefined) n++;
       for (const item of held.splice(0, n)) yield item.entry;
     }
   }
