@@ -387,10 +387,10 @@ export class BackupFS {
       if (!options.recursive && await this.#lister.hasChildren(p)) {
         throw directoryNotEmpty("remove", p);
       }
+      // walk() yields the directory's own marker first, then everything under it.
       for await (const object of this.#lister.walk(p)) {
         await this.#deleteObject(object.Name, p, "remove");
       }
-      if (resolved.marker) await this.#deleteObject(directoryPrefixOf(p), p, "remove", true);
       this.#meta.invalidateTree(p);
     }
     this.#meta.set(p, MISSING);
@@ -418,7 +418,6 @@ export class BackupFS {
       for await (const object of this.#lister.walk(src)) {
         await this.#deleteObject(object.Name, src, "rename");
       }
-      if (resolved.marker) await this.#deleteObject(directoryPrefixOf(src), src, "rename", true);
       this.#meta.invalidateTree(src);
     }
     this.#meta.set(src, MISSING);
@@ -498,6 +497,8 @@ export class BackupFS {
     const cached = this.#meta.get(p);
     if (cached === MISSING) return undefined;
     if (cached !== undefined) return cached;
+    // A write that invalidates this path while the lookup runs makes its answer stale.
+    const epoch = this.#meta.epoch;
     let found;
     try {
       found = await this.#lister.lookup(p);
@@ -520,7 +521,7 @@ export class BackupFS {
         info: await this.#describe(found.object, p, op),
       };
     }
-    this.#meta.set(p, resolved ?? MISSING);
+    this.#meta.set(p, resolved ?? MISSING, { epoch });
     return resolved;
   }
 
@@ -708,14 +709,14 @@ export class BackupFS {
     this.#meta.invalidate(p);
   }
 
-  async #deleteObject(name: string, p: string, op: string, marker = false): Promise<void> {
+  async #deleteObject(name: string, p: string, op: string): Promise<void> {
     try {
       await this.storage.deleteObject({ BackupJobId: this.jobId, ObjectName: name });
     } catch (error) {
       // Someone else removed it first: the outcome is the one asked for.
       if (!(error instanceof ResourceNotFoundException)) throw fromStorageError(error, op, p);
     }
-    if (!marker) this.#meta.invalidate(p);
+    this.#meta.invalidate(p);
   }
 
   /** Copies `src` (file or tree) to `dst`; the caller removes the source for a move. */
