@@ -15,6 +15,10 @@
  * All three speak the same {@link BackupStorage} interface and throw the same
  * error classes, so code written against one runs against the others.
  *
+ * On top of any of them, {@link BackupFS} is a Deno-style file system: paths map
+ * to objects, byte ranges to chunks (`open`, `read`, `write`, `stat`, `readDir`,
+ * `mkdir`, `remove`, `rename`, `copy`, …).
+ *
  * @example Embedded store, in-process
  * ```ts
  * import { chunkChecksum, EmbeddedStore } from "./mod.ts";
@@ -58,10 +62,23 @@
  * Deno.serve({ hostname: "127.0.0.1", port: 9000 }, app.fetch);
  * ```
  *
+ * @example A file system over the embedded store
+ * ```ts
+ * import { BackupFS, EmbeddedStore } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ * const fs = new BackupFS(store, { jobId: "home" });
+ * await fs.mkdir("/photos");
+ * await fs.writeFile("/photos/cat.jpg", new Uint8Array([0xff, 0xd8, 0xff]));
+ * console.log((await fs.stat("/photos/cat.jpg")).contentType); // image/jpeg
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
  * @module
  */
 
 export * from "./src/storage/mod.ts";
+export * from "./src/fs/mod.ts";
 export {
   type AccessKeyEntry,
   createStorageApp,

@@ -35,7 +35,7 @@ import {
 } from "./fs_errors.ts";
 import { MetadataCache, MISSING } from "./metadata_cache.ts";
 import { ObjectReader } from "./object_reader.ts";
-import { ObjectWriter, type WriterResult } from "./object_writer.ts";
+import { ObjectWriter } from "./object_writer.ts";
 import { directoryPrefixOf, normalizePath, objectNameOf, parentOf } from "./paths.ts";
 
 /** Options of {@link BackupFS}. */
@@ -118,6 +118,7 @@ export class BackupFS {
   #lister: DirectoryLister;
   #meta: MetadataCache<Resolved>;
 
+  /** A file system over `storage` in the namespace of `options.jobId`. */
   constructor(storage: BackupStorage, options: BackupFSOptions) {
     validateJobId(options.jobId);
     this.storage = storage;
@@ -339,8 +340,8 @@ export class BackupFS {
       }
       options.signal?.throwIfAborted();
       const metadata = await this.#metadataFor(p, writer.size, previous, options);
-      const result = await writer.close(() => metadata);
-      this.#committed(p, result, metadata.attributes);
+      await writer.close(() => metadata);
+      this.#committed(p);
     } catch (error) {
       await writer.abort().catch(() => {});
       throw fromStorageError(error, "writefile", p);
@@ -635,7 +636,6 @@ export class BackupFS {
     base: { object: BackupObject; info: BackupFileInfo } | undefined,
     options: { mode?: number | undefined },
   ) {
-    let attributes: FileAttributes | undefined;
     return {
       storage: this.storage,
       jobId: this.jobId,
@@ -662,22 +662,14 @@ export class BackupFS {
         }),
         size,
       }),
-      metadataFor: async (size: number) => {
-        const m = await this.#metadataFor(
-          p,
-          size,
-          base,
-          options.mode === undefined ? {} : { mode: options.mode },
-        );
-        attributes = m.attributes;
-        return m;
-      },
-      committed: (result: WriterResult) => this.#committed(p, result, attributes!),
+      metadataFor: (size: number) =>
+        this.#metadataFor(p, size, base, options.mode === undefined ? {} : { mode: options.mode }),
+      committed: () => this.#committed(p),
     };
   }
 
   /** Records a new version of a file just completed by this BackupFS. */
-  #committed(p: string, _result: WriterResult, _attributes: FileAttributes): void {
+  #committed(p: string): void {
     // The new token is only known from a listing: drop the entry so the next stat reads it.
     this.#meta.invalidate(p);
   }

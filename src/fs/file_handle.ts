@@ -21,7 +21,7 @@ import type { ChunkCache } from "./chunk_cache.ts";
 import type { BackupFileInfo } from "./file_info.ts";
 import { badResource, fromStorageError, permissionDenied } from "./fs_errors.ts";
 import { ObjectReader } from "./object_reader.ts";
-import { ObjectWriter, type WriterResult } from "./object_writer.ts";
+import { ObjectWriter } from "./object_writer.ts";
 import { Spool } from "./spool.ts";
 
 /** Options of {@link BackupFS.open}, as `Deno.OpenOptions`. */
@@ -42,17 +42,35 @@ export interface BackupOpenOptions {
   mode?: number;
 }
 
-/** What a handle needs from its file system; BackupFS supplies it. */
+/**
+ * What a handle needs from its file system; {@link BackupFS.open} supplies it.
+ *
+ * @example
+ * ```ts ignore
+ * // Made by BackupFS.open; user code never builds one.
+ * const file = await fs.open("/a.txt");
+ * ```
+ */
 export interface HandleContext {
+  /** The storage holding the file. */
   storage: BackupStorage;
+  /** The job of the file system. */
   jobId: string;
+  /** The file's normalized path. */
   path: string;
+  /** The file's object name. */
   objectName: string;
+  /** The chunk cache shared by the file system. */
   cache: ChunkCache;
+  /** Chunks read ahead by sequential reads. */
   prefetch: number;
+  /** Chunk size of the new version. */
   chunkSize: number;
+  /** PutChunks in flight. */
   uploadConcurrency: number;
+  /** Where spool files go. */
   spoolDirectory?: string;
+  /** Largest spool file. */
   maxSpoolBytes?: number;
   /** The version current at open, if the file existed. */
   base?: { objectToken: string; size: number; info: BackupFileInfo };
@@ -61,7 +79,7 @@ export interface HandleContext {
   /** Builds the metadata of the new version of `size` bytes, before it is closed. */
   metadataFor(size: number): Promise<{ metadataString?: string; metadataBlob?: Uint8Array }>;
   /** Called after the new version is current. */
-  committed(result: WriterResult): void;
+  committed(): void;
 }
 
 type Mode = { read: boolean; write: boolean; append: boolean };
@@ -396,9 +414,9 @@ export class BackupFile implements AsyncDisposable {
       }
     }
     const metadata = await this.#ctx.metadataFor(this.#size);
-    const result = await writer.close(() => metadata);
+    await writer.close(() => metadata);
     this.#writer = undefined;
-    this.#ctx.committed(result);
+    this.#ctx.committed();
   }
 }
 

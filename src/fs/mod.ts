@@ -1,0 +1,30 @@
+/**
+ * BackupFS: a Deno-style file system over BackupStorage. Paths map to objects
+ * (`/a/b.txt` ↔ `a/b.txt`), byte ranges to chunks, empty directories to marker
+ * objects (`a/dir/`). It works over any `BackupStorage`: the embedded store
+ * in-process, or a service through `BackupStorageClient`.
+ *
+ * @example
+ * ```ts
+ * import { BackupFS } from "./mod.ts";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "home" });
+ * await fs.writeTextFile("/todo.txt", "back up everything");
+ * await using file = await fs.open("/todo.txt");
+ * const buffer = new Uint8Array(4);
+ * await file.read(buffer);
+ * console.log(new TextDecoder().decode(buffer)); // back
+ * ```
+ *
+ * @module
+ */
+
+export { BackupFS, type BackupFSOptions, type BackupWriteFileOptions } from "./backup_fs.ts";
+export { BackupFile, type BackupOpenOptions, type HandleContext } from "./file_handle.ts";
+export type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
+export type { ExtendedAttributes, FileAttributes } from "./attributes.ts";
+export { DirectoryNotEmptyError } from "./fs_errors.ts";
+export { ChunkCache, type ChunkCacheOptions } from "./chunk_cache.ts";
+export { baseName, joinPath, normalizePath, parentOf } from "./paths.ts";
