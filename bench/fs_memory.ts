@@ -21,7 +21,14 @@ import { BackupFS } from "../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../src/storage/store/mod.ts";
 import { openBenchDir } from "./support/bench_dir.ts";
 import { MiB, PieceMaker } from "./support/bench_data.ts";
-import { fmt, mbPerSecond, printTable, timed, verdict } from "./support/bench_report.ts";
+import {
+  fmt,
+  loadAverage,
+  mbPerSecond,
+  printTable,
+  timed,
+  verdict,
+} from "./support/bench_report.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -83,7 +90,7 @@ await using dir = await openBenchDir(values.dir!, "backupfs-bench-mem-");
 const pieces = new PieceMaker(MiB);
 console.log(
   `BackupFS memory: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
-    `data in ${dir.path}`,
+    `load average ${loadAverage()}, data in ${dir.path}`,
 );
 console.log(
   `${totalBytes / MiB} MiB written from a stream of 1 MiB pieces; RSS sampled every ` +
@@ -140,3 +147,4 @@ if (hwm !== undefined) {
       verdict(hwm <= TARGET_PEAK, "≤ 200 MB"),
   );
 }
+console.log(`\nload average at the end: ${loadAverage()}`);

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { BackupFS } from "../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../src/storage/store/mod.ts";
 import { openBenchDir } from "./support/bench_dir.ts";
-import { fmt, printTable, ratio, timed, verdict } from "./support/bench_report.ts";
+import { fmt, loadAverage, printTable, ratio, timed, verdict } from "./support/bench_report.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -83,7 +83,7 @@ await Deno.mkdir(localSynced);
 
 console.log(
   `BackupFS metadata: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
-    `data in ${dir.path}`,
+    `load average ${loadAverage()}, data in ${dir.path}`,
 );
 console.log(
   `BackupFS over the embedded store in-process (durable), default options; every operation ` +
@@ -214,3 +214,4 @@ try {
 } finally {
   await store.close();
 }
+console.log(`\nload average at the end: ${loadAverage()}`);

@@ -93,3 +93,21 @@ export function fmt(value: number, digits = 0): string {
 export function ratio(value: number, reference: number): string {
   return `${fmt(value / reference, 2)}×`;
 }
+
+/**
+ * The 1-, 5- and 15-minute load averages (needs `--allow-sys=loadavg`), or a note
+ * that they are unavailable: other work on the machine skews every figure.
+ *
+ * @example
+ * ```ts
+ * import { loadAverage } from "./bench_report.ts";
+ * console.log(`load average ${loadAverage()}`);
+ * ```
+ */
+export function loadAverage(): string {
+  try {
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  } catch {
+    return "unknown (no --allow-sys=loadavg)";
+  }
+}
