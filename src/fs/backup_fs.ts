@@ -165,14 +165,17 @@ export class BackupFS {
     return (await this.#resolve(normalizePath(path), "exists")) !== undefined;
   }
 
-  /** The entries of a directory, names in byte order. */
+  /**
+   * The entries of a directory, names in byte order. The listing runs first: any
+   * child proves the path is a directory, so only an empty listing needs the
+   * lookup that tells an empty directory from a file or nothing.
+   */
   async *readDir(path: string): AsyncIterable<BackupDirEntry> {
     const p = normalizePath(path);
-    const resolved = await this.#resolve(p, "readdir");
-    if (!resolved) throw notFound("readdir", p);
-    if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+    let any = false;
     try {
       for await (const entry of this.#lister.list(p)) {
+        any = true;
         yield {
           name: entry.name,
           isFile: entry.isFile,
@@ -183,6 +186,10 @@ export class BackupFS {
     } catch (error) {
       throw fromStorageError(error, "readdir", p);
     }
+    if (any) return;
+    const resolved = await this.#resolve(p, "readdir");
+    if (!resolved) throw notFound("readdir", p);
+    if (resolved.kind !== "directory") throw notADirectory("readdir", p);
   }
 
   /** The whole content of a file. */
@@ -671,7 +678,7 @@ export class BackupFS {
   /** Records a new version of a file just completed by this BackupFS. */
   #committed(p: string): void {
     // The new token is only known from a listing: drop the entry so the next stat reads it.
-    this.#meta.invalidate(p);
+    this.#meta.invalidateAdded(p);
   }
 
   async #putMarker(
@@ -698,7 +705,7 @@ export class BackupFS {
       await writer.abort().catch(() => {});
       throw fromStorageError(error, "mkdir", p);
     }
-    this.#meta.invalidate(p);
+    this.#meta.invalidateAdded(p);
   }
 
   async #deleteObject(name: string, p: string, op: string): Promise<void> {
@@ -729,7 +736,7 @@ export class BackupFS {
     if (source.kind === "file") {
       if (target?.kind === "directory") throw isADirectory(op, dst);
       await this.#copyObject(source.object, objectNameOf(dst), src, op);
-      this.#meta.invalidate(dst);
+      this.#meta.invalidateAdded(dst);
       return;
     }
     if (target?.kind === "file") throw notADirectory(op, dst);

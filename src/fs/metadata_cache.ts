@@ -168,6 +168,22 @@ export class MetadataCache<T, L = unknown> {
    * Forgets `path`, everything under it, and its ancestors: for rename and removal
    * of directories.
    */
+  /**
+   * After this file system ADDED something at `path` (a new or rewritten file, a new
+   * directory): drops the path itself, and of its ancestors only negative entries
+   * and listings — adding cannot stop an ancestor from being a directory, so their
+   * positive entries stay (a writer creating many files in one directory does not
+   * look the directory up again for each).
+   */
+  invalidateAdded(path: string): void {
+    this.#epoch++;
+    for (const key of selfAndAncestors(path)) {
+      if (key === path || this.#entries.get(key)?.value === MISSING) this.#entries.delete(key);
+      this.#listings.delete(key);
+      this.#noteInvalidated(key);
+    }
+  }
+
   invalidateTree(path: string): void {
     this.invalidate(path);
     const prefix = path.endsWith("/") ? path : path + "/";

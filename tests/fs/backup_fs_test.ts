@@ -372,3 +372,38 @@ fsTest("read-only file systems refuse every change", async ({ fs, other }) => {
   }
   assertEquals(await fs.readTextFile("/ro.txt"), "x");
 });
+
+fsTest(
+  "creating many files in one directory costs one lookup each, not a parent lookup too",
+  async ({ fs }) => {
+    await fs.mkdir("/many");
+    await fs.writeTextFile("/many/0", "x");
+    const before = fs.listCalls;
+    for (let i = 1; i <= 20; i++) await fs.writeTextFile(`/many/${i}`, "x");
+    // Each new file: one lookup of its own path (2 ListObjects); the parent stays cached.
+    assertEquals(fs.listCalls - before, 2 * 20);
+    assertEquals((await names(fs, "/many")).length, 21);
+  },
+  { metadataTtlMs: 60_000 },
+);
+
+fsTest(
+  "readDir of a non-empty directory needs no lookup beyond the skip-scan",
+  async ({ fs, storage }) => {
+    for (const child of ["a", "b", "c"]) {
+      for (let i = 0; i < 120; i++) {
+        await storage.putObject({ BackupJobId: "fs-test", ObjectName: `tree/${child}/f${i}` });
+      }
+    }
+    const before = fs.listCalls;
+    assertEquals(await names(fs, "/tree"), ["a/", "b/", "c/"]);
+    // One page per child directory plus the page that finds nothing more.
+    assert(fs.listCalls - before <= 4, `${fs.listCalls - before} ListObjects calls`);
+    await assertRejects(async () => {
+      for await (const _ of fs.readDir("/tree/a/f1")) { /* a file */ }
+    }, Deno.errors.NotADirectory);
+    await assertRejects(async () => {
+      for await (const _ of fs.readDir("/nothing")) { /* missing */ }
+    }, Deno.errors.NotFound);
+  },
+);
