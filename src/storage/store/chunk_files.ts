@@ -211,3 +211,65 @@ export function fromHex(hex: string): Uint8Array {
 function fanoutName(index: number): string {
   return index.toString(16).padStart(2, "0");
 }
+
+/** Size of the reads that serve a chunk file (64 KiB reads cost a thread-pool trip each). */
+const READ_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * A stream of a chunk file's `length` bytes, read in pieces of up to 1 MiB (each a
+ * fresh buffer the consumer may keep). It closes the file when it ends or is
+ * cancelled, and errors if the file holds fewer bytes than `length` (a damaged
+ * store must never look like a short chunk).
+ *
+ * @example
+ * ```ts
+ * import { fileStream } from "./chunk_files.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * const file = await Deno.open(path);
+ * console.log(await new Response(fileStream(file, 3)).text()); // abc
+ * await Deno.remove(path);
+ * ```
+ */
+export function fileStream(file: Deno.FsFile, length: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      file.close();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (sent >= length) {
+          close();
+          controller.close();
+          return;
+        }
+        const piece = new Uint8Array(Math.min(READ_PIECE_BYTES, length - sent));
+        let filled = 0;
+        while (filled < piece.length) {
+          const n = await file.read(piece.subarray(filled));
+          if (n === null) {
+            throw new Error(`chunk file ended after ${sent + filled} of ${length} bytes`);
+          }
+          filled += n;
+        }
+        sent += filled;
+        controller.enqueue(piece);
+        if (sent >= length) {
+          close();
+          controller.close();
+        }
+      } catch (error) {
+        close();
+        controller.error(error);
+      }
+    },
+    cancel() {
+      close();
+    },
+  }, { highWaterMark: 0 });
+}

@@ -53,7 +53,7 @@ import type {
   StreamingBody,
 } from "../types.ts";
 import { discardBody, drainEmptyBody, writeBody } from "./body_reader.ts";
-import { ChunkFiles, toHex } from "./chunk_files.ts";
+import { ChunkFiles, fileStream, toHex } from "./chunk_files.ts";
 import { GarbageCollector, type GarbageReport } from "./garbage_collector.ts";
 import {
   optionalTime,
@@ -704,7 +704,7 @@ export class EmbeddedStore implements BackupStorage {
       if (!file) throw versionGone();
       return {
         $metadata: {},
-        Data: file.readable,
+        Data: fileStream(file, chunk.length),
         Length: chunk.length,
         Checksum: encodeBase64(chunk.digest),
         ChecksumAlgorithm: "SHA256",
@@ -730,8 +730,8 @@ export class EmbeddedStore implements BackupStorage {
       if (version.meta_digest !== null) {
         const file = await this.#files.openRead(toHex(version.meta_digest));
         if (!file) throw versionGone();
-        output.MetadataBlob = file.readable;
         output.MetadataBlobLength = version.meta_length ?? 0;
+        output.MetadataBlob = fileStream(file, output.MetadataBlobLength);
         output.MetadataBlobChecksum = encodeBase64(version.meta_digest);
         output.MetadataBlobChecksumAlgorithm = "SHA256";
       }
