@@ -621,6 +621,9 @@ async function randomRun(backend: Backend, seed: number): Promise<void> {
         }
       }
     }
+    if (Deno.env.get("BACKUPFS_FAULTS_VERBOSE")) {
+      console.log({ seed, backend, succeeded, failed, injected: random.injected });
+    }
     assert(succeeded > RANDOM_STEPS / 4, `only ${succeeded} of ${RANDOM_STEPS} succeeded`);
     assert(failed > 0 && random.injected.thrown > 0, `no operation failed (${failed})`);
     assert(random.injected.corrupted > 0, "no chunk was corrupted");
