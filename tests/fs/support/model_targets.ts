@@ -79,7 +79,15 @@ export function errorKind(error: unknown): string {
   return `Other(${e?.name}: ${e?.message})`;
 }
 
-/** The parent of a normalized absolute path (`/` for top-level names). */
+/**
+ * The parent of a normalized absolute path (`/` for top-level names).
+ *
+ * @example
+ * ```ts
+ * import { parentPath } from "./model_targets.ts";
+ * console.log(parentPath("/a/b"), parentPath("/a")); // /a /
+ * ```
+ */
 export function parentPath(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
@@ -181,8 +189,11 @@ export class DenoTarget implements Target {
     if (source.isDirectory && to.startsWith(from === "/" ? "/" : `${from}/`)) {
       throw new TypeError(`copy ${from} into itself`);
     }
+    // Nothing there (NotADirectory: its parent is a file, reported just below).
     const target = await Deno.stat(this.#real(to)).catch((e) => {
-      if (e instanceof Deno.errors.NotFound) return undefined;
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+        return undefined;
+      }
       throw e;
     });
     if (!target) {
