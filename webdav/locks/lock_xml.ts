@@ -1,0 +1,100 @@
+/**
+ * XML of locks in responses (RFC 4918 §14.1 `activelock`, §15.8 `lockdiscovery`,
+ * §15.10 `supportedlock`) and the body of a LOCK answer.
+ *
+ * The fragments use a prefix bound to `DAV:` by the enclosing document (`D` unless
+ * told otherwise); the owner element carries its own namespace declarations.
+ *
+ * @module
+ */
+
+import type { ActiveLock } from "../dav_context.ts";
+import { escapeXml } from "./lock_info.ts";
+
+/** Options of {@link activeLockXml} and {@link lockDiscoveryXml}. */
+export interface LockXmlOptions {
+  /** The href of a lock's root (`ctx.href(lock.root, isCollection)`). */
+  href(lock: ActiveLock): string;
+  /** Now, in ms since epoch (the timeout shows the seconds left). */
+  now: number;
+  /** The prefix bound to `DAV:` in the enclosing document (default `D`). */
+  prefix?: string;
+}
+
+/**
+ * One `DAV:activelock` element.
+ *
+ * @example
+ * ```ts
+ * import { activeLockXml } from "./lock_xml.ts";
+ * const xml = activeLockXml(
+ *   { token: "urn:uuid:1", root: "/a", scope: "exclusive", depth: 0, timeoutSeconds: 600, expiresAt: 600_000 },
+ *   { href: (lock) => lock.root, now: 0 },
+ * );
+ * console.log(xml.includes("<D:timeout>Second-600</D:timeout>")); // true
+ * ```
+ */
+export function activeLockXml(lock: ActiveLock, options: LockXmlOptions): string {
+  const d = options.prefix ?? "D";
+  const left = Math.max(0, Math.ceil((lock.expiresAt - options.now) / 1000));
+  return `<${d}:activelock>` +
+    `<${d}:locktype><${d}:write/></${d}:locktype>` +
+    `<${d}:lockscope><${d}:${lock.scope}/></${d}:lockscope>` +
+    `<${d}:depth>${lock.depth === 0 ? "0" : "infinity"}</${d}:depth>` +
+    (lock.ownerXml ?? "") +
+    `<${d}:timeout>Second-${left}</${d}:timeout>` +
+    `<${d}:locktoken><${d}:href>${escapeXml(lock.token)}</${d}:href></${d}:locktoken>` +
+    `<${d}:lockroot><${d}:href>${escapeXml(options.href(lock))}</${d}:href></${d}:lockroot>` +
+    `</${d}:activelock>`;
+}
+
+/**
+ * A `DAV:lockdiscovery` element listing `locks` (empty when none).
+ *
+ * @example
+ * ```ts
+ * import { lockDiscoveryXml } from "./lock_xml.ts";
+ * console.log(lockDiscoveryXml([], { href: (l) => l.root, now: 0 })); // <D:lockdiscovery/>
+ * ```
+ */
+export function lockDiscoveryXml(locks: readonly ActiveLock[], options: LockXmlOptions): string {
+  const d = options.prefix ?? "D";
+  if (locks.length === 0) return `<${d}:lockdiscovery/>`;
+  return `<${d}:lockdiscovery>${
+    locks.map((lock) => activeLockXml(lock, options)).join("")
+  }</${d}:lockdiscovery>`;
+}
+
+/**
+ * The `DAV:supportedlock` element: exclusive and shared write locks.
+ *
+ * @example
+ * ```ts
+ * import { supportedLockXml } from "./lock_xml.ts";
+ * console.log(supportedLockXml().includes("<D:shared/>")); // true
+ * ```
+ */
+export function supportedLockXml(prefix = "D"): string {
+  const d = prefix;
+  const entry = (scope: string) =>
+    `<${d}:lockentry><${d}:lockscope><${d}:${scope}/></${d}:lockscope>` +
+    `<${d}:locktype><${d}:write/></${d}:locktype></${d}:lockentry>`;
+  return `<${d}:supportedlock>${entry("exclusive")}${entry("shared")}</${d}:supportedlock>`;
+}
+
+/**
+ * The body of a successful LOCK (RFC 4918 §9.10.1): a `DAV:prop` document holding
+ * the `lockdiscovery` of the new or refreshed locks.
+ *
+ * @example
+ * ```ts
+ * import { lockResponseXml } from "./lock_xml.ts";
+ * const body = lockResponseXml([], { href: (l) => l.root, now: 0 });
+ * console.log(body.includes('<D:prop xmlns:D="DAV:"><D:lockdiscovery/></D:prop>')); // true
+ * ```
+ */
+export function lockResponseXml(locks: readonly ActiveLock[], options: LockXmlOptions): string {
+  return `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:">${
+    lockDiscoveryXml(locks, { ...options, prefix: "D" })
+  }</D:prop>\n`;
+}

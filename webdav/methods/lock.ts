@@ -1,0 +1,159 @@
+/**
+ * LOCK (RFC 4918 §9.10): takes an exclusive or shared write lock of depth 0 or
+ * infinity, creates an empty resource at an unmapped URL (201), or — without a
+ * body — refreshes the locks whose tokens the `If` header submits.
+ *
+ * @module
+ */
+
+import type { ActiveLock, DavHandler, DavRequestContext } from "../dav_context.ts";
+import { DavError } from "../dav_error.ts";
+import { parseLockInfo, readBodyText } from "../locks/lock_info.ts";
+import { isMissing, type LockRecord, lockRootHref } from "../locks/lock_guard.ts";
+import { lockTableOf, type MemoryLockManager } from "../locks/lock_manager.ts";
+import { lockResponseXml } from "../locks/lock_xml.ts";
+
+const XML_TYPE = "application/xml; charset=utf-8";
+
+function depthOf(request: Request): 0 | "infinity" {
+  const value = request.headers.get("Depth");
+  if (value === null) return "infinity";
+  const v = value.trim().toLowerCase();
+  if (v === "infinity") return "infinity";
+  if (v === "0") return 0;
+  throw new DavError(400, "LOCK accepts Depth: 0 or infinity only");
+}
+
+function answer(
+  ctx: DavRequestContext,
+  locks: MemoryLockManager,
+  granted: readonly LockRecord[],
+  status: number,
+  token?: string,
+): Response {
+  const body = lockResponseXml(granted, {
+    href: (lock: ActiveLock) => lockRootHref(ctx, lock),
+    now: locks.currentTime(),
+  });
+  const headers: Record<string, string> = { "Content-Type": XML_TYPE };
+  if (token !== undefined) headers["Lock-Token"] = `<${token}>`;
+  return new Response(body, { status, headers });
+}
+
+/** LOCK without a body: refresh the submitted locks covering the resource. */
+async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promise<Response> {
+  const check = await locks.checkIf(ctx);
+  if (!check.present) {
+    throw new DavError(400, "A lock refresh needs an If header with the lock token");
+  }
+  if (!check.evaluation!.result) throw new DavError(412, "The If header evaluated to false");
+  const covering = locks.locksCovering(ctx.path).filter((lock) => check.submitted.has(lock.token));
+  if (covering.length === 0) {
+    throw new DavError(412, "No lock covering the resource was submitted for refresh");
+  }
+  const seconds = locks.timeoutFor(ctx.request.headers.get("Timeout"));
+  const refreshed = covering
+    .map((lock) => locks.refresh(lock.token, seconds))
+    .filter((lock): lock is LockRecord => lock !== undefined);
+  return answer(ctx, locks, refreshed, 200);
+}
+
+/**
+ * The LOCK handler.
+ *
+ * - With a `DAV:lockinfo` body: a false `If` header → 412; Depth other than 0 or
+ *   infinity → 400; a conflicting lock on the resource, on an ancestor with depth
+ *   infinity, or (for depth infinity) below it → 423 `no-conflicting-lock`; an
+ *   unmapped URL gets an empty file (201; 409 without a parent collection; 423
+ *   when the parent is locked and its token was not submitted); success → 200 with
+ *   `Lock-Token` and the `lockdiscovery`.
+ * - Without a body: a refresh of the locks covering the resource whose tokens the
+ *   `If` header submits (400 without `If`, 412 when none), with the `Timeout`
+ *   header's new timeout.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleLock } from "./lock.ts";
+ * const response = await handleLock(ctx); // ctx: a DavRequestContext for a LOCK request
+ * console.log(response.status, response.headers.get("Lock-Token"));
+ * ```
+ */
+export async function handleLock(ctx: DavRequestContext): Promise<Response> {
+  const locks = lockTableOf(ctx);
+  if (ctx.readOnly) throw new DavError(403, "The server is read-only");
+  const depth = depthOf(ctx.request);
+  const text = (await readBodyText(ctx.request, ctx.maxXmlBytes)).trim();
+  if (text === "") return await refresh(ctx, locks);
+  const info = parseLockInfo(text);
+
+  const check = await locks.checkIf(ctx);
+  if (check.present && !check.evaluation!.result) {
+    throw new DavError(412, "The If header evaluated to false");
+  }
+
+  let exists = true;
+  let collection = false;
+  try {
+    collection = (await ctx.fs.stat(ctx.path)).isDirectory;
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    exists = false;
+  }
+
+  const conflicts = locks.conflicts(ctx.path, info.scope, depth);
+  if (conflicts.length > 0) throw conflictError(ctx, conflicts);
+
+  if (!exists) {
+    await requireParentCollection(ctx);
+    // Creating a member changes its parent collection: locks there need their tokens.
+    await locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+  }
+
+  const outcome = locks.tryLock({
+    root: ctx.path,
+    collection,
+    scope: info.scope,
+    depth,
+    timeoutSeconds: locks.timeoutFor(ctx.request.headers.get("Timeout")),
+    ...(info.ownerXml === undefined ? {} : { ownerXml: info.ownerXml }),
+    ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
+  });
+  if (outcome.conflicts) throw conflictError(ctx, outcome.conflicts);
+  const lock = outcome.lock;
+
+  let status = 200;
+  if (!exists) {
+    try {
+      await ctx.fs.writeFile(ctx.path, new Uint8Array(), { createNew: true });
+      status = 201;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) {
+        locks.unlock(lock.token);
+        throw error;
+      }
+    }
+  }
+  return answer(ctx, locks, [lock], status, lock.token);
+}
+
+/** {@link handleLock} as a {@link DavHandler}. */
+export const lockHandler: DavHandler = handleLock;
+
+function conflictError(ctx: DavRequestContext, conflicts: readonly LockRecord[]): DavError {
+  const hrefs = [...new Set(conflicts.map((lock) => lockRootHref(ctx, lock)))];
+  return new DavError(423, "The resource is locked by a conflicting lock", {
+    condition: "no-conflicting-lock",
+    hrefs,
+  });
+}
+
+async function requireParentCollection(ctx: DavRequestContext): Promise<void> {
+  const slash = ctx.path.lastIndexOf("/");
+  const parent = slash <= 0 ? "/" : ctx.path.slice(0, slash);
+  try {
+    if ((await ctx.fs.stat(parent)).isDirectory) return;
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+  throw new DavError(409, "The parent collection does not exist");
+}

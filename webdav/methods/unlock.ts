@@ -1,0 +1,64 @@
+/**
+ * UNLOCK (RFC 4918 §9.11): removes the lock named by the `Lock-Token` header.
+ *
+ * @module
+ */
+
+import type { DavHandler, DavRequestContext } from "../dav_context.ts";
+import { DavError } from "../dav_error.ts";
+import { lockTableOf } from "../locks/lock_manager.ts";
+
+/**
+ * The token of a `Lock-Token` header (`<urn:uuid:…>`; a bare URI is accepted too),
+ * or undefined when the header is missing or empty.
+ *
+ * @example
+ * ```ts
+ * import { lockTokenOf } from "./unlock.ts";
+ * console.log(lockTokenOf(" <urn:uuid:1> ")); // urn:uuid:1
+ * console.log(lockTokenOf(null)); // undefined
+ * ```
+ */
+export function lockTokenOf(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  let value = header.trim();
+  if (value.startsWith("<") && value.endsWith(">")) value = value.slice(1, -1).trim();
+  return value === "" ? undefined : value;
+}
+
+/**
+ * The UNLOCK handler: 204 when the lock named by `Lock-Token` covers the request's
+ * resource and is removed; 400 without the header; 409
+ * `lock-token-matches-request-uri` when no such lock covers the resource (unknown,
+ * expired, or another resource's); 403 when another principal took the lock.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleUnlock } from "./unlock.ts";
+ * const response = await handleUnlock(ctx); // ctx: a DavRequestContext for an UNLOCK request
+ * console.log(response.status); // 204
+ * ```
+ */
+export function handleUnlock(ctx: DavRequestContext): Promise<Response> {
+  const locks = lockTableOf(ctx);
+  const token = lockTokenOf(ctx.request.headers.get("Lock-Token"));
+  if (token === undefined) {
+    return Promise.reject(new DavError(400, "UNLOCK needs a Lock-Token header"));
+  }
+  const lock = locks.locksCovering(ctx.path).find((candidate) => candidate.token === token);
+  if (!lock) {
+    return Promise.reject(
+      new DavError(409, "The lock token does not name a lock covering the request URI", {
+        condition: "lock-token-matches-request-uri",
+      }),
+    );
+  }
+  if (lock.principal !== undefined && lock.principal !== ctx.principal) {
+    return Promise.reject(new DavError(403, "The lock belongs to another user"));
+  }
+  locks.unlock(token);
+  return Promise.resolve(new Response(null, { status: 204 }));
+}
+
+/** {@link handleUnlock} as a {@link DavHandler}. */
+export const unlockHandler: DavHandler = handleUnlock;
