@@ -1,0 +1,31 @@
+// Serves the WebDAV app on 127.0.0.1 over a fresh in-process store, for litmus.
+// Usage: deno run -A tests/webdav/support/serve_for_litmus.ts [port]
+// Prints "listening on http://127.0.0.1:PORT/" when ready; SIGTERM/SIGINT stop it.
+
+import { BackupFS } from "../../../src/fs/backup_fs.ts";
+import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { createWebDavApp } from "../../../webdav/mod.ts";
+
+const port = Number(Deno.args[0] ?? "0");
+const dir = await Deno.makeTempDir({ prefix: "backupfs-litmus-" });
+const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+const fs = new BackupFS(store, { jobId: "litmus", chunkSize: 64 * 1024 });
+const dav = createWebDavApp(fs, {
+  quota: () => Promise.resolve({ usedBytes: 0, availableBytes: 1024 ** 4 }),
+});
+const server = Deno.serve(
+  {
+    hostname: "127.0.0.1",
+    port,
+    onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}/`),
+  },
+  dav.fetch,
+);
+const stop = async () => {
+  await server.shutdown();
+  await store.close();
+  await Deno.remove(dir, { recursive: true });
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGTERM", stop);
+Deno.addSignalListener("SIGINT", stop);

@@ -1,0 +1,160 @@
+/**
+ * The Hono app of the WebDAV server: the authentication hook, request limits,
+ * path decoding into a `DavRequestContext`, dispatch to the method handlers, and
+ * errors (`DavError`, `Deno.errors.*`, storage failures) turned into HTTP answers
+ * that never reveal internals.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { DavHandler, DavRequestContext, LockManager } from "./dav_context.ts";
+import { DavError } from "./dav_error.ts";
+import type { BackupFS } from "../src/fs/backup_fs.ts";
+import { errorResponse, isUnexpected } from "./http/errors.ts";
+import { decodeRequestPath, encodeHref, normalizePrefix, pathOfHref } from "./http/href.ts";
+import { MemoryLockManager } from "./locks/lock_manager.ts";
+import { copy, move } from "./methods/copy_move.ts";
+import { remove } from "./methods/delete.ts";
+import { getOrHead } from "./methods/get_head.ts";
+import { handleLock } from "./methods/lock.ts";
+import { mkcol } from "./methods/mkcol.ts";
+import { options as optionsHandler } from "./methods/options.ts";
+import { createPropfindHandler } from "./methods/propfind.ts";
+import { proppatch } from "./methods/proppatch.ts";
+import { put } from "./methods/put.ts";
+import { handleUnlock } from "./methods/unlock.ts";
+import { ALLOWED_METHODS } from "./methods/common.ts";
+import type { QuotaInfo } from "./properties/live_properties.ts";
+import { DEFAULT_MAX_XML_BYTES } from "./xml/parse.ts";
+
+/** Options of {@link createWebDavHono}. */
+export interface WebDavOptions {
+  /** Refuse every change with 403. */
+  readOnly?: boolean;
+  /** The lock manager (default: a new in-memory `MemoryLockManager`). */
+  locks?: LockManager;
+  /**
+   * Authentication hook: a `Response` is answered as is (e.g. 401 with a
+   * challenge), a string is the authenticated principal, `undefined` is anonymous.
+   */
+  authenticate?: (request: Request) => Promise<string | undefined | Response>;
+  /** Largest XML request body, in bytes (default 1 MiB). */
+  maxXmlBytes?: number;
+  /** The mount path (default `/`). */
+  prefix?: string;
+  /** Storage usage for `quota-used-bytes` and `quota-available-bytes`. */
+  quota?: () => Promise<QuotaInfo>;
+  /** Where unexpected errors are reported (default `console.error`, message only). */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+/** Methods that change something (refused when read-only). */
+const MODIFYING = new Set([
+  "PUT",
+  "DELETE",
+  "MKCOL",
+  "COPY",
+  "MOVE",
+  "PROPPATCH",
+  "LOCK",
+  "UNLOCK",
+]);
+/** Methods known to HTTP that this server does not allow on its resources (405). */
+const NOT_ALLOWED = new Set(["POST", "PATCH", "TRACE", "CONNECT", "SEARCH", "REPORT", "ACL"]);
+
+function defaultOnError(error: unknown, request: Request): void {
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`webdav: ${request.method} failed: ${name}: ${message}`);
+  if (Deno.env.get("WEBDAV_DEBUG")) console.error(request.url, error);
+}
+
+/**
+ * The Hono app serving `fs` over WebDAV.
+ *
+ * @example
+ * ```ts
+ * import { BackupFS } from "../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../src/storage/store/mod.ts";
+ * import { createWebDavHono } from "./app.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const app = createWebDavHono(new BackupFS(store, { jobId: "dav" }));
+ * const response = await app.fetch(new Request("http://localhost/", { method: "OPTIONS" }));
+ * console.log(response.headers.get("DAV")); // 1, 2
+ * ```
+ */
+export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hono {
+  const prefix = normalizePrefix(options.prefix);
+  const locks = options.locks ?? new MemoryLockManager();
+  const readOnly = options.readOnly ?? false;
+  const maxXmlBytes = options.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES;
+  const onError = options.onError ?? defaultOnError;
+  const handlers: Record<string, DavHandler> = {
+    OPTIONS: optionsHandler,
+    GET: getOrHead,
+    HEAD: getOrHead,
+    PUT: put,
+    DELETE: remove,
+    MKCOL: mkcol,
+    COPY: copy,
+    MOVE: move,
+    PROPFIND: createPropfindHandler(options.quota ? { quota: options.quota } : {}),
+    PROPPATCH: proppatch,
+    LOCK: handleLock,
+    UNLOCK: handleUnlock,
+  };
+
+  const app = new Hono();
+  app.all("*", async (c) => {
+    const request = c.req.raw;
+    const method = request.method.toUpperCase();
+    try {
+      let principal: string | undefined;
+      if (options.authenticate) {
+        const outcome = await options.authenticate(request);
+        if (outcome instanceof Response) return outcome;
+        principal = outcome;
+      }
+      const handler = handlers[method];
+      if (!handler) {
+        await request.body?.cancel().catch(() => {});
+        if (NOT_ALLOWED.has(method)) {
+          throw new DavError(405, "Method Not Allowed", {
+            headers: { Allow: ALLOWED_METHODS.join(", ") },
+          });
+        }
+        throw new DavError(501, "Not Implemented");
+      }
+      if (readOnly && MODIFYING.has(method)) {
+        await request.body?.cancel().catch(() => {});
+        throw new DavError(403, "The server is read-only");
+      }
+      const url = new URL(request.url);
+      if (request.url.includes("#")) {
+        // A fragment is never part of a Request-URI (RFC 7230 §5.3): refuse, never strip.
+        throw new DavError(400, "A fragment is not allowed in the request URI");
+      }
+      const { path, trailingSlash } = decodeRequestPath(url.pathname, prefix);
+      const ctx: DavRequestContext = {
+        request,
+        fs,
+        path,
+        trailingSlash,
+        href: (p, collection) => encodeHref(p, { prefix, ...(collection ? { collection } : {}) }),
+        pathOf: (hrefOrUrl) => pathOfHref(hrefOrUrl, { base: request.url, prefix }),
+        readOnly,
+        locks,
+        ...(principal === undefined ? {} : { principal }),
+        maxXmlBytes,
+      };
+      return await handler(ctx);
+    } catch (error) {
+      if (isUnexpected(error)) onError(error, request);
+      await request.body?.cancel().catch(() => {});
+      return errorResponse(error, { head: method === "HEAD" });
+    }
+  });
+  return app;
+}

@@ -1,0 +1,142 @@
+/**
+ * RFC 7232 conditional requests: `If-Match`, `If-Unmodified-Since`,
+ * `If-None-Match` and `If-Modified-Since`, evaluated in the RFC's order (§6)
+ * against a resource's strong ETag and modification time.
+ *
+ * @module
+ */
+
+import { DavError } from "../dav_error.ts";
+
+/** What the conditions are evaluated against. */
+export interface ConditionalState {
+  /** Whether the resource exists. */
+  exists: boolean;
+  /** Its entity tag as sent in `ETag` (`"…"`), if it has one. */
+  etag?: string | undefined;
+  /** Its modification time, if known. */
+  lastModified?: Date | null | undefined;
+}
+
+/**
+ * The strong ETag header value of a BackupFS etag: `"checksum"`.
+ *
+ * @example
+ * ```ts
+ * import { quoteEtag } from "./conditional.ts";
+ * console.log(quoteEtag("abc=")); // "abc="
+ * ```
+ */
+export function quoteEtag(etag: string | undefined): string | undefined {
+  return etag === undefined ? undefined : `"${etag}"`;
+}
+
+/**
+ * Parses an entity-tag list header (`If-Match`, `If-None-Match`): `*`, or the
+ * tags with their weakness.
+ *
+ * @example
+ * ```ts
+ * import { parseEtagList } from "./conditional.ts";
+ * console.log(parseEtagList('W/"a", "b"')); // [{ weak: true, tag: '"a"' }, { weak: false, tag: '"b"' }]
+ * ```
+ */
+export function parseEtagList(header: string): "*" | { weak: boolean; tag: string }[] {
+  if (header.trim() === "*") return "*";
+  const tags: { weak: boolean; tag: string }[] = [];
+  const pattern = /\s*(W\/)?("[^"]*")\s*,?/gy;
+  for (let match; (match = pattern.exec(header)) !== null;) {
+    tags.push({ weak: match[1] !== undefined, tag: match[2]! });
+    if (pattern.lastIndex >= header.length) break;
+  }
+  return tags;
+}
+
+/**
+ * Parses an HTTP date (IMF-fixdate and the obsolete forms `Date.parse` reads);
+ * `undefined` when invalid.
+ *
+ * @example
+ * ```ts
+ * import { parseHttpDate } from "./conditional.ts";
+ * console.log(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")?.toISOString()); // 1994-11-06T08:49:37.000Z
+ * ```
+ */
+export function parseHttpDate(value: string): Date | undefined {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+function seconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+/**
+ * Evaluates the RFC 7232 preconditions of a request. Returns `undefined` to go
+ * on, or the status to answer instead: 412 (a failed `If-Match`,
+ * `If-Unmodified-Since`, or `If-None-Match` on a method that is not GET/HEAD) or
+ * 304 (GET/HEAD not modified).
+ *
+ * @example
+ * ```ts
+ * import { evaluatePreconditions } from "./conditional.ts";
+ * const request = new Request("http://localhost/a", { headers: { "If-None-Match": '"x"' } });
+ * console.log(evaluatePreconditions(request, { exists: true, etag: '"x"' })); // 304
+ * ```
+ */
+export function evaluatePreconditions(
+  request: Request,
+  state: ConditionalState,
+): 304 | 412 | undefined {
+  const safe = request.method === "GET" || request.method === "HEAD";
+  const ifMatch = request.headers.get("if-match");
+  if (ifMatch !== null) {
+    const list = parseEtagList(ifMatch);
+    const ok = list === "*" ? state.exists : state.exists && state.etag !== undefined &&
+      list.some((entry) => !entry.weak && entry.tag === state.etag);
+    if (!ok) return 412;
+  } else {
+    const since = request.headers.get("if-unmodified-since");
+    const date = since === null ? undefined : parseHttpDate(since);
+    if (date && state.exists && state.lastModified) {
+      if (seconds(state.lastModified) > seconds(date)) return 412;
+    }
+  }
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch !== null) {
+    const list = parseEtagList(ifNoneMatch);
+    const matches = list === "*" ? state.exists : state.exists && state.etag !== undefined &&
+      list.some((entry) => entry.tag === state.etag);
+    if (matches) return safe ? 304 : 412;
+  } else if (safe) {
+    const since = request.headers.get("if-modified-since");
+    const date = since === null ? undefined : parseHttpDate(since);
+    if (date && state.exists && state.lastModified && date.getTime() <= Date.now()) {
+      if (seconds(state.lastModified) <= seconds(date)) return 304;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Like {@link evaluatePreconditions}, but throws: `DavError` 412, or 304 with the
+ * validators as headers.
+ *
+ * @example
+ * ```ts
+ * import { assertPreconditions } from "./conditional.ts";
+ * const request = new Request("http://localhost/a", { method: "PUT", headers: { "If-Match": "*" } });
+ * try { assertPreconditions(request, { exists: false }); } catch (e) { console.log((e as { status: number }).status); } // 412
+ * ```
+ */
+export function assertPreconditions(request: Request, state: ConditionalState): void {
+  const status = evaluatePreconditions(request, state);
+  if (status === undefined) return;
+  if (status === 304) {
+    const headers: Record<string, string> = {};
+    if (state.etag) headers["ETag"] = state.etag;
+    if (state.lastModified) headers["Last-Modified"] = state.lastModified.toUTCString();
+    throw new DavError(304, "Not Modified", { headers });
+  }
+  throw new DavError(412, "Precondition Failed");
+}

@@ -1,0 +1,124 @@
+/**
+ * URLs ↔ BackupFS paths under a mount prefix: request paths are percent-decoded
+ * segment by segment and normalized by BackupFS rules (`..` never leaves the
+ * root, NUL is refused); hrefs are percent-encoded segment by segment.
+ *
+ * @module
+ */
+
+import { DavError } from "../dav_error.ts";
+import { normalizePath } from "../../src/fs/paths.ts";
+
+/**
+ * The canonical form of a mount prefix: `""` for the root, else `/a/b` (leading
+ * slash, no trailing slash).
+ *
+ * @example
+ * ```ts
+ * import { normalizePrefix } from "./href.ts";
+ * console.log(JSON.stringify(normalizePrefix("/")), normalizePrefix("dav/")); // "" /dav
+ * ```
+ */
+export function normalizePrefix(prefix: string | undefined): string {
+  const trimmed = (prefix ?? "/").split("/").filter((segment) => segment !== "").join("/");
+  return trimmed === "" ? "" : `/${trimmed}`;
+}
+
+/**
+ * The BackupFS path named by a URL path (still percent-encoded) under `prefix`,
+ * and whether it ended with `/`. Throws `DavError` 404 for a path outside the
+ * prefix and 400 for bad percent-encoding, NUL, or a path BackupFS refuses.
+ *
+ * @example
+ * ```ts
+ * import { decodeRequestPath } from "./href.ts";
+ * console.log(decodeRequestPath("/dav/a%20b/../c/", "/dav")); // { path: "/c", trailingSlash: true }
+ * ```
+ */
+export function decodeRequestPath(
+  pathname: string,
+  prefix: string,
+): { path: string; trailingSlash: boolean } {
+  let rest: string;
+  if (prefix === "") rest = pathname;
+  else if (pathname === prefix) rest = "/";
+  else if (pathname.startsWith(`${prefix}/`)) rest = pathname.slice(prefix.length);
+  else throw new DavError(404, "Not Found");
+  const segments: string[] = [];
+  for (const raw of rest.split("/")) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      throw new DavError(400, "Bad percent-encoding in the request path");
+    }
+    if (segment.includes("\0")) throw new DavError(400, "NUL in the request path");
+    segments.push(segment);
+  }
+  let path: string;
+  try {
+    path = normalizePath(segments.join("/"));
+  } catch {
+    throw new DavError(400, "The request path is not acceptable");
+  }
+  return { path, trailingSlash: rest.length > 1 && rest.endsWith("/") };
+}
+
+/**
+ * The href of a BackupFS path under `prefix`: each segment percent-encoded, a
+ * trailing `/` for collections.
+ *
+ * @example
+ * ```ts
+ * import { encodeHref } from "./href.ts";
+ * console.log(encodeHref("/a b/c#d", { prefix: "/dav", collection: true })); // /dav/a%20b/c%23d/
+ * ```
+ */
+export function encodeHref(
+  path: string,
+  options: { prefix?: string; collection?: boolean } = {},
+): string {
+  const encoded = path.split("/").filter((segment) => segment !== "").map(encodeSegment).join(
+    "/",
+  );
+  const base = `${options.prefix ?? ""}/${encoded}`;
+  return options.collection && !base.endsWith("/") ? `${base}/` : base;
+}
+
+function encodeSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * The BackupFS path an href or absolute URL names on this server (same host as
+ * `base`, under `prefix`), or `undefined` when it names anything else.
+ *
+ * @example
+ * ```ts
+ * import { pathOfHref } from "./href.ts";
+ * console.log(pathOfHref("http://h/dav/x%20y", { base: "http://h/dav/a", prefix: "/dav" })); // /x y
+ * console.log(pathOfHref("http://other/dav/x", { base: "http://h/dav/a", prefix: "/dav" })); // undefined
+ * ```
+ */
+export function pathOfHref(
+  hrefOrUrl: string,
+  options: { base: string; prefix: string },
+): string | undefined {
+  let url: URL;
+  let base: URL;
+  try {
+    base = new URL(options.base);
+    url = new URL(hrefOrUrl.trim(), base);
+  } catch {
+    return undefined;
+  }
+  if (url.host.toLowerCase() !== base.host.toLowerCase()) return undefined;
+  try {
+    return decodeRequestPath(url.pathname, options.prefix).path;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * GET and HEAD: files streamed from BackupFS (never buffered whole) with strong
+ * ETags, `Last-Modified`, conditional requests, single and multiple byte ranges
+ * and `If-Range`; collections answer with an HTML listing.
+ *
+ * @module
+ */
+
+import type { DavHandler, DavRequestContext } from "../dav_context.ts";
+import { DavError } from "../dav_error.ts";
+import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+import { htmlListing } from "../browser/html_listing.ts";
+import { assertPreconditions } from "../http/conditional.ts";
+import { type ByteRange, ifRangeAllows, parseRange } from "../http/range.ts";
+import { contentTypeOf } from "../properties/live_properties.ts";
+import { validators } from "./common.ts";
+
+/**
+ * The GET and HEAD handler.
+ *
+ * @example
+ * ```ts
+ * import { getOrHead } from "./get_head.ts";
+ * // app dispatch: if (method === "GET" || method === "HEAD") return getOrHead(ctx);
+ * console.log(typeof getOrHead); // function
+ * ```
+ */
+export const getOrHead: DavHandler = async (ctx) => {
+  const info = await ctx.fs.stat(ctx.path);
+  await ctx.locks.evaluateIf(ctx);
+  const state = validators(info);
+  assertPreconditions(ctx.request, state);
+  const head = ctx.request.method === "HEAD";
+  if (info.isDirectory) {
+    const headers = new Headers({ "Content-Type": "text/html; charset=utf-8" });
+    if (state.lastModified) headers.set("Last-Modified", state.lastModified.toUTCString());
+    if (head) return new Response(null, { status: 200, headers });
+    return new Response(htmlListing(ctx.fs, ctx.path, { href: ctx.href }), {
+      status: 200,
+      headers,
+    });
+  }
+  const headers = new Headers({
+    "Accept-Ranges": "bytes",
+    "Content-Type": contentTypeOf({ path: ctx.path, info }),
+  });
+  if (state.etag) headers.set("ETag", state.etag);
+  if (state.lastModified) headers.set("Last-Modified", state.lastModified.toUTCString());
+  let range = parseRange(ctx.request.headers.get("range"), info.size);
+  if (range.kind !== "full" && !ifRangeAllows(ctx.request.headers.get("if-range"), state)) {
+    range = { kind: "full" };
+  }
+  if (range.kind === "unsatisfiable") {
+    throw new DavError(416, "Range Not Satisfiable", {
+      headers: { "Content-Range": `bytes */${info.size}` },
+    });
+  }
+  if (range.kind === "full") {
+    headers.set("Content-Length", String(info.size));
+    if (head) return new Response(null, { status: 200, headers });
+    return new Response(await ctx.fs.readStream(ctx.path), { status: 200, headers });
+  }
+  if (range.ranges.length === 1) {
+    const only = range.ranges[0]!;
+    headers.set("Content-Range", `bytes ${only.start}-${only.end - 1}/${info.size}`);
+    headers.set("Content-Length", String(only.end - only.start));
+    if (head) return new Response(null, { status: 206, headers });
+    const body = await ctx.fs.readStream(ctx.path, { start: only.start, end: only.end });
+    return new Response(body, { status: 206, headers });
+  }
+  const boundary = `backupfs-${crypto.randomUUID()}`;
+  const contentType = headers.get("Content-Type")!;
+  const parts = range.ranges.map((r) => ({
+    range: r,
+    head: `\r\n--${boundary}\r\nContent-Type: ${contentType}\r\n` +
+      `Content-Range: bytes ${r.start}-${r.end - 1}/${info.size}\r\n\r\n`,
+  }));
+  const tail = `\r\n--${boundary}--\r\n`;
+  const encoder = new TextEncoder();
+  const length = parts.reduce(
+    (sum, part) => sum + encoder.encode(part.head).byteLength + part.range.end - part.range.start,
+    encoder.encode(tail).byteLength,
+  );
+  headers.set("Content-Type", `multipart/byteranges; boundary=${boundary}`);
+  headers.set("Content-Length", String(length));
+  if (head) return new Response(null, { status: 206, headers });
+  return new Response(multipartStream(ctx, info, { parts, tail }), { status: 206, headers });
+};
+
+function multipartStream(
+  ctx: DavRequestContext,
+  _info: BackupFileInfo,
+  body: { parts: { range: ByteRange; head: string }[]; tail: string },
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  async function* pieces(): AsyncGenerator<Uint8Array> {
+    for (const part of body.parts) {
+      yield encoder.encode(part.head);
+      const stream = await ctx.fs.readStream(ctx.path, {
+        start: part.range.start,
+        end: part.range.end,
+      });
+      yield* stream;
+    }
+    yield encoder.encode(body.tail);
+  }
+  const iterator = pieces();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return(undefined);
+    },
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * PUT: the request body streams into `BackupFS.writeFile` (chunked transfer and
+ * Finder's `X-Expected-Entity-Length` work as they come); the new version appears
+ * only when the whole body arrived, so an aborted upload leaves the old one.
+ * `X-OC-Mtime` (ownCloud/rclone) sets the modification time.
+ *
+ * @module
+ */
+
+import type { DavHandler } from "../dav_context.ts";
+import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+import { DavError } from "../dav_error.ts";
+import { assertPreconditions, quoteEtag } from "../http/conditional.ts";
+import {
+  allowFor,
+  assertParentCollection,
+  assertWritable,
+  statOrUndefined,
+  validators,
+} from "./common.ts";
+
+/**
+ * Parses `X-OC-Mtime` (Unix seconds, possibly fractional) into ms since the epoch;
+ * `undefined` when absent, DavError 400 when malformed.
+ *
+ * @example
+ * ```ts
+ * import { parseOcMtime } from "./put.ts";
+ * console.log(parseOcMtime("1700000000")); // 1700000000000
+ * ```
+ */
+export function parseOcMtime(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const seconds = Number(value.trim());
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > 253402300799) {
+    throw new DavError(400, "X-OC-Mtime must be Unix seconds");
+  }
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * The PUT handler: 201 when created, 204 when replaced (with the new ETag), 409
+ * without a parent collection, 405 on a collection.
+ *
+ * @example
+ * ```ts
+ * import { put } from "./put.ts";
+ * console.log(typeof put); // function
+ * ```
+ */
+export const put: DavHandler = async (ctx) => {
+  const request = ctx.request;
+  let before: BackupFileInfo | undefined;
+  const failure: { error?: unknown } = {};
+  try {
+    assertWritable(ctx);
+    if (request.headers.has("content-range")) {
+      throw new DavError(400, "Partial PUT (Content-Range) is not supported");
+    }
+    const mtime = parseOcMtime(request.headers.get("x-oc-mtime"));
+    before = await statOrUndefined(ctx.fs, ctx.path);
+    if (before?.isDirectory || ctx.path === "/") {
+      throw new DavError(405, "PUT on a collection", {
+        headers: { Allow: allowFor(before) },
+      });
+    }
+    assertPreconditions(request, validators(before));
+    await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+    if (!before) await assertParentCollection(ctx.fs, ctx.path);
+    const body = request.body ? guardBody(request.body, failure) : new Uint8Array(0);
+    // A client that goes away errors the body stream: writeFile then fails and the
+    // old version stays.
+    await ctx.fs.writeFile(ctx.path, body, mtime === undefined ? {} : { mtime });
+  } catch (error) {
+    // Nothing will read the rest of the body: release it.
+    await request.body?.cancel().catch(() => {});
+    if (failure.error !== undefined) {
+      // The client went away or sent a broken body: the upload failed, the old version stays.
+      throw new DavError(400, "The request body could not be read", { cause: failure.error });
+    }
+    throw error;
+  }
+  const headers = new Headers();
+  if (request.headers.has("x-oc-mtime")) headers.set("X-OC-Mtime", "accepted");
+  const after = await statOrUndefined(ctx.fs, ctx.path);
+  const etag = quoteEtag(after?.etag);
+  if (etag) {
+    headers.set("ETag", etag);
+    headers.set("OC-ETag", etag);
+  }
+  return new Response(null, { status: before ? 204 : 201, headers });
+};
+
+/** The body as a stream that records in `failure` an error of the client's side. */
+function guardBody(
+  body: ReadableStream<Uint8Array>,
+  failure: { error?: unknown },
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        failure.error = error;
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}

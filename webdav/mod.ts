@@ -1,0 +1,63 @@
+/**
+ * The WebDAV frontend of BackupFS (RFC 4918 class 1 and 2, RFC 4331 quota,
+ * RFC 7232/7233 conditional and range requests): a Hono app over a `BackupFS`,
+ * usable in any `Deno.serve`.
+ *
+ * @example
+ * ```ts
+ * import { BackupFS } from "../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../src/storage/store/mod.ts";
+ * import { createWebDavApp } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const dav = createWebDavApp(new BackupFS(store, { jobId: "dav" }));
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, dav.fetch);
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "PROPFIND", headers: { Depth: "0" } });
+ * console.log(response.status); // 207
+ * await response.body?.cancel();
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+import type { BackupFS } from "../src/fs/backup_fs.ts";
+import { createWebDavHono, type WebDavOptions } from "./app.ts";
+
+export type { WebDavOptions } from "./app.ts";
+export type { QuotaInfo } from "./properties/live_properties.ts";
+export type {
+  ActiveLock,
+  DavHandler,
+  DavRequestContext,
+  LockManager,
+  ModifyTarget,
+} from "./dav_context.ts";
+export { DavError } from "./dav_error.ts";
+export { MemoryLockManager } from "./locks/lock_manager.ts";
+
+/** A WebDAV server as a fetch handler. */
+export interface WebDavApp {
+  /** Answers one HTTP request. */
+  fetch(request: Request): Promise<Response>;
+}
+
+/**
+ * The WebDAV server of `fs`: `{ fetch }` for `Deno.serve` (a Hono app inside).
+ *
+ * @example
+ * ```ts
+ * import { BackupFS } from "../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../src/storage/store/mod.ts";
+ * import { createWebDavApp } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const dav = createWebDavApp(new BackupFS(store, { jobId: "dav" }), { prefix: "/dav" });
+ * const response = await dav.fetch(new Request("http://localhost/dav/", { method: "OPTIONS" }));
+ * console.log(response.status); // 200
+ * ```
+ */
+export function createWebDavApp(fs: BackupFS, options: WebDavOptions = {}): WebDavApp {
+  const app = createWebDavHono(fs, options);
+  return { fetch: (request: Request) => Promise.resolve(app.fetch(request)) };
+}

@@ -1,0 +1,258 @@
+/**
+ * Live properties (RFC 4918 §15, RFC 4331, Microsoft's Win32 properties): their
+ * values for a resource, which ones `allprop` and `propname` report, and which
+ * ones PROPPATCH may not change. Values come from `stat` only — never from file
+ * bytes.
+ *
+ * @module
+ */
+
+import mime from "mime";
+import type { ActiveLock, DavRequestContext } from "../dav_context.ts";
+import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+import { baseName } from "../../src/fs/paths.ts";
+import { quoteEtag } from "../http/conditional.ts";
+import { activeLockXml } from "../locks/lock_xml.ts";
+import { clark, dav, MS_NS } from "../xml/names.ts";
+import { elementXml, escapeText } from "../xml/write.ts";
+
+/** A resource whose properties are reported. */
+export interface DavResource {
+  /** Normalized BackupFS path. */
+  path: string;
+  /** What `stat` said about it. */
+  info: BackupFileInfo;
+}
+
+/** Storage usage for the RFC 4331 quota properties. */
+export interface QuotaInfo {
+  /** Bytes stored. */
+  usedBytes: number;
+  /** Bytes that can still be stored. */
+  availableBytes: number;
+}
+
+/** Per-request environment of the live properties. */
+export interface LivePropertyEnvironment {
+  /** The request context (hrefs, locks). */
+  ctx: DavRequestContext;
+  /** Storage usage, computed at most once per request; undefined when not configured. */
+  quota?: () => Promise<QuotaInfo | undefined>;
+}
+
+/** The Clark names of the Win32 properties. */
+export const WIN32 = {
+  creationTime: clark(MS_NS, "Win32CreationTime"),
+  lastModifiedTime: clark(MS_NS, "Win32LastModifiedTime"),
+  lastAccessTime: clark(MS_NS, "Win32LastAccessTime"),
+  fileAttributes: clark(MS_NS, "Win32FileAttributes"),
+} as const;
+
+type Getter = (
+  resource: DavResource,
+  env: LivePropertyEnvironment,
+) => string | undefined | Promise<string | undefined>;
+
+interface LiveProperty {
+  get: Getter;
+  /** Reported by allprop. */
+  allprop: boolean;
+  /** Refused by PROPPATCH (403 cannot-modify-protected-property). */
+  protected: boolean;
+  /** A dead value of the same name, when stored, wins (properties clients may write). */
+  deadOverrides?: boolean;
+}
+
+const time = (date: Date | null | undefined) => date ? date.toUTCString() : undefined;
+const modified = (r: DavResource) => r.info.mtime ?? r.info.birthtime;
+const created = (r: DavResource) => r.info.birthtime ?? r.info.mtime;
+
+const SUPPORTED_LOCK = ["exclusive", "shared"].map((scope) =>
+  `<D:lockentry><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
+).join("");
+
+const PROPERTIES = new Map<string, LiveProperty>([
+  [dav("resourcetype"), {
+    get: (r) => r.info.isDirectory ? "<D:collection/>" : "",
+    allprop: true,
+    protected: true,
+  }],
+  [dav("getcontentlength"), {
+    get: (r) => r.info.isFile ? String(r.info.size) : undefined,
+    allprop: true,
+    protected: true,
+  }],
+  [dav("getlastmodified"), {
+    get: (r) => time(modified(r)),
+    allprop: true,
+    protected: false,
+  }],
+  [dav("getetag"), {
+    get: (r) => r.info.isFile ? escapeText(quoteEtag(r.info.etag) ?? "") || undefined : undefined,
+    allprop: true,
+    protected: true,
+  }],
+  [dav("getcontenttype"), {
+    get: (r) => r.info.isFile ? escapeText(contentTypeOf(r)) : undefined,
+    allprop: true,
+    protected: true,
+  }],
+  [dav("creationdate"), {
+    get: (r) => created(r)?.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    allprop: true,
+    protected: true,
+  }],
+  [dav("displayname"), {
+    get: (r) => escapeText(baseName(r.path)) || undefined,
+    allprop: true,
+    protected: false,
+    deadOverrides: true,
+  }],
+  [dav("supportedlock"), { get: () => SUPPORTED_LOCK, allprop: true, protected: true }],
+  [dav("lockdiscovery"), {
+    get: (r, env) => {
+      const now = Date.now();
+      const href = (lock: ActiveLock) => env.ctx.href(lock.root);
+      return env.ctx.locks.locksCovering(r.path).map((lock) => activeLockXml(lock, { href, now }))
+        .join("");
+    },
+    allprop: true,
+    protected: true,
+  }],
+  [dav("quota-available-bytes"), {
+    get: async (r, env) => {
+      if (!r.info.isDirectory || !env.quota) return undefined;
+      const quota = await env.quota();
+      return quota ? String(Math.max(0, Math.floor(quota.availableBytes))) : undefined;
+    },
+    allprop: false,
+    protected: true,
+  }],
+  [dav("quota-used-bytes"), {
+    get: async (r, env) => {
+      if (!r.info.isDirectory || !env.quota) return undefined;
+      const quota = await env.quota();
+      return quota ? String(Math.max(0, Math.floor(quota.usedBytes))) : undefined;
+    },
+    allprop: false,
+    protected: true,
+  }],
+  [WIN32.creationTime, { get: (r) => time(created(r)), allprop: false, protected: false }],
+  [WIN32.lastModifiedTime, { get: (r) => time(modified(r)), allprop: false, protected: false }],
+  [WIN32.lastAccessTime, {
+    get: (r) => time(modified(r)),
+    allprop: false,
+    protected: false,
+    deadOverrides: true,
+  }],
+  [WIN32.fileAttributes, {
+    get: (r) => r.info.isDirectory ? "00000010" : "00000020",
+    allprop: false,
+    protected: false,
+    deadOverrides: true,
+  }],
+]);
+
+/**
+ * The content type a file is served with: the stored one, else by extension,
+ * else `application/octet-stream`.
+ *
+ * @example
+ * ```ts
+ * import { contentTypeOf } from "./live_properties.ts";
+ * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 1, mtime: null, atime: null, birthtime: null, mode: null } as const;
+ * console.log(contentTypeOf({ path: "/a.txt", info })); // text/plain
+ * ```
+ */
+export function contentTypeOf(resource: DavResource): string {
+  return resource.info.contentType ?? mime.getType(resource.path) ?? "application/octet-stream";
+}
+
+/**
+ * Whether a Clark name is a live property of this server.
+ *
+ * @example
+ * ```ts
+ * import { isLiveProperty } from "./live_properties.ts";
+ * console.log(isLiveProperty("{DAV:}getetag"), isLiveProperty("{urn:x}color")); // true false
+ * ```
+ */
+export function isLiveProperty(name: string): boolean {
+  return PROPERTIES.has(name);
+}
+
+/**
+ * Whether PROPPATCH must refuse to change a property (403
+ * `cannot-modify-protected-property`).
+ *
+ * @example
+ * ```ts
+ * import { isProtectedProperty } from "./live_properties.ts";
+ * console.log(isProtectedProperty("{DAV:}getetag"), isProtectedProperty("{DAV:}getlastmodified")); // true false
+ * ```
+ */
+export function isProtectedProperty(name: string): boolean {
+  return PROPERTIES.get(name)?.protected ?? false;
+}
+
+/**
+ * Whether a stored dead property of this name is reported instead of the live value.
+ *
+ * @example
+ * ```ts
+ * import { deadOverridesLive } from "./live_properties.ts";
+ * console.log(deadOverridesLive("{DAV:}displayname")); // true
+ * ```
+ */
+export function deadOverridesLive(name: string): boolean {
+  return PROPERTIES.get(name)?.deadOverrides ?? false;
+}
+
+/**
+ * The live property names a resource has (for `propname`; with `allprop: true`,
+ * only those `allprop` reports).
+ *
+ * @example
+ * ```ts
+ * import { liveNames } from "./live_properties.ts";
+ * const info = { isFile: false, isDirectory: true, isSymlink: false, size: 0, mtime: null, atime: null, birthtime: null, mode: null } as const;
+ * console.log(liveNames({ path: "/d", info }).includes("{DAV:}quota-used-bytes")); // true
+ * ```
+ */
+export function liveNames(resource: DavResource, options: { allprop?: boolean } = {}): string[] {
+  const names: string[] = [];
+  for (const [name, property] of PROPERTIES) {
+    if (options.allprop && !property.allprop) continue;
+    if (resource.info.isDirectory) {
+      if (name === dav("getcontentlength") || name === dav("getetag")) continue;
+      if (name === dav("getcontenttype")) continue;
+    } else if (name === dav("quota-available-bytes") || name === dav("quota-used-bytes")) {
+      continue;
+    }
+    names.push(name);
+  }
+  return names;
+}
+
+/**
+ * A live property's element XML for a resource, or `undefined` when the resource
+ * does not have it (or it is not a live property).
+ *
+ * @example
+ * ```ts
+ * import { liveProperty } from "./live_properties.ts";
+ * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 5, mtime: null, atime: null, birthtime: null, mode: null } as const;
+ * const env = { ctx: {} as never };
+ * console.log(await liveProperty("{DAV:}getcontentlength", { path: "/a", info }, env)); // <D:getcontentlength>5</D:getcontentlength>
+ * ```
+ */
+export async function liveProperty(
+  name: string,
+  resource: DavResource,
+  env: LivePropertyEnvironment,
+): Promise<string | undefined> {
+  const property = PROPERTIES.get(name);
+  if (!property) return undefined;
+  const value = await property.get(resource, env);
+  return value === undefined ? undefined : elementXml(name, value);
+}
