@@ -116,11 +116,11 @@ export async function davError(fn: () => Promise<unknown>): Promise<DavError> {
 /** A lockinfo body. */
 export function lockinfo(
   scope: "exclusive" | "shared",
-  owner: string | undefined = "litmus test suite",
+  owner: string | null = "litmus test suite",
 ): string {
   return `<?xml version="1.0" encoding="utf-8"?>\n<D:lockinfo xmlns:D="DAV:">` +
     `<D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype>` +
-    (owner === undefined ? "" : `<D:owner>${owner}</D:owner>`) + `</D:lockinfo>`;
+    (owner === null ? "" : `<D:owner>${owner}</D:owner>`) + `</D:lockinfo>`;
 }
 
 /** The `"checksum"` ETag of a path. */
