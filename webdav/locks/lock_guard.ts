@@ -50,7 +50,15 @@ export interface IfCheck {
   submitted: Set<string>;
 }
 
-/** The href of a lock's root. */
+/**
+ * The href of a lock's root (with a trailing `/` for a collection).
+ *
+ * @example
+ * ```ts ignore
+ * import { lockRootHref } from "./lock_guard.ts";
+ * console.log(lockRootHref(ctx, { ...lock, root: "/docs", collection: true })); // e.g. /dav/docs/
+ * ```
+ */
 export function lockRootHref(ctx: DavRequestContext, lock: LockRecord): string {
   return ctx.href(lock.root, lock.collection ?? false);
 }
@@ -181,7 +189,17 @@ async function exists(ctx: DavRequestContext, path: string): Promise<boolean> {
   }
 }
 
-/** NotFound, or a path below a file (NotADirectory): nothing is there. */
+/**
+ * Whether a file system error means nothing is at the path: NotFound, or a path
+ * below a file (NotADirectory).
+ *
+ * @example
+ * ```ts
+ * import { isMissing } from "./lock_guard.ts";
+ * console.log(isMissing(new Deno.errors.NotFound("gone"))); // true
+ * console.log(isMissing(new Deno.errors.PermissionDenied("no"))); // false
+ * ```
+ */
 export function isMissing(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
 }

@@ -24,7 +24,15 @@ export interface LockInfo {
   ownerXml?: string;
 }
 
-/** Escapes text for XML content and attribute values. */
+/**
+ * Escapes text for XML content and attribute values.
+ *
+ * @example
+ * ```ts
+ * import { escapeXml } from "./lock_info.ts";
+ * console.log(escapeXml(`<a href="x">&</a>`)); // &lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;
+ * ```
+ */
 export function escapeXml(text: string): string {
   return text.replace(
     /[&<>"']/g,

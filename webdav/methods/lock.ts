@@ -136,7 +136,15 @@ export async function handleLock(ctx: DavRequestContext): Promise<Response> {
   return answer(ctx, locks, [lock], status, lock.token);
 }
 
-/** {@link handleLock} as a {@link DavHandler}. */
+/**
+ * {@link handleLock} as a {@link DavHandler}.
+ *
+ * @example
+ * ```ts ignore
+ * import { lockHandler } from "./lock.ts";
+ * const handlers = { LOCK: lockHandler };
+ * ```
+ */
 export const lockHandler: DavHandler = handleLock;
 
 function conflictError(ctx: DavRequestContext, conflicts: readonly LockRecord[]): DavError {

@@ -60,5 +60,13 @@ export function handleUnlock(ctx: DavRequestContext): Promise<Response> {
   return Promise.resolve(new Response(null, { status: 204 }));
 }
 
-/** {@link handleUnlock} as a {@link DavHandler}. */
+/**
+ * {@link handleUnlock} as a {@link DavHandler}.
+ *
+ * @example
+ * ```ts ignore
+ * import { unlockHandler } from "./unlock.ts";
+ * const handlers = { UNLOCK: unlockHandler };
+ * ```
+ */
 export const unlockHandler: DavHandler = handleUnlock;
