@@ -136,13 +136,27 @@ export async function etagOf(fs: BackupFS, path: string): Promise<string> {
  * PROPPATCH and GET call the lock guard as the core handlers do, then act on the
  * BackupFS. DavErrors become their status (and condition in `X-Condition`).
  */
-export async function send(
+export function send(
   fx: DavFixture,
   method: string,
   path: string,
   options: RequestOptions = {},
 ): Promise<Response> {
-  const ctx = fx.ctx(path, { ...options, method });
+  return dispatch(fx, fx.ctx(path, { ...options, method }));
+}
+
+/** Like {@link send}, for a request that arrived over HTTP (its URL is rebased on {@link ORIGIN}). */
+export function serveRequest(fx: DavFixture, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const rebased = new Request(ORIGIN + url.pathname, request);
+  const path = pathOf(rebased.url);
+  if (path === undefined) return Promise.resolve(new Response(null, { status: 404 }));
+  const ctx = fx.ctx(path);
+  return dispatch(fx, { ...ctx, request: rebased, trailingSlash: url.pathname.endsWith("/") });
+}
+
+async function dispatch(fx: DavFixture, ctx: DavRequestContext): Promise<Response> {
+  const method = ctx.request.method;
   const headers = ctx.request.headers;
   try {
     switch (method) {
