@@ -67,7 +67,6 @@ function defaultOnError(error: unknown, request: Request): void {
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
   console.error(`webdav: ${request.method} failed: ${name}: ${message}`);
-  if (Deno.env.get("WEBDAV_DEBUG")) console.error(request.url, error);
 }
 
 /**

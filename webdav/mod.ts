@@ -25,6 +25,7 @@ import type { BackupFS } from "../src/fs/backup_fs.ts";
 import { createWebDavHono, type WebDavOptions } from "./app.ts";
 
 export type { WebDavOptions } from "./app.ts";
+export type { BackupFS } from "../src/fs/backup_fs.ts";
 export type { QuotaInfo } from "./properties/live_properties.ts";
 export type {
   ActiveLock,
