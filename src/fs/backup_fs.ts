@@ -264,8 +264,8 @@ export class BackupFS {
     if (write && this.readOnly) throw readOnlyError("open", p);
     if (p === "/") throw isADirectory("open", p);
     const resolved = await this.#resolve(p, "open");
-    if (resolved?.kind === "directory") throw isADirectory("open", p);
     if (resolved && options.createNew) throw alreadyExists("open", p);
+    if (resolved?.kind === "directory") throw isADirectory("open", p);
     if (!resolved) {
       if (!create) throw notFound("open", p);
       await this.#requireParent(p, "open");
@@ -318,8 +318,8 @@ export class BackupFS {
     }
     if (p === "/") throw isADirectory("writefile", p);
     const resolved = await this.#resolve(p, "writefile");
-    if (resolved?.kind === "directory") throw isADirectory("writefile", p);
     if (resolved && options.createNew) throw alreadyExists("writefile", p);
+    if (resolved?.kind === "directory") throw isADirectory("writefile", p);
     if (!resolved) {
       if (options.create === false) throw notFound("writefile", p);
       await this.#requireParent(p, "writefile");
@@ -728,7 +728,7 @@ export class BackupFS {
     const source = await this.#resolve(src, op);
     if (!source) throw notFound(op, src);
     if (dst === "/") throw isADirectory(op, dst);
-    if (dst.startsWith(src === "/" ? "/" : `${src}/`)) {
+    if (source.kind === "directory" && dst.startsWith(src === "/" ? "/" : `${src}/`)) {
       throw new TypeError(`${op} '${src}' → '${dst}': cannot move or copy a directory into itself`);
     }
     const target = await this.#resolve(dst, op);
