@@ -7,11 +7,12 @@
 
 import type { BackupFS } from "../../src/fs/backup_fs.ts";
 import type { BackupFileInfo } from "../../src/fs/file_info.ts";
-import { joinPath } from "../../src/fs/paths.ts";
 
 /**
- * The entries of a directory with their `stat` (undefined when the entry vanished
- * meanwhile), in listing order, with at most `concurrency` stats in flight.
+ * The entries of a directory with their `stat`, in listing order, built from the
+ * listing itself (`BackupFS.readDirInfo`: no lookup per member). The info is never
+ * undefined now; the type keeps room for callers that handle a vanished entry, and
+ * `concurrency` is kept for compatibility and unused.
  *
  * @example
  * ```ts
@@ -28,25 +29,8 @@ import { joinPath } from "../../src/fs/paths.ts";
 export async function* statEach(
   fs: BackupFS,
   path: string,
-  concurrency: number,
+  _concurrency: number,
 ): AsyncGenerator<[string, BackupFileInfo | undefined]> {
-  const pending: Promise<[string, BackupFileInfo | undefined]>[] = [];
-  const stat = async (name: string): Promise<[string, BackupFileInfo | undefined]> => {
-    try {
-      return [name, await fs.stat(joinPath(path, name))];
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [name, undefined];
-      throw error;
-    }
-  };
-  try {
-    for await (const entry of fs.readDir(path)) {
-      pending.push(stat(entry.name));
-      if (pending.length >= concurrency) yield await pending.shift()!;
-    }
-    while (pending.length > 0) yield await pending.shift()!;
-  } finally {
-    // Settle what is still in flight so nothing rejects unobserved.
-    await Promise.allSettled(pending);
-  }
+  // The listing carries each member's attributes: no lookup per member.
+  for await (const { name, info } of fs.readDirInfo(path)) yield [name, info];
 }
