@@ -407,3 +407,29 @@ fsTest(
     }, Deno.errors.NotFound);
   },
 );
+
+fsTest("readDirInfo gives every entry's info from the listing alone", async ({ fs, storage }) => {
+  await fs.mkdir("/info");
+  await fs.mkdir("/info/sub");
+  for (let i = 0; i < 30; i++) await fs.writeFile(`/info/f${i}.txt`, bytesOf(i * 100, i));
+  await storage.putObject({ BackupJobId: "fs-test", ObjectName: "info/implicit/x" });
+  const fresh = (await import("../../src/fs/backup_fs.ts")).BackupFS;
+  const cold = new fresh(storage, { jobId: "fs-test", metadataTtlMs: 60_000 });
+  const before = cold.listCalls;
+  const entries: Array<{ name: string; size: number; dir: boolean; etag?: string }> = [];
+  for await (const { name, info } of cold.readDirInfo("/info")) {
+    entries.push({ name, size: info.size, dir: info.isDirectory, etag: info.etag });
+  }
+  // One skip-scan: a page of files, one restart per child directory, the empty end.
+  assert(cold.listCalls - before <= 4, `${cold.listCalls - before} ListObjects calls`);
+  assertEquals(entries.length, 32);
+  for (const e of entries) {
+    const info = await fs.stat(`/info/${e.name}`);
+    assertEquals([e.size, e.dir, e.etag], [info.size, info.isDirectory, info.etag], e.name);
+  }
+  // The stat cache was primed: stats of the entries cost no listing.
+  const primed = cold.listCalls;
+  await cold.stat("/info/f7.txt");
+  await cold.stat("/info/sub");
+  assertEquals(cold.listCalls, primed);
+});
