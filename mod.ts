@@ -79,6 +79,7 @@
 
 export * from "./src/storage/mod.ts";
 export * from "./src/fs/mod.ts";
+export * from "./webdav/mod.ts";
 export {
   type AccessKeyEntry,
   createStorageApp,

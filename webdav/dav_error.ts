@@ -28,6 +28,7 @@ export class DavError extends Error {
   /** Extra response headers (e.g. `Allow` for 405). */
   readonly headers: Readonly<Record<string, string>>;
 
+  /** An error answered with `status`; `message` is logged, never sent as is for 5xx. */
   constructor(
     status: number,
     message: string,

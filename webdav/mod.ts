@@ -25,7 +25,6 @@ import type { BackupFS } from "../src/fs/backup_fs.ts";
 import { createWebDavHono, type WebDavOptions } from "./app.ts";
 
 export type { WebDavOptions } from "./app.ts";
-export type { BackupFS } from "../src/fs/backup_fs.ts";
 export type { QuotaInfo } from "./properties/live_properties.ts";
 export type {
   ActiveLock,
@@ -35,7 +34,14 @@ export type {
   ModifyTarget,
 } from "./dav_context.ts";
 export { DavError } from "./dav_error.ts";
-export { MemoryLockManager } from "./locks/lock_manager.ts";
+export {
+  type LockOutcome,
+  type LockRequest,
+  MemoryLockManager,
+  type MemoryLockManagerOptions,
+} from "./locks/lock_manager.ts";
+export type { IfCheck, LockLookup, LockRecord } from "./locks/lock_guard.ts";
+export type { IfCondition, IfEvaluation, IfList } from "./locks/if_header.ts";
 
 /** A WebDAV server as a fetch handler. */
 export interface WebDavApp {
