@@ -382,7 +382,7 @@ export class ObjectReader {
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       if (signal.aborted) onAbort();
-      const bytes = new Uint8Array(chunk.length);
+      const pieces: Uint8Array[] = [];
       const hasher = new ChunkHasher();
       let filled = 0;
       let overflow = false;
@@ -390,18 +390,28 @@ export class ObjectReader {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (filled + value.byteLength > bytes.byteLength) {
+        if (filled + value.byteLength > chunk.length) {
           overflow = true;
           await reader.cancel().catch(() => {});
           break;
         }
-        bytes.set(value, filled);
+        pieces.push(value);
         hasher.update(value);
         filled += value.byteLength;
       }
       signal.throwIfAborted();
       if (overflow || filled !== chunk.length) return undefined;
-      return hasher.checksum() === chunk.checksum ? bytes : undefined;
+      if (hasher.checksum() !== chunk.checksum) return undefined;
+      // A chunk that arrived whole (the embedded store reads it in one go) is kept
+      // as it came; pieces (HTTP) are joined once.
+      if (pieces.length === 1) return pieces[0];
+      const bytes = new Uint8Array(chunk.length);
+      let offset = 0;
+      for (const piece of pieces) {
+        bytes.set(piece, offset);
+        offset += piece.byteLength;
+      }
+      return bytes;
     } catch (error) {
       await reader.cancel().catch(() => {});
       throw error;

@@ -212,11 +212,15 @@ function fanoutName(index: number): string {
   return index.toString(16).padStart(2, "0");
 }
 
-/** Size of the reads that serve a chunk file (64 KiB reads cost a thread-pool trip each). */
-const READ_PIECE_BYTES = 1024 * 1024;
+/**
+ * Largest read that serves a chunk file: a typical chunk (4 MiB) goes out in one
+ * read (each read costs a thread-pool trip; `file.readable` reads 64 KiB at a time),
+ * while a 64 MiB chunk still streams in pieces.
+ */
+const READ_PIECE_BYTES = 16 * 1024 * 1024;
 
 /**
- * A stream of a chunk file's `length` bytes, read in pieces of up to 1 MiB (each a
+ * A stream of a chunk file's `length` bytes, read in pieces of up to 16 MiB (each a
  * fresh buffer the consumer may keep). It closes the file when it ends or is
  * cancelled, and errors if the file holds fewer bytes than `length` (a damaged
  * store must never look like a short chunk).

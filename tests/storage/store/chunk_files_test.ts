@@ -6,14 +6,17 @@ import { fileStream } from "../../../src/storage/store/chunk_files.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { chunkChecksum } from "../../../src/storage/checksum.ts";
 
-Deno.test("fileStream yields the whole file in pieces of at most 1 MiB", async () => {
+Deno.test("fileStream yields a typical chunk in one piece, a big one in 16 MiB pieces", async () => {
   const path = await Deno.makeTempFile();
   try {
-    const data = new Uint8Array(2.5 * 1024 * 1024).map((_, i) => i * 7);
+    const data = new Uint8Array(40 * 1024 * 1024).map((_, i) => i * 7);
     await Deno.writeFile(path, data);
     const pieces: Uint8Array[] = [];
     for await (const piece of fileStream(await Deno.open(path), data.length)) pieces.push(piece);
-    assertEquals(pieces.map((p) => p.length), [1048576, 1048576, 524288]);
+    assertEquals(pieces.map((p) => p.length), [16777216, 16777216, 8388608]);
+    const small = [];
+    for await (const piece of fileStream(await Deno.open(path), 4 * 1024 * 1024)) small.push(piece);
+    assertEquals(small.map((p) => p.length), [4 * 1024 * 1024]);
     assertEquals(new Uint8Array(await new Blob(pieces as BlobPart[]).arrayBuffer()), data);
   } finally {
     await Deno.remove(path);
