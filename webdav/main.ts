@@ -1,0 +1,223 @@
+/**
+ * `deno task serve`, the main job: a BackupFS served over WebDAV.
+ *
+ * ```
+ * deno task serve [--listen HOST:PORT] [--data DIR | --endpoint URL [--region REGION]]
+ *                 [--job ID] [--user NAME --password PW | --credentials FILE]
+ *                 [--read-only] [--chunk-size SIZE] [--cache-size SIZE]
+ * ```
+ *
+ * Without options: the embedded store in `./backupfs-data`, job `default`,
+ * WebDAV on `127.0.0.1:8080`. Prints exactly `listening on http://HOST:PORT` on
+ * stdout once ready, then how to mount it on stderr. SIGINT or SIGTERM stops
+ * accepting requests, closes the store and exits 0. Bad flags exit 2; a start-up
+ * failure (data directory in use, address in use, storage unreachable) exits 1.
+ *
+ * @module
+ */
+
+import { BackupFS } from "../src/fs/backup_fs.ts";
+import type { BackupStorage } from "../src/storage/backup_storage.ts";
+import { BackupStorageClient } from "../src/storage/client/mod.ts";
+import { EmbeddedStore } from "../src/storage/store/mod.ts";
+import { listenUrl } from "../src/server/listen_address.ts";
+import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
+import { loadCredentials } from "./auth/credentials_file.ts";
+import { createWebDavApp, type WebDavOptions } from "./mod.ts";
+import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.ts";
+import { storeQuota } from "./serve/disk_quota.ts";
+import { mountInstructions } from "./serve/mount_instructions.ts";
+
+/** How long shutdown waits for requests in flight, then for the store, in ms. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** The storage behind the file system, and how to release it. */
+interface OpenedStorage {
+  storage: BackupStorage;
+  close(): Promise<void>;
+  quota?: WebDavOptions["quota"];
+  description: string;
+}
+
+function fail(message: string): void {
+  console.error(`webdav: ${message}`);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function loadUsers(options: ServeCliOptions): Promise<Map<string, string> | undefined> {
+  if (options.users) return options.users;
+  if (options.credentialsFile === undefined) return undefined;
+  const users = await loadCredentials(options.credentialsFile);
+  if (Deno.build.os !== "windows") {
+    const mode = (await Deno.stat(options.credentialsFile)).mode ?? 0;
+    if (mode & 0o077) {
+      fail(
+        `warning: ${options.credentialsFile} is readable by other users (mode ${
+          (mode & 0o777).toString(8)
+        }); chmod 600 it`,
+      );
+    }
+  }
+  return users;
+}
+
+async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | string> {
+  if (options.endpoint !== undefined) {
+    const client = new BackupStorageClient({
+      endpoint: options.endpoint,
+      ...(options.region === undefined ? {} : { region: options.region }),
+    });
+    try {
+      // Fail fast on a wrong endpoint, region or credentials.
+      await client.listObjects({ StorageJobId: options.job, MaxResults: 1 });
+    } catch (error) {
+      await client.close();
+      return `cannot use the BackupStorage service at ${options.endpoint}: ${errorText(error)}`;
+    }
+    return {
+      storage: client,
+      close: () => client.close(),
+      description: `the BackupStorage service at ${options.endpoint}`,
+    };
+  }
+  const dataDir = options.dataDir!;
+  let store: EmbeddedStore;
+  try {
+    store = await EmbeddedStore.open(dataDir);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/in use|already open/i.test(message)) {
+      return `the data directory ${dataDir} is in use by another process ` +
+        "(`deno task storage` or another `deno task serve` on the same directory?). " +
+        "Stop it, choose another --data DIR, or serve through the running storage " +
+        "service with --endpoint URL";
+    }
+    return `cannot open the store in ${dataDir}: ${errorText(error)}`;
+  }
+  return {
+    storage: store,
+    close: () => store.close(),
+    quota: storeQuota(store, { jobId: options.job, directory: store.directory }),
+    description: `the embedded store in ${store.directory}`,
+  };
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() =>
+    clearTimeout(timer)
+  );
+}
+
+function onSignals(handler: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+  };
+}
+
+/**
+ * Runs the WebDAV server with the command line `args` until SIGINT or SIGTERM;
+ * resolves with the exit code (0 after a clean stop, 1 on a start-up failure,
+ * 2 on bad options).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["--listen", "127.0.0.1:8081", "--data", "/tmp/dav-data"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let options: ServeCliOptions;
+  try {
+    options = parseServeCli(args);
+  } catch (error) {
+    fail(`${(error as Error).message}\nTry --help.`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let authenticate: AuthenticateHook | undefined;
+  try {
+    const users = await loadUsers(options);
+    if (users) authenticate = createBasicAuth(users);
+  } catch (error) {
+    fail(`cannot load --credentials: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const opened = await openStorage(options);
+  if (typeof opened === "string") {
+    fail(opened);
+    return 1;
+  }
+  const fs = new BackupFS(opened.storage, {
+    jobId: options.job,
+    readOnly: options.readOnly,
+    ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+    ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
+  });
+  const dav = createWebDavApp(fs, {
+    readOnly: options.readOnly,
+    ...(authenticate ? { authenticate } : {}),
+    ...(opened.quota ? { quota: opened.quota } : {}),
+  });
+
+  console.error(
+    `webdav: serving job "${options.job}" of ${opened.description}` +
+      `${options.readOnly ? ", read-only" : ""}${
+        authenticate ? ", HTTP Basic authentication on" : ""
+      }`,
+  );
+  const stopped = Promise.withResolvers<void>();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: options.listen.hostname,
+      port: options.listen.port,
+      onListen: (addr) => {
+        const address = { hostname: addr.hostname, port: addr.port };
+        console.log(`listening on ${listenUrl(address)}`);
+        console.error(mountInstructions(address, { auth: authenticate !== undefined }));
+      },
+    }, dav.fetch);
+  } catch (error) {
+    await opened.close();
+    fail(`cannot listen on ${listenUrl(options.listen)}: ${errorText(error)}`);
+    return 1;
+  }
+
+  let signalled = false;
+  const removeSignals = onSignals(() => {
+    if (signalled) {
+      fail("second signal: exiting now");
+      Deno.exit(1);
+    }
+    signalled = true;
+    stopped.resolve();
+  });
+  await stopped.promise;
+  fail("shutting down");
+  if (!await withTimeout(server.shutdown(), SHUTDOWN_GRACE_MS)) {
+    fail(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`);
+  }
+  if (!await withTimeout(opened.close(), SHUTDOWN_GRACE_MS)) {
+    fail("the storage did not close in time");
+  }
+  removeSignals();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,42 @@
+/**
+ * Byte sizes on the command line: `65536`, `64KiB`, `4MiB`, `1.5GiB`, `2G`.
+ *
+ * @module
+ */
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+};
+
+/**
+ * Parses a byte count with an optional binary suffix (`B`, `K`/`KiB`, `M`/`MiB`,
+ * `G`/`GiB`, `T`/`TiB`, case-insensitive; a fraction is allowed with a suffix
+ * and rounded down). Throws `TypeError` with a readable message otherwise.
+ *
+ * @example
+ * ```ts
+ * import { parseByteSize } from "./byte_size.ts";
+ * console.log(parseByteSize("4MiB"), parseByteSize("512"), parseByteSize("1.5k")); // 4194304 512 1536
+ * ```
+ */
+export function parseByteSize(text: string): number {
+  const match = /^(\d{1,16})(?:\.(\d{1,6}))?\s*([A-Za-z]*)$/.exec(text.trim());
+  const unit = match ? UNITS[match[3].toLowerCase()] : undefined;
+  if (!match || unit === undefined || (match[2] !== undefined && unit === 1)) {
+    throw new TypeError(
+      `invalid size "${text}": expected bytes with an optional KiB, MiB, GiB or TiB suffix`,
+    );
+  }
+  const value = Math.floor(Number(`${match[1]}.${match[2] ?? "0"}`) * unit);
+  if (!Number.isSafeInteger(value)) throw new TypeError(`size "${text}" is too large`);
+  return value;
+}

@@ -1,0 +1,208 @@
+/**
+ * The command line of `deno task serve` (webdav/main.ts): its `--help` text and
+ * its parser.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { type ListenAddress, parseListenAddress } from "../../src/server/listen_address.ts";
+import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limits.ts";
+import { parseByteSize } from "./byte_size.ts";
+import { isLoopbackHost } from "./loopback.ts";
+
+/** Default listen address. */
+export const DEFAULT_LISTEN = "127.0.0.1:8080";
+/** Default data directory of the embedded store (relative to the working directory). */
+export const DEFAULT_DATA_DIR = "backupfs-data";
+/** Default job (namespace) served. */
+export const DEFAULT_JOB = "default";
+/** Smallest `--chunk-size` accepted. */
+export const MIN_CHUNK_SIZE = 1024;
+
+/** The `--help` text: every flag. */
+export const USAGE = `Usage: deno task serve [options]
+
+Serves a BackupFS over WebDAV (RFC 4918 class 1 and 2), mountable from Finder, Windows
+Explorer, davfs2, GNOME and any WebDAV client. Without options: the embedded store in
+./backupfs-data, job "default", on http://127.0.0.1:8080.
+
+Options:
+  --listen HOST:PORT     Address to listen on (default ${DEFAULT_LISTEN}; IPv6 as [::1]:8080;
+                         port 0 lets the OS pick one). Anything but loopback requires
+                         --user/--password or --credentials.
+  --data DIR             Data directory of the embedded store (default ./${DEFAULT_DATA_DIR}).
+                         One process owns a data directory at a time: stop \`deno task storage\`
+                         on the same directory first.
+  --job ID               Backup job (namespace) holding the file system (default "${DEFAULT_JOB}").
+  --endpoint URL         Use a remote BackupStorage service at URL instead of the embedded
+                         store, signing with the standard AWS credentials (AWS_ACCESS_KEY_ID /
+                         AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE, shared
+                         credentials and config files, SSO, container and instance roles).
+  --region REGION        Signing region of --endpoint (default AWS_REGION, AWS_DEFAULT_REGION,
+                         or the profile's region).
+  --user NAME            User name for HTTP Basic authentication (with --password).
+  --password PW          Its password. Command lines are visible to other local users:
+                         prefer --credentials.
+  --credentials FILE     Users for HTTP Basic authentication: one "user:password" per line,
+                         plain text (the password is everything after the first ':'),
+                         '#' starts a comment line. Keep it mode 0600.
+  --read-only            Refuse every change (403).
+  --chunk-size SIZE      Chunk size of new files (default 4MiB; ${MIN_CHUNK_SIZE} B to 64MiB).
+  --cache-size SIZE      Memory for verified chunks shared by all files (default 256MiB).
+                         SIZE is bytes with an optional KiB, MiB or GiB suffix.
+  --help                 Show this help and exit.
+
+Prints "listening on http://HOST:PORT" on stdout once ready, then how to mount it (on
+stderr). SIGINT or SIGTERM stops the server cleanly (exit 0). Invalid options exit 2.
+`;
+
+/** Parsed command line of the WebDAV server. */
+export interface ServeCliOptions {
+  /** Address to listen on. */
+  listen: ListenAddress;
+  /** Absolute data directory of the embedded store (absent with `endpoint`). */
+  dataDir?: string;
+  /** The job served. */
+  job: string;
+  /** Remote BackupStorage endpoint, when given. */
+  endpoint?: string;
+  /** Signing region for `endpoint`, when given. */
+  region?: string;
+  /** Basic-auth users (from `--user`/`--password`), when given. */
+  users?: Map<string, string>;
+  /** Basic-auth credentials file, when given. */
+  credentialsFile?: string;
+  /** Refuse every change. */
+  readOnly: boolean;
+  /** Chunk size of new files, when given. */
+  chunkSize?: number;
+  /** Chunk cache size, when given. */
+  cacheBytes?: number;
+  /** Whether `--help` was asked. */
+  help: boolean;
+}
+
+function sizeOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseByteSize(value);
+  } catch (error) {
+    throw new TypeError(`--${name}: ${(error as Error).message}`);
+  }
+}
+
+function nonEmpty(name: string, value: string | undefined): string | undefined {
+  if (value === "") throw new TypeError(`--${name} must not be empty`);
+  return value;
+}
+
+/**
+ * Parses the command line; throws `TypeError` with a readable message on
+ * unknown flags, bad values, conflicting flags, or a non-loopback address
+ * without authentication.
+ *
+ * @example
+ * ```ts
+ * import { parseServeCli } from "./cli_options.ts";
+ * const options = parseServeCli(["--listen", "[::1]:8081", "--chunk-size", "1MiB"]);
+ * console.log(options.listen, options.chunkSize); // { hostname: "::1", port: 8081 } 1048576
+ * ```
+ */
+export function parseServeCli(args: string[]): ServeCliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        listen: { type: "string" },
+        data: { type: "string" },
+        job: { type: "string" },
+        endpoint: { type: "string" },
+        region: { type: "string" },
+        user: { type: "string" },
+        password: { type: "string" },
+        credentials: { type: "string" },
+        "read-only": { type: "boolean" },
+        "chunk-size": { type: "string" },
+        "cache-size": { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new TypeError((error as Error).message);
+  }
+  const help = values.help ?? false;
+  const data = nonEmpty("data", values.data);
+  const endpoint = nonEmpty("endpoint", values.endpoint);
+  const credentialsFile = nonEmpty("credentials", values.credentials);
+  const job = values.job ?? DEFAULT_JOB;
+  try {
+    validateJobId(job);
+  } catch {
+    throw new TypeError(`invalid --job "${job}": 1-128 characters of A-Z a-z 0-9 . _ -`);
+  }
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch { /* reported below */ }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new TypeError(`invalid --endpoint "${endpoint}": expected an http:// or https:// URL`);
+    }
+    if (url.username || url.password) {
+      throw new TypeError("--endpoint must not hold credentials; use the AWS credential chain");
+    }
+    if (data !== undefined) throw new TypeError("--data and --endpoint exclude each other");
+  }
+  if (values.region !== undefined) {
+    if (endpoint === undefined) throw new TypeError("--region needs --endpoint");
+    if (!/^[a-z0-9-]{1,64}$/.test(values.region)) {
+      throw new TypeError(`invalid --region "${values.region}"`);
+    }
+  }
+  let users: Map<string, string> | undefined;
+  if (values.user !== undefined || values.password !== undefined) {
+    if (values.user === undefined) throw new TypeError("--password needs --user");
+    if (values.password === undefined) throw new TypeError("--user needs --password");
+    if (credentialsFile !== undefined) {
+      throw new TypeError("--user/--password and --credentials exclude each other");
+    }
+    // deno-lint-ignore no-control-regex
+    if (values.user === "" || /[:\x00-\x1f\x7f]/.test(values.user)) {
+      throw new TypeError("--user must be non-empty, without ':' or control characters");
+    }
+    if (values.password === "") throw new TypeError("--password must not be empty");
+    users = new Map([[values.user, values.password]]);
+  }
+  const chunkSize = sizeOption("chunk-size", values["chunk-size"]);
+  if (
+    chunkSize !== undefined && (chunkSize < MIN_CHUNK_SIZE || chunkSize > DEFAULT_MAX_CHUNK_LENGTH)
+  ) {
+    throw new TypeError(`--chunk-size must be between ${MIN_CHUNK_SIZE} B and 64MiB`);
+  }
+  const cacheBytes = sizeOption("cache-size", values["cache-size"]);
+  const listen = parseListenAddress(values.listen ?? DEFAULT_LISTEN);
+  if (!help && !isLoopbackHost(listen.hostname) && !users && credentialsFile === undefined) {
+    throw new TypeError(
+      `refusing to listen on ${listen.hostname} without authentication: anyone on the network ` +
+        `could read and change the files. Add --user NAME --password PW or --credentials FILE, ` +
+        `or listen on 127.0.0.1`,
+    );
+  }
+  return {
+    listen,
+    ...(endpoint === undefined ? { dataDir: resolve(data ?? DEFAULT_DATA_DIR) } : { endpoint }),
+    job,
+    ...(values.region === undefined ? {} : { region: values.region }),
+    ...(users ? { users } : {}),
+    ...(credentialsFile === undefined ? {} : { credentialsFile }),
+    readOnly: values["read-only"] ?? false,
+    ...(chunkSize === undefined ? {} : { chunkSize }),
+    ...(cacheBytes === undefined ? {} : { cacheBytes }),
+    help,
+  };
+}

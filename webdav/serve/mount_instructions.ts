@@ -1,0 +1,71 @@
+/**
+ * How to mount the server from the common WebDAV clients, as printed by
+ * `deno task serve` once it listens (and shown in the README).
+ *
+ * @module
+ */
+
+import type { ListenAddress } from "../../src/server/listen_address.ts";
+
+/** Options of {@link mountInstructions}. */
+export interface MountInstructionsOptions {
+  /** Whether Basic authentication is on. */
+  auth?: boolean;
+  /** A user name to show in the examples (default `NAME`). */
+  user?: string;
+}
+
+function isWildcard(hostname: string): boolean {
+  return hostname === "0.0.0.0" || hostname === "::" || /^(0*:)+0*$/.test(hostname);
+}
+
+/**
+ * The mount instructions for a server listening on `address`, one client per
+ * paragraph: macOS Finder, Windows Explorer (`net use`, with the WebClient
+ * `BasicAuthLevel` note when authentication runs over plain http), davfs2 and
+ * GNOME (`gio mount`). A wildcard address is shown as `HOST`.
+ *
+ * @example
+ * ```ts
+ * import { mountInstructions } from "./mount_instructions.ts";
+ * const text = mountInstructions({ hostname: "127.0.0.1", port: 8080 });
+ * console.log(text.includes("net use Z: http://127.0.0.1:8080/")); // true
+ * ```
+ */
+export function mountInstructions(
+  address: ListenAddress,
+  options: MountInstructionsOptions = {},
+): string {
+  const wildcard = isWildcard(address.hostname);
+  const host = wildcard
+    ? "HOST"
+    : address.hostname.includes(":")
+    ? `[${address.hostname}]`
+    : address.hostname;
+  const hostPort = `${host}:${address.port}`;
+  const url = `http://${hostPort}/`;
+  const user = options.user ?? "NAME";
+  const lines = [
+    "Mount it:",
+    `  macOS Finder      Go → Connect to Server… (⌘K) → ${url}`,
+    `  Windows Explorer  net use Z: ${url}${options.auth ? ` /user:${user} *` : ""}`,
+    "                    (needs the WebClient service: sc start webclient; files are limited",
+    "                    to 50 MB unless FileSizeLimitInBytes is raised under",
+    "                    HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters)",
+  ];
+  if (options.auth) {
+    lines.push(
+      "                    Windows sends Basic credentials over plain http only with",
+      "                    BasicAuthLevel = 2 (DWORD) under that same key; then restart WebClient:",
+      "                    net stop webclient && net start webclient",
+    );
+  }
+  lines.push(
+    `  davfs2 (Linux)    sudo mount -t davfs ${url} /mnt/backupfs${
+      options.auth ? "   (asks for the user name and password)" : ""
+    }`,
+    `  GNOME             gio mount dav://${options.auth ? `${user}@` : ""}${hostPort}/`,
+  );
+  if (wildcard) lines.push("  (HOST: this machine's name or address)");
+  return lines.join("\n");
+}
