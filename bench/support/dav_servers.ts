@@ -1,0 +1,363 @@
+/**
+ * The three WebDAV servers of the WebDAV benchmark, each started as a child process
+ * on 127.0.0.1 with its data in a directory of the benchmark: BackupFS's own server
+ * (`webdav_server.ts`), Apache 2 with mod_dav and mod_dav_fs (a minimal config file of
+ * its own, never the system's), and `rclone serve webdav`. Each is stopped by its
+ * process id, descendants included.
+ *
+ * @module
+ */
+
+import { processTree, processTreeCpuSeconds } from "./process_tree.ts";
+
+/** A running WebDAV server. */
+export interface DavServer {
+  /** Short name, e.g. `BackupFS`. */
+  readonly name: string;
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** Process id of the server's main process. */
+  readonly pid: number;
+  /** Directory holding everything of this server (data, config, logs). */
+  readonly dir: string;
+  /** CPU seconds used so far by the server's processes. */
+  cpuSeconds(): Promise<number>;
+  /** Stops the server (SIGTERM, then SIGKILL after 15 s) and its descendants. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startBackupFsDav}. */
+export interface BackupFsDavOptions {
+  /**
+   * Run the server with `--v8-flags=--prof`, its working directory (where V8 writes
+   * `isolate-*.log`) in this directory, for `node --prof-process`.
+   */
+  profileDir?: string;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
+ *
+ * @example
+ * ```ts
+ * import { freePort } from "./dav_servers.ts";
+ * console.log(freePort() > 0); // true
+ * ```
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Which of `pids` are still running (asked of `ps`; Deno will not read /proc). */
+async function stillRunning(pids: number[]): Promise<number[]> {
+  if (pids.length === 0) return [];
+  const output = await new Deno.Command("ps", {
+    args: ["-o", "pid=", "-p", pids.join(",")],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(output.stdout).split("\n").map((line) => Number(line.trim()))
+    .filter((pid) => pid > 0 && pids.includes(pid));
+}
+
+/** Wraps a child process as a DavServer; stopping it ends every process of its tree. */
+function serverOf(
+  name: string,
+  child: Deno.ChildProcess,
+  url: string,
+  dir: string,
+): DavServer {
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    const pids = await processTree(child.pid).catch(() => [child.pid]);
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS);
+    });
+    const outcome = await Promise.race([child.status, timeout]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+    }
+    // Descendants that outlived their parent (e.g. Apache workers) end by their id.
+    for (const pid of await stillRunning(pids.slice(1))) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone meanwhile */ }
+    }
+  };
+  return {
+    name,
+    url,
+    pid: child.pid,
+    dir,
+    cpuSeconds: () => processTreeCpuSeconds(child.pid),
+    stop: () => stopping ??= stop(),
+  };
+}
+
+/** Waits until `url` answers OPTIONS, failing early when the process exits. */
+async function waitReady(server: DavServer, child: Deno.ChildProcess, log?: string) {
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited) break;
+    try {
+      const response = await fetch(`${server.url}/`, { method: "OPTIONS" });
+      await response.body?.cancel();
+      return;
+    } catch {
+      await delay(50);
+    }
+  }
+  await server.stop();
+  let detail = "";
+  if (log) {
+    try {
+      detail = `\n${(await Deno.readTextFile(log)).slice(-2000)}`;
+    } catch { /* no log */ }
+  }
+  throw new Error(`${server.name} did not start${exited ? " (it exited)" : ""}${detail}`);
+}
+
+/**
+ * Starts BackupFS's WebDAV server (`webdav_server.ts`: embedded store, durable, no
+ * auth) with its data in `dir`, on a port the OS picks. Needs `--allow-run`.
+ *
+ * @example
+ * ```ts ignore
+ * import { startBackupFsDav } from "./dav_servers.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await startBackupFsDav(dir);
+ * console.log((await fetch(`${server.url}/`, { method: "OPTIONS" })).status); // 200
+ * await server.stop();
+ * ```
+ */
+export async function startBackupFsDav(
+  dir: string,
+  options: BackupFsDavOptions = {},
+): Promise<DavServer> {
+  await Deno.mkdir(dir, { recursive: true });
+  const script = new URL("./webdav_server.ts", import.meta.url).pathname;
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const args = [
+    "run",
+    "--no-prompt",
+    `--config=${config}`,
+    "--allow-net=127.0.0.1",
+    `--allow-read=${dir}`,
+    `--allow-write=${dir}`,
+    "--allow-env",
+    "--allow-sys",
+    ...(options.profileDir ? ["--v8-flags=--prof"] : []),
+    script,
+    "--data",
+    dir,
+    "--port",
+    "0",
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.profileDir ?? dir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let port: number | undefined;
+  let buffered = "";
+  const deadline = setTimeout(() => lines.cancel().catch(() => {}), READY_TIMEOUT_MS);
+  try {
+    while (port === undefined) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      buffered += value;
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buffered);
+      if (match) port = Number(match[1]);
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  const server = serverOf("BackupFS", child, `http://127.0.0.1:${port ?? 0}`, dir);
+  if (port === undefined) {
+    await server.stop();
+    throw new Error("BackupFS's WebDAV server did not start");
+  }
+  // Keep draining stdout so the child never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await lines.read()).done) { /* discard */ }
+    } catch { /* closed */ }
+  })();
+  await waitReady(server, child);
+  return server;
+}
+
+/** Uid and gid of a local user from /etc/passwd, or undefined. */
+async function userIds(name: string): Promise<{ uid: number; gid: number } | undefined> {
+  const passwd = await Deno.readTextFile("/etc/passwd").catch(() => "");
+  for (const line of passwd.split("\n")) {
+    const fields = line.split(":");
+    if (fields[0] === name) return { uid: Number(fields[2]), gid: Number(fields[3]) };
+  }
+  return undefined;
+}
+
+/** Options of {@link apacheConfig}. */
+export interface ApacheConfigOptions {
+  /** Directory of the pid file, logs and runtime files. */
+  runDir: string;
+  /** The DocumentRoot, served with `Dav On`. */
+  root: string;
+  /** Directory of the DAV lock database (writable by `user`). */
+  lockDir: string;
+  /** Port on 127.0.0.1. */
+  port: number;
+  /** User and group the workers run as (needed when started as root). */
+  user?: string;
+}
+
+/**
+ * A minimal Apache 2.4 configuration: event MPM, mod_dav + mod_dav_fs on the document
+ * root, no request body limit, keep-alive without a request limit, everything else at
+ * Apache's defaults.
+ *
+ * @example
+ * ```ts
+ * import { apacheConfig } from "./dav_servers.ts";
+ * const conf = apacheConfig({ runDir: "/tmp/a", root: "/tmp/a/root", lockDir: "/tmp/a/lock", port: 8080 });
+ * console.log(conf.includes("Listen 127.0.0.1:8080")); // true
+ * ```
+ */
+export function apacheConfig(options: ApacheConfigOptions): string {
+  const modules = "/usr/lib/apache2/modules";
+  return [
+    `ServerRoot "${options.runDir}"`,
+    "ServerName 127.0.0.1",
+    `Listen 127.0.0.1:${options.port}`,
+    `PidFile "${options.runDir}/httpd.pid"`,
+    `DefaultRuntimeDir "${options.runDir}"`,
+    `ErrorLog "${options.runDir}/error.log"`,
+    "LogLevel warn",
+    ...(options.user ? [`User ${options.user}`, `Group ${options.user}`] : []),
+    `LoadModule mpm_event_module ${modules}/mod_mpm_event.so`,
+    `LoadModule authz_core_module ${modules}/mod_authz_core.so`,
+    `LoadModule dav_module ${modules}/mod_dav.so`,
+    `LoadModule dav_fs_module ${modules}/mod_dav_fs.so`,
+    `DavLockDB "${options.lockDir}/DavLock"`,
+    `DocumentRoot "${options.root}"`,
+    "LimitRequestBody 0",
+    "KeepAlive On",
+    "MaxKeepAliveRequests 0",
+    `<Directory "${options.root}">`,
+    "  Dav On",
+    "  AllowOverride None",
+    "  Require all granted",
+    "</Directory>",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Starts Apache 2 (`apache2 -DFOREGROUND -f <own config>`) serving `dir/root` with
+ * mod_dav_fs on a free port. As root, the workers run as `www-data`, which then owns
+ * the document root and lock directory (and `dir` must be traversable by it).
+ *
+ * @example
+ * ```ts ignore
+ * import { startApacheDav } from "./dav_servers.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await startApacheDav(dir);
+ * await server.stop();
+ * ```
+ */
+export async function startApacheDav(dir: string): Promise<DavServer> {
+  const root = `${dir}/root`;
+  const lockDir = `${dir}/lock`;
+  await Deno.mkdir(root, { recursive: true });
+  await Deno.mkdir(lockDir, { recursive: true });
+  await Deno.chmod(dir, 0o755);
+  let user: string | undefined;
+  if (Deno.uid() === 0) {
+    const ids = await userIds("www-data");
+    if (!ids) throw new Error("Apache as root needs the user www-data");
+    user = "www-data";
+    await Deno.chown(root, ids.uid, ids.gid);
+    await Deno.chown(lockDir, ids.uid, ids.gid);
+  }
+  const port = freePort();
+  const conf = `${dir}/httpd.conf`;
+  await Deno.writeTextFile(
+    conf,
+    apacheConfig({ runDir: dir, root, lockDir, port, ...(user ? { user } : {}) }),
+  );
+  const child = new Deno.Command("apache2", {
+    args: ["-DFOREGROUND", "-f", conf],
+    cwd: dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const server = serverOf("Apache", child, `http://127.0.0.1:${port}`, dir);
+  await waitReady(server, child, `${dir}/error.log`);
+  return server;
+}
+
+/**
+ * Starts `rclone serve webdav dir/root` (defaults otherwise; its config, cache and
+ * log kept in `dir`) on a free port.
+ *
+ * @example
+ * ```ts ignore
+ * import { startRcloneDav } from "./dav_servers.ts";
+ * const dir = await Deno.makeTempDir();
+ * const server = await startRcloneDav(dir);
+ * await server.stop();
+ * ```
+ */
+export async function startRcloneDav(dir: string): Promise<DavServer> {
+  const root = `${dir}/root`;
+  await Deno.mkdir(root, { recursive: true });
+  const port = freePort();
+  const log = `${dir}/rclone.log`;
+  const child = new Deno.Command("rclone", {
+    args: [
+      "serve",
+      "webdav",
+      root,
+      "--addr",
+      `127.0.0.1:${port}`,
+      "--config",
+      `${dir}/rclone.conf`,
+      "--cache-dir",
+      `${dir}/cache`,
+      "--log-file",
+      log,
+    ],
+    cwd: dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const server = serverOf("rclone", child, `http://127.0.0.1:${port}`, dir);
+  await waitReady(server, child, log);
+  return server;
+}
