@@ -12,6 +12,8 @@ import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limit
 import { parseByteSize } from "./byte_size.ts";
 import { isLoopbackHost } from "./loopback.ts";
 
+export type { ListenAddress } from "../../src/server/listen_address.ts";
+
 /** Default listen address. */
 export const DEFAULT_LISTEN = "127.0.0.1:8080";
 /** Default data directory of the embedded store (relative to the working directory). */

@@ -8,6 +8,8 @@
 import { statfs } from "node:fs/promises";
 import type { QuotaInfo } from "../properties/live_properties.ts";
 
+export type { QuotaInfo } from "../properties/live_properties.ts";
+
 /** What {@link storeQuota} needs of the store. */
 export interface UsageSource {
   /** Object count and bytes of a job's current versions. */

@@ -7,6 +7,8 @@
 
 import type { ListenAddress } from "../../src/server/listen_address.ts";
 
+export type { ListenAddress } from "../../src/server/listen_address.ts";
+
 /** Options of {@link mountInstructions}. */
 export interface MountInstructionsOptions {
   /** Whether Basic authentication is on. */
