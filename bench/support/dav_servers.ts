@@ -140,7 +140,8 @@ async function waitReady(server: DavServer, child: Deno.ChildProcess, log?: stri
 
 /**
  * Starts BackupFS's WebDAV server (`webdav_server.ts`: embedded store, durable, no
- * auth) with its data in `dir`, on a port the OS picks. Needs `--allow-run`.
+ * auth) with its data in `dir`, on a port the OS picks. Needs `--allow-run`; the
+ * child gets `--allow-net=127.0.0.1 --allow-read --allow-write --allow-env --allow-sys`.
  *
  * @example
  * ```ts ignore
@@ -162,9 +163,12 @@ export async function startBackupFsDav(
     "run",
     "--no-prompt",
     `--config=${config}`,
+    // Unscoped read/write, as `deno task serve` and `deno task storage` grant them:
+    // path-scoped permissions make Deno canonicalize (readlink) every path of every
+    // file operation on the main thread, a cost the real server does not pay.
     "--allow-net=127.0.0.1",
-    `--allow-read=${dir}`,
-    `--allow-write=${dir}`,
+    "--allow-read",
+    "--allow-write",
     "--allow-env",
     "--allow-sys",
     ...(options.profileDir ? ["--v8-flags=--prof"] : []),

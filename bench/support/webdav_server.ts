@@ -4,8 +4,8 @@
 // (0 lets the OS pick). Prints one line `listening on http://127.0.0.1:PORT` on stdout
 // once ready; SIGINT or SIGTERM shuts the server down, closes the store and exits 0.
 //
-//   deno run --allow-net=127.0.0.1 --allow-read=DIR --allow-write=DIR --allow-env \
-//     --allow-sys bench/support/webdav_server.ts --data DIR [--port 0]
+//   deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-env \
+//     --allow-sys bench/support/webdav_server.ts --data DIR [--port 0] [--no-fsync]
 
 import { parseArgs } from "node:util";
 import { BackupFS } from "../../src/fs/backup_fs.ts";
@@ -17,6 +17,9 @@ const { values } = parseArgs({
   options: {
     data: { type: "string" },
     port: { type: "string", default: "0" },
+    // Diagnosis only (the benchmark keeps the default, durable): acknowledge writes
+    // without fsync, to see what durability costs.
+    "no-fsync": { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -25,7 +28,7 @@ if (!values.data) {
   Deno.exit(2);
 }
 
-const store = await EmbeddedStore.open(`${values.data}/store`);
+const store = await EmbeddedStore.open(`${values.data}/store`, { durable: !values["no-fsync"] });
 const fs = new BackupFS(store, { jobId: "dav", spoolDirectory: values.data });
 const dav = createWebDavApp(fs);
 const stopped = Promise.withResolvers<void>();
