@@ -67,6 +67,11 @@ export interface FileAttributes {
    * no `contentType`.
    */
   contentTypeInBlob?: true;
+  /**
+   * The version has no MetadataBlob, so its extended attributes are empty without
+   * asking the store (field `n`; a string without it may or may not have a blob).
+   */
+  noBlob?: true;
 }
 
 /**
@@ -193,6 +198,7 @@ export function encodeMetadataString(attrs: FileAttributes): EncodedMetadataStri
   if (attrs.chunkSize !== undefined) {
     fields.push("k" + encodeCount(attrs.chunkSize, "chunkSize", 1));
   }
+  if (attrs.noBlob) fields.push("n");
   const head = fields.join(" ");
   const contentType = attrs.contentType;
   if (contentType === undefined) {
@@ -270,6 +276,10 @@ export function decodeMetadataString(value: string | undefined): FileAttributes 
       case "o":
         if (text !== "") return undefined;
         attrs.contentTypeInBlob = true;
+        break;
+      case "n":
+        if (text !== "") return undefined;
+        attrs.noBlob = true;
         break;
       case " ":
         return undefined; // two spaces in a row: not a string this module wrote

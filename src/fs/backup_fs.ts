@@ -638,6 +638,8 @@ export class BackupFS {
   }
 
   async #readBlob(object: BackupObject, p: string): Promise<ExtendedAttributes> {
+    // Our own versions say when they have no blob: no storage call then.
+    if (decodeMetadataString(object.MetadataString)?.noBlob) return {};
     try {
       const out = await this.storage.getObjectMetadata({
         StorageJobId: this.jobId,
@@ -650,17 +652,42 @@ export class BackupFS {
     }
   }
 
+  /**
+   * The metadata string and blob of a version: the content type goes in the blob
+   * only when it does not fit the string, and the string says when there is no
+   * blob at all (so reading extended attributes costs nothing then).
+   */
+  #encodeMetadata(
+    attributes: FileAttributes,
+    extended: ExtendedAttributes,
+  ): { metadataString: string; metadataBlob?: Uint8Array } {
+    const { contentType: _stale, ...carried } = extended;
+    const { noBlob: _old, contentTypeInBlob: _was, ...attrs } = attributes;
+    const withoutBlob = encodeMetadataBlob(carried) === undefined;
+    let encoded = encodeMetadataString(withoutBlob ? { ...attrs, noBlob: true } : attrs);
+    // A content type that does not fit needs the blob after all.
+    if (encoded.overflow.contentType !== undefined) encoded = encodeMetadataString(attrs);
+    const metadataBlob = encodeMetadataBlob({
+      ...carried,
+      ...(encoded.overflow.contentType === undefined
+        ? {}
+        : { contentType: encoded.overflow.contentType }),
+    });
+    return { metadataString: encoded.metadataString, ...(metadataBlob ? { metadataBlob } : {}) };
+  }
+
   /** Attributes and encoded metadata of a new version of a file. */
   async #metadataFor(
     p: string,
     size: number,
     previous: { object: BackupObject; info: BackupFileInfo } | undefined,
     options: { mode?: number; mtime?: Date | number; contentType?: string } = {},
-    extended?: ExtendedAttributes,
   ): Promise<{ metadataString: string; metadataBlob?: Uint8Array; attributes: FileAttributes }> {
     const now = this.#now();
-    const contentType = options.contentType ?? previous?.info.contentType ?? mime.getType(p) ??
-      undefined;
+    // Dead properties and xattrs of the old version carry over.
+    const extended = previous ? await this.#readBlob(previous.object, p) : {};
+    const contentType = options.contentType ?? previous?.info.contentType ??
+      extended.contentType ?? mime.getType(p) ?? undefined;
     const attributes: FileAttributes = {
       size,
       mtime: options.mtime === undefined ? now : +options.mtime,
@@ -669,16 +696,7 @@ export class BackupFS {
       chunkSize: this.#chunkSize,
       ...(contentType === undefined ? {} : { contentType }),
     };
-    // Dead properties and xattrs of the old version carry over; the content type
-    // goes in the blob only when it does not fit the metadata string.
-    const { contentType: _stale, ...carried } = extended ??
-      (previous ? await this.#readBlob(previous.object, p) : {});
-    const { metadataString, overflow } = encodeMetadataString(attributes);
-    const metadataBlob = encodeMetadataBlob({
-      ...carried,
-      ...(overflow.contentType === undefined ? {} : { contentType: overflow.contentType }),
-    });
-    return { metadataString, ...(metadataBlob ? { metadataBlob } : {}), attributes };
+    return { ...this.#encodeMetadata(attributes, extended), attributes };
   }
 
   #handleContext(
@@ -730,20 +748,17 @@ export class BackupFS {
     extended?: ExtendedAttributes,
   ): Promise<void> {
     const now = this.#now();
-    const { metadataString } = encodeMetadataString({
-      size: 0,
-      mtime: now,
-      birthtime: now,
-      mode: attrs.mode,
-    });
-    const blob = extended ? encodeMetadataBlob(extended) : undefined;
+    const metadata = this.#encodeMetadata(
+      { size: 0, mtime: now, birthtime: now, mode: attrs.mode },
+      extended ?? {},
+    );
     const writer = new ObjectWriter(this.storage, {
       jobId: this.jobId,
       objectName: directoryPrefixOf(p),
       path: p,
     });
     try {
-      await writer.close(() => ({ metadataString, ...(blob ? { metadataBlob: blob } : {}) }));
+      await writer.close(() => metadata);
     } catch (error) {
       await writer.abort().catch(() => {});
       throw fromStorageError(error, "mkdir", p);
@@ -847,6 +862,7 @@ export class BackupFS {
   }
 
   async #blobBytes(object: BackupObject, p: string): Promise<{ metadataBlob?: Uint8Array }> {
+    if (decodeMetadataString(object.MetadataString)?.noBlob) return {};
     try {
       const out = await this.storage.getObjectMetadata({
         StorageJobId: this.jobId,
@@ -877,16 +893,12 @@ export class BackupFS {
       mtime: info.mtime?.getTime() ?? this.#now(),
       ...(info.birthtime ? { birthtime: info.birthtime.getTime() } : {}),
       ...(info.mode === null ? {} : { mode: info.mode }),
-      ...(info.contentType === undefined ? {} : { contentType: info.contentType }),
+      ...((info.contentType ?? current.contentType) === undefined
+        ? {}
+        : { contentType: info.contentType ?? current.contentType }),
       ...(info.chunkSize === undefined ? {} : { chunkSize: info.chunkSize }),
     });
-    const { metadataString, overflow } = encodeMetadataString(attrs);
-    const { contentType: _stale, ...carried } = extended;
-    const metadataBlob = encodeMetadataBlob({
-      ...carried,
-      ...(overflow.contentType === undefined ? {} : { contentType: overflow.contentType }),
-    });
-    const metadata = { metadataString, ...(metadataBlob ? { metadataBlob } : {}) };
+    const metadata = this.#encodeMetadata(attrs, extended);
     if (resolved.kind === "file") {
       await this.#copyObject(resolved.object, objectNameOf(p), p, op, metadata);
     } else {

@@ -433,3 +433,34 @@ fsTest("readDirInfo gives every entry's info from the listing alone", async ({ f
   await cold.stat("/info/sub");
   assertEquals(cold.listCalls, primed);
 });
+
+Deno.test("extended attributes of a version without a blob cost no storage call", async () => {
+  const { FaultyStorage } = await import("../support/faulty_storage.ts");
+  const { openFs } = await import("./backends.ts");
+  let counter: InstanceType<typeof FaultyStorage> | undefined;
+  const fixture = await openFs("in-process", { metadataTtlMs: 60_000 }, (s) => {
+    counter = new FaultyStorage(s);
+    return counter;
+  });
+  try {
+    const { fs } = fixture;
+    await fs.writeTextFile("/plain.txt", "no properties");
+    await fs.mkdir("/dir");
+    const before = counter!.calls.GetObjectMetadata;
+    assertEquals(await fs.getExtendedAttributes("/plain.txt"), {});
+    assertEquals(await fs.getExtendedAttributes("/dir"), {});
+    assertEquals(counter!.calls.GetObjectMetadata, before);
+    // Once it has properties, they are read (and survive an overwrite).
+    await fs.setExtendedAttributes("/plain.txt", () => ({ properties: { "{urn:x}a": "1" } }));
+    await fs.writeTextFile("/plain.txt", "rewritten");
+    assertEquals((await fs.getExtendedAttributes("/plain.txt")).properties, { "{urn:x}a": "1" });
+    assert(counter!.calls.GetObjectMetadata > before);
+    // And removing every property makes the version blob-less again.
+    await fs.setExtendedAttributes("/plain.txt", () => ({}));
+    const after = counter!.calls.GetObjectMetadata;
+    assertEquals(await fs.getExtendedAttributes("/plain.txt"), {});
+    assertEquals(counter!.calls.GetObjectMetadata, after);
+  } finally {
+    await fixture.close();
+  }
+});
