@@ -7,7 +7,7 @@
  */
 
 import type { BackupStorage } from "../storage/backup_storage.ts";
-import { ChunkHasher } from "../storage/checksum.ts";
+import { encodeBase64 } from "../storage/checksum.ts";
 import { ResourceNotFoundException } from "../storage/errors.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
 import { type ChunkLocation, ChunkMap } from "./chunk_map.ts";
@@ -383,7 +383,6 @@ export class ObjectReader {
     try {
       if (signal.aborted) onAbort();
       const pieces: Uint8Array[] = [];
-      const hasher = new ChunkHasher();
       let filled = 0;
       let overflow = false;
       // Bounded by the stream's length; stops as soon as it runs past the expected length.
@@ -396,22 +395,30 @@ export class ObjectReader {
           break;
         }
         pieces.push(value);
-        hasher.update(value);
         filled += value.byteLength;
       }
       signal.throwIfAborted();
       if (overflow || filled !== chunk.length) return undefined;
-      if (hasher.checksum() !== chunk.checksum) return undefined;
       // A chunk that arrived whole (the embedded store reads it in one go) is kept
       // as it came; pieces (HTTP) are joined once.
-      if (pieces.length === 1) return pieces[0];
-      const bytes = new Uint8Array(chunk.length);
-      let offset = 0;
-      for (const piece of pieces) {
-        bytes.set(piece, offset);
-        offset += piece.byteLength;
+      let bytes: Uint8Array;
+      if (pieces.length === 1) {
+        bytes = pieces[0];
+      } else {
+        bytes = new Uint8Array(chunk.length);
+        let offset = 0;
+        for (const piece of pieces) {
+          bytes.set(piece, offset);
+          offset += piece.byteLength;
+        }
       }
-      return bytes;
+      // Verified off the main thread (Web Crypto digests run on a worker thread), so
+      // prefetched chunks hash in parallel with the reader's other work.
+      const digest = new Uint8Array(
+        await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+      );
+      signal.throwIfAborted();
+      return encodeBase64(digest) === chunk.checksum ? bytes : undefined;
     } catch (error) {
       await reader.cancel().catch(() => {});
       throw error;
