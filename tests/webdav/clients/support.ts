@@ -38,7 +38,7 @@ export interface RunToolOptions {
   args?: string[];
   /** Written to the tool's standard input, which is then closed (default: no input). */
   stdin?: string | Uint8Array;
-  /** The whole environment of the tool (PATH is added when absent). */
+  /** The whole environment of the tool (PATH is added when absent); default: this process's. */
   env?: Record<string, string>;
   cwd?: string;
   /** The tool is killed after this long (default 60 s). */
@@ -59,7 +59,7 @@ export async function runTool(command: string, options: RunToolOptions = {}): Pr
     const child = new Deno.Command(command, {
       args: options.args ?? [],
       cwd: options.cwd,
-      env: { PATH: DEFAULT_PATH, ...options.env },
+      env: options.env === undefined ? undefined : { PATH: DEFAULT_PATH, ...options.env },
       clearEnv: options.env !== undefined,
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
