@@ -44,7 +44,7 @@ export interface DriverReport {
   collection: { url: string; title: string; links: string[]; backUrl: string; backTitle: string };
 }
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
