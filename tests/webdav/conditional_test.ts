@@ -18,7 +18,7 @@ davTest(
       assertEquals(response.headers.get("last-modified"), info.mtime!.toUTCString());
       assertEquals(response.headers.get("accept-ranges"), "bytes");
       assertEquals(response.headers.get("content-length"), "5");
-      assertEquals(response.headers.get("content-type"), "text/plain");
+      assertEquals(response.headers.get("content-type"), "text/plain; charset=utf-8");
       assertEquals(await response.text(), method === "GET" ? "hello" : "");
     }
   },

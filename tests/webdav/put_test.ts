@@ -12,7 +12,7 @@ davTest(
     const etag2 = replaced.headers.get("etag");
     assert(etag2 && etag2 !== etag1);
     const get = await dav.request("/new.html");
-    assertEquals(get.headers.get("content-type"), "text/html");
+    assertEquals(get.headers.get("content-type"), "text/html; charset=utf-8");
     assertEquals(get.headers.get("etag"), etag2);
     assertEquals(await get.text(), "<p>bye</p>");
     // Empty PUT (Windows creates files that way).

@@ -161,11 +161,15 @@ const PROPERTIES = new Map<string, LiveProperty>([
  * ```ts
  * import { contentTypeOf } from "./live_properties.ts";
  * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 1, mtime: null, atime: null, birthtime: null, mode: null } as const;
- * console.log(contentTypeOf({ path: "/a.txt", info })); // text/plain
+ * console.log(contentTypeOf({ path: "/a.txt", info })); // text/plain; charset=utf-8
  * ```
  */
 export function contentTypeOf(resource: DavResource): string {
-  return resource.info.contentType ?? mime.getType(resource.path) ?? "application/octet-stream";
+  const type = resource.info.contentType ?? mime.getType(resource.path) ??
+    "application/octet-stream";
+  // Text without a declared charset is taken as UTF-8 (as rclone and most servers
+  // do); browsers would otherwise guess windows-1252 and garble non-ASCII text.
+  return /^text\//i.test(type) && !/;\s*charset=/i.test(type) ? `${type}; charset=utf-8` : type;
 }
 
 /**
