@@ -432,20 +432,10 @@ export class BackupFS {
     if (p === "/") throw permissionDenied("remove", p, "the root cannot be removed");
     const resolved = await this.#resolve(p, "remove");
     if (!resolved) throw notFound("remove", p);
-    if (resolved.kind === "file") {
-      await this.#deleteObject(objectNameOf(p), p, "remove");
-    } else {
-      if (!options.recursive && await this.#lister.hasChildren(p)) {
-        throw directoryNotEmpty("remove", p);
-      }
-      // walk() yields the directory's own marker first, then everything under it.
-      for await (const object of this.#lister.walk(p)) {
-        await this.#deleteObject(object.Name, p, "remove");
-      }
-      this.#meta.invalidateTree(p);
+    if (resolved.kind === "directory" && !options.recursive && await this.#lister.hasChildren(p)) {
+      throw directoryNotEmpty("remove", p);
     }
-    this.#meta.set(p, MISSING);
-    await this.#keepParent(p);
+    await this.#deleteResolved(p, resolved, "remove");
   }
 
   /**
@@ -463,16 +453,22 @@ export class BackupFS {
     }
     await this.#copy(src, dst, "rename", { replaceDirectory: true });
     const resolved = await this.#resolve(src, "rename");
-    if (resolved?.kind === "file") {
-      await this.#deleteObject(objectNameOf(src), src, "rename");
-    } else if (resolved) {
-      for await (const object of this.#lister.walk(src)) {
-        await this.#deleteObject(object.Name, src, "rename");
+    if (resolved) await this.#deleteResolved(src, resolved, "rename");
+  }
+
+  /** Deletes a file, or a directory with everything under it, and keeps its parent. */
+  async #deleteResolved(p: string, resolved: Resolved, op: string): Promise<void> {
+    if (resolved.kind === "file") {
+      await this.#deleteObject(objectNameOf(p), p, op);
+    } else {
+      // walk() yields the directory's own marker first, then everything under it.
+      for await (const object of this.#lister.walk(p)) {
+        await this.#deleteObject(object.Name, p, op);
       }
-      this.#meta.invalidateTree(src);
+      this.#meta.invalidateTree(p);
     }
-    this.#meta.set(src, MISSING);
-    await this.#keepParent(src);
+    this.#meta.set(p, MISSING);
+    await this.#keepParent(p);
   }
 
   /** Copies a file (overwriting a file at the destination), chunk by chunk. */
