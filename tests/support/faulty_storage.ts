@@ -95,7 +95,8 @@ async function drainBodies(input: unknown): Promise<void> {
   }
 }
 
-function corruptChunk(output: GetChunkOutput): GetChunkOutput {
+/** The same chunk with the middle byte of its first non-empty piece flipped (length and checksum unchanged). */
+export function corruptChunk(output: GetChunkOutput): GetChunkOutput {
   let flipped = false;
   const data = output.Data.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({

@@ -10,6 +10,7 @@ import type {
   OperationOptions,
 } from "../../../src/storage/types.ts";
 import type { Rng } from "./model_rng.ts";
+import { corruptChunk } from "../../support/faulty_storage.ts";
 
 /** Options of {@link RandomFaults}. */
 export interface RandomFaultOptions {
@@ -113,7 +114,7 @@ export class RandomFaults implements BackupStorage {
       operation === "GetChunk" && this.enabled && this.rng.bool(this.#corruptProbability)
     ) {
       this.injected.corrupted++;
-      return flipOneByte(output as GetChunkOutput) as O;
+      return corruptChunk(output as GetChunkOutput) as O;
     }
     return output;
   }
@@ -129,24 +130,4 @@ export class RandomFaults implements BackupStorage {
   putChunk: BackupStorage["putChunk"] = (i, o) => this.#call("PutChunk", i, o);
   putObject: BackupStorage["putObject"] = (i, o) => this.#call("PutObject", i, o);
   startObject: BackupStorage["startObject"] = (i, o) => this.#call("StartObject", i, o);
-}
-
-/** The same chunk with its middle byte of the first non-empty piece flipped. */
-function flipOneByte(output: GetChunkOutput): GetChunkOutput {
-  let flipped = false;
-  const data = output.Data.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(piece, controller) {
-        if (!flipped && piece.byteLength > 0) {
-          const copy = piece.slice();
-          copy[copy.byteLength >> 1] ^= 0x01;
-          flipped = true;
-          controller.enqueue(copy);
-        } else {
-          controller.enqueue(piece);
-        }
-      },
-    }),
-  );
-  return { ...output, Data: data };
 }
