@@ -4,32 +4,23 @@
 
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
 import type { GetChunkOutput, OperationName, OperationOptions } from "../../src/storage/types.ts";
+import { drainBodies, METHODS, StorageInterceptor } from "./storage_interceptor.ts";
 
 /** What a queued fault does to one call. */
 export type Fault =
   | { kind: "throw"; error: () => Error }
   | { kind: "corrupt" }; // GetChunk only: flips one byte of the returned data
 
-const METHODS: Record<OperationName, keyof BackupStorage> = {
-  DeleteObject: "deleteObject",
-  GetChunk: "getChunk",
-  GetObjectMetadata: "getObjectMetadata",
-  ListChunks: "listChunks",
-  ListObjects: "listObjects",
-  NotifyObjectComplete: "notifyObjectComplete",
-  PutChunk: "putChunk",
-  PutObject: "putObject",
-  StartObject: "startObject",
-};
-
 /** Wraps a BackupStorage; faults queued with `fail`/`corrupt` apply to the next calls of an operation. */
-export class FaultyStorage implements BackupStorage {
+export class FaultyStorage extends StorageInterceptor {
   readonly calls: Record<OperationName, number> = Object.fromEntries(
     Object.keys(METHODS).map((k) => [k, 0]),
   ) as Record<OperationName, number>;
   #faults = new Map<OperationName, Fault[]>();
 
-  constructor(readonly inner: BackupStorage) {}
+  constructor(inner: BackupStorage) {
+    super(inner);
+  }
 
   /** The next `times` calls of `operation` throw a fresh error from `error()`. */
   fail(operation: OperationName, error: () => Error, times = 1): this {
@@ -58,40 +49,21 @@ export class FaultyStorage implements BackupStorage {
     return this.#faults.get(operation)?.length ?? 0;
   }
 
-  async #call<I, O>(operation: OperationName, input: I, options?: OperationOptions): Promise<O> {
+  protected async intercept<O>(
+    operation: OperationName,
+    input: unknown,
+    _options: OperationOptions | undefined,
+    forward: () => Promise<O>,
+  ): Promise<O> {
     this.calls[operation]++;
     const fault = this.#faults.get(operation)?.shift();
     if (fault?.kind === "throw") {
       await drainBodies(input);
       throw fault.error();
     }
-    // deno-lint-ignore no-explicit-any
-    const method = (this.inner as any)[METHODS[operation]] as (
-      i: I,
-      o?: OperationOptions,
-    ) => Promise<O>;
-    const output = await method.call(this.inner, input, options);
+    const output = await forward();
     if (fault?.kind === "corrupt") return corruptChunk(output as GetChunkOutput) as O;
     return output;
-  }
-
-  deleteObject: BackupStorage["deleteObject"] = (i, o) => this.#call("DeleteObject", i, o);
-  getChunk: BackupStorage["getChunk"] = (i, o) => this.#call("GetChunk", i, o);
-  getObjectMetadata: BackupStorage["getObjectMetadata"] = (i, o) =>
-    this.#call("GetObjectMetadata", i, o);
-  listChunks: BackupStorage["listChunks"] = (i, o) => this.#call("ListChunks", i, o);
-  listObjects: BackupStorage["listObjects"] = (i, o) => this.#call("ListObjects", i, o);
-  notifyObjectComplete: BackupStorage["notifyObjectComplete"] = (i, o) =>
-    this.#call("NotifyObjectComplete", i, o);
-  putChunk: BackupStorage["putChunk"] = (i, o) => this.#call("PutChunk", i, o);
-  putObject: BackupStorage["putObject"] = (i, o) => this.#call("PutObject", i, o);
-  startObject: BackupStorage["startObject"] = (i, o) => this.#call("StartObject", i, o);
-}
-
-/** A failing call still consumes its request body, as a real service would discard it. */
-async function drainBodies(input: unknown): Promise<void> {
-  for (const value of Object.values(input as Record<string, unknown>)) {
-    if (value instanceof ReadableStream) await value.cancel().catch(() => {});
   }
 }
 

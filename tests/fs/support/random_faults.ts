@@ -11,6 +11,7 @@ import type {
 } from "../../../src/storage/types.ts";
 import type { Rng } from "./model_rng.ts";
 import { corruptChunk } from "../../support/faulty_storage.ts";
+import { drainBodies, StorageInterceptor } from "../../support/storage_interceptor.ts";
 
 /** Options of {@link RandomFaults}. */
 export interface RandomFaultOptions {
@@ -24,18 +25,6 @@ export interface RandomFaultOptions {
   spare?: OperationName[];
 }
 
-const METHODS: Record<OperationName, keyof BackupStorage> = {
-  DeleteObject: "deleteObject",
-  GetChunk: "getChunk",
-  GetObjectMetadata: "getObjectMetadata",
-  ListChunks: "listChunks",
-  ListObjects: "listObjects",
-  NotifyObjectComplete: "notifyObjectComplete",
-  PutChunk: "putChunk",
-  PutObject: "putObject",
-  StartObject: "startObject",
-};
-
 /**
  * Random faults around a BackupStorage; `enabled` turns them on and off.
  *
@@ -48,7 +37,7 @@ const METHODS: Record<OperationName, keyof BackupStorage> = {
  * faults.enabled = true;
  * ```
  */
-export class RandomFaults implements BackupStorage {
+export class RandomFaults extends StorageInterceptor {
   /** Whether faults are injected now. */
   enabled = false;
   /** Calls per operation. */
@@ -60,10 +49,11 @@ export class RandomFaults implements BackupStorage {
   #scheduled = new Map<OperationName, { countdown: number; error: () => Error }>();
 
   constructor(
-    readonly inner: BackupStorage,
+    inner: BackupStorage,
     readonly rng: Rng,
     readonly options: RandomFaultOptions,
   ) {
+    super(inner);
     this.#failProbability = options.failProbability ?? 0.1;
     this.#corruptProbability = options.corruptProbability ?? 0;
   }
@@ -86,7 +76,12 @@ export class RandomFaults implements BackupStorage {
     this.#scheduled.clear();
   }
 
-  async #call<I, O>(operation: OperationName, input: I, options?: OperationOptions): Promise<O> {
+  protected async intercept<O>(
+    operation: OperationName,
+    input: unknown,
+    _options: OperationOptions | undefined,
+    forward: () => Promise<O>,
+  ): Promise<O> {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1;
     const spared = this.options.spare?.includes(operation) ?? false;
     let error: Error | undefined;
@@ -99,17 +94,10 @@ export class RandomFaults implements BackupStorage {
       error = this.options.errors(this.rng);
     }
     if (error) {
-      for (const value of Object.values(input as Record<string, unknown>)) {
-        if (value instanceof ReadableStream) await value.cancel().catch(() => {});
-      }
+      await drainBodies(input);
       throw error;
     }
-    // deno-lint-ignore no-explicit-any
-    const method = (this.inner as any)[METHODS[operation]] as (
-      i: I,
-      o?: OperationOptions,
-    ) => Promise<O>;
-    const output = await method.call(this.inner, input, options);
+    const output = await forward();
     if (
       operation === "GetChunk" && this.enabled && this.rng.bool(this.#corruptProbability)
     ) {
@@ -118,16 +106,4 @@ export class RandomFaults implements BackupStorage {
     }
     return output;
   }
-
-  deleteObject: BackupStorage["deleteObject"] = (i, o) => this.#call("DeleteObject", i, o);
-  getChunk: BackupStorage["getChunk"] = (i, o) => this.#call("GetChunk", i, o);
-  getObjectMetadata: BackupStorage["getObjectMetadata"] = (i, o) =>
-    this.#call("GetObjectMetadata", i, o);
-  listChunks: BackupStorage["listChunks"] = (i, o) => this.#call("ListChunks", i, o);
-  listObjects: BackupStorage["listObjects"] = (i, o) => this.#call("ListObjects", i, o);
-  notifyObjectComplete: BackupStorage["notifyObjectComplete"] = (i, o) =>
-    this.#call("NotifyObjectComplete", i, o);
-  putChunk: BackupStorage["putChunk"] = (i, o) => this.#call("PutChunk", i, o);
-  putObject: BackupStorage["putObject"] = (i, o) => this.#call("PutObject", i, o);
-  startObject: BackupStorage["startObject"] = (i, o) => this.#call("StartObject", i, o);
 }
