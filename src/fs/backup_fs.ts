@@ -23,7 +23,13 @@ import { ChunkCache } from "./chunk_cache.ts";
 import { ChunkMap } from "./chunk_map.ts";
 import { DirectoryLister } from "./directory_lister.ts";
 import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle.ts";
-import { type BackupDirEntry, type BackupFileInfo, directoryInfo, fileInfo } from "./file_info.ts";
+import {
+  type BackupDirEntry,
+  type BackupFileInfo,
+  directoryInfo,
+  fileInfo,
+  writtenFileInfo,
+} from "./file_info.ts";
 import {
   alreadyExists,
   directoryNotEmpty,
@@ -332,13 +338,15 @@ export class BackupFS {
   /**
    * Writes a whole file from bytes or a stream, streaming it chunk by chunk; the
    * new version replaces the old one atomically when complete, and a failed or
-   * aborted write leaves the old one as it was.
+   * aborted write leaves the old one as it was. Resolves to the new version's info
+   * (its size, times, content type and ETag; its token is known only from a later
+   * `stat`).
    */
   async writeFile(
     path: string,
     data: Uint8Array | ReadableStream<Uint8Array>,
     options: BackupWriteFileOptions = {},
-  ): Promise<void> {
+  ): Promise<BackupFileInfo> {
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("writefile", p);
     if (options.append) {
@@ -357,7 +365,7 @@ export class BackupFS {
         throw error;
       }
       await file.close();
-      return;
+      return file.written ?? await this.stat(p);
     }
     if (p === "/") throw isADirectory("writefile", p);
     const resolved = await this.#resolve(p, "writefile");
@@ -390,8 +398,9 @@ export class BackupFS {
       }
       options.signal?.throwIfAborted();
       const metadata = await this.#metadataFor(p, writer.size, previous, options);
-      await writer.close(() => metadata);
+      const result = await writer.close(() => metadata);
       this.#committed(p);
+      return writtenFileInfo(metadata.attributes, result.objectChecksum);
     } catch (error) {
       await writer.abort().catch(() => {});
       throw fromStorageError(error, "writefile", p);
@@ -399,7 +408,11 @@ export class BackupFS {
   }
 
   /** Writes a string as UTF-8. */
-  writeTextFile(path: string, text: string, options: BackupWriteFileOptions = {}): Promise<void> {
+  writeTextFile(
+    path: string,
+    text: string,
+    options: BackupWriteFileOptions = {},
+  ): Promise<BackupFileInfo> {
     return this.writeFile(path, new TextEncoder().encode(text), options);
   }
 

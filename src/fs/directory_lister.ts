@@ -126,6 +126,15 @@ function codePointRank(unit: number): number {
 const SLASH = 0x2f;
 /** The character right after `/`: `prefix + "0"` is the first name past `prefix + "/…"`. */
 const AFTER_SLASH = "0";
+/** Names one lookup lists at once: the file and a few siblings that sort between it and its directory. */
+const LOOKUP_PAGE = 4;
+
+/** A directory found by the first name under it: its marker when that name is the marker. */
+function directoryFound(first: BackupObject, directoryPrefix: string): LookupResult {
+  return first.Name === directoryPrefix
+    ? { kind: "directory", marker: first }
+    : { kind: "directory" };
+}
 
 /** A child not yet released, and what must be known before it can be. */
 interface Held {
@@ -352,33 +361,42 @@ export class DirectoryLister {
   /**
    * What a path is: a file (with its object), a directory (with its marker object
    * when it has one), or `undefined` when nothing is there. `/` is always a
-   * directory. A directory wins over a same-named file. At most 2 `ListObjects`
-   * calls, run in parallel.
+   * directory. A directory wins over a same-named file. Usually one `ListObjects`
+   * call: from the name itself, among the names with that prefix, the file sorts
+   * first, then names continuing with a byte below `/` (`a.txt.bak` after `a.txt`),
+   * then the directory's own names. Only when such siblings fill the page does a
+   * second call probe the directory.
    */
   async lookup(path: string, options: ListOptions = {}): Promise<LookupResult> {
     const name = objectNameOf(path);
     if (name === "") return { kind: "directory" };
     const signal = options.signal;
     const directoryPrefix = name + "/";
-    const [filePage, directoryPage] = await Promise.all([
-      this.#listObjects(
-        { StartingObjectName: name, StartingObjectPrefix: name, MaxResults: 1 },
-        signal,
-      ),
-      utf8Length(directoryPrefix) > MAX_OBJECT_NAME_BYTES ? undefined : this.#listObjects(
+    const page = await this.#listObjects(
+      { StartingObjectName: name, StartingObjectPrefix: name, MaxResults: LOOKUP_PAGE },
+      signal,
+    );
+    let file: BackupObject | undefined;
+    for (const object of page.ObjectList) {
+      if (object.Name === name) file = object;
+      else if (object.Name.startsWith(directoryPrefix)) {
+        return directoryFound(object, directoryPrefix);
+      }
+    }
+    const last = page.ObjectList.at(-1);
+    const passedDirectory = page.NextToken === undefined || page.NextToken === "" ||
+      (last !== undefined && compareNames(last.Name, directoryPrefix) > 0);
+    if (!passedDirectory && utf8Length(directoryPrefix) <= MAX_OBJECT_NAME_BYTES) {
+      const directoryPage = await this.#listObjects(
         { StartingObjectPrefix: directoryPrefix, MaxResults: 1 },
         signal,
-      ),
-    ]);
-    const inside = directoryPage?.ObjectList[0];
-    if (inside !== undefined && inside.Name.startsWith(directoryPrefix)) {
-      return inside.Name === directoryPrefix
-        ? { kind: "directory", marker: inside }
-        : { kind: "directory" };
+      );
+      const inside = directoryPage.ObjectList[0];
+      if (inside !== undefined && inside.Name.startsWith(directoryPrefix)) {
+        return directoryFound(inside, directoryPrefix);
+      }
     }
-    const file = filePage.ObjectList[0];
-    if (file !== undefined && file.Name === name) return { kind: "file", object: file };
-    return undefined;
+    return file ? { kind: "file", object: file } : undefined;
   }
 
   /** Whether a directory has any object under it besides its own marker (1 `ListObjects` call). */

@@ -18,7 +18,8 @@
 
 import type { BackupStorage } from "../storage/backup_storage.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
-import type { BackupFileInfo } from "./file_info.ts";
+import type { FileAttributes } from "./attributes.ts";
+import { type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
 import { badResource, fromStorageError, permissionDenied } from "./fs_errors.ts";
 import { ObjectReader } from "./object_reader.ts";
 import { ObjectWriter } from "./object_writer.ts";
@@ -77,7 +78,9 @@ export interface HandleContext {
   /** Info of the file as it is now (the handle's own writes included). */
   describe(size: number): BackupFileInfo;
   /** Builds the metadata of the new version of `size` bytes, before it is closed. */
-  metadataFor(size: number): Promise<{ metadataString?: string; metadataBlob?: Uint8Array }>;
+  metadataFor(
+    size: number,
+  ): Promise<{ metadataString?: string; metadataBlob?: Uint8Array; attributes?: FileAttributes }>;
   /** Called after the new version is current. */
   committed(): void;
 }
@@ -100,6 +103,7 @@ export class BackupFile implements AsyncDisposable {
   #mode: Mode;
   #position = 0;
   #size: number;
+  #written?: BackupFileInfo;
   #closed = false;
   #failed?: unknown;
   /** Serializes operations on this handle. */
@@ -130,6 +134,14 @@ export class BackupFile implements AsyncDisposable {
   /** The path this handle was opened with. */
   get path(): string {
     return this.#ctx.path;
+  }
+
+  /**
+   * After `close()` uploaded a new version: that version's info (size, times,
+   * content type, ETag; no token). `undefined` before, or when nothing was written.
+   */
+  get written(): BackupFileInfo | undefined {
+    return this.#written;
   }
 
   /**
@@ -414,8 +426,11 @@ export class BackupFile implements AsyncDisposable {
       }
     }
     const metadata = await this.#ctx.metadataFor(this.#size);
-    await writer.close(() => metadata);
+    const result = await writer.close(() => metadata);
     this.#writer = undefined;
+    if (metadata.attributes) {
+      this.#written = writtenFileInfo(metadata.attributes, result.objectChecksum);
+    }
     this.#ctx.committed();
   }
 }

@@ -110,3 +110,24 @@ export function fileInfo(
     ...(attrs?.chunkSize !== undefined ? { chunkSize: attrs.chunkSize } : {}),
   };
 }
+
+/**
+ * The info of a file version this BackupFS just wrote, from the attributes it
+ * stored and the object checksum the store confirmed. The version's token is only
+ * known from a listing, so `objectToken` is absent.
+ */
+export function writtenFileInfo(attrs: FileAttributes, etag: string): BackupFileInfo {
+  return {
+    isFile: true,
+    isDirectory: false,
+    isSymlink: false,
+    size: attrs.size,
+    mtime: new Date(attrs.mtime),
+    atime: null,
+    birthtime: attrs.birthtime !== undefined ? new Date(attrs.birthtime) : null,
+    mode: attrs.mode ?? 0o644,
+    ...(attrs.contentType !== undefined ? { contentType: attrs.contentType } : {}),
+    etag,
+    ...(attrs.chunkSize !== undefined ? { chunkSize: attrs.chunkSize } : {}),
+  };
+}

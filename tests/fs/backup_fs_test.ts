@@ -380,8 +380,8 @@ fsTest(
     await fs.writeTextFile("/many/0", "x");
     const before = fs.listCalls;
     for (let i = 1; i <= 20; i++) await fs.writeTextFile(`/many/${i}`, "x");
-    // Each new file: one lookup of its own path (2 ListObjects); the parent stays cached.
-    assertEquals(fs.listCalls - before, 2 * 20);
+    // Each new file: one lookup of its own path (1 ListObjects); the parent stays cached.
+    assertEquals(fs.listCalls - before, 20);
     assertEquals((await names(fs, "/many")).length, 21);
   },
   { metadataTtlMs: 60_000 },
@@ -464,3 +464,25 @@ Deno.test("extended attributes of a version without a blob cost no storage call"
     await fixture.close();
   }
 });
+
+fsTest(
+  "writeFile resolves to the new version's info, as a later stat reports it",
+  async ({ fs }) => {
+    const mtime = Date.UTC(2024, 0, 2, 3, 4, 5);
+    const first = await fs.writeFile("/info.txt", new TextEncoder().encode("hello"), { mtime });
+    const stat = await fs.stat("/info.txt");
+    assertEquals(first.size, 5);
+    assertEquals(first.etag, stat.etag);
+    assertEquals(first.mtime?.getTime(), mtime);
+    assertEquals(first.contentType, stat.contentType);
+    const second = await fs.writeFile("/info.txt", new TextEncoder().encode("hello, world"));
+    assertEquals(second.size, 12);
+    assertEquals(second.etag, (await fs.stat("/info.txt")).etag);
+    assert(second.etag !== first.etag);
+    const appended = await fs.writeFile("/info.txt", new TextEncoder().encode("!"), {
+      append: true,
+    });
+    assertEquals(appended.size, 13);
+    assertEquals(appended.etag, (await fs.stat("/info.txt")).etag);
+  },
+);

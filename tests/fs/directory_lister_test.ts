@@ -382,7 +382,7 @@ Deno.test("lookup: file, marker-only directory, implicit directory, both, missin
     const file = await lister.lookup("/docs/readme.md");
     assertEquals(file?.kind, "file");
     assertEquals((file as { object: BackupObject }).object.Name, "docs/readme.md");
-    assertEquals(counting.calls.ListObjects, 2);
+    assertEquals(counting.calls.ListObjects, 1);
 
     assertEquals((await lister.lookup("/docs"))?.kind, "directory");
     const marker = await lister.lookup("/empty/");
@@ -401,9 +401,44 @@ Deno.test("lookup: file, marker-only directory, implicit directory, both, missin
     assertEquals(await lister.lookup("/docs/readme"), undefined);
     assertEquals(await lister.lookup("/"), { kind: "directory" });
     assertEquals(await lister.lookup("/../.."), { kind: "directory" });
-    // Every lookup but the root took exactly 2 calls.
-    assertEquals(counting.calls.ListObjects, 2 * 12);
-    assertEquals(lister.listCalls, 2 * 12);
+    // Every lookup but the root took exactly 1 call.
+    assertEquals(counting.calls.ListObjects, 12);
+    assertEquals(lister.listCalls, 12);
+  });
+});
+
+Deno.test("lookup: siblings sorting between a file and its directory need a second call", async () => {
+  await withStore(async (store) => {
+    // "-" and "." sort below "/": a.1 … sit between "a" and "a/child".
+    const siblings = (stem: string) => ["-1", ".1", ".2", ".3", ".4"].map((s) => stem + s);
+    await put(store, [
+      "a",
+      ...siblings("a"),
+      "a/child",
+      "f",
+      ...siblings("f"),
+      "g",
+      "g0",
+      "g1",
+      "g2",
+      "g3",
+      "g4",
+      "h/x",
+    ]);
+    const counting = new FaultyStorage(store);
+    const lister = new DirectoryLister(counting, { jobId: JOB });
+    // The page fills with siblings before reaching "a/": the directory probe finds it.
+    assertEquals(await lister.lookup("/a"), { kind: "directory" });
+    assertEquals(counting.calls.ListObjects, 2);
+    // Same without a directory: still a file, after the probe.
+    assertEquals((await lister.lookup("/f"))?.kind, "file");
+    assertEquals(counting.calls.ListObjects, 4);
+    // Siblings sorting after "/" ("g0" …) prove there is no "g/": one call.
+    assertEquals((await lister.lookup("/g"))?.kind, "file");
+    assertEquals(counting.calls.ListObjects, 5);
+    assertEquals((await lister.lookup("/a.1"))?.kind, "file");
+    assertEquals(await lister.lookup("/h"), { kind: "directory" });
+    assertEquals(await lister.lookup("/h/x/y"), undefined);
   });
 });
 

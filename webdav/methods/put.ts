@@ -51,6 +51,7 @@ export function parseOcMtime(value: string | null): number | undefined {
 export const put: DavHandler = async (ctx) => {
   const request = ctx.request;
   let before: BackupFileInfo | undefined;
+  let written: BackupFileInfo;
   const failure: { error?: unknown } = {};
   try {
     assertWritable(ctx);
@@ -70,7 +71,7 @@ export const put: DavHandler = async (ctx) => {
     const body = request.body ? guardBody(request.body, failure) : new Uint8Array(0);
     // A client that goes away errors the body stream: writeFile then fails and the
     // old version stays.
-    await ctx.fs.writeFile(ctx.path, body, mtime === undefined ? {} : { mtime });
+    written = await ctx.fs.writeFile(ctx.path, body, mtime === undefined ? {} : { mtime });
   } catch (error) {
     // Nothing will read the rest of the body: release it.
     await request.body?.cancel().catch(() => {});
@@ -82,8 +83,7 @@ export const put: DavHandler = async (ctx) => {
   }
   const headers = new Headers();
   if (request.headers.has("x-oc-mtime")) headers.set("X-OC-Mtime", "accepted");
-  const after = await statOrUndefined(ctx.fs, ctx.path);
-  const etag = quoteEtag(after?.etag);
+  const etag = quoteEtag(written.etag);
   if (etag) {
     headers.set("ETag", etag);
     headers.set("OC-ETag", etag);

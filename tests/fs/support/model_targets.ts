@@ -274,12 +274,12 @@ export class DenoTarget implements Target {
 export class BackupTarget implements Target {
   constructor(readonly fs: BackupFS) {}
 
-  writeFile(
+  async writeFile(
     path: string,
     data: Uint8Array,
     options: { append?: boolean; create?: boolean; createNew?: boolean },
   ): Promise<void> {
-    return this.fs.writeFile(path, data, options);
+    await this.fs.writeFile(path, data, options);
   }
 
   truncate(path: string, size: number): Promise<void> {
