@@ -3,7 +3,9 @@ import {
   IllegalArgumentException,
   ResourceNotFoundException,
 } from "../../../src/storage/errors.ts";
-import { TokenKind, TokenSigner } from "../../../src/storage/store/tokens.ts";
+import { Buffer } from "node:buffer";
+import { createHmac } from "node:crypto";
+import { packIds, TokenKind, TokenSigner, unpackIds } from "../../../src/storage/store/tokens.ts";
 import { assertRejects, seededBytes, tamper, uploadObject, withStore } from "./helpers.ts";
 
 const JOB = "tok-job";
@@ -132,4 +134,70 @@ Deno.test("a well-formed token of an unknown version is not found", async () => 
       ResourceNotFoundException,
     );
   });
+});
+
+/** A token as the first TokenSigner (createHmac per token) made it. */
+function referenceToken(secret: Uint8Array, kind: number, job: string, payload: Uint8Array) {
+  const jobBytes = new TextEncoder().encode(job);
+  const hmac = createHmac("sha256", secret);
+  hmac.update(new Uint8Array([kind, jobBytes.byteLength & 0xff, jobBytes.byteLength >> 8]));
+  hmac.update(jobBytes);
+  hmac.update(payload);
+  const mac = hmac.digest().subarray(0, 16);
+  return Buffer.concat([Buffer.from([kind]), Buffer.from(payload), mac]).toString("base64url");
+}
+
+Deno.test("TokenSigner: tokens are byte-identical to the createHmac construction, so existing ones verify", () => {
+  const secret = seededBytes("compat secret", 32);
+  const signer = new TokenSigner(secret);
+  const jobs = ["j", JOB, "é-job", "x".repeat(300)];
+  for (let n = 0; n < 120; n++) {
+    const job = jobs[n % jobs.length];
+    const kind = ([TokenKind.Object, TokenKind.Chunk, TokenKind.ObjectPage] as const)[n % 3];
+    const payload = seededBytes(`payload ${n}`, n);
+    const expected = referenceToken(secret, kind, job, payload);
+    assertEquals(signer.sign(kind, job, payload), expected);
+    assertEquals(signer.verify(kind, job, expected), payload);
+  }
+  // More jobs than the signer keeps headers for: still the same tokens.
+  for (let n = 0; n < 100; n++) {
+    const payload = packIds(n);
+    assertEquals(
+      signer.sign(TokenKind.Object, `job-${n}`, payload),
+      referenceToken(secret, TokenKind.Object, `job-${n}`, payload),
+    );
+  }
+});
+
+Deno.test("packIds: big-endian 64-bit id (as setBigUint64 wrote it) and 32-bit index", () => {
+  const ids = [
+    0,
+    1,
+    255,
+    256,
+    2 ** 31,
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 40 + 12345,
+    Number.MAX_SAFE_INTEGER,
+  ];
+  for (const id of ids) {
+    const expected = new Uint8Array(12);
+    const view = new DataView(expected.buffer);
+    view.setBigUint64(0, BigInt(id));
+    view.setUint32(8, 77);
+    assertEquals(packIds(id), expected.subarray(0, 8));
+    assertEquals(packIds(id, 77), expected);
+    assertEquals(unpackIds(packIds(id), 1), [id]);
+    assertEquals(unpackIds(packIds(id, 77), 2), [id, 77]);
+  }
+  for (const bad of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1]) {
+    let threw = false;
+    try {
+      packIds(bad);
+    } catch (error) {
+      threw = error instanceof RangeError;
+    }
+    assert(threw, `packIds(${bad}) must throw a RangeError`);
+  }
 });
