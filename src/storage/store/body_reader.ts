@@ -1,7 +1,7 @@
 /**
- * Streams a request body into a file while hashing it once, enforcing its
- * declared length: the store's hot path for `PutChunk`, `PutObject` and
- * `MetadataBlob`.
+ * Streams a request body into a file (or, when small, into memory) while hashing
+ * it once, enforcing its declared length: the store's hot path for `PutChunk`,
+ * `PutObject` and `MetadataBlob`.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { IllegalArgumentException, NotReadableInputStreamException } from "../errors.ts";
 import type { StreamingBody } from "../types.ts";
 
-/** Options of {@link writeBody}. */
+/** Options of {@link writeBody} and {@link readBody}. */
 export interface WriteBodyOptions {
   /** The exact number of bytes the body must have. */
   length: number;
@@ -50,26 +50,13 @@ export async function writeBody(
   options: WriteBodyOptions,
 ): Promise<Uint8Array> {
   const { length } = options;
-  const member = options.member ?? "Data";
-  const lengthMember = options.lengthMember ?? "Length";
-  const hash = createHash("sha256");
   if (body === undefined || body instanceof Uint8Array) {
-    const bytes = body ?? new Uint8Array();
-    if (bytes.byteLength !== length) {
-      throw new IllegalArgumentException(
-        `${member} has ${bytes.byteLength} bytes but ${lengthMember} says ${length}`,
-      );
-    }
+    const bytes = wholeBody(body, options);
     const written = writeAll(file, bytes);
-    hash.update(bytes);
+    const digest = createHash("sha256").update(bytes).digest();
     await written;
-    return new Uint8Array(hash.digest());
+    return new Uint8Array(digest);
   }
-  if (!(body instanceof ReadableStream)) {
-    throw new IllegalArgumentException(`${member} must be bytes or a stream of bytes`);
-  }
-  const reader = body.getReader();
-  let received = 0;
   // Pieces arrive small (64 KiB from an HTTP body); each async write costs a trip to
   // the thread pool, so pieces are gathered into staging buffers of up to 1 MiB and
   // written from there, two buffers taking turns: one fills while the other is
@@ -87,6 +74,99 @@ export async function writeBody(
     [stage, spare] = [spare!, stage];
     filled = 0;
   };
+  return await consumeStream(body, options, {
+    async write(piece) {
+      for (let offset = 0; offset < piece.byteLength;) {
+        const n = Math.min(stageSize - filled, piece.byteLength - offset);
+        stage.set(piece.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === stageSize) await writeStage();
+      }
+    },
+    async finish() {
+      if (filled > 0) await writeStage();
+      if (pending) await pending;
+      pending = undefined;
+    },
+    async abandon() {
+      if (pending) await pending.catch(() => {});
+    },
+  });
+}
+
+/**
+ * Reads all of a small body into memory and returns its bytes (always a copy the
+ * caller owns) with their raw SHA-256 digest, with the same length checks and
+ * errors as {@link writeBody}.
+ *
+ * @example
+ * ```ts
+ * import { readBody } from "./body_reader.ts";
+ * const { bytes, digest } = await readBody(new TextEncoder().encode("abc"), { length: 3 });
+ * console.log(bytes.length, digest.length); // 3 32
+ * ```
+ */
+export async function readBody(
+  body: StreamingBody | undefined,
+  options: WriteBodyOptions,
+): Promise<{ bytes: Uint8Array; digest: Uint8Array }> {
+  if (body === undefined || body instanceof Uint8Array) {
+    // A copy first, then its hash: what is hashed is what is kept, whatever the
+    // caller does with its buffer afterwards.
+    const bytes = wholeBody(body, options).slice();
+    return { bytes, digest: new Uint8Array(createHash("sha256").update(bytes).digest()) };
+  }
+  const bytes = new Uint8Array(options.length);
+  let filled = 0;
+  const digest = await consumeStream(body, options, {
+    write(piece) {
+      bytes.set(piece, filled);
+      filled += piece.byteLength;
+    },
+  });
+  return { bytes, digest };
+}
+
+/** A body given whole, checked against its declared length. */
+function wholeBody(body: Uint8Array | undefined, options: WriteBodyOptions): Uint8Array {
+  const bytes = body ?? new Uint8Array();
+  if (bytes.byteLength !== options.length) {
+    throw new IllegalArgumentException(
+      `${options.member ?? "Data"} has ${bytes.byteLength} bytes but ${
+        options.lengthMember ?? "Length"
+      } says ${options.length}`,
+    );
+  }
+  return bytes;
+}
+
+/** Where {@link consumeStream} puts the pieces it checked and hashed. */
+interface PieceSink {
+  write(piece: Uint8Array): void | Promise<void>;
+  finish?(): Promise<void>;
+  abandon?(): Promise<void>;
+}
+
+/**
+ * Reads a body stream to its end: each piece is checked (type, running length),
+ * hashed once and handed to `sink`; returns the digest. Never accepts more than
+ * `length` bytes: the piece that would overflow is refused before the sink sees it.
+ */
+async function consumeStream(
+  body: StreamingBody,
+  options: WriteBodyOptions,
+  sink: PieceSink,
+): Promise<Uint8Array> {
+  const { length } = options;
+  const member = options.member ?? "Data";
+  const lengthMember = options.lengthMember ?? "Length";
+  if (!(body instanceof ReadableStream)) {
+    throw new IllegalArgumentException(`${member} must be bytes or a stream of bytes`);
+  }
+  const hash = createHash("sha256");
+  const reader = body.getReader();
+  let received = 0;
   try {
     while (true) {
       options.signal?.throwIfAborted();
@@ -111,20 +191,12 @@ export async function writeBody(
         );
       }
       hash.update(piece);
-      for (let offset = 0; offset < piece.byteLength;) {
-        const n = Math.min(stageSize - filled, piece.byteLength - offset);
-        stage.set(piece.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-        if (filled === stageSize) await writeStage();
-      }
+      await sink.write(piece);
     }
-    if (filled > 0) await writeStage();
-    if (pending) await pending;
-    pending = undefined;
+    await sink.finish?.();
   } catch (error) {
     await reader.cancel(error).catch(() => {});
-    if (pending) await pending.catch(() => {});
+    await sink.abandon?.();
     throw error;
   } finally {
     reader.releaseLock();

@@ -52,7 +52,7 @@ import type {
   StartObjectOutput,
   StreamingBody,
 } from "../types.ts";
-import { discardBody, drainEmptyBody, writeBody } from "./body_reader.ts";
+import { discardBody, drainEmptyBody, readBody, writeBody } from "./body_reader.ts";
 import { ChunkFiles, fileStream, toHex } from "./chunk_files.ts";
 import { GarbageCollector, type GarbageReport } from "./garbage_collector.ts";
 import {
@@ -90,6 +90,13 @@ export interface EmbeddedStoreOptions {
   maxChunkLength?: number;
   /** Fsync chunk files and directories before acknowledging (default true). */
   durable?: boolean;
+  /**
+   * Chunks and metadata blobs of at most this many bytes are kept in the database
+   * instead of a file of their own: one commit instead of a file written, synced,
+   * renamed and its directory synced (default 64 KiB, at most 1 MiB; 0 keeps every
+   * chunk in a file).
+   */
+  inlineChunkBytes?: number;
   /** The clock, in ms since the epoch (default `Date.now`). */
   now?: () => number;
 }
@@ -122,6 +129,25 @@ export interface JobUsage {
   bytes: number;
 }
 
+/**
+ * What {@link EmbeddedStore.storedChunks} counts.
+ *
+ * @example
+ * ```ts
+ * import type { StoredChunks } from "./embedded_store.ts";
+ * const counts: StoredChunks = { files: 2, inline: 5, inlineBytes: 12_345 };
+ * console.log(counts.files + counts.inline); // 7
+ * ```
+ */
+export interface StoredChunks {
+  /** Chunk files. */
+  files: number;
+  /** Small chunks kept in the database. */
+  inline: number;
+  /** Bytes of those. */
+  inlineBytes: number;
+}
+
 const EMPTY_DIGEST = sha256(new Uint8Array());
 const EMPTY_CHECKSUM = encodeBase64(EMPTY_DIGEST);
 /** Above every UTF-8 name: 0xFF never occurs in UTF-8. */
@@ -135,7 +161,14 @@ const openDirectories = new Set<string>();
 interface Ingested {
   digest: Uint8Array;
   hex: string;
+  /** The bytes, for a small body kept in the database; `undefined` for a file (pinned). */
+  inline?: Uint8Array;
 }
+
+/** Default of `EmbeddedStoreOptions.inlineChunkBytes`. */
+const DEFAULT_INLINE_CHUNK_BYTES = 64 * 1024;
+/** Largest `inlineChunkBytes` allowed; longer chunks are never looked up inline. */
+const MAX_INLINE_CHUNK_BYTES = 1024 * 1024;
 
 interface ObjectPageState {
   last: Uint8Array;
@@ -176,6 +209,7 @@ export class EmbeddedStore implements BackupStorage {
   #grace: number;
   #uploadTtl: number;
   #maxChunk: number;
+  #inlineBytes: number;
   #now: () => number;
   #timer?: ReturnType<typeof setInterval>;
   #inflight = new Set<Promise<unknown>>();
@@ -195,6 +229,13 @@ export class EmbeddedStore implements BackupStorage {
     this.#grace = options.gracePeriodMs ?? 15 * 60_000;
     this.#uploadTtl = options.uploadTtlMs ?? 24 * 60 * 60_000;
     this.#maxChunk = options.maxChunkLength ?? DEFAULT_MAX_CHUNK_LENGTH;
+    const inline = options.inlineChunkBytes ?? DEFAULT_INLINE_CHUNK_BYTES;
+    if (!Number.isSafeInteger(inline) || inline < 0 || inline > MAX_INLINE_CHUNK_BYTES) {
+      throw new RangeError(
+        `inlineChunkBytes must be an integer from 0 to ${MAX_INLINE_CHUNK_BYTES}`,
+      );
+    }
+    this.#inlineBytes = inline;
     this.#now = options.now ?? Date.now;
     this.#gc = new GarbageCollector(this.#db, this.#files, {
       gracePeriodMs: this.#grace,
@@ -264,6 +305,21 @@ export class EmbeddedStore implements BackupStorage {
     const pass = this.#gcChain.then(() => this.#gc.sweepAll(() => !this.#closed));
     this.#gcChain = pass.catch(() => {});
     return pass;
+  }
+
+  /**
+   * How many chunks (metadata blobs included) the store keeps, across all jobs: in
+   * chunk files, and small ones inline in its database. Counts every file, so it
+   * takes time on a big store; for maintenance and tests.
+   */
+  storedChunks(): Promise<StoredChunks> {
+    return this.#track(async () => {
+      let files = 0;
+      for (let index = 0; index < 256; index++) {
+        files += (await this.#files.listFanout(index)).length;
+      }
+      return { files, ...this.#db.inlineChunkStats() };
+    });
   }
 
   /** Object count and bytes of a job's current versions (zeros for an unknown job). */
@@ -352,13 +408,14 @@ export class EmbeddedStore implements BackupStorage {
         this.#db.transaction(() => {
           const upload = this.#pendingUpload(input.BackupJobId, input.UploadId);
           if (upload.version_id !== uploadVersion) throw notPending();
+          this.#keep(ingested);
           this.#db.putChunk(upload.version_id, index, ingested.digest, length);
         });
       } catch (error) {
         this.#db.addCandidate(ingested.digest);
         throw error;
       } finally {
-        this.#files.unpin(ingested.hex);
+        this.#release(ingested);
       }
       await this.#db.flush();
       return {
@@ -458,6 +515,7 @@ export class EmbeddedStore implements BackupStorage {
           }
           const now = this.#now();
           this.#replaceCurrent(version, upload.throw_on_duplicate === 1, now);
+          if (ingested) this.#keep(ingested);
           this.#db.completeVersion(version.id, {
             chunks_count: summary.count,
             size,
@@ -475,7 +533,7 @@ export class EmbeddedStore implements BackupStorage {
         if (ingested) this.#db.addCandidate(ingested.digest);
         throw error;
       } finally {
-        if (ingested) this.#files.unpin(ingested.hex);
+        if (ingested) this.#release(ingested);
       }
       await this.#db.flush();
       return output;
@@ -555,7 +613,10 @@ export class EmbeddedStore implements BackupStorage {
           const now = this.#now();
           const versionId = this.#insertPending(job, name, now);
           const version = this.#db.version(versionId)!;
-          if (ingested) this.#db.putChunk(versionId, 0, ingested.digest, length);
+          if (ingested) {
+            this.#keep(ingested);
+            this.#db.putChunk(versionId, 0, ingested.digest, length);
+          }
           this.#replaceCurrent(version, throwOnDuplicate, now);
           this.#db.completeVersion(versionId, {
             chunks_count: ingested ? 1 : 0,
@@ -580,7 +641,7 @@ export class EmbeddedStore implements BackupStorage {
         if (ingested) this.#db.addCandidate(ingested.digest);
         throw error;
       } finally {
-        if (ingested) this.#files.unpin(ingested.hex);
+        if (ingested) this.#release(ingested);
       }
     });
   }
@@ -700,11 +761,9 @@ export class EmbeddedStore implements BackupStorage {
       if (!chunk) {
         throw new ResourceNotFoundException("The chunk of this ChunkToken does not exist");
       }
-      const file = await this.#files.openRead(toHex(chunk.digest));
-      if (!file) throw versionGone();
       return {
         $metadata: {},
-        Data: fileStream(file, chunk.length),
+        Data: await this.#open(chunk.digest, chunk.length),
         Length: chunk.length,
         Checksum: encodeBase64(chunk.digest),
         ChecksumAlgorithm: "SHA256",
@@ -728,10 +787,8 @@ export class EmbeddedStore implements BackupStorage {
       };
       if (version.metadata_string !== null) output.MetadataString = version.metadata_string;
       if (version.meta_digest !== null) {
-        const file = await this.#files.openRead(toHex(version.meta_digest));
-        if (!file) throw versionGone();
         output.MetadataBlobLength = version.meta_length ?? 0;
-        output.MetadataBlob = fileStream(file, output.MetadataBlobLength);
+        output.MetadataBlob = await this.#open(version.meta_digest, output.MetadataBlobLength);
         output.MetadataBlobChecksum = encodeBase64(version.meta_digest);
         output.MetadataBlobChecksumAlgorithm = "SHA256";
       }
@@ -792,6 +849,11 @@ export class EmbeddedStore implements BackupStorage {
       signal?: AbortSignal;
     },
   ): Promise<Ingested> {
+    if (options.length <= this.#inlineBytes) {
+      const { bytes, digest } = await readBody(body, options);
+      this.#checkDigest(digest, options);
+      return { digest, hex: "", inline: bytes };
+    }
     let temp;
     try {
       temp = await this.#files.createTemp();
@@ -807,11 +869,7 @@ export class EmbeddedStore implements BackupStorage {
       } finally {
         temp.file.close();
       }
-      if (options.expected && !sameBytes(digest, options.expected)) {
-        throw new IllegalArgumentException(
-          `${options.checksumMember} does not match the SHA-256 of the ${options.member} received`,
-        );
-      }
+      this.#checkDigest(digest, options);
       const hex = toHex(digest);
       this.#files.pin(hex);
       try {
@@ -829,6 +887,36 @@ export class EmbeddedStore implements BackupStorage {
       await Deno.remove(temp.path).catch(() => {});
       throw error;
     }
+  }
+
+  #checkDigest(
+    digest: Uint8Array,
+    options: { expected?: Uint8Array; member: string; checksumMember: string },
+  ): void {
+    if (options.expected && !sameBytes(digest, options.expected)) {
+      throw new IllegalArgumentException(
+        `${options.checksumMember} does not match the SHA-256 of the ${options.member} received`,
+      );
+    }
+  }
+
+  /** Inside the transaction that records a reference to it: keeps an inline body. */
+  #keep(ingested: Ingested): void {
+    if (ingested.inline) this.#db.putInlineChunk(ingested.digest, ingested.inline);
+  }
+
+  /** After that transaction: unpins a file body (an inline one holds no pin). */
+  #release(ingested: Ingested): void {
+    if (!ingested.inline) this.#files.unpin(ingested.hex);
+  }
+
+  /** The bytes stored under a digest: kept in the database when small, else its file. */
+  async #open(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array>> {
+    const inline = length <= MAX_INLINE_CHUNK_BYTES ? this.#db.inlineChunk(digest) : undefined;
+    if (inline) return bytesStream(inline);
+    const file = await this.#files.openRead(toHex(digest));
+    if (!file) throw versionGone();
+    return fileStream(file, length);
   }
 
   #pendingUpload(job: string, uploadId: string) {
@@ -980,6 +1068,16 @@ function optionalText(value: unknown, member: string): string | undefined {
     throw new IllegalArgumentException(`${member} must be well-formed text without NUL`);
   }
   return value;
+}
+
+/** A stream of one piece. */
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }
 
 function emptyStream(): ReadableStream<Uint8Array> {

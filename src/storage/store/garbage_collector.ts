@@ -33,7 +33,7 @@ export interface GarbageReport {
   expiredUploads: number;
   /** Superseded or deleted versions whose grace period ended and that were dropped. */
   expiredVersions: number;
-  /** Chunk files deleted (including metadata blobs and files a crash orphaned). */
+  /** Chunks deleted, kept in files or in the database (including metadata blobs and files a crash orphaned). */
   chunksDeleted: number;
   /** Bytes of the files deleted. */
   bytesFreed: number;
@@ -141,10 +141,12 @@ export class GarbageCollector {
           const hex = toHex(digest);
           if (this.#files.isPinned(hex)) continue; // an ingest is using it; next pass
           if (!db.isReferenced(digest)) {
-            const freed = this.#files.removeSync(hex);
-            if (freed >= 0) {
-              report.chunksDeleted++;
-              report.bytesFreed += freed;
+            // Kept in the database, in a file, or (after a change of the inline limit) both.
+            for (const freed of [db.deleteInlineChunk(digest), this.#files.removeSync(hex)]) {
+              if (freed >= 0) {
+                report.chunksDeleted++;
+                report.bytesFreed += freed;
+              }
             }
           }
           db.deleteCandidate(digest);

@@ -127,6 +127,14 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX uploads_expiry ON uploads (expires_at);
   CREATE TABLE gc_candidates (digest BLOB PRIMARY KEY) WITHOUT ROWID;
   `,
+  // 2: small chunks and metadata blobs kept in the database itself, content-addressed
+  // like the files (a file per small chunk cost two fsyncs and a rename per write).
+  `
+  CREATE TABLE inline_chunks (
+    digest BLOB NOT NULL UNIQUE,
+    data BLOB NOT NULL
+  );
+  `,
 ];
 
 /** Version of the schema this code writes. */
@@ -544,6 +552,40 @@ export class MetadataDb {
   /** Forgets an upload (not its version). */
   deleteUpload(uploadId: string): void {
     this.#run("DELETE FROM uploads WHERE upload_id = ?", uploadId);
+  }
+
+  // ---------------------------------------------------------- inline chunks
+
+  /** Keeps the bytes of a small chunk under their digest (no-op when already kept). */
+  putInlineChunk(digest: Uint8Array, data: Uint8Array): void {
+    this.#run("INSERT OR IGNORE INTO inline_chunks (digest, data) VALUES (?, ?)", digest, data);
+  }
+
+  /** The bytes kept under a digest, or `undefined`. */
+  inlineChunk(digest: Uint8Array): Uint8Array | undefined {
+    return this.#get<{ data: Uint8Array }>(
+      "SELECT data FROM inline_chunks WHERE digest = ?",
+      digest,
+    )?.data;
+  }
+
+  /** How many small chunks are kept, and their bytes. */
+  inlineChunkStats(): { inline: number; inlineBytes: number } {
+    const row = this.#get<{ n: number; bytes: number | null }>(
+      "SELECT count(*) AS n, sum(length(data)) AS bytes FROM inline_chunks",
+    )!;
+    return { inline: Number(row.n), inlineBytes: Number(row.bytes ?? 0) };
+  }
+
+  /** Forgets the bytes kept under a digest; returns how many bytes that freed (-1 if none). */
+  deleteInlineChunk(digest: Uint8Array): number {
+    const row = this.#get<{ length: number }>(
+      "SELECT length(data) AS length FROM inline_chunks WHERE digest = ?",
+      digest,
+    );
+    if (!row) return -1;
+    this.#run("DELETE FROM inline_chunks WHERE digest = ?", digest);
+    return row.length;
   }
 
   // ---------------------------------------------------------- garbage

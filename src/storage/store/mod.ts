@@ -22,4 +22,5 @@ export {
   type EmbeddedStoreOptions,
   type GarbageReport,
   type JobUsage,
+  type StoredChunks,
 } from "./embedded_store.ts";

@@ -26,7 +26,11 @@ Deno.test("fileStream yields a typical chunk in one piece, a big one in 16 MiB p
 Deno.test("a chunk file shorter than its recorded length errors the GetChunk stream", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+    const store = await EmbeddedStore.open(dir, {
+      gcIntervalMs: 0,
+      durable: false,
+      inlineChunkBytes: 0,
+    });
     const data = new Uint8Array(3000).fill(9);
     await store.putObject({
       BackupJobId: "j",

@@ -12,6 +12,7 @@ import {
   allNames,
   assertRejects,
   countChunkFiles,
+  countStoredChunks,
   putSmall,
   readAll,
   readObject,
@@ -334,7 +335,7 @@ Deno.test("streamed chunks: longer, shorter, erroring, and bad checksum store no
       IllegalArgumentException,
       /Checksum does not match/,
     );
-    assertEquals(await countChunkFiles(dir), 0);
+    assertEquals(await countStoredChunks(store), 0);
     assertEquals([...Deno.readDirSync(`${dir}/tmp`)].length, 0);
     await assertRejects(
       store.notifyObjectComplete({
@@ -353,7 +354,7 @@ Deno.test("streamed chunks: longer, shorter, erroring, and bad checksum store no
       chunkChecksum(three),
     );
     assertEquals(out.ChunkChecksum, chunkChecksum(three));
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
   });
 });
 
@@ -426,9 +427,9 @@ Deno.test("idempotent re-put of a chunk index with identical content", async () 
       ObjectChecksum: summaryOf([data]),
       ObjectChecksumAlgorithm: "SUMMARY",
     });
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
     await store.collectGarbage();
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
   });
 });
 
@@ -694,7 +695,7 @@ Deno.test("dedup: identical chunks across objects are stored once", async () => 
     await uploadObject(store, JOB, "one", [shared, seededBytes("u1", 10)]);
     await uploadObject(store, JOB, "two", [shared, seededBytes("u2", 10)]);
     await putSmall(store, "job-2", "three", shared);
-    assertEquals(await countChunkFiles(dir), 3);
+    assertEquals(await countStoredChunks(store), 3);
   });
 });
 

@@ -4,7 +4,7 @@ import { ResourceNotFoundException } from "../../../src/storage/errors.ts";
 import {
   allNames,
   assertRejects,
-  countChunkFiles,
+  countStoredChunks,
   putSmall,
   readObject,
   seededBytes,
@@ -25,7 +25,7 @@ Deno.test("GC: a superseded version is readable until the grace period ends, the
     const old = (await store.listObjects({ StorageJobId: JOB })).ObjectList[0];
     const oldChunks = await store.listChunks({ StorageJobId: JOB, ObjectToken: old.ObjectToken });
     await uploadObject(store, JOB, "doc", [shared, onlyNew]);
-    assertEquals(await countChunkFiles(dir), 3);
+    assertEquals(await countStoredChunks(store), 3);
 
     clock.advance(GRACE - 1);
     let report = await store.collectGarbage();
@@ -50,7 +50,7 @@ Deno.test("GC: a superseded version is readable until the grace period ends, the
       chunksDeleted: 1,
       bytesFreed: 7000,
     });
-    assertEquals(await countChunkFiles(dir), 2);
+    assertEquals(await countStoredChunks(store), 2);
     await assertRejects(
       store.getObjectMetadata({ StorageJobId: JOB, ObjectToken: old.ObjectToken }),
       ResourceNotFoundException,
@@ -91,13 +91,13 @@ Deno.test("GC: a deleted object's unshared chunks and metadata blob are freed af
     });
     await putSmall(store, JOB, "keeper", seededBytes("k", 10));
     await store.deleteObject({ BackupJobId: JOB, ObjectName: "x" });
-    assertEquals(await countChunkFiles(dir), 3);
+    assertEquals(await countStoredChunks(store), 3);
     clock.advance(GRACE);
     const report = await store.collectGarbage();
     assertEquals(report.expiredVersions, 1);
     assertEquals(report.chunksDeleted, 2);
     assertEquals(report.bytesFreed, 1234 + 99);
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
     assertEquals(await allNames(store, JOB), ["keeper"]);
   }, { gracePeriodMs: GRACE });
 });
@@ -137,7 +137,7 @@ Deno.test("GC: abandoned uploads expire with their chunks; completed ones are re
     assertEquals(report.expiredUploads, 1);
     assertEquals(report.chunksDeleted, 1);
     assertEquals(report.bytesFreed, 4000);
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
     // The completed upload's object is untouched; its retry memory is gone.
     assertEquals(await allNames(store, JOB), ["done"]);
     await assertRejects(
@@ -168,10 +168,10 @@ Deno.test("GC: a replaced chunk index of a pending upload is freed", async () =>
         ChecksumAlgorithm: "SHA256",
       });
     }
-    assertEquals(await countChunkFiles(dir), 2);
+    assertEquals(await countStoredChunks(store), 2);
     const report = await store.collectGarbage();
     assertEquals(report.chunksDeleted, 1);
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
   });
 });
 
@@ -183,7 +183,7 @@ Deno.test("GC: orphan chunk files (crash between install and commit) are swept",
     const report = await store.sweepOrphans();
     assertEquals(report.chunksDeleted, 1);
     assertEquals(report.bytesFreed, 77);
-    assertEquals(await countChunkFiles(dir), 1);
+    assertEquals(await countStoredChunks(store), 1);
     assertEquals(
       (await readObject(
         store,

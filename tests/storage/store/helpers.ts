@@ -228,3 +228,9 @@ export async function assertRejects<E extends Error>(
   }
   throw new Error(`expected ${type.name}, but the call succeeded`);
 }
+
+/** Counts the chunks (and metadata blobs) a store keeps, in files and inline. */
+export async function countStoredChunks(store: EmbeddedStore): Promise<number> {
+  const counts = await store.storedChunks();
+  return counts.files + counts.inline;
+}
