@@ -201,7 +201,16 @@ export class ObjectReader {
   /**
    * The bytes from `start` (default 0) to `end` (exclusive, default the end of the
    * object), pulled lazily chunk by chunk with prefetch, so memory stays bounded by
-   * the prefetch window. Each piece is a fresh copy the consumer may keep or modify.
+   * the prefetch window. Each piece is the consumer's own: kept or modified, it
+   * changes nothing the reader or the cache holds.
+   *
+   * A range longer than an eighth of the cache is a *scan*: its chunks are fetched
+   * into buffers of the stream's own (the prefetch window, never more than the cache
+   * could keep, at least one chunk), each handed out whole as one piece without a
+   * copy, and not kept in the cache, so one big read neither evicts what other
+   * readers use nor pays a copy per byte. Chunks the cache already holds (or is
+   * loading) are still served from it, copied. Shorter ranges go through the cache
+   * and are emitted in copied pieces of at most 1 MiB.
    */
   stream(options: { start?: number; end?: number } = {}): ReadableStream<Uint8Array> {
     const start = options.start ?? 0;
@@ -213,6 +222,7 @@ export class ObjectReader {
       throw new RangeError(`stream: end must be a non-negative integer, got ${requestedEnd}`);
     }
     const end = this.#size === undefined ? requestedEnd : Math.min(requestedEnd, this.#size);
+    if (end - start > this.#cache.maxBytes / SCAN_FRACTION) return this.#scan(start, end);
     let position = start;
     /** The chunk being emitted, held so that a small cache cannot make us refetch it. */
     let current: { chunk: ChunkLocation; bytes: Uint8Array } | undefined;
@@ -273,6 +283,116 @@ export class ObjectReader {
   }
 
   // ------------------------------------------------------------- internals
+
+  /**
+   * `stream()` of a long range: a window of `prefetch + 1` chunks fetched ahead into
+   * buffers of its own (bounded by the cache's size, at least one chunk), each emitted
+   * whole as one piece once verified.
+   */
+  #scan(start: number, end: number): ReadableStream<Uint8Array> {
+    let position = start;
+    /** Chunks scheduled, in order, with their verified bytes to come. */
+    const window: { chunk: ChunkLocation; bytes: Promise<ScanBytes> }[] = [];
+    let windowBytes = 0;
+    /** The chunk to schedule next: its index, or `undefined` before the first `locate`. */
+    let nextIndex: number | undefined;
+    /** No chunk after the scheduled ones holds bytes of the range. */
+    let exhausted = false;
+    const budget = this.#cache.maxBytes;
+    /** Schedules chunks until `size` are waiting (the one being sent is no longer in `window`). */
+    const fill = async (size: number) => {
+      // Bounded by `size` plus the zero-length chunks skipped.
+      while (!exhausted && window.length < size) {
+        const chunk = nextIndex === undefined
+          ? await this.#map.locate(position)
+          : await this.#map.chunk(nextIndex);
+        if (chunk === undefined || chunk.offset >= end) {
+          if (
+            chunk === undefined && this.#size !== undefined &&
+            end > this.#scheduledEnd(window, position)
+          ) {
+            throw this.#shorter();
+          }
+          exhausted = true;
+          return;
+        }
+        if (window.length > 0 && windowBytes + chunk.length > budget) return;
+        nextIndex = chunk.index + 1;
+        if (chunk.length === 0) continue;
+        const bytes = this.#scanBytes(chunk, window.length > 0);
+        bytes.catch(() => {}); // awaited by pull; a cancelled stream leaves it unobserved
+        window.push({ chunk, bytes });
+        windowBytes += chunk.length;
+      }
+    };
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          this.#checkOpen();
+          if (position >= end) {
+            controller.close();
+            return;
+          }
+          if (window.length === 0) await fill(1);
+          const next = window.shift();
+          if (next === undefined) {
+            controller.close();
+            return;
+          }
+          await fill(this.#prefetch); // keeps the window full while this chunk is awaited and sent
+          const { chunk } = next;
+          const { bytes, shared } = await next.bytes;
+          windowBytes -= chunk.length;
+          const from = Math.max(position, chunk.offset) - chunk.offset;
+          const to = Math.min(end, chunk.offset + chunk.length) - chunk.offset;
+          controller.enqueue(
+            shared
+              ? bytes.slice(from, to)
+              : from === 0 && to === bytes.length
+              ? bytes
+              : bytes.subarray(from, to),
+          );
+          position = chunk.offset + to;
+          if (position >= end) controller.close();
+        } catch (error) {
+          window.length = 0;
+          windowBytes = 0;
+          throw this.#translate(error);
+        }
+      },
+      cancel: () => {
+        window.length = 0;
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Where the bytes scheduled in a scan window end (`position` when none are). */
+  #scheduledEnd(window: { chunk: ChunkLocation }[], position: number): number {
+    const last = window[window.length - 1];
+    return last === undefined ? position : last.chunk.offset + last.chunk.length;
+  }
+
+  /**
+   * Verified bytes of a chunk for a scan: the cache's when it holds or is loading
+   * them (shared: the caller copies), else a fetch of the scan's own that the cache
+   * never sees. A joined load that fails is fetched again by the scan itself.
+   */
+  async #scanBytes(chunk: ChunkLocation, prefetch: boolean): Promise<ScanBytes> {
+    const kept = this.#cache.peek(chunk.checksum);
+    if (kept !== undefined) return { bytes: kept, shared: true };
+    if (this.#cache.loading(chunk.checksum)) {
+      try {
+        const bytes = await this.#cache.get(
+          chunk.checksum,
+          () => this.#fetchVerified(chunk, prefetch),
+        );
+        return { bytes, shared: true };
+      } catch (error) {
+        if (this.#closed) throw error;
+      }
+    }
+    return { bytes: await this.#track(this.#fetchVerified(chunk, prefetch)), shared: false };
+  }
 
   #checkOpen(): void {
     if (this.#closed) throw new Deno.errors.BadResource(`${this.#path}: the reader is closed`);
@@ -451,8 +571,17 @@ export class ObjectReader {
   }
 }
 
-/** Largest piece `stream()` enqueues at once. */
+/** Largest piece `stream()` enqueues at once from the cache. */
 const STREAM_PIECE_BYTES = 1024 * 1024;
+
+/** A `stream()` range longer than the cache's size over this is a scan (see `stream`). */
+const SCAN_FRACTION = 8;
+
+/** Verified bytes for a scan, and whether they are the cache's (to copy, never to hand out). */
+interface ScanBytes {
+  bytes: Uint8Array;
+  shared: boolean;
+}
 
 /** Waits for every promise, then rethrows the first rejection (no copy still runs after). */
 async function settleAll(promises: Promise<unknown>[]): Promise<void> {

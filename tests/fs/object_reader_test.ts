@@ -22,7 +22,7 @@ import {
   wrapStorage,
   writeChunked,
 } from "./support/read_fixtures.ts";
-import { FaultyStorage } from "../support/faulty_storage.ts";
+import { corruptChunk, FaultyStorage } from "../support/faulty_storage.ts";
 import { makeClient, startService } from "../integration/support.ts";
 
 type ReaderOptions = Partial<ObjectReaderOptions>;
@@ -441,11 +441,13 @@ Deno.test("ObjectReader: stream() yields the exact bytes of any range, lazily", 
   assertThrows(() => reader.stream({ start: -1 }), RangeError);
 });
 
-Deno.test("ObjectReader: stream() splits a big chunk into pieces of at most 1 MiB", async () => {
+Deno.test("ObjectReader: stream() of a short range emits copied pieces of at most 1 MiB through the cache", async () => {
   await using t = await openTestStore();
   const big = patterned(2.5 * 1024 * 1024, 71);
   const object = await writeChunked(t.store, "big-chunk.bin", [big, patterned(10, 72)]);
-  await using reader = openReader(t.faulty, object, { cache: new ChunkCache({ maxBytes: 1024 }) });
+  const cache = new ChunkCache({ maxBytes: 64 * 1024 * 1024 });
+  const size = big.length + 10;
+  await using reader = openReader(t.faulty, object, { cache, size });
   const sizes: number[] = [];
   const pieces: Uint8Array[] = [];
   for await (const piece of reader.stream()) {
@@ -454,8 +456,114 @@ Deno.test("ObjectReader: stream() splits a big chunk into pieces of at most 1 Mi
   }
   assertEquals(concat(pieces), concat([big, patterned(10, 72)]));
   assert(sizes.every((size) => size <= 1024 * 1024));
-  // The cache cannot keep the chunk, but the stream holds it while it emits it: fetched once.
+  // Kept by the cache, and the pieces are copies: changing them changes nothing kept.
+  assertEquals(cache.size, 2);
+  pieces[0].fill(0);
+  assertEquals(await collect(reader.stream({ start: 0, end: 10 })), big.subarray(0, 10));
   assertEquals(t.faulty.calls.GetChunk, 2);
+});
+
+Deno.test("ObjectReader: stream() of a long range (a scan) emits each chunk whole, once, and keeps nothing in the cache", async () => {
+  await using t = await openTestStore();
+  const big = patterned(2.5 * 1024 * 1024, 71);
+  const object = await writeChunked(t.store, "big-chunk.bin", [big, patterned(10, 72)]);
+  // The cache cannot keep the big chunk; the scan holds it while it emits it: fetched once.
+  const cache = new ChunkCache({ maxBytes: 1024 });
+  await using reader = openReader(t.faulty, object, { cache });
+  const pieces: Uint8Array[] = [];
+  for await (const piece of reader.stream()) pieces.push(piece);
+  assertEquals(pieces.map((piece) => piece.length), [big.length, 10]);
+  assertEquals(concat(pieces), concat([big, patterned(10, 72)]));
+  assertEquals(t.faulty.calls.GetChunk, 2);
+  assertEquals(cache.size, 0);
+  // A range inside one chunk is that part of it.
+  const part = await collect(reader.stream({ start: 1000, end: big.length + 5 }));
+  assertEquals(part, concat([big, patterned(10, 72)]).subarray(1000, big.length + 5));
+});
+
+Deno.test("ObjectReader: a scan evicts none of the cache's other entries and serves chunks the cache holds, copied", async () => {
+  await using t = await openTestStore();
+  const chunks = chunksOf(variedLengths(24, 900, 1100), 91);
+  const data = concat(chunks);
+  const object = await writeChunked(t.store, "scan.bin", chunks);
+  const other = await writeChunked(t.store, "other.bin", chunksOf([700, 800], 92));
+  // 16 KiB cache: the 24 KiB object is a scan (longer than 1/8 of the cache), 1,500 bytes not.
+  const cache = new ChunkCache({ maxBytes: 16 * 1024 });
+  await using otherReader = openReader(t.faulty, other, { cache, size: 1500 });
+  await collect(otherReader.stream()); // 1,500 bytes: through the cache
+  assertEquals(cache.size, 2);
+  await using warm = openReader(t.faulty, object, { cache, prefetch: 0 });
+  await warm.readAt(chunks[0].length, new Uint8Array(10)); // chunk 1 into the cache
+  assertEquals(cache.size, 3);
+  const keptBefore = cache.bytes;
+  t.faulty.reset();
+  await using reader = openReader(t.faulty, object, { cache, prefetch: 3, size: data.length });
+  const pieces: Uint8Array[] = [];
+  for await (const piece of reader.stream()) pieces.push(piece);
+  assertEquals(concat(pieces), data);
+  assertEquals(cache.size, 3);
+  assertEquals(cache.bytes, keptBefore);
+  assertEquals(t.faulty.calls.GetChunk, 23); // chunk 1 came from the cache
+  pieces[1].fill(0); // the copy of the cached chunk is the consumer's own
+  assertEquals(await readRange(warm, chunks[0].length, 10), chunks[1].subarray(0, 10));
+  await reader.settled();
+});
+
+Deno.test("ObjectReader: a scan keeps at most prefetch + 1 chunks in flight and stops at the range", async () => {
+  await using t = await openTestStore();
+  const chunks = chunksOf(new Array(12).fill(1000), 93);
+  const data = concat(chunks);
+  const object = await writeChunked(t.store, "window.bin", chunks);
+  await using reader = openReader(t.faulty, object, {
+    cache: new ChunkCache({ maxBytes: 4000 }),
+    prefetch: 2,
+    size: data.length,
+  });
+  t.faulty.reset();
+  const stream = reader.stream({ start: 1500, end: 5500 });
+  const pieces: Uint8Array[] = [];
+  const streamReader = stream.getReader();
+  const first = await streamReader.read();
+  pieces.push(first.value!);
+  await reader.settled();
+  assertEquals(t.faulty.calls.GetChunk, 3); // chunk 1 and the next two
+  // Bounded by the five chunks the range touches.
+  for (let i = 0; i < 10; i++) {
+    const { done, value } = await streamReader.read();
+    if (done) break;
+    pieces.push(value);
+  }
+  assertEquals(concat(pieces), data.subarray(1500, 5500));
+  await reader.settled();
+  assertEquals(t.faulty.calls.GetChunk, 5);
+});
+
+Deno.test("ObjectReader: a scan stops before the bytes of a chunk that stays corrupt", async () => {
+  await using t = await openTestStore();
+  const chunks = chunksOf(new Array(6).fill(1000), 94);
+  const object = await writeChunked(t.store, "corrupt-scan.bin", chunks);
+  await using probe = openReader(t.store, object);
+  const bad = (await probe.chunkMap.chunk(3))!.token;
+  let badFetches = 0;
+  const storage = wrapStorage(t.store, {
+    getChunk: async (input, options) => {
+      const output = await t.store.getChunk(input, options);
+      if (input.ChunkToken !== bad) return output;
+      badFetches++;
+      return corruptChunk(output);
+    },
+  });
+  await using reader = openReader(storage, object, {
+    cache: new ChunkCache({ maxBytes: 0 }),
+    size: 6000,
+  });
+  const pieces: Uint8Array[] = [];
+  const error = await assertRejects(async () => {
+    for await (const piece of reader.stream()) pieces.push(piece);
+  }, Deno.errors.InvalidData);
+  assertMatch(error.message, /\/corrupt-scan\.bin: chunk 3/);
+  assertEquals(concat(pieces), concat(chunks.slice(0, 3)));
+  assertEquals(badFetches, 2); // fetched again once before giving up
 });
 
 Deno.test("ObjectReader: a known size answers end of file without storage calls and catches a short object", async () => {
