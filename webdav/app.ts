@@ -60,6 +60,9 @@ const MODIFYING = new Set([
   "LOCK",
   "UNLOCK",
 ]);
+/** A normalized path (not `/`) whose segments are RFC 3986 unreserved characters only. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/;
+
 /** Methods known to HTTP that this server does not allow on its resources (405). */
 const NOT_ALLOWED = new Set(["POST", "PATCH", "TRACE", "CONNECT", "SEARCH", "REPORT", "ACL"]);
 
@@ -141,7 +144,12 @@ export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hon
         fs,
         path,
         trailingSlash,
-        href: (p, collection) => encodeHref(p, { prefix, ...(collection ? { collection } : {}) }),
+        href: (p, collection) => {
+          // A path of unreserved characters only encodes to itself: no split and
+          // re-encode per member of a listing.
+          if (PLAIN_PATH.test(p)) return collection ? `${prefix}${p}/` : prefix + p;
+          return encodeHref(p, { prefix, ...(collection ? { collection } : {}) });
+        },
         pathOf: (hrefOrUrl) => pathOfHref(hrefOrUrl, { base: request.url, prefix }),
         readOnly,
         locks,

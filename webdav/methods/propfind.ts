@@ -3,33 +3,32 @@
  * `propfind-finite-depth`), `allprop` (with `include`), `prop` and `propname`.
  * Only what is asked is computed; values come from `stat` and the extended
  * attributes, never from file bytes; the 207 reply is written while the
- * collection is listed.
+ * collection is listed, each member's response built without an await unless a
+ * value must wait (dead properties, quota).
  *
  * @module
  */
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
-import { joinPath } from "../../src/fs/paths.ts";
 import { readDeadProperties } from "../properties/dead_properties.ts";
 import {
   type DavResource,
   deadOverridesLive,
   isLiveProperty,
-  liveNames,
-  liveProperty,
+  liveNamesOf,
   type LivePropertyEnvironment,
+  livePropertyXml,
   type QuotaInfo,
 } from "../properties/live_properties.ts";
-import { statEach } from "../properties/members.ts";
 import { DAV_NS } from "../xml/names.ts";
 import { childElements, nameOf, readXmlBody } from "../xml/parse.ts";
 import {
   elementXml,
+  escapeText,
   MULTISTATUS_CLOSE,
   MULTISTATUS_OPEN,
-  propResponseXml,
-  type PropStat,
+  statusLine,
   textStream,
 } from "../xml/write.ts";
 
@@ -88,51 +87,99 @@ export async function propfindResponse(
   env: LivePropertyEnvironment,
 ): Promise<string> {
   const ctx = env.ctx;
+  const dead = needsDeadProperties(request)
+    ? await readDeadProperties(ctx.fs, resource.path)
+    : undefined;
   const href = ctx.href(resource.path, resource.info.isDirectory);
-  const found: string[] = [];
-  const missing: string[] = [];
-  let dead: Record<string, string> | undefined;
-  const deadProperties = async () => dead ??= await readDeadProperties(ctx.fs, resource.path);
+  return await renderResponse(href, resource, { request, env, dead });
+}
+
+/** Whether answering `request` may need a resource's dead properties. */
+function needsDeadProperties(request: PropfindRequest): boolean {
+  if (request.kind !== "prop") return true;
+  return request.names.some((name) => !isLiveProperty(name) || deadOverridesLive(name));
+}
+
+/** What {@link renderResponse} needs besides the resource. */
+interface RenderInput {
+  request: PropfindRequest;
+  env: LivePropertyEnvironment;
+  /** The resource's dead properties; only read when the request may need them. */
+  dead: Record<string, string> | undefined;
+}
+
+const NO_DEAD: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const OK_STATUS = `<D:status>${statusLine(200)}</D:status></D:propstat>`;
+const NOT_FOUND_STATUS = `<D:status>${statusLine(404)}</D:status></D:propstat>`;
+
+/**
+ * One `DAV:response`: synchronous unless a live property must wait (quota), so a
+ * listing's members cost no await each. The text is what `propResponseXml` makes
+ * of the same 200 and 404 propstats.
+ */
+function renderResponse(
+  href: string,
+  resource: DavResource,
+  input: RenderInput,
+): string | Promise<string> {
+  const { request, env } = input;
+  const dead = input.dead ?? NO_DEAD;
+  // Found and missing properties in order; a slot left undefined holds nothing.
+  const found: (string | undefined)[] = [];
+  const missing: (string | undefined)[] = [];
+  let waits: Promise<void>[] | undefined;
+  const addLive = (name: string, reportMissing: boolean): void => {
+    const xml = livePropertyXml(name, resource, env);
+    if (typeof xml === "string") found.push(xml);
+    else if (xml === undefined) {
+      if (reportMissing) missing.push(elementXml(name));
+    } else {
+      const foundAt = found.push(undefined) - 1;
+      const missingAt = missing.push(undefined) - 1;
+      (waits ??= []).push(xml.then((value) => {
+        if (value !== undefined) found[foundAt] = value;
+        else if (reportMissing) missing[missingAt] = elementXml(name);
+      }));
+    }
+  };
   if (request.kind === "propname") {
-    const names = new Set(liveNames(resource));
-    for (const name of Object.keys(await deadProperties())) names.add(name);
+    const names = new Set(liveNamesOf(resource.info.isDirectory));
+    for (const name of Object.keys(dead)) names.add(name);
     for (const name of names) found.push(elementXml(name));
   } else if (request.kind === "allprop") {
-    const properties = await deadProperties();
-    const names = new Set([...liveNames(resource, { allprop: true }), ...request.include]);
+    const include = request.include;
+    const live = liveNamesOf(resource.info.isDirectory, { allprop: true });
+    const names = include.length === 0 ? live : new Set([...live, ...include]);
     for (const name of names) {
-      if (deadOverridesLive(name) && properties[name] !== undefined) continue;
-      const xml = await liveProperty(name, resource, env);
-      if (xml !== undefined) found.push(xml);
-      else if (request.include.includes(name) && properties[name] === undefined) {
-        missing.push(elementXml(name));
-      }
+      if (dead[name] !== undefined && deadOverridesLive(name)) continue;
+      addLive(name, include.length > 0 && include.includes(name) && dead[name] === undefined);
     }
-    for (const value of Object.values(properties)) found.push(value);
+    for (const value of Object.values(dead)) found.push(value);
   } else {
     for (const name of new Set(request.names)) {
       const live = isLiveProperty(name);
       if (!live || deadOverridesLive(name)) {
-        const value = (await deadProperties())[name];
+        const value = dead[name];
         if (value !== undefined) {
           found.push(value);
           continue;
         }
       }
-      const xml = live ? await liveProperty(name, resource, env) : undefined;
-      if (xml !== undefined) found.push(xml);
+      if (live) addLive(name, true);
       else missing.push(elementXml(name));
     }
   }
-  const propstats: PropStat[] = [
-    { status: 200, properties: found },
-    { status: 404, properties: missing },
-  ];
-  if (found.length === 0 && missing.length === 0) {
-    // Every response needs a propstat: an empty 200 one.
-    return propResponseXml(href, [{ status: 200, properties: [""] }]);
-  }
-  return propResponseXml(href, propstats);
+  const finish = () => responseXml(href, found.join(""), missing.join(""));
+  return waits === undefined ? finish() : Promise.all(waits).then(finish);
+}
+
+/** The `DAV:response` text `propResponseXml` writes for a 200 and a 404 propstat. */
+function responseXml(href: string, found: string, missing: string): string {
+  let xml = `<D:response><D:href>${escapeText(href)}</D:href>`;
+  // Every response needs a propstat: an empty 200 one when nothing else.
+  if (found !== "" || missing === "") xml += `<D:propstat><D:prop>${found}</D:prop>${OK_STATUS}`;
+  if (missing !== "") xml += `<D:propstat><D:prop>${missing}</D:prop>${NOT_FOUND_STATUS}`;
+  return xml + "</D:response>\n";
 }
 
 function depthOf(request: Request): 0 | 1 {
@@ -166,6 +213,7 @@ export interface PropfindOptions {
  * ```
  */
 export function createPropfindHandler(options: PropfindOptions = {}): DavHandler {
+  const concurrency = Math.max(1, options.concurrency ?? 8);
   return async (ctx) => {
     const depth = depthOf(ctx.request);
     const request = await readPropfindBody(ctx.request, { maxBytes: ctx.maxXmlBytes });
@@ -173,37 +221,50 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
     await ctx.locks.evaluateIf(ctx);
     const env = environment(ctx, options);
     const first = await propfindResponse({ path: ctx.path, info }, request, env);
-    const concurrency = options.concurrency ?? 8;
+    const withDead = needsDeadProperties(request);
+    const member = async (resource: DavResource, href: string): Promise<string> => {
+      try {
+        const dead = await readDeadProperties(ctx.fs, resource.path);
+        return await renderResponse(href, resource, { request, env, dead });
+      } catch (error) {
+        // Gone since it was listed: left out.
+        if (error instanceof Deno.errors.NotFound) return "";
+        throw error;
+      }
+    };
     async function* body(): AsyncGenerator<string> {
-      yield MULTISTATUS_OPEN;
-      yield first;
+      // Responses are gathered into pieces of about 64 KiB: one stream write each.
+      let piece = MULTISTATUS_OPEN + first;
       if (depth === 1 && info.isDirectory) {
-        // Members: stats already run `concurrency` ahead; each response in order.
-        const pending: Promise<string | undefined>[] = [];
-        const answer = async (name: string, member: DavResource["info"] | undefined) => {
-          if (!member) return undefined;
-          try {
-            return await propfindResponse(
-              { path: joinPath(ctx.path, name), info: member },
-              request,
-              env,
-            );
-          } catch (error) {
-            if (error instanceof Deno.errors.NotFound) return undefined;
-            throw error;
-          }
-        };
+        const base = ctx.path === "/" ? "/" : `${ctx.path}/`;
+        // Dead-property reads run `concurrency` ahead; responses stay in order.
+        const pending: Promise<string>[] = [];
         try {
-          for await (const [name, member] of statEach(ctx.fs, ctx.path, concurrency)) {
-            pending.push(answer(name, member));
-            if (pending.length >= concurrency) yield (await pending.shift()!) ?? "";
+          for await (const entry of ctx.fs.readDirInfo(ctx.path)) {
+            const resource: DavResource = {
+              path: base + entry.name,
+              info: entry.info,
+              name: entry.name,
+            };
+            const href = ctx.href(resource.path, entry.info.isDirectory);
+            if (withDead) {
+              pending.push(member(resource, href));
+              if (pending.length >= concurrency) piece += await pending.shift()!;
+            } else {
+              const xml = renderResponse(href, resource, { request, env, dead: undefined });
+              piece += typeof xml === "string" ? xml : await xml;
+            }
+            if (piece.length >= PIECE_CHARS) {
+              yield piece;
+              piece = "";
+            }
           }
-          while (pending.length > 0) yield (await pending.shift()!) ?? "";
+          while (pending.length > 0) piece += await pending.shift()!;
         } finally {
           await Promise.allSettled(pending);
         }
       }
-      yield MULTISTATUS_CLOSE;
+      yield piece + MULTISTATUS_CLOSE;
     }
     return new Response(textStream(body()), {
       status: 207,
@@ -211,6 +272,9 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
     });
   };
 }
+
+/** Characters gathered before a piece of the reply is handed to the stream. */
+const PIECE_CHARS = 65536;
 
 function environment(ctx: DavRequestContext, options: PropfindOptions): LivePropertyEnvironment {
   const source = options.quota;

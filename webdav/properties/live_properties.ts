@@ -22,6 +22,8 @@ export interface DavResource {
   path: string;
   /** What `stat` said about it. */
   info: BackupFileInfo;
+  /** The last segment of `path`, when the caller already has it (a listed member). */
+  name?: string;
 }
 
 /** Storage usage for the RFC 4331 quota properties. */
@@ -63,13 +65,62 @@ interface LiveProperty {
   deadOverrides?: boolean;
 }
 
-const time = (date: Date | null | undefined) => date ? date.toUTCString() : undefined;
+/** The element's tags, computed once per property. */
+interface Tags {
+  open: string;
+  close: string;
+  empty: string;
+}
+
+function tagsOf(name: string): Tags {
+  const empty = elementXml(name);
+  const full = elementXml(name, "\u0000");
+  const at = full.indexOf("\u0000");
+  return { open: full.slice(0, at), close: full.slice(at + 1), empty };
+}
+
+/**
+ * A date formatter that remembers its last answer: both formats depend only on
+ * the second, and a listing's members were mostly written in the same few seconds.
+ */
+function perSecond(format: (date: Date) => string): (date: Date) => string {
+  let second = NaN;
+  let text = "";
+  return (date) => {
+    const at = Math.floor(date.getTime() / 1000);
+    if (at !== second) {
+      text = format(date);
+      second = at;
+    }
+    return text;
+  };
+}
+
+const httpDate = perSecond((date) => date.toUTCString());
+const isoDate = perSecond((date) => date.toISOString().replace(/\.\d{3}Z$/, "Z"));
+const time = (date: Date | null | undefined) => date ? httpDate(date) : undefined;
 const modified = (r: DavResource) => r.info.mtime ?? r.info.birthtime;
 const created = (r: DavResource) => r.info.birthtime ?? r.info.mtime;
 
 const SUPPORTED_LOCK = ["exclusive", "shared"].map((scope) =>
   `<D:lockentry><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
 ).join("");
+
+/** Escaped `getcontenttype` values by stored type (few distinct types; bounded). */
+const contentTypeXml = new Map<string, string>();
+const MAX_CONTENT_TYPES = 256;
+
+function contentTypeValue(resource: DavResource): string {
+  const stored = resource.info.contentType;
+  if (stored === undefined) return escapeText(contentTypeOf(resource));
+  let xml = contentTypeXml.get(stored);
+  if (xml === undefined) {
+    xml = escapeText(contentTypeOf(resource));
+    if (contentTypeXml.size >= MAX_CONTENT_TYPES) contentTypeXml.clear();
+    contentTypeXml.set(stored, xml);
+  }
+  return xml;
+}
 
 const PROPERTIES = new Map<string, LiveProperty>([
   [dav("resourcetype"), {
@@ -93,17 +144,20 @@ const PROPERTIES = new Map<string, LiveProperty>([
     protected: true,
   }],
   [dav("getcontenttype"), {
-    get: (r) => r.info.isFile ? escapeText(contentTypeOf(r)) : undefined,
+    get: (r) => r.info.isFile ? contentTypeValue(r) : undefined,
     allprop: true,
     protected: true,
   }],
   [dav("creationdate"), {
-    get: (r) => created(r)?.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    get: (r) => {
+      const date = created(r);
+      return date ? isoDate(date) : undefined;
+    },
     allprop: true,
     protected: true,
   }],
   [dav("displayname"), {
-    get: (r) => escapeText(baseName(r.path)) || undefined,
+    get: (r) => escapeText(r.name ?? baseName(r.path)) || undefined,
     allprop: true,
     protected: false,
     deadOverrides: true,
@@ -111,10 +165,11 @@ const PROPERTIES = new Map<string, LiveProperty>([
   [dav("supportedlock"), { get: () => SUPPORTED_LOCK, allprop: true, protected: true }],
   [dav("lockdiscovery"), {
     get: (r, env) => {
+      const locks = env.ctx.locks.locksCovering(r.path);
+      if (locks.length === 0) return "";
       const now = Date.now();
       const href = (lock: ActiveLock) => env.ctx.href(lock.root);
-      return env.ctx.locks.locksCovering(r.path).map((lock) => activeLockXml(lock, { href, now }))
-        .join("");
+      return locks.map((lock) => activeLockXml(lock, { href, now })).join("");
     },
     allprop: true,
     protected: true,
@@ -224,10 +279,32 @@ export function deadOverridesLive(name: string): boolean {
  * ```
  */
 export function liveNames(resource: DavResource, options: { allprop?: boolean } = {}): string[] {
+  return [...liveNamesOf(resource.info.isDirectory, options)];
+}
+
+/**
+ * Like {@link liveNames}, from whether the resource is a collection; the array is
+ * shared and frozen (no copy per resource).
+ *
+ * @example
+ * ```ts
+ * import { liveNamesOf } from "./live_properties.ts";
+ * console.log(liveNamesOf(false, { allprop: true }).includes("{DAV:}getetag")); // true
+ * ```
+ */
+export function liveNamesOf(
+  isDirectory: boolean,
+  options: { allprop?: boolean } = {},
+): readonly string[] {
+  if (options.allprop) return isDirectory ? ALLPROP_DIRECTORY : ALLPROP_FILE;
+  return isDirectory ? ALL_DIRECTORY : ALL_FILE;
+}
+
+function namesFor(isDirectory: boolean, allprop: boolean): string[] {
   const names: string[] = [];
   for (const [name, property] of PROPERTIES) {
-    if (options.allprop && !property.allprop) continue;
-    if (resource.info.isDirectory) {
+    if (allprop && !property.allprop) continue;
+    if (isDirectory) {
       if (name === dav("getcontentlength") || name === dav("getetag")) continue;
       if (name === dav("getcontenttype")) continue;
     } else if (name === dav("quota-available-bytes") || name === dav("quota-used-bytes")) {
@@ -255,8 +332,42 @@ export async function liveProperty(
   resource: DavResource,
   env: LivePropertyEnvironment,
 ): Promise<string | undefined> {
+  return await livePropertyXml(name, resource, env);
+}
+
+/**
+ * Like {@link liveProperty}, but synchronous whenever the value needs no wait
+ * (every property except the quota ones): a `Promise` only when it must.
+ *
+ * @example
+ * ```ts
+ * import { livePropertyXml } from "./live_properties.ts";
+ * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 5, mtime: null, atime: null, birthtime: null, mode: null } as const;
+ * const env = { ctx: {} as never };
+ * console.log(livePropertyXml("{DAV:}getcontentlength", { path: "/a", info }, env)); // <D:getcontentlength>5</D:getcontentlength>
+ * ```
+ */
+export function livePropertyXml(
+  name: string,
+  resource: DavResource,
+  env: LivePropertyEnvironment,
+): string | undefined | Promise<string | undefined> {
   const property = PROPERTIES.get(name);
   if (!property) return undefined;
-  const value = await property.get(resource, env);
-  return value === undefined ? undefined : elementXml(name, value);
+  const tags = TAGS.get(name)!;
+  const value = property.get(resource, env);
+  if (typeof value === "string") return wrap(tags, value);
+  if (value === undefined) return undefined;
+  return value.then((v) => v === undefined ? undefined : wrap(tags, v));
 }
+
+function wrap(tags: Tags, value: string): string {
+  return value === "" ? tags.empty : tags.open + value + tags.close;
+}
+
+const TAGS = new Map<string, Tags>([...PROPERTIES.keys()].map((name) => [name, tagsOf(name)]));
+
+const ALLPROP_FILE: readonly string[] = Object.freeze(namesFor(false, true));
+const ALLPROP_DIRECTORY: readonly string[] = Object.freeze(namesFor(true, true));
+const ALL_FILE: readonly string[] = Object.freeze(namesFor(false, false));
+const ALL_DIRECTORY: readonly string[] = Object.freeze(namesFor(true, false));
