@@ -259,11 +259,15 @@ export class DirectoryLister {
       return bounds.find((b) => !settled.has(b) && compareNames(position, b) < 0);
     };
     const releasable = (item: Held): boolean => unresolved(item) === undefined;
-    function* release(all: boolean): Generator<ListedEntry> {
+    /** Children released and not yet yielded (yielded once per page: few async hops). */
+    const ready: ListedEntry[] = [];
+    const release = (all: boolean): void => {
       let n = 0;
       while (n < held.length && (all || releasable(held[n]))) n++;
-      for (const item of held.splice(0, n)) yield item.entry;
-    }
+      if (n === 0) return;
+      for (let i = 0; i < n; i++) ready.push(held[i].entry);
+      held.splice(0, n);
+    };
 
     let request: Omit<ListObjectsInput, "StorageJobId"> = {
       MaxResults: this.#pageSize,
@@ -293,17 +297,19 @@ export class DirectoryLister {
           endedUnder = childName;
         }
         position = objectName;
-        yield* release(false);
+        release(false);
         if (held.length > this.#maxHeld) {
-          yield* this.#settle(prefix, held, { settled, addDirectory, unresolved, signal });
+          await this.#settle(prefix, held, { settled, addDirectory, unresolved, ready, signal });
+          release(false);
         }
-        yield* release(false);
       }
+      for (const entry of ready) yield entry;
+      ready.length = 0;
       if (page.NextToken === undefined || page.NextToken === "") break;
       if (endedUnder !== undefined) {
         // Skip every remaining name under the child directory the page ended in.
         position = prefix + endedUnder + AFTER_SLASH;
-        yield* release(false);
+        release(false);
         request = {
           MaxResults: this.#pageSize,
           StartingObjectName: position,
@@ -317,23 +323,26 @@ export class DirectoryLister {
         request = { MaxResults: this.#pageSize, NextToken: page.NextToken };
       }
     }
-    yield* release(true);
+    release(true);
+    yield* ready;
   }
 
   /**
    * Too many children are held back: probe the unresolved bounds of the first one
-   * (is there a directory of that name?), one `ListObjects` each, until few enough remain.
+   * (is there a directory of that name?), one `ListObjects` each, until few enough
+   * remain; the children released go to `state.ready`, in order.
    */
-  async *#settle(
+  async #settle(
     prefix: string,
     held: Held[],
     state: {
       settled: Set<string>;
       addDirectory: (name: string, marker: BackupObject | undefined) => void;
       unresolved: (item: Held) => string | undefined;
+      ready: ListedEntry[];
       signal: AbortSignal | undefined;
     },
-  ): AsyncGenerator<ListedEntry> {
+  ): Promise<void> {
     // Each round probes one new bound or releases at least the first child.
     while (held.length > this.#maxHeld) {
       const bound = state.unresolved(held[0]);
@@ -354,7 +363,7 @@ export class DirectoryLister {
       }
       let n = 0;
       while (n < held.length && state.unresolved(held[n]) === undefined) n++;
-      for (const item of held.splice(0, n)) yield item.entry;
+      for (const item of held.splice(0, n)) state.ready.push(item.entry);
     }
   }
 
