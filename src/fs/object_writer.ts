@@ -14,7 +14,7 @@
  */
 
 import type { BackupStorage } from "../storage/backup_storage.ts";
-import { chunkChecksum, encodeBase64, sha256, SummaryHasher } from "../storage/checksum.ts";
+import { chunkChecksum, encodeBase64, sha256Async, SummaryHasher } from "../storage/checksum.ts";
 import { BackupStorageServiceError, DataAlreadyExistsException } from "../storage/errors.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH } from "../storage/limits.ts";
 import type { OperationOptions } from "../storage/types.ts";
@@ -183,7 +183,8 @@ export class ObjectWriter {
   readonly #signal: AbortSignal;
   /** Settles when the writer is aborted or fails, to wake a write() waiting for a slot. */
   readonly #stopped: Promise<void>;
-  readonly #summary = new SummaryHasher();
+  /** Each dispatched chunk's digest, by index (hashed in its own task). */
+  readonly #digests: Uint8Array[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pool: Uint8Array[] = [];
   readonly #stats: WriterStats = { buffers: 0, peakInFlight: 0, retries: 0 };
@@ -358,11 +359,11 @@ export class ObjectWriter {
     const data = buffer.subarray(0, this.#filled);
     this.#buffer = undefined;
     this.#filled = 0;
-    const digest = sha256(data);
-    this.#summary.add(digest);
     const index = this.#nextIndex++;
     this.#startUpload();
-    const task = this.#putChunk(index, data, digest).then(
+    // Hashed in the task, off the event loop: the next chunk fills meanwhile, and
+    // several chunks in flight hash on several cores.
+    const task = this.#hashAndPut(index, data).then(
       () => {
         this.#inFlight.delete(task);
         if (buffer.byteLength === this.#chunkSize && this.#state === "open") {
@@ -376,6 +377,12 @@ export class ObjectWriter {
     );
     this.#inFlight.add(task);
     this.#stats.peakInFlight = Math.max(this.#stats.peakInFlight, this.#inFlight.size);
+  }
+
+  async #hashAndPut(index: number, data: Uint8Array): Promise<void> {
+    const digest = await sha256Async(data);
+    this.#digests[index] = digest;
+    await this.#putChunk(index, data, digest);
   }
 
   async #putChunk(index: number, data: Uint8Array, digest: Uint8Array): Promise<void> {
@@ -416,7 +423,7 @@ export class ObjectWriter {
   /** At most one chunk and no upload started: one `PutObject`, unless a blob must go too. */
   async #finishSmall(metadata?: (result: WriterResult) => WriterMetadata): Promise<WriterResult> {
     const data = this.#buffer?.subarray(0, this.#filled) ?? new Uint8Array();
-    const digests = data.byteLength > 0 ? [sha256(data)] : [];
+    const digests = data.byteLength > 0 ? [await sha256Async(data)] : [];
     const summary = new SummaryHasher();
     for (const digest of digests) summary.add(digest);
     const result: WriterResult = {
@@ -463,8 +470,10 @@ export class ObjectWriter {
     if (this.#filled > 0) await this.#dispatch();
     await this.#drain();
     this.#check("close");
+    const summary = new SummaryHasher();
+    for (let index = 0; index < this.#nextIndex; index++) summary.add(this.#digests[index]);
     const result: WriterResult = {
-      objectChecksum: this.#summary.checksum(),
+      objectChecksum: summary.checksum(),
       size: this.#size,
       chunkCount: this.#nextIndex,
     };
@@ -502,13 +511,17 @@ export class ObjectWriter {
 
   /** Starts the pending upload, once. */
   #startUpload(): void {
-    this.#upload ??= this.#retry((options) =>
+    if (this.#upload) return;
+    this.#upload = this.#retry((options) =>
       this.#storage.startObject({
         BackupJobId: this.#jobId,
         ObjectName: this.#objectName,
         ThrowOnDuplicate: this.#throwOnDuplicate || undefined,
       }, options)
     ).then((output) => output.UploadId);
+    // Every chunk task awaits it, but only after hashing: until then a failure
+    // must not count as unhandled (the tasks still see it).
+    this.#upload.catch(() => {});
   }
 
   #metadata(

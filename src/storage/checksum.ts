@@ -36,6 +36,27 @@ export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(data).digest());
 }
 
+/** From this size on, {@link sha256Async} hashes on a worker thread. */
+const OFF_THREAD_BYTES = 256 * 1024;
+
+/**
+ * SHA-256 digest of some bytes without holding up the event loop: large inputs
+ * are hashed by Web Crypto on a worker thread (several at once use several
+ * cores), small ones synchronously, where a thread hop would cost more than the
+ * hash. `data` must not change until the promise settles.
+ *
+ * @example
+ * ```ts
+ * import { sha256Async } from "./checksum.ts";
+ * const digest = await sha256Async(new Uint8Array(1024 * 1024));
+ * console.log(digest.length); // 32
+ * ```
+ */
+export async function sha256Async(data: Uint8Array): Promise<Uint8Array> {
+  if (data.byteLength < OFF_THREAD_BYTES) return sha256(data);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+}
+
 /**
  * The `SHA256` checksum of a chunk: base64 of its SHA-256 digest.
  *

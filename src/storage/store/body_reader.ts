@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { sha256Async } from "../checksum.ts";
 import { IllegalArgumentException, NotReadableInputStreamException } from "../errors.ts";
 import type { StreamingBody } from "../types.ts";
 
@@ -52,10 +53,9 @@ export async function writeBody(
   const { length } = options;
   if (body === undefined || body instanceof Uint8Array) {
     const bytes = wholeBody(body, options);
-    const written = writeAll(file, bytes);
-    const digest = createHash("sha256").update(bytes).digest();
-    await written;
-    return new Uint8Array(digest);
+    // The write and the hash run side by side, both off the event loop for a big body.
+    const [digest] = await Promise.all([sha256Async(bytes), writeAll(file, bytes)]);
+    return digest;
   }
   // Pieces arrive small (64 KiB from an HTTP body); each async write costs a trip to
   // the thread pool, so pieces are gathered into staging buffers of up to 1 MiB and
