@@ -11,14 +11,13 @@
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
-import { readDeadProperties } from "../properties/dead_properties.ts";
 import {
   type DavResource,
   deadOverridesLive,
-  isLiveProperty,
   liveNamesOf,
   type LivePropertyEnvironment,
-  livePropertyXml,
+  type LivePropertyRenderer,
+  livePropertyRenderer,
   type QuotaInfo,
 } from "../properties/live_properties.ts";
 import { DAV_NS } from "../xml/names.ts";
@@ -87,22 +86,65 @@ export async function propfindResponse(
   env: LivePropertyEnvironment,
 ): Promise<string> {
   const ctx = env.ctx;
-  const dead = needsDeadProperties(request)
-    ? await readDeadProperties(ctx.fs, resource.path)
-    : undefined;
+  const plan = planOf(request);
+  const dead = plan.needsDead ? await deadPropertiesOf(ctx, resource.path) : undefined;
   const href = ctx.href(resource.path, resource.info.isDirectory);
-  return await renderResponse(href, resource, { request, env, dead });
+  return await renderResponse(href, resource, { plan, env, dead });
 }
 
-/** Whether answering `request` may need a resource's dead properties. */
-function needsDeadProperties(request: PropfindRequest): boolean {
-  if (request.kind !== "prop") return true;
-  return request.names.some((name) => !isLiveProperty(name) || deadOverridesLive(name));
+/** A property a request reports, resolved once per request. */
+interface PlanItem {
+  /** Clark name. */
+  name: string;
+  /** The live renderer, when it is a live property. */
+  render: LivePropertyRenderer | undefined;
+  /** A stored dead value of this name wins over the live one. */
+  deadOverrides: boolean;
+  /** Reported as 404 when neither live nor dead (asked by `prop` or `include`). */
+  reportMissing: boolean;
+}
+
+/** How a request is answered for a file and for a collection. */
+interface Plan {
+  request: PropfindRequest;
+  file: PlanItem[];
+  directory: PlanItem[];
+  /** Whether dead properties may be reported (else they are never read). */
+  needsDead: boolean;
+}
+
+function planOf(request: PropfindRequest): Plan {
+  const item = (name: string, reportMissing: boolean): PlanItem => ({
+    name,
+    render: livePropertyRenderer(name),
+    deadOverrides: deadOverridesLive(name),
+    reportMissing,
+  });
+  if (request.kind === "prop") {
+    const items = [...new Set(request.names)].map((name) => item(name, true));
+    const needsDead = items.some((i) => i.render === undefined || i.deadOverrides);
+    return { request, file: items, directory: items, needsDead };
+  }
+  if (request.kind === "propname") return { request, file: [], directory: [], needsDead: true };
+  const include = new Set(request.include);
+  const items = (isDirectory: boolean) =>
+    [...new Set([...liveNamesOf(isDirectory, { allprop: true }), ...include])].map((name) =>
+      item(name, include.has(name))
+    );
+  return { request, file: items(false), directory: items(true), needsDead: true };
+}
+
+/** A path's dead properties (never modified here: no copy). */
+async function deadPropertiesOf(
+  ctx: DavRequestContext,
+  path: string,
+): Promise<Record<string, string>> {
+  return (await ctx.fs.getExtendedAttributes(path)).properties ?? NO_DEAD;
 }
 
 /** What {@link renderResponse} needs besides the resource. */
 interface RenderInput {
-  request: PropfindRequest;
+  plan: Plan;
   env: LivePropertyEnvironment;
   /** The resource's dead properties; only read when the request may need them. */
   dead: Record<string, string> | undefined;
@@ -122,53 +164,43 @@ function renderResponse(
   resource: DavResource,
   input: RenderInput,
 ): string | Promise<string> {
-  const { request, env } = input;
+  const { plan, env } = input;
   const dead = input.dead ?? NO_DEAD;
+  if (plan.request.kind === "propname") {
+    const names = new Set(liveNamesOf(resource.info.isDirectory));
+    for (const name of Object.keys(dead)) names.add(name);
+    let found = "";
+    for (const name of names) found += elementXml(name);
+    return responseXml(href, found, "");
+  }
+  const allprop = plan.request.kind === "allprop";
   // Found and missing properties in order; a slot left undefined holds nothing.
   const found: (string | undefined)[] = [];
   const missing: (string | undefined)[] = [];
   let waits: Promise<void>[] | undefined;
-  const addLive = (name: string, reportMissing: boolean): void => {
-    const xml = livePropertyXml(name, resource, env);
+  for (const item of resource.info.isDirectory ? plan.directory : plan.file) {
+    const stored = dead[item.name];
+    if (stored !== undefined && (item.deadOverrides || item.render === undefined)) {
+      // allprop lists every dead value below, after the live ones.
+      if (!allprop) found.push(stored);
+      continue;
+    }
+    const xml = item.render?.(resource, env);
+    // allprop's `include`: a dead value of the name, listed below, counts as found.
+    const reportMissing = item.reportMissing && (!allprop || stored === undefined);
     if (typeof xml === "string") found.push(xml);
     else if (xml === undefined) {
-      if (reportMissing) missing.push(elementXml(name));
+      if (reportMissing) missing.push(elementXml(item.name));
     } else {
       const foundAt = found.push(undefined) - 1;
       const missingAt = missing.push(undefined) - 1;
       (waits ??= []).push(xml.then((value) => {
         if (value !== undefined) found[foundAt] = value;
-        else if (reportMissing) missing[missingAt] = elementXml(name);
+        else if (reportMissing) missing[missingAt] = elementXml(item.name);
       }));
     }
-  };
-  if (request.kind === "propname") {
-    const names = new Set(liveNamesOf(resource.info.isDirectory));
-    for (const name of Object.keys(dead)) names.add(name);
-    for (const name of names) found.push(elementXml(name));
-  } else if (request.kind === "allprop") {
-    const include = request.include;
-    const live = liveNamesOf(resource.info.isDirectory, { allprop: true });
-    const names = include.length === 0 ? live : new Set([...live, ...include]);
-    for (const name of names) {
-      if (dead[name] !== undefined && deadOverridesLive(name)) continue;
-      addLive(name, include.length > 0 && include.includes(name) && dead[name] === undefined);
-    }
-    for (const value of Object.values(dead)) found.push(value);
-  } else {
-    for (const name of new Set(request.names)) {
-      const live = isLiveProperty(name);
-      if (!live || deadOverridesLive(name)) {
-        const value = dead[name];
-        if (value !== undefined) {
-          found.push(value);
-          continue;
-        }
-      }
-      if (live) addLive(name, true);
-      else missing.push(elementXml(name));
-    }
   }
+  if (allprop && dead !== NO_DEAD) found.push(...Object.values(dead));
   const finish = () => responseXml(href, found.join(""), missing.join(""));
   return waits === undefined ? finish() : Promise.all(waits).then(finish);
 }
@@ -221,11 +253,11 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
     await ctx.locks.evaluateIf(ctx);
     const env = environment(ctx, options);
     const first = await propfindResponse({ path: ctx.path, info }, request, env);
-    const withDead = needsDeadProperties(request);
+    const plan = planOf(request);
     const member = async (resource: DavResource, href: string): Promise<string> => {
       try {
-        const dead = await readDeadProperties(ctx.fs, resource.path);
-        return await renderResponse(href, resource, { request, env, dead });
+        const dead = await deadPropertiesOf(ctx, resource.path);
+        return await renderResponse(href, resource, { plan, env, dead });
       } catch (error) {
         // Gone since it was listed: left out.
         if (error instanceof Deno.errors.NotFound) return "";
@@ -247,11 +279,11 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
               name: entry.name,
             };
             const href = ctx.href(resource.path, entry.info.isDirectory);
-            if (withDead) {
+            if (plan.needsDead) {
               pending.push(member(resource, href));
               if (pending.length >= concurrency) piece += await pending.shift()!;
             } else {
-              const xml = renderResponse(href, resource, { request, env, dead: undefined });
+              const xml = renderResponse(href, resource, { plan, env, dead: undefined });
               piece += typeof xml === "string" ? xml : await xml;
             }
             if (piece.length >= PIECE_CHARS) {

@@ -352,20 +352,46 @@ export function livePropertyXml(
   resource: DavResource,
   env: LivePropertyEnvironment,
 ): string | undefined | Promise<string | undefined> {
-  const property = PROPERTIES.get(name);
-  if (!property) return undefined;
-  const tags = TAGS.get(name)!;
-  const value = property.get(resource, env);
-  if (typeof value === "string") return wrap(tags, value);
-  if (value === undefined) return undefined;
-  return value.then((v) => v === undefined ? undefined : wrap(tags, v));
+  return RENDERERS.get(name)?.(resource, env);
 }
 
-function wrap(tags: Tags, value: string): string {
-  return value === "" ? tags.empty : tags.open + value + tags.close;
+/** Renders one live property's element for a resource (see {@link livePropertyXml}). */
+export type LivePropertyRenderer = (
+  resource: DavResource,
+  env: LivePropertyEnvironment,
+) => string | undefined | Promise<string | undefined>;
+
+/**
+ * The renderer of a live property, looked up once (e.g. per request) instead of
+ * once per resource; `undefined` when the name is not a live property.
+ *
+ * @example
+ * ```ts
+ * import { livePropertyRenderer } from "./live_properties.ts";
+ * const render = livePropertyRenderer("{DAV:}getcontentlength")!;
+ * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 5, mtime: null, atime: null, birthtime: null, mode: null } as const;
+ * console.log(render({ path: "/a", info }, { ctx: {} as never })); // <D:getcontentlength>5</D:getcontentlength>
+ * ```
+ */
+export function livePropertyRenderer(name: string): LivePropertyRenderer | undefined {
+  return RENDERERS.get(name);
 }
 
-const TAGS = new Map<string, Tags>([...PROPERTIES.keys()].map((name) => [name, tagsOf(name)]));
+function rendererOf(name: string, property: LiveProperty): LivePropertyRenderer {
+  const { open, close, empty } = tagsOf(name);
+  const wrap = (value: string) => value === "" ? empty : open + value + close;
+  const get = property.get;
+  return (resource, env) => {
+    const value = get(resource, env);
+    if (typeof value === "string") return wrap(value);
+    if (value === undefined) return undefined;
+    return value.then((v) => v === undefined ? undefined : wrap(v));
+  };
+}
+
+const RENDERERS = new Map<string, LivePropertyRenderer>(
+  [...PROPERTIES].map(([name, property]) => [name, rendererOf(name, property)]),
+);
 
 const ALLPROP_FILE: readonly string[] = Object.freeze(namesFor(false, true));
 const ALLPROP_DIRECTORY: readonly string[] = Object.freeze(namesFor(true, true));

@@ -22,8 +22,11 @@ import type { XmlElement } from "./parse.ts";
  * ```
  */
 export function escapeText(text: string): string {
-  return text.replace(/[&<>\r]/g, (c) => TEXT_ESCAPES[c]!);
+  // Most text (hrefs, names, dates) has nothing to escape: no new string then.
+  return NEEDS_TEXT_ESCAPE.test(text) ? text.replace(/[&<>\r]/g, (c) => TEXT_ESCAPES[c]!) : text;
 }
+
+const NEEDS_TEXT_ESCAPE = /[&<>\r]/;
 
 const TEXT_ESCAPES: Record<string, string> = {
   "&": "&amp;",
