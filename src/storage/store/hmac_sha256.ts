@@ -153,9 +153,9 @@ function finish(
   // The tail: the rest of the message, 0x80, zeros, then the bit length (one or two blocks).
   const tailLength = rest + 9 <= BLOCK ? BLOCK : 2 * BLOCK;
   const tail = scratch.tail;
-  tail.fill(0, 0, tailLength);
-  tail.set(message.subarray(offset), 0);
+  for (let i = 0; i < rest; i++) tail[i] = message[offset + i];
   tail[rest] = 0x80;
+  tail.fill(0, rest + 1, tailLength - 8);
   const bits = (prefixBytes + length) * 8;
   const high = Math.floor(bits / 0x100000000);
   const low = bits >>> 0;
@@ -169,12 +169,17 @@ function finish(
   tail[tailLength - 1] = low;
   compress(state, tail, 0, scratch.w);
   if (tailLength === 2 * BLOCK) compress(state, tail, BLOCK, scratch.w);
-  for (let i = 0; i < 8; i++) {
+  const words = Math.min(8, out.byteLength >>> 2);
+  for (let i = 0; i < words; i++) {
     const word = state[i];
     out[i * 4] = word >>> 24;
     out[i * 4 + 1] = word >>> 16;
     out[i * 4 + 2] = word >>> 8;
     out[i * 4 + 3] = word;
+  }
+  // A length that is not a whole number of words: the leading bytes of the next word.
+  for (let i = words * 4; i < Math.min(32, out.byteLength); i++) {
+    out[i] = state[i >>> 2] >>> (24 - 8 * (i & 3));
   }
 }
 
@@ -216,12 +221,20 @@ export class HmacSha256 {
 
   /** HMAC-SHA256(key, message): 32 bytes. */
   mac(message: Uint8Array): Uint8Array {
+    const out = new Uint8Array(32);
+    this.macInto(message, out);
+    return out;
+  }
+
+  /**
+   * Writes HMAC-SHA256(key, message), truncated to `out.byteLength` bytes (at most
+   * 32), into `out`: no allocation per MAC.
+   */
+  macInto(message: Uint8Array, out: Uint8Array): void {
     const state = this.#state;
     state.set(this.#inner);
     finish(state, message, BLOCK, this.#scratch, this.#innerDigest);
     state.set(this.#outer);
-    const out = new Uint8Array(32);
     finish(state, this.#innerDigest, BLOCK, this.#scratch, out);
-    return out;
   }
 }

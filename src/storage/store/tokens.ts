@@ -66,6 +66,8 @@ export interface TokenSignerOptions {
  */
 export class TokenSigner {
   #hmac: HmacSha256;
+  /** The last MAC (reused: read before the next one is computed). */
+  #digest = new Uint8Array(MAC_LENGTH);
   /** Per job: kind placeholder ‖ len(job) ‖ job, the start of every MAC input. */
   #headers = new Map<string, Uint8Array>();
 
@@ -110,8 +112,10 @@ export class TokenSigner {
     const token = new Uint8Array(1 + payload.byteLength + MAC_LENGTH);
     token[0] = kind;
     token.set(payload, 1);
-    token.set(this.#mac(kind, job, payload), 1 + payload.byteLength);
-    return Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString("base64url");
+    const mac = this.#mac(kind, job, payload);
+    for (let i = 0; i < MAC_LENGTH; i++) token[1 + payload.byteLength + i] = mac[i];
+    // Same text as Buffer's base64url (no padding), without a Buffer per token.
+    return token.toBase64({ alphabet: "base64url", omitPadding: true });
   }
 
   /**
@@ -147,7 +151,8 @@ export class TokenSigner {
     input.set(header, 0);
     input[0] = kind;
     input.set(payload, header.byteLength);
-    return this.#hmac.mac(input).subarray(0, MAC_LENGTH);
+    this.#hmac.macInto(input, this.#digest);
+    return this.#digest;
   }
 }
 

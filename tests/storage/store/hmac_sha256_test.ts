@@ -37,3 +37,15 @@ Deno.test("HmacSha256: equals node:crypto createHmac for every message length 0â
     assertEquals(hmac.mac(message), expected);
   }
 });
+
+Deno.test("HmacSha256.macInto: the first out.byteLength bytes of the MAC, for every length 0â€“32", () => {
+  const hmac = new HmacSha256(seededBytes("key", 32));
+  const message = seededBytes("message", 14);
+  const full = hmac.mac(message);
+  for (let length = 0; length <= 32; length++) {
+    const out = new Uint8Array(length + 3).fill(0xee);
+    hmac.macInto(message, out.subarray(0, length));
+    assertEquals(out.subarray(0, length), full.subarray(0, length));
+    assertEquals(out.subarray(length), new Uint8Array(3).fill(0xee), "nothing written past out");
+  }
+});
