@@ -10,6 +10,7 @@
  */
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
+import type { ExtendedAttributes } from "../../src/fs/attributes.ts";
 import { DavError } from "../dav_error.ts";
 import {
   type DavResource,
@@ -254,15 +255,24 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
     const env = environment(ctx, options);
     const first = await propfindResponse({ path: ctx.path, info }, request, env);
     const plan = planOf(request);
-    const member = async (resource: DavResource, href: string): Promise<string> => {
+    /** A listed member whose dead properties are being read. */
+    interface Pending {
+      resource: DavResource;
+      href: string;
+      attributes: Promise<ExtendedAttributes>;
+    }
+    const answer = async (member: Pending): Promise<string> => {
+      let attributes: ExtendedAttributes;
       try {
-        const dead = await deadPropertiesOf(ctx, resource.path);
-        return await renderResponse(href, resource, { plan, env, dead });
+        attributes = await member.attributes;
       } catch (error) {
         // Gone since it was listed: left out.
         if (error instanceof Deno.errors.NotFound) return "";
         throw error;
       }
+      const dead = attributes.properties ?? NO_DEAD;
+      const xml = renderResponse(member.href, member.resource, { plan, env, dead });
+      return typeof xml === "string" ? xml : await xml;
     };
     async function* body(): AsyncGenerator<string> {
       // Responses are gathered into pieces of about 64 KiB: one stream write each.
@@ -270,7 +280,7 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
       if (depth === 1 && info.isDirectory) {
         const base = ctx.path === "/" ? "/" : `${ctx.path}/`;
         // Dead-property reads run `concurrency` ahead; responses stay in order.
-        const pending: Promise<string>[] = [];
+        const pending: Pending[] = [];
         try {
           for await (const entry of ctx.fs.readDirInfo(ctx.path)) {
             const resource: DavResource = {
@@ -280,8 +290,11 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
             };
             const href = ctx.href(resource.path, entry.info.isDirectory);
             if (plan.needsDead) {
-              pending.push(member(resource, href));
-              if (pending.length >= concurrency) piece += await pending.shift()!;
+              const attributes = ctx.fs.getExtendedAttributes(resource.path);
+              // Handled when its turn comes; never an unhandled rejection meanwhile.
+              attributes.catch(() => {});
+              pending.push({ resource, href, attributes });
+              if (pending.length >= concurrency) piece += await answer(pending.shift()!);
             } else {
               const xml = renderResponse(href, resource, { plan, env, dead: undefined });
               piece += typeof xml === "string" ? xml : await xml;
@@ -291,9 +304,9 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
               piece = "";
             }
           }
-          while (pending.length > 0) piece += await pending.shift()!;
+          while (pending.length > 0) piece += await answer(pending.shift()!);
         } finally {
-          await Promise.allSettled(pending);
+          await Promise.allSettled(pending.map((member) => member.attributes));
         }
       }
       yield piece + MULTISTATUS_CLOSE;
