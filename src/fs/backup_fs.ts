@@ -21,6 +21,7 @@ import {
 } from "./attributes.ts";
 import { ChunkCache } from "./chunk_cache.ts";
 import { ChunkMap } from "./chunk_map.ts";
+import { type ByteSource, readPieces } from "./byte_source.ts";
 import { DirectoryLister } from "./directory_lister.ts";
 import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle.ts";
 import {
@@ -336,7 +337,8 @@ export class BackupFS {
   }
 
   /**
-   * Writes a whole file from bytes or a stream, streaming it chunk by chunk; the
+   * Writes a whole file from bytes, a stream or an async iterable of byte pieces
+   * (a byte stream is read in large BYOB pieces), streaming it chunk by chunk; the
    * new version replaces the old one atomically when complete, and a failed or
    * aborted write leaves the old one as it was. Resolves to the new version's info
    * (its size, times, content type and ETag; its token is known only from a later
@@ -344,7 +346,7 @@ export class BackupFS {
    */
   async writeFile(
     path: string,
-    data: Uint8Array | ReadableStream<Uint8Array>,
+    data: Uint8Array | ByteSource,
     options: BackupWriteFileOptions = {},
   ): Promise<BackupFileInfo> {
     const p = normalizePath(path);
@@ -359,7 +361,7 @@ export class BackupFS {
       });
       try {
         if (data instanceof Uint8Array) await file.write(data);
-        else for await (const piece of data) await file.write(piece);
+        else for await (const piece of readPieces(data)) await file.write(piece);
       } catch (error) {
         await file.abort();
         throw error;
@@ -381,19 +383,10 @@ export class BackupFS {
       if (data instanceof Uint8Array) {
         await writer.write(data);
       } else {
-        const reader = data.getReader();
-        try {
-          for (;;) {
-            options.signal?.throwIfAborted();
-            const { value, done } = await reader.read();
-            if (done) break;
-            await writer.write(value);
-          }
-        } catch (error) {
-          await reader.cancel(error).catch(() => {});
-          throw error;
-        } finally {
-          reader.releaseLock();
+        // Each piece is copied into a chunk buffer before the next is read.
+        const signal = options.signal;
+        for await (const piece of readPieces(data, signal ? { signal } : {})) {
+          await writer.write(piece);
         }
       }
       options.signal?.throwIfAborted();

@@ -23,6 +23,7 @@
 
 export { BackupFS, type BackupFSOptions, type BackupWriteFileOptions } from "./backup_fs.ts";
 export { BackupFile, type BackupOpenOptions, type HandleContext } from "./file_handle.ts";
+export type { ByteSource } from "./byte_source.ts";
 export type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
 export type { ExtendedAttributes, FileAttributes } from "./attributes.ts";
 export { DirectoryNotEmptyError } from "./fs_errors.ts";

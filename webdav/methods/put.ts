@@ -10,6 +10,7 @@
 import type { DavHandler } from "../dav_context.ts";
 import type { BackupFileInfo } from "../../src/fs/file_info.ts";
 import { DavError } from "../dav_error.ts";
+import { readPieces } from "../../src/fs/byte_source.ts";
 import { assertPreconditions, quoteEtag } from "../http/conditional.ts";
 import {
   allowFor,
@@ -91,25 +92,35 @@ export const put: DavHandler = async (ctx) => {
   return new Response(null, { status: before ? 204 : 201, headers });
 };
 
-/** The body as a stream that records in `failure` an error of the client's side. */
-function guardBody(
+/**
+ * The body's pieces, read in large BYOB pieces into one reused buffer (writeFile
+ * copies each before asking for the next); records in `failure` an error of the
+ * client's side. Stopping early cancels the body.
+ */
+async function* guardBody(
   body: ReadableStream<Uint8Array>,
   failure: { error?: unknown },
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+): AsyncGenerator<Uint8Array> {
+  const pieces = readPieces(body);
+  let ended = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
       try {
-        const { value, done } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        next = await pieces.next();
       } catch (error) {
+        ended = true;
         failure.error = error;
-        controller.error(error);
+        throw error;
       }
-    },
-    async cancel(reason) {
-      await reader.cancel(reason).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+      if (next.done) {
+        ended = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    // The consumer stopped early: cancel the body.
+    if (!ended) await pieces.return(undefined);
+  }
 }
