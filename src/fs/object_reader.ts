@@ -298,6 +298,8 @@ export class ObjectReader {
     let nextIndex: number | undefined;
     /** No chunk after the scheduled ones holds bytes of the range. */
     let exhausted = false;
+    /** Where the last chunk scheduled (or skipped, when empty) ends. */
+    let scheduledTo = start;
     const budget = this.#cache.maxBytes;
     /** Schedules chunks until `size` are waiting (the one being sent is no longer in `window`). */
     const fill = async (size: number) => {
@@ -307,10 +309,7 @@ export class ObjectReader {
           ? await this.#map.locate(position)
           : await this.#map.chunk(nextIndex);
         if (chunk === undefined || chunk.offset >= end) {
-          if (
-            chunk === undefined && this.#size !== undefined &&
-            end > this.#scheduledEnd(window, position)
-          ) {
+          if (chunk === undefined && this.#size !== undefined && end > scheduledTo) {
             throw this.#shorter();
           }
           exhausted = true;
@@ -318,6 +317,7 @@ export class ObjectReader {
         }
         if (window.length > 0 && windowBytes + chunk.length > budget) return;
         nextIndex = chunk.index + 1;
+        scheduledTo = chunk.offset + chunk.length;
         if (chunk.length === 0) continue;
         const bytes = this.#scanBytes(chunk, window.length > 0);
         bytes.catch(() => {}); // awaited by pull; a cancelled stream leaves it unobserved
@@ -364,12 +364,6 @@ export class ObjectReader {
         window.length = 0;
       },
     }, { highWaterMark: 0 });
-  }
-
-  /** Where the bytes scheduled in a scan window end (`position` when none are). */
-  #scheduledEnd(window: { chunk: ChunkLocation }[], position: number): number {
-    const last = window[window.length - 1];
-    return last === undefined ? position : last.chunk.offset + last.chunk.length;
   }
 
   /**

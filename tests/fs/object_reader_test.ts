@@ -538,6 +538,35 @@ Deno.test("ObjectReader: a scan keeps at most prefetch + 1 chunks in flight and 
   assertEquals(t.faulty.calls.GetChunk, 5);
 });
 
+Deno.test("ObjectReader: a scan with little or no prefetch reads to the end, and catches an object shorter than its size", async () => {
+  await using t = await openTestStore();
+  const chunks = chunksOf([1000, 0, 1000, 1000, 500], 95);
+  const data = concat(chunks);
+  const object = await writeChunked(t.store, "tight.bin", chunks);
+  // An 8,000-byte cache: the 3,500-byte object is a scan (longer than 1/8 of it).
+  const tight: ReaderOptions[] = [
+    { prefetch: 0, cache: new ChunkCache({ maxBytes: 8000 }) },
+    { prefetch: 1, cache: new ChunkCache({ maxBytes: 8000 }) },
+    { prefetch: 4, cache: new ChunkCache({ maxBytes: 8000 }) },
+    { cache: new ChunkCache({ maxBytes: 0 }) },
+  ];
+  for (const options of tight) {
+    await using reader = openReader(t.faulty, object, { ...options, size: data.length });
+    assertEquals(await collect(reader.stream()), data);
+    assertEquals(await collect(reader.stream({ start: 999, end: 2001 })), data.subarray(999, 2001));
+  }
+  await using longer = openReader(t.faulty, object, {
+    cache: new ChunkCache({ maxBytes: 0 }),
+    size: data.length + 10,
+  });
+  const pieces: Uint8Array[] = [];
+  const error = await assertRejects(async () => {
+    for await (const piece of longer.stream()) pieces.push(piece);
+  }, Deno.errors.InvalidData);
+  assertMatch(error.message, /tight\.bin: the object's chunks end before its recorded size/);
+  assert(concat(pieces).length <= data.length);
+});
+
 Deno.test("ObjectReader: a scan stops before the bytes of a chunk that stays corrupt", async () => {
   await using t = await openTestStore();
   const chunks = chunksOf(new Array(6).fill(1000), 94);
