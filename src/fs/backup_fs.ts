@@ -43,7 +43,7 @@ import {
 import { MetadataCache, MISSING } from "./metadata_cache.ts";
 import { ObjectReader } from "./object_reader.ts";
 import { ObjectWriter } from "./object_writer.ts";
-import { directoryPrefixOf, normalizePath, objectNameOf, parentOf } from "./paths.ts";
+import { baseName, directoryPrefixOf, normalizePath, objectNameOf, parentOf } from "./paths.ts";
 
 /** Options of {@link BackupFS}. */
 export interface BackupFSOptions {
@@ -123,7 +123,8 @@ export class BackupFS {
   #now: () => number;
   #cache: ChunkCache;
   #lister: DirectoryLister;
-  #meta: MetadataCache<Resolved>;
+  /** Paths' lookups, and the child names of directories listed in full. */
+  #meta: MetadataCache<Resolved, Set<string>>;
 
   /** A file system over `storage` in the namespace of `options.jobId`. */
   constructor(storage: BackupStorage, options: BackupFSOptions) {
@@ -139,7 +140,9 @@ export class BackupFS {
     this.#now = options.now ?? Date.now;
     this.#cache = new ChunkCache({ maxBytes: options.cacheBytes ?? 256 * 1024 * 1024 });
     this.#lister = new DirectoryLister(storage, { jobId: options.jobId });
-    this.#meta = new MetadataCache<Resolved>({ ttlMs: options.metadataTtlMs ?? 1000 });
+    this.#meta = new MetadataCache<Resolved, Set<string>>({
+      ttlMs: options.metadataTtlMs ?? 1000,
+    });
   }
 
   /** The chunk cache shared by every file of this file system. */
@@ -179,10 +182,13 @@ export class BackupFS {
    */
   async *readDir(path: string): AsyncIterable<BackupDirEntry> {
     const p = normalizePath(path);
+    const epoch = this.#meta.epoch;
+    const names = new ChildNames();
     let any = false;
     try {
       for await (const entry of this.#lister.list(p)) {
         any = true;
+        names.add(entry.name);
         yield {
           name: entry.name,
           isFile: entry.isFile,
@@ -193,10 +199,12 @@ export class BackupFS {
     } catch (error) {
       throw fromStorageError(error, "readdir", p);
     }
-    if (any) return;
-    const resolved = await this.#resolve(p, "readdir");
-    if (!resolved) throw notFound("readdir", p);
-    if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+    if (!any) {
+      const resolved = await this.#resolve(p, "readdir");
+      if (!resolved) throw notFound("readdir", p);
+      if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+    }
+    this.#listed(p, names, epoch);
   }
 
   /**
@@ -208,10 +216,12 @@ export class BackupFS {
   async *readDirInfo(path: string): AsyncIterable<{ name: string; info: BackupFileInfo }> {
     const p = normalizePath(path);
     const epoch = this.#meta.epoch;
+    const names = new ChildNames();
     let any = false;
     try {
       for await (const entry of this.#lister.list(p)) {
         any = true;
+        names.add(entry.name);
         const child = p === "/" ? `/${entry.name}` : `${p}/${entry.name}`;
         let resolved: Resolved;
         if (entry.isDirectory) {
@@ -236,10 +246,12 @@ export class BackupFS {
     } catch (error) {
       throw fromStorageError(error, "readdir", p);
     }
-    if (any) return;
-    const resolved = await this.#resolve(p, "readdir");
-    if (!resolved) throw notFound("readdir", p);
-    if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+    if (!any) {
+      const resolved = await this.#resolve(p, "readdir");
+      if (!resolved) throw notFound("readdir", p);
+      if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+    }
+    this.#listed(p, names, epoch);
   }
 
   /** The whole content of a file. */
@@ -550,6 +562,13 @@ export class BackupFS {
     const cached = this.#meta.get(p);
     if (cached === MISSING) return undefined;
     if (cached !== undefined) return cached;
+    // A directory just listed in full answers for its absent children: Finder's
+    // floods of `._name` and `.DS_Store` lookups after a listing cost nothing.
+    const parent = parentOf(p);
+    if (parent !== p && this.#meta.getListing(parent)?.has(baseName(p)) === false) {
+      this.#meta.set(p, MISSING);
+      return undefined;
+    }
     // A write that invalidates this path while the lookup runs makes its answer stale.
     const epoch = this.#meta.epoch;
     let found;
@@ -738,6 +757,11 @@ export class BackupFS {
     };
   }
 
+  /** Remembers the child names of a directory listed in full (unless it changed meanwhile). */
+  #listed(p: string, names: ChildNames, epoch: number): void {
+    if (!names.overflowed) this.#meta.setListing(p, names.set, { epoch });
+  }
+
   /** Records a new version of a file just completed by this BackupFS. */
   #committed(p: string): void {
     // The new token is only known from a listing: drop the entry so the next stat reads it.
@@ -917,5 +941,24 @@ export class BackupFS {
       }
     }
     this.#meta.invalidate(p);
+  }
+}
+
+/** Most child names remembered for one listed directory; a bigger one is not remembered. */
+const MAX_LISTED_NAMES = 10_000;
+
+/** The child names seen by a listing, up to {@link MAX_LISTED_NAMES}. */
+class ChildNames {
+  readonly set = new Set<string>();
+  overflowed = false;
+
+  add(name: string): void {
+    if (this.overflowed) return;
+    if (this.set.size >= MAX_LISTED_NAMES) {
+      this.overflowed = true;
+      this.set.clear();
+    } else {
+      this.set.add(name);
+    }
   }
 }

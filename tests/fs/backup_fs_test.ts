@@ -486,3 +486,54 @@ fsTest(
     assertEquals(appended.etag, (await fs.stat("/info.txt")).etag);
   },
 );
+
+fsTest(
+  "after a full listing, looking up names the directory lacks costs no ListObjects",
+  async ({ fs }) => {
+    await fs.mkdir("/finder");
+    for (const name of ["a.txt", "b.txt"]) await fs.writeTextFile(`/finder/${name}`, name);
+    const names: string[] = [];
+    for await (const entry of fs.readDir("/finder")) names.push(entry.name);
+    assertEquals(names, ["a.txt", "b.txt"]);
+    const before = fs.listCalls;
+    // What Finder asks after listing a folder.
+    for (const probe of ["._a.txt", "._b.txt", ".DS_Store", "._.", "a.txt.tmp"]) {
+      assertEquals(await fs.exists(`/finder/${probe}`), false);
+      await assertRejects(() => fs.stat(`/finder/${probe}`), Deno.errors.NotFound);
+    }
+    assertEquals(fs.listCalls - before, 0);
+    // Present names are still looked up (or primed), never invented.
+    assertEquals((await fs.stat("/finder/a.txt")).size, 5);
+    // A write under the directory drops what the listing said.
+    await fs.writeTextFile("/finder/._a.txt", "resource fork");
+    assertEquals(await fs.readTextFile("/finder/._a.txt"), "resource fork");
+    assertEquals(await fs.exists("/finder/.DS_Store"), false);
+    // readDirInfo remembers its listing too; a listing stopped early does not.
+    for await (const _ of fs.readDirInfo("/finder")) { /* all of it */ }
+    const afterInfo = fs.listCalls;
+    assertEquals(await fs.exists("/finder/._b.txt"), false);
+    assertEquals(fs.listCalls, afterInfo);
+    await fs.writeTextFile("/other.txt", "x");
+    await fs.mkdir("/big");
+    for (const name of ["1", "2", "3"]) await fs.writeTextFile(`/big/${name}`, name);
+    for await (const _ of fs.readDir("/big")) break;
+    const partial = fs.listCalls;
+    assertEquals(await fs.exists("/big/4"), false);
+    assertEquals(fs.listCalls, partial + 1);
+  },
+  { metadataTtlMs: 60_000 },
+);
+
+fsTest(
+  "a listed directory's absent names are found once another writer adds them and the TTL passes",
+  async ({ fs, other }) => {
+    await fs.mkdir("/shared");
+    for await (const _ of fs.readDir("/shared")) { /* empty */ }
+    assertEquals(await fs.exists("/shared/new.txt"), false);
+    // Another BackupFS (another process) writes: this one learns of it after its TTL.
+    await other().writeTextFile("/shared/new.txt", "hi");
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    assertEquals(await fs.exists("/shared/new.txt"), true);
+  },
+  { metadataTtlMs: 50 },
+);

@@ -6,6 +6,7 @@ import {
   PROPFIND_HEADERS,
   propfindBody,
   responsesByHref,
+  startDav,
 } from "./support/dav_server.ts";
 
 const QUOTA = {
@@ -190,3 +191,38 @@ davTest(
     assertMatch(responses.get("/many/f149")!, /<D:getcontentlength>1</);
   },
 );
+
+Deno.test("Finder's flood of ._* and .DS_Store lookups after a listing costs no storage call", async () => {
+  const dav = await startDav({}, { metadataTtlMs: 60_000 });
+  try {
+    await dav.request("/folder/", { method: "MKCOL" });
+    for (const name of ["one.txt", "two.txt"]) {
+      assertEquals(
+        (await dav.request(`/folder/${name}`, { method: "PUT", body: name })).status,
+        201,
+      );
+    }
+    const listing = await dav.text("/folder/", { method: "PROPFIND", headers: { Depth: "1" } });
+    assertEquals(listing.status, 207);
+    const before = dav.fs.listCalls;
+    for (const name of ["._one.txt", "._two.txt", ".DS_Store", "._folder", ".hidden"]) {
+      const propfind = await dav.text(`/folder/${name}`, {
+        method: "PROPFIND",
+        headers: { Depth: "0" },
+      });
+      assertEquals(propfind.status, 404);
+      const head = await dav.request(`/folder/${name}`, { method: "HEAD" });
+      await head.body?.cancel();
+      assertEquals(head.status, 404);
+    }
+    assertEquals(dav.fs.listCalls - before, 0);
+    // Writing one makes it visible at once.
+    assertEquals(
+      (await dav.request("/folder/._one.txt", { method: "PUT", body: "fork" })).status,
+      201,
+    );
+    assertEquals((await dav.text("/folder/._one.txt")).body, "fork");
+  } finally {
+    await dav.close();
+  }
+});
