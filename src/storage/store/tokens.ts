@@ -39,6 +39,19 @@ export const SECRET_LENGTH = 32;
 const MAC_LENGTH = 16;
 const SECRET_FILE = "token-secret";
 const encoder = new TextEncoder();
+/**
+ * Most signed tokens a signer remembers (about 100 bytes each), so signing the
+ * versions of a listing again costs a lookup.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CACHED_TOKENS } from "./tokens.ts";
+ * console.log(MAX_CACHED_TOKENS); // 16384
+ * ```
+ */
+export const MAX_CACHED_TOKENS = 16384;
+/** Longest payload whose token is remembered (an id and an index take 12 bytes). */
+const MAX_CACHED_PAYLOAD = 16;
 /** Jobs whose MAC header is kept (a store serves few jobs; the cache is cleared beyond). */
 const MAX_CACHED_JOBS = 64;
 
@@ -68,6 +81,9 @@ export class TokenSigner {
   #hmac: HmacSha256;
   /** The last MAC (reused: read before the next one is computed). */
   #digest = new Uint8Array(MAC_LENGTH);
+  /** Recently signed tokens by kind ‖ payload length ‖ payload ‖ job (see `sign`). */
+  #recent = new Map<string, string>();
+  #older = new Map<string, string>();
   /** Per job: kind placeholder ‖ len(job) ‖ job, the start of every MAC input. */
   #headers = new Map<string, Uint8Array>();
 
@@ -107,15 +123,40 @@ export class TokenSigner {
     return new TokenSigner(secret);
   }
 
-  /** Signs a payload as a token of one kind, bound to one job. */
+  /**
+   * Signs a payload as a token of one kind, bound to one job. Tokens of id-sized
+   * payloads (object and chunk tokens) are remembered, most recent
+   * {@link MAX_CACHED_TOKENS}: listing a collection again signs the same versions.
+   */
   sign(kind: TokenKind, job: string, payload: Uint8Array): string {
+    let key: string | undefined;
+    if (payload.byteLength <= MAX_CACHED_PAYLOAD) {
+      key = String.fromCharCode(kind, payload.byteLength) +
+        String.fromCharCode.apply(null, payload as unknown as number[]) + job;
+      const known = this.#recent.get(key) ?? this.#older.get(key);
+      if (known !== undefined) {
+        this.#remember(key, known);
+        return known;
+      }
+    }
     const token = new Uint8Array(1 + payload.byteLength + MAC_LENGTH);
     token[0] = kind;
     token.set(payload, 1);
     const mac = this.#mac(kind, job, payload);
     for (let i = 0; i < MAC_LENGTH; i++) token[1 + payload.byteLength + i] = mac[i];
     // Same text as Buffer's base64url (no padding), without a Buffer per token.
-    return token.toBase64({ alphabet: "base64url", omitPadding: true });
+    const text = token.toBase64({ alphabet: "base64url", omitPadding: true });
+    if (key !== undefined) this.#remember(key, text);
+    return text;
+  }
+
+  /** Two generations: a full one becomes the older, whose entries not used since go. */
+  #remember(key: string, token: string): void {
+    if (this.#recent.size >= MAX_CACHED_TOKENS / 2) {
+      this.#older = this.#recent;
+      this.#recent = new Map();
+    }
+    this.#recent.set(key, token);
   }
 
   /**

@@ -5,7 +5,13 @@ import {
 } from "../../../src/storage/errors.ts";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
-import { packIds, TokenKind, TokenSigner, unpackIds } from "../../../src/storage/store/tokens.ts";
+import {
+  MAX_CACHED_TOKENS,
+  packIds,
+  TokenKind,
+  TokenSigner,
+  unpackIds,
+} from "../../../src/storage/store/tokens.ts";
 import { assertRejects, seededBytes, tamper, uploadObject, withStore } from "./helpers.ts";
 
 const JOB = "tok-job";
@@ -200,4 +206,35 @@ Deno.test("packIds: big-endian 64-bit id (as setBigUint64 wrote it) and 32-bit i
     }
     assert(threw, `packIds(${bad}) must throw a RangeError`);
   }
+});
+
+Deno.test("TokenSigner: remembered tokens stay exact through cache turnover, per kind, job and payload", () => {
+  const secret = seededBytes("cache secret", 32);
+  const signer = new TokenSigner(secret);
+  const total = MAX_CACHED_TOKENS + 500;
+  const first = new Map<number, string>();
+  for (let id = 0; id < total; id++) {
+    const token = signer.sign(TokenKind.Object, JOB, packIds(id));
+    if (id % 997 === 0) first.set(id, token);
+  }
+  for (const [id, token] of first) {
+    // Remembered or not, the same token, and the one the reference construction makes.
+    assertEquals(signer.sign(TokenKind.Object, JOB, packIds(id)), token);
+    assertEquals(token, referenceToken(secret, TokenKind.Object, JOB, packIds(id)));
+    assertEquals(signer.verify(TokenKind.Object, JOB, token), packIds(id));
+  }
+  // Same payload, other kind or job or length: other tokens (no cache key collision).
+  const payload = packIds(5);
+  const seen = new Set([
+    signer.sign(TokenKind.Object, JOB, payload),
+    signer.sign(TokenKind.Chunk, JOB, payload),
+    signer.sign(TokenKind.Object, `${JOB}x`, payload),
+    signer.sign(TokenKind.Object, JOB, packIds(5, 0)),
+    signer.sign(TokenKind.Object, JOB, payload.subarray(0, 7)),
+  ]);
+  assertEquals(seen.size, 5);
+  assertEquals(
+    signer.sign(TokenKind.Chunk, JOB, packIds(5, 0)),
+    referenceToken(secret, TokenKind.Chunk, JOB, packIds(5, 0)),
+  );
 });
