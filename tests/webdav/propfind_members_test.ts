@@ -252,3 +252,31 @@ Deno.test("livePropertyXml: synchronous for stat-based properties; dates per sec
   assertEquals(at("{urn:x}unknown", 0), undefined);
   assert(at("{DAV:}quota-used-bytes", 0) instanceof Promise, "quota may wait");
 });
+
+davTest(
+  "PROPFIND allprop with include: a waiting live value keeps its place before the dead properties",
+  async (dav) => {
+    await dav.fs.mkdir("/c");
+    await dav.fs.mkdir("/c/sub");
+    const patched = await dav.text("/c/sub", {
+      method: "PROPPATCH",
+      headers: PROPFIND_HEADERS,
+      body:
+        `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop>` +
+        `<Z:color>blue</Z:color></D:prop></D:set></D:propertyupdate>`,
+    });
+    assertEquals(patched.status, 207);
+    const { body } = await dav.text("/c/", {
+      method: "PROPFIND",
+      headers: { ...PROPFIND_HEADERS, Depth: "1" },
+      body: `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/><D:include>` +
+        `<D:quota-used-bytes/><Z:absent xmlns:Z="urn:z"/></D:include></D:propfind>`,
+    });
+    const sub = responsesByHref(body).get("/c/sub/")!;
+    assertMatch(
+      sub,
+      /<D:lockdiscovery\/><D:quota-used-bytes>1234<\/D:quota-used-bytes><Z:color xmlns:Z="urn:z">blue<\/Z:color><\/D:prop><D:status>HTTP\/1\.1 200 OK<\/D:status><\/D:propstat><D:propstat><D:prop><x:absent xmlns:x="urn:z"\/><\/D:prop><D:status>HTTP\/1\.1 404 Not Found/,
+    );
+  },
+  { quota: () => Promise.resolve({ usedBytes: 1234, availableBytes: 5678 }) },
+);

@@ -140,7 +140,16 @@ async function deadPropertiesOf(
   ctx: DavRequestContext,
   path: string,
 ): Promise<Record<string, string>> {
-  return (await ctx.fs.getExtendedAttributes(path)).properties ?? NO_DEAD;
+  const properties = (await ctx.fs.getExtendedAttributes(path)).properties;
+  return hasProperties(properties) ? properties : NO_DEAD;
+}
+
+function hasProperties(
+  properties: Record<string, string> | undefined,
+): properties is Record<string, string> {
+  if (properties === undefined) return false;
+  for (const _ in properties) return true;
+  return false;
 }
 
 /** What {@link renderResponse} needs besides the resource. */
@@ -175,35 +184,55 @@ function renderResponse(
     return responseXml(href, found, "");
   }
   const allprop = plan.request.kind === "allprop";
-  // Found and missing properties in order; a slot left undefined holds nothing.
-  const found: (string | undefined)[] = [];
-  const missing: (string | undefined)[] = [];
-  let waits: Promise<void>[] | undefined;
+  const hasDead = dead !== NO_DEAD;
+  // Found and missing properties as text, in order; when a value must wait, its
+  // place is kept in `later` (the text before it is moved there too).
+  let found = "";
+  let missing = "";
+  let later: Deferred | undefined;
   for (const item of resource.info.isDirectory ? plan.directory : plan.file) {
-    const stored = dead[item.name];
+    const stored = hasDead ? dead[item.name] : undefined;
     if (stored !== undefined && (item.deadOverrides || item.render === undefined)) {
       // allprop lists every dead value below, after the live ones.
-      if (!allprop) found.push(stored);
+      if (!allprop) found += stored;
       continue;
     }
     const xml = item.render?.(resource, env);
     // allprop's `include`: a dead value of the name, listed below, counts as found.
     const reportMissing = item.reportMissing && (!allprop || stored === undefined);
-    if (typeof xml === "string") found.push(xml);
+    if (typeof xml === "string") found += xml;
     else if (xml === undefined) {
-      if (reportMissing) missing.push(elementXml(item.name));
+      if (reportMissing) missing += elementXml(item.name);
     } else {
-      const foundAt = found.push(undefined) - 1;
-      const missingAt = missing.push(undefined) - 1;
-      (waits ??= []).push(xml.then((value) => {
-        if (value !== undefined) found[foundAt] = value;
-        else if (reportMissing) missing[missingAt] = elementXml(item.name);
+      later ??= { found: [], missing: [], waits: [] };
+      const slots = later;
+      slots.found.push(found, undefined);
+      slots.missing.push(missing, undefined);
+      found = "";
+      missing = "";
+      const foundAt = slots.found.length - 1;
+      const missingAt = slots.missing.length - 1;
+      slots.waits.push(xml.then((value) => {
+        if (value !== undefined) slots.found[foundAt] = value;
+        else if (reportMissing) slots.missing[missingAt] = elementXml(item.name);
       }));
     }
   }
-  if (allprop && dead !== NO_DEAD) found.push(...Object.values(dead));
-  const finish = () => responseXml(href, found.join(""), missing.join(""));
-  return waits === undefined ? finish() : Promise.all(waits).then(finish);
+  if (allprop && hasDead) { for (const value of Object.values(dead)) found += value; }
+  if (later === undefined) return responseXml(href, found, missing);
+  const slots = later;
+  return Promise.all(slots.waits).then(() =>
+    responseXml(href, slots.found.join("") + found, slots.missing.join("") + missing)
+  );
+}
+
+/** Properties of a response whose values are not all known yet. */
+interface Deferred {
+  /** Found text and slots of values still to come, in order. */
+  found: (string | undefined)[];
+  /** Missing text and slots, in order. */
+  missing: (string | undefined)[];
+  waits: Promise<void>[];
 }
 
 /** The `DAV:response` text `propResponseXml` writes for a 200 and a 404 propstat. */
@@ -270,7 +299,7 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
         if (error instanceof Deno.errors.NotFound) return "";
         throw error;
       }
-      const dead = attributes.properties ?? NO_DEAD;
+      const dead = hasProperties(attributes.properties) ? attributes.properties : NO_DEAD;
       const xml = renderResponse(member.href, member.resource, { plan, env, dead });
       return typeof xml === "string" ? xml : await xml;
     };
