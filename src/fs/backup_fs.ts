@@ -291,12 +291,26 @@ export class BackupFS {
     const p = normalizePath(path);
     const { object, info } = await this.#file(p, "read");
     const reader = this.#reader(p, object, info.size);
-    const inner = reader.stream(options);
-    return inner.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        flush: () => reader.close(),
-      }),
-    );
+    const pieces = reader.stream(options).getReader();
+    // The reader is closed however the stream ends: read to its end, failed, or
+    // cancelled (a client that went away).
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { value, done } = await pieces.read();
+          if (!done) return controller.enqueue(value);
+          reader.close();
+          controller.close();
+        } catch (error) {
+          reader.close();
+          controller.error(error);
+        }
+      },
+      async cancel(reason) {
+        reader.close();
+        await pieces.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
   }
 
   /** The extended attributes (dead properties, xattrs, overflowing content type) of a path. */

@@ -537,3 +537,40 @@ fsTest(
   },
   { metadataTtlMs: 50 },
 );
+
+Deno.test("a cancelled readStream aborts the chunk reads it still has in flight", async () => {
+  const { StorageInterceptor } = await import("../support/storage_interceptor.ts");
+  const { openFs } = await import("./backends.ts");
+  const signals: AbortSignal[] = [];
+  class SlowChunks extends StorageInterceptor {
+    protected override async intercept<O>(
+      operation: string,
+      _input: unknown,
+      options: { signal?: AbortSignal } | undefined,
+      forward: () => Promise<O>,
+    ): Promise<O> {
+      if (operation === "GetChunk") {
+        if (options?.signal) signals.push(options.signal);
+        // Slow enough that reads are still in flight when the stream is cancelled.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return await forward();
+    }
+  }
+  const fixture = await openFs("in-process", {}, (s) => new SlowChunks(s));
+  try {
+    const { fs } = fixture;
+    await fs.writeFile("/many-chunks.bin", bytesOf(4096 * 40, 3));
+    const stream = await fs.readStream("/many-chunks.bin");
+    const reader = stream.getReader();
+    const first = await reader.read();
+    assertEquals(first.done, false);
+    await reader.cancel(new Error("the client went away"));
+    assert(signals.length > 0 && signals.length < 40, `${signals.length} GetChunk calls`);
+    assert(signals.every((signal) => signal.aborted), "every chunk read was aborted");
+    // Let the aborted reads settle before the store closes.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    await fixture.close();
+  }
+});
