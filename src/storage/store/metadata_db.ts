@@ -160,6 +160,8 @@ export class MetadataDb {
   #cache = new Map<string, StatementSync>();
   #depth = 0;
   #walPath: string;
+  #wal?: Deno.FsFile;
+  #closed = false;
   #durable: boolean;
   /** Commits made, and how many of them a finished flush covers. */
   #commits = 0;
@@ -252,23 +254,30 @@ export class MetadataDb {
 
   async #syncWal(): Promise<void> {
     if (!this.#durable) return;
-    let wal: Deno.FsFile;
-    try {
-      wal = await Deno.open(this.#walPath, { read: true, write: true });
-    } catch (error) {
-      // No WAL file: everything committed was checkpointed (and synced) already.
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
+    // Opened once: while this connection holds the database (exclusive locking),
+    // SQLite keeps its WAL file and rewrites it in place after each checkpoint.
+    if (!this.#wal) {
+      try {
+        this.#wal = await Deno.open(this.#walPath, { read: true, write: true });
+      } catch (error) {
+        // No WAL file: everything committed was checkpointed (and synced) already.
+        if (error instanceof Deno.errors.NotFound) return;
+        throw error;
+      }
+      if (this.#closed) {
+        this.#wal.close();
+        this.#wal = undefined;
+        return;
+      }
     }
-    try {
-      await wal.syncData();
-    } finally {
-      wal.close();
-    }
+    await this.#wal.syncData();
   }
 
   /** Closes the database. */
   close(): void {
+    this.#closed = true;
+    this.#wal?.close();
+    this.#wal = undefined;
     this.#cache.clear();
     this.#db.close();
   }
