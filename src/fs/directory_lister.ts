@@ -126,8 +126,8 @@ function codePointRank(unit: number): number {
 const SLASH = 0x2f;
 /** The character right after `/`: `prefix + "0"` is the first name past `prefix + "/…"`. */
 const AFTER_SLASH = "0";
-/** Names one lookup lists at once: the file and a few siblings that sort between it and its directory. */
-const LOOKUP_PAGE = 4;
+/** Names one lookup lists at once: the file and the next name, which usually sorts past its directory. */
+const LOOKUP_PAGE = 2;
 
 /** A directory found by the first name under it: its marker when that name is the marker. */
 function directoryFound(first: BackupObject, directoryPrefix: string): LookupResult {

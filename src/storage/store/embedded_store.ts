@@ -63,7 +63,7 @@ import {
   requireLength,
   requireString,
 } from "./input_checks.ts";
-import { MetadataDb, type VersionRow, VersionState } from "./metadata_db.ts";
+import { type ListedVersion, MetadataDb, type VersionRow, VersionState } from "./metadata_db.ts";
 import { packIds, TokenKind, TokenSigner, unpackIds } from "./tokens.ts";
 
 export type { GarbageReport } from "./garbage_collector.ts";
@@ -609,16 +609,20 @@ export class EmbeddedStore implements BackupStorage {
             "ObjectChecksum does not match the SUMMARY of InlineChunk",
           );
         }
+        // The hot path of small files: the new version goes in as current directly
+        // (no pending row to complete), after the one it replaces is retired.
         this.#db.transaction(() => {
           const now = this.#now();
-          const versionId = this.#insertPending(job, name, now);
-          const version = this.#db.version(versionId)!;
-          if (ingested) {
-            this.#keep(ingested);
-            this.#db.putChunk(versionId, 0, ingested.digest, length);
+          this.#db.ensureJob(job, now);
+          const current = this.#db.currentVersionFacts(job, name);
+          if (current) {
+            if (throwOnDuplicate) this.#checkDuplicate(job, name, input.ObjectName);
+            this.#db.retireVersion(current.id, now);
           }
-          this.#replaceCurrent(version, throwOnDuplicate, now);
-          this.#db.completeVersion(versionId, {
+          const versionId = this.#db.insertVersion({
+            job,
+            name,
+            state: VersionState.Current,
             chunks_count: ingested ? 1 : 0,
             size: length,
             object_checksum: summary,
@@ -626,8 +630,13 @@ export class EmbeddedStore implements BackupStorage {
             meta_digest: null,
             meta_length: null,
             completed_at: now,
+            retired_at: null,
           });
-          this.#db.addUsage(job, 1, length);
+          if (ingested) {
+            this.#keep(ingested);
+            this.#db.insertChunk(versionId, 0, ingested.digest, length);
+          }
+          this.#db.addUsage(job, current ? 0 : 1, length - (current?.size ?? 0));
         });
         await this.#db.flush();
         return {
@@ -688,7 +697,7 @@ export class EmbeddedStore implements BackupStorage {
         const completed = row.completed_at ?? 0;
         if (state.before !== undefined && !(completed < state.before)) continue;
         if (state.after !== undefined && !(completed > state.after)) continue;
-        output.ObjectList.push(this.#describe(row));
+        output.ObjectList.push(this.#describe(row, job));
       }
       if (resumeAfter === undefined && filtered && rows.length === FILTERED_SCAN_LIMIT) {
         // The scan budget ran out: continue after the last row examined.
@@ -1002,13 +1011,13 @@ export class EmbeddedStore implements BackupStorage {
     return version;
   }
 
-  #describe(row: VersionRow): BackupObject {
+  #describe(row: ListedVersion, job: string): BackupObject {
     const object: BackupObject = {
       Name: decoder.decode(row.name),
       ChunksCount: row.chunks_count ?? 0,
       ObjectChecksum: row.object_checksum ?? "",
       ObjectChecksumAlgorithm: "SUMMARY",
-      ObjectToken: this.#tokens.sign(TokenKind.Object, row.job, packIds(row.id)),
+      ObjectToken: this.#tokens.sign(TokenKind.Object, job, packIds(row.id)),
     };
     if (row.metadata_string !== null) object.MetadataString = row.metadata_string;
     return object;

@@ -73,6 +73,14 @@ export interface ChunkRow {
   length: number;
 }
 
+/** The columns of a version that a listing shows. */
+export type ListedVersion = Pick<
+  VersionRow,
+  "id" | "name" | "chunks_count" | "object_checksum" | "metadata_string" | "completed_at"
+>;
+
+const LISTED_COLUMNS = "id, name, chunks_count, object_checksum, metadata_string, completed_at";
+
 /** Options of {@link MetadataDb.open}. */
 export interface MetadataDbOptions {
   /** Whether {@link MetadataDb.flush} fdatasyncs the WAL (default true). */
@@ -406,6 +414,18 @@ export class MetadataDb {
   }
 
   /** The current version of a name, or `undefined`. */
+  /** The id and size of a name's current version, if any. */
+  currentVersionFacts(
+    job: string,
+    name: Uint8Array,
+  ): Pick<VersionRow, "id" | "size"> | undefined {
+    return this.#get<Pick<VersionRow, "id" | "size">>(
+      "SELECT id, size FROM versions WHERE job = ? AND name = ? AND state = 1",
+      job,
+      name,
+    );
+  }
+
   currentVersion(job: string, name: Uint8Array): VersionRow | undefined {
     return this.#get<VersionRow>(
       "SELECT * FROM versions WHERE job = ? AND name = ? AND state = 1",
@@ -427,13 +447,14 @@ export class MetadataDb {
     job: string,
     range: { lower: Uint8Array; inclusive: boolean; upper: Uint8Array },
     limit: number,
-  ): VersionRow[] {
+  ): ListedVersion[] {
+    // Only the columns a listing shows: node:sqlite builds every column of every row.
     const sql = range.inclusive
-      ? `SELECT * FROM versions WHERE job = ? AND state = 1 AND name >= ? AND name < ?
-         ORDER BY name LIMIT ?`
-      : `SELECT * FROM versions WHERE job = ? AND state = 1 AND name > ? AND name < ?
-         ORDER BY name LIMIT ?`;
-    return this.#all<VersionRow>(sql, job, range.lower, range.upper, limit);
+      ? `SELECT ${LISTED_COLUMNS} FROM versions
+         WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ?`
+      : `SELECT ${LISTED_COLUMNS} FROM versions
+         WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ?`;
+    return this.#all<ListedVersion>(sql, job, range.lower, range.upper, limit);
   }
 
   /** Retired versions whose retirement is at or before `before`, oldest first. */
@@ -465,6 +486,17 @@ export class MetadataDb {
   }
 
   // ---------------------------------------------------------------- chunks
+
+  /** Records chunk `idx` of a version known to have none at that index yet. */
+  insertChunk(versionId: number, idx: number, digest: Uint8Array, length: number): void {
+    this.#run(
+      "INSERT INTO chunks (version_id, idx, digest, length) VALUES (?, ?, ?, ?)",
+      versionId,
+      idx,
+      digest,
+      length,
+    );
+  }
 
   /** Records chunk `idx` of a version, replacing any earlier one (which becomes a candidate). */
   putChunk(versionId: number, idx: number, digest: Uint8Array, length: number): void {
