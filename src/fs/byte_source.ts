@@ -3,7 +3,7 @@
  * async iterable of byte pieces, read piece by piece with back-pressure.
  *
  * A byte stream (`type: "bytes"`, as `Deno.FsFile.readable` and HTTP request
- * bodies are) is read in BYOB mode into one reused buffer of up to 1 MiB, so a
+ * bodies are) is read in BYOB mode into a reused buffer that grows to 1 MiB, so a
  * large body arrives in a few large pieces rather than many 64 KiB ones: each
  * piece costs a trip through the stream machinery and the writer, whatever its
  * size.
@@ -36,6 +36,7 @@ export interface ReadPiecesOptions {
 }
 
 const DEFAULT_BUFFER = 1024 * 1024;
+const FIRST_BUFFER = 16 * 1024;
 
 /**
  * The pieces of a source, in order. A piece read from a byte stream lives in a
@@ -69,7 +70,9 @@ export async function* readPieces(
   const reader = byob ?? source.getReader();
   let finished = false;
   try {
-    let buffer = byob ? new ArrayBuffer(options.bufferSize ?? DEFAULT_BUFFER) : undefined;
+    // Small first, doubling while reads fill it: a 4 KiB body costs no 1 MiB buffer.
+    const maxBuffer = Math.max(1, options.bufferSize ?? DEFAULT_BUFFER);
+    let buffer = byob ? new ArrayBuffer(Math.min(FIRST_BUFFER, maxBuffer)) : undefined;
     for (;;) {
       signal?.throwIfAborted();
       const { value, done } = byob
@@ -80,8 +83,15 @@ export async function* readPieces(
         return;
       }
       if (!(value instanceof Uint8Array)) throw new TypeError("a piece is not a Uint8Array");
-      // The buffer was handed to the stream and comes back with the bytes read.
-      if (byob) buffer = value.buffer as ArrayBuffer;
+      if (byob) {
+        // The buffer was handed to the stream and comes back with the bytes read.
+        buffer = value.buffer as ArrayBuffer;
+        if (value.byteLength === buffer.byteLength && buffer.byteLength < maxBuffer) {
+          yield value;
+          buffer = new ArrayBuffer(Math.min(buffer.byteLength * 2, maxBuffer));
+          continue;
+        }
+      }
       if (value.byteLength > 0) yield value;
     }
   } finally {
