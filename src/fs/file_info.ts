@@ -45,6 +45,11 @@ export interface BackupFileInfo {
   objectToken?: string;
   /** Chunk size the writer used, when recorded (lets readers compute chunk indexes). */
   chunkSize?: number;
+  /**
+   * `false` when the version is known to have no extended attributes (no dead
+   * properties, no xattrs): reading them would return `{}`. Absent when unknown.
+   */
+  hasExtendedAttributes?: boolean;
 }
 
 /**
@@ -81,6 +86,8 @@ export function directoryInfo(marker?: BackupObject): BackupFileInfo {
     birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
     mode: attrs?.mode ?? 0o755,
     ...(marker ? { etag: marker.ObjectChecksum, objectToken: marker.ObjectToken } : {}),
+    // An implicit directory has nowhere to keep attributes.
+    ...(!marker || attrs?.noBlob ? { hasExtendedAttributes: false } : {}),
   };
 }
 
@@ -108,6 +115,7 @@ export function fileInfo(
     etag: object.ObjectChecksum,
     objectToken: object.ObjectToken,
     ...(attrs?.chunkSize !== undefined ? { chunkSize: attrs.chunkSize } : {}),
+    ...(attrs?.noBlob ? { hasExtendedAttributes: false } : {}),
   };
 }
 
@@ -129,5 +137,6 @@ export function writtenFileInfo(attrs: FileAttributes, etag: string): BackupFile
     ...(attrs.contentType !== undefined ? { contentType: attrs.contentType } : {}),
     etag,
     ...(attrs.chunkSize !== undefined ? { chunkSize: attrs.chunkSize } : {}),
+    ...(attrs.noBlob ? { hasExtendedAttributes: false } : {}),
   };
 }

@@ -574,3 +574,34 @@ Deno.test("a cancelled readStream aborts the chunk reads it still has in flight"
     await fixture.close();
   }
 });
+
+fsTest(
+  "info says when a version is known to have no extended attributes",
+  async ({ fs, storage }) => {
+    await fs.writeTextFile("/plain.txt", "x");
+    await fs.mkdir("/marker");
+    assertEquals((await fs.stat("/plain.txt")).hasExtendedAttributes, false);
+    assertEquals((await fs.stat("/marker")).hasExtendedAttributes, false);
+    await fs.setExtendedAttributes("/plain.txt", () => ({ properties: { "{urn:x}p": "1" } }));
+    assertEquals((await fs.stat("/plain.txt")).hasExtendedAttributes, undefined);
+    const listed = new Map<string, boolean | undefined>();
+    for await (const { name, info } of fs.readDirInfo("/")) {
+      listed.set(
+        name,
+        info.hasExtendedAttributes,
+      );
+    }
+    assertEquals(listed.get("plain.txt"), undefined);
+    assertEquals(listed.get("marker"), false);
+    // An object another tool wrote: unknown.
+    const data = new TextEncoder().encode("foreign");
+    await storage.putObject({
+      BackupJobId: fs.jobId,
+      ObjectName: "foreign.bin",
+      InlineChunk: data,
+      InlineChunkLength: data.length,
+      InlineChunkChecksum: chunkChecksum(data),
+    });
+    assertEquals((await fs.stat("/foreign.bin")).hasExtendedAttributes, undefined);
+  },
+);

@@ -88,7 +88,11 @@ export async function propfindResponse(
 ): Promise<string> {
   const ctx = env.ctx;
   const plan = planOf(request);
-  const dead = plan.needsDead ? await deadPropertiesOf(ctx, resource.path) : undefined;
+  const dead = !plan.needsDead
+    ? undefined
+    : resource.info.hasExtendedAttributes === false
+    ? NO_DEAD
+    : await deadPropertiesOf(ctx, resource.path);
   const href = ctx.href(resource.path, resource.info.isDirectory);
   return await renderResponse(href, resource, { plan, env, dead });
 }
@@ -318,14 +322,17 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
               name: entry.name,
             };
             const href = ctx.href(resource.path, entry.info.isDirectory);
-            if (plan.needsDead) {
+            if (plan.needsDead && entry.info.hasExtendedAttributes !== false) {
               const attributes = ctx.fs.getExtendedAttributes(resource.path);
               // Handled when its turn comes; never an unhandled rejection meanwhile.
               attributes.catch(() => {});
               pending.push({ resource, href, attributes });
               if (pending.length >= concurrency) piece += await answer(pending.shift()!);
             } else {
-              const xml = renderResponse(href, resource, { plan, env, dead: undefined });
+              // Answered in order: whatever waits ahead of it goes first.
+              while (pending.length > 0) piece += await answer(pending.shift()!);
+              const dead = plan.needsDead ? NO_DEAD : undefined;
+              const xml = renderResponse(href, resource, { plan, env, dead });
               piece += typeof xml === "string" ? xml : await xml;
             }
             if (piece.length >= PIECE_CHARS) {
