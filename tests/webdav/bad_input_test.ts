@@ -147,3 +147,46 @@ davTest(
     }
   },
 );
+
+davTest(
+  "an upload the client abandons midway leaves the old version whole and nothing partial",
+  async (dav) => {
+    const port = Number(new URL(dav.base).port);
+    await dav.fs.writeTextFile("/kept.txt", "the old version");
+    const encoder = new TextEncoder();
+    // Small (read whole), large (streamed in pieces) and chunked bodies, each cut short.
+    const cases = [
+      { label: "small", head: "Content-Length: 10000", body: "x".repeat(3000) },
+      { label: "large", head: "Content-Length: 5000000", body: "y".repeat(300_000) },
+      {
+        label: "chunked",
+        head: "Transfer-Encoding: chunked",
+        body: `1000\r\n${"z".repeat(0x1000)}\r\n1000\r\n${"z".repeat(100)}`,
+      },
+    ];
+    for (const { label, head, body } of cases) {
+      for (const path of ["/kept.txt", `/new-${label}.txt`]) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await conn.write(
+            encoder.encode(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${head}\r\n\r\n${body}`),
+          );
+          // Let the server start writing what it got, then go away.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        } finally {
+          conn.close();
+        }
+      }
+      // The server notices, drops the upload, and goes on.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await stillServing(dav);
+      // A fresh BackupFS: nothing cached by the server's lookups hides a partial file.
+      const fresh = dav.reopen();
+      assertEquals(await fresh.readTextFile("/kept.txt"), "the old version", label);
+      assertEquals(await fresh.exists(`/new-${label}.txt`), false, label);
+    }
+    const names: string[] = [];
+    for await (const entry of dav.reopen().readDir("/")) names.push(entry.name);
+    assertEquals(names, ["kept.txt"]);
+  },
+);

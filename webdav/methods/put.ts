@@ -69,7 +69,7 @@ export const put: DavHandler = async (ctx) => {
     assertPreconditions(request, validators(before));
     await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
     if (!before) await assertParentCollection(ctx.fs, ctx.path);
-    const body = request.body ? guardBody(request.body, failure) : new Uint8Array(0);
+    const body = request.body ? await bodyOf(request, failure) : new Uint8Array(0);
     // A client that goes away errors the body stream: writeFile then fails and the
     // old version stays.
     written = await ctx.fs.writeFile(ctx.path, body, mtime === undefined ? {} : { mtime });
@@ -91,6 +91,31 @@ export const put: DavHandler = async (ctx) => {
   }
   return new Response(null, { status: before ? 204 : 201, headers });
 };
+
+/** Bodies declared this small are read whole, then written in one go. */
+const WHOLE_BODY_BYTES = 256 * 1024;
+
+/**
+ * The body: read whole when its declared length is small (one read, no stream
+ * layers: small files are the many), else as a stream of pieces. Records in
+ * `failure` an error of the client's side.
+ */
+async function bodyOf(
+  request: Request,
+  failure: { error?: unknown },
+): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  const declared = request.headers.get("content-length");
+  const length = declared === null ? NaN : Number(declared);
+  if (!(Number.isSafeInteger(length) && length >= 0 && length <= WHOLE_BODY_BYTES)) {
+    return guardBody(request.body!, failure);
+  }
+  try {
+    return await request.bytes();
+  } catch (error) {
+    failure.error = error;
+    throw error;
+  }
+}
 
 /**
  * The body's pieces, read in large BYOB pieces into one reused buffer (writeFile
