@@ -515,13 +515,7 @@ export class MetadataDb {
       );
       this.addCandidate(old.digest);
     } else {
-      this.#run(
-        "INSERT INTO chunks (version_id, idx, digest, length) VALUES (?, ?, ?, ?)",
-        versionId,
-        idx,
-        digest,
-        length,
-      );
+      this.insertChunk(versionId, idx, digest, length);
     }
   }
 
