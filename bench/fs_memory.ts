@@ -101,7 +101,9 @@ const store = await EmbeddedStore.open(`${dir.path}/store`);
 let backup: MemoryFigures;
 try {
   const fs = new BackupFS(store, { jobId: "bench" });
-  backup = await sampled(() => fs.writeFile("/big.bin", pieces.stream(totalBytes)));
+  backup = await sampled(async () => {
+    await fs.writeFile("/big.bin", pieces.stream(totalBytes));
+  });
   const size = (await new BackupFS(store, { jobId: "bench" }).stat("/big.bin")).size;
   if (size !== totalBytes) throw new Error(`BackupFS file has ${size} bytes`);
 } finally {

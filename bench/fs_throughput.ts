@@ -142,7 +142,9 @@ const writeHashed = await measure(() => writeLocal(hashedPath, pieces.stream(tot
 const store = await EmbeddedStore.open(`${dir.path}/store`);
 try {
   const writer = new BackupFS(store, { jobId: JOB });
-  const writeFs = await measure(() => writer.writeFile(FILE, pieces.stream(totalBytes)));
+  const writeFs = await measure(async () => {
+    await writer.writeFile(FILE, pieces.stream(totalBytes));
+  });
   if ((await new BackupFS(store, { jobId: JOB }).stat(FILE)).size !== totalBytes) {
     throw new Error("BackupFS file has the wrong size");
   }

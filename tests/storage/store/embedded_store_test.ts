@@ -11,7 +11,6 @@ import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import {
   allNames,
   assertRejects,
-  countChunkFiles,
   countStoredChunks,
   putSmall,
   readAll,
@@ -407,7 +406,7 @@ Deno.test("NotifyObjectComplete: gaps, wrong summary, retries, and replaced chun
 });
 
 Deno.test("idempotent re-put of a chunk index with identical content", async () => {
-  await withStore(async (store, { dir }) => {
+  await withStore(async (store) => {
     const data = seededBytes("same", 500);
     const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "i" });
     for (let i = 0; i < 3; i++) {
@@ -690,7 +689,7 @@ Deno.test("jobs are separate namespaces", async () => {
 });
 
 Deno.test("dedup: identical chunks across objects are stored once", async () => {
-  await withStore(async (store, { dir }) => {
+  await withStore(async (store) => {
     const shared = seededBytes("shared", 10_000);
     await uploadObject(store, JOB, "one", [shared, seededBytes("u1", 10)]);
     await uploadObject(store, JOB, "two", [shared, seededBytes("u2", 10)]);

@@ -17,7 +17,7 @@ const JOB = "gc-job";
 const GRACE = 60_000;
 
 Deno.test("GC: a superseded version is readable until the grace period ends, then gone", async () => {
-  await withStore(async (store, { dir, clock }) => {
+  await withStore(async (store, { clock }) => {
     const shared = seededBytes("shared", 5000);
     const onlyOld = seededBytes("only-old", 7000);
     const onlyNew = seededBytes("only-new", 3000);
@@ -66,7 +66,7 @@ Deno.test("GC: a superseded version is readable until the grace period ends, the
 });
 
 Deno.test("GC: a deleted object's unshared chunks and metadata blob are freed after grace", async () => {
-  await withStore(async (store, { dir, clock }) => {
+  await withStore(async (store, { clock }) => {
     const data = seededBytes("d", 1234);
     const blob = seededBytes("blob", 99);
     const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "x" });
@@ -104,7 +104,7 @@ Deno.test("GC: a deleted object's unshared chunks and metadata blob are freed af
 
 Deno.test("GC: abandoned uploads expire with their chunks; completed ones are remembered until TTL", async () => {
   const TTL = 3_600_000;
-  await withStore(async (store, { dir, clock }) => {
+  await withStore(async (store, { clock }) => {
     const data = seededBytes("abandoned", 4000);
     const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "a" });
     await store.putChunk({
@@ -153,7 +153,7 @@ Deno.test("GC: abandoned uploads expire with their chunks; completed ones are re
 });
 
 Deno.test("GC: a replaced chunk index of a pending upload is freed", async () => {
-  await withStore(async (store, { dir }) => {
+  await withStore(async (store) => {
     const first = seededBytes("first", 100);
     const second = seededBytes("second", 100);
     const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "r" });
