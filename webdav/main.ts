@@ -16,6 +16,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { BackupFS } from "../src/fs/backup_fs.ts";
 import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
@@ -24,6 +25,7 @@ import { listenUrl } from "../src/server/listen_address.ts";
 import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
 import { loadCredentials } from "./auth/credentials_file.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
+import { MemoryLockManager } from "./locks/lock_manager.ts";
 import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.ts";
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
@@ -169,8 +171,13 @@ export async function main(args: string[]): Promise<number> {
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
   });
+  // With the embedded store, locks outlive a restart: kept next to its data.
+  const locks = options.dataDir === undefined ? undefined : new MemoryLockManager({
+    persistPath: join(options.dataDir, `webdav-locks-${options.job}.json`),
+  });
   const dav = createWebDavApp(fs, {
     readOnly: options.readOnly,
+    ...(locks ? { locks } : {}),
     ...(authenticate ? { authenticate } : {}),
     ...(opened.quota ? { quota: opened.quota } : {}),
   });

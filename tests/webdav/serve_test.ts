@@ -383,3 +383,54 @@ Deno.test("serve: --endpoint — PUT and GET through a BackupStorage service wit
     }
   });
 });
+
+Deno.test("serve: a WebDAV lock taken before a restart still holds after it", async () => {
+  await withTempDir(async (dir) => {
+    const port = freePort();
+    const data = `${dir}/data`;
+    const lockBody = `<?xml version="1.0" encoding="utf-8"?>
+<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>
+<D:locktype><D:write/></D:locktype><D:owner>test</D:owner></D:lockinfo>`;
+    const first = await startServe(["--listen", `127.0.0.1:${port}`, "--data", data]);
+    let token: string | null;
+    try {
+      const put = await fetch(`${first.origin}/report.docx`, { method: "PUT", body: "v1" });
+      assertEquals(put.status, 201);
+      await put.body?.cancel();
+      const lock = await fetch(`${first.origin}/report.docx`, {
+        method: "LOCK",
+        headers: { "Content-Type": "application/xml", Timeout: "Second-600" },
+        body: lockBody,
+      });
+      assertEquals(lock.status, 200);
+      await lock.body?.cancel();
+      token = lock.headers.get("lock-token");
+      assert(token, "a Lock-Token header");
+    } finally {
+      assertEquals((await first.stop("SIGTERM")).code, 0);
+    }
+    const again = await startServe(["--listen", `127.0.0.1:${port}`, "--data", data]);
+    try {
+      // Without the token the file stays locked; with it, the owner writes and unlocks.
+      const blocked = await fetch(`${again.origin}/report.docx`, { method: "PUT", body: "v2" });
+      assertEquals(blocked.status, 423);
+      await blocked.body?.cancel();
+      const owner = await fetch(`${again.origin}/report.docx`, {
+        method: "PUT",
+        body: "v2",
+        headers: { If: `(${token})` },
+      });
+      assertEquals(owner.status, 204);
+      await owner.body?.cancel();
+      const unlock = await fetch(`${again.origin}/report.docx`, {
+        method: "UNLOCK",
+        headers: { "Lock-Token": token! },
+      });
+      assertEquals(unlock.status, 204);
+      await unlock.body?.cancel();
+      assertEquals(await (await fetch(`${again.origin}/report.docx`)).text(), "v2");
+    } finally {
+      assertEquals((await again.stop("SIGTERM")).code, 0);
+    }
+  });
+});

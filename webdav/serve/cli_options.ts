@@ -36,7 +36,8 @@ Options:
                          --user/--password or --credentials.
   --data DIR             Data directory of the embedded store (default ./${DEFAULT_DATA_DIR}).
                          One process owns a data directory at a time: stop \`deno task storage\`
-                         on the same directory first.
+                         on the same directory first. WebDAV locks are kept there too
+                         (webdav-locks-JOB.json), so they survive a restart.
   --job ID               Backup job (namespace) holding the file system (default "${DEFAULT_JOB}").
   --endpoint URL         Use a remote BackupStorage service at URL instead of the embedded
                          store, signing with the standard AWS credentials (AWS_ACCESS_KEY_ID /
