@@ -13,8 +13,14 @@
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
-import { chunkChecksum, encodeBase64, sha256Async, SummaryHasher } from "../storage/checksum.ts";
+import { type BackupStorage, isLocalChunkStorage } from "../storage/backup_storage.ts";
+import {
+  checksumToDigest,
+  chunkChecksum,
+  encodeBase64,
+  sha256Async,
+  SummaryHasher,
+} from "../storage/checksum.ts";
 import { BackupStorageServiceError, DataAlreadyExistsException } from "../storage/errors.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH } from "../storage/limits.ts";
 import type { OperationOptions } from "../storage/types.ts";
@@ -380,6 +386,28 @@ export class ObjectWriter {
   }
 
   async #hashAndPut(index: number, data: Uint8Array): Promise<void> {
+    const storage = this.#storage;
+    if (isLocalChunkStorage(storage)) {
+      // A store in this process hashes what it stores: one hash per chunk, not two.
+      const uploadId = await this.#upload!;
+      const output = await this.#retry((options) =>
+        storage.putChunkHashed({
+          BackupJobId: this.#jobId,
+          UploadId: uploadId,
+          ChunkIndex: index,
+          Data: data,
+          Length: data.byteLength,
+        }, options)
+      );
+      const digest = checksumToDigest(output.ChunkChecksum ?? "");
+      if (!digest) {
+        throw new Deno.errors.InvalidData(
+          `write to ${this.#path}: storage returned no valid checksum for chunk ${index}`,
+        );
+      }
+      this.#digests[index] = digest;
+      return;
+    }
     const digest = await sha256Async(data);
     this.#digests[index] = digest;
     await this.#putChunk(index, data, digest);

@@ -67,3 +67,58 @@ export interface BackupStorage {
   /** Opens a pending upload, invisible to readers until completed. */
   startObject(input: StartObjectInput, options?: OperationOptions): Promise<StartObjectOutput>;
 }
+
+/**
+ * What {@link LocalChunkStorage.putChunkHashed} takes: a `PutChunk` without a
+ * checksum, with the chunk's bytes in memory.
+ *
+ * @example
+ * ```ts
+ * import type { HashedPutChunkInput } from "./backup_storage.ts";
+ * const input: HashedPutChunkInput = {
+ *   BackupJobId: "job-1",
+ *   UploadId: "upload",
+ *   ChunkIndex: 0,
+ *   Data: new Uint8Array(3),
+ *   Length: 3,
+ * };
+ * console.log(input.Length); // 3
+ * ```
+ */
+export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgorithm" | "Data"> & {
+  Data: Uint8Array;
+};
+
+/**
+ * A storage in this process that can hash a chunk as it stores it. A checksum
+ * sent with a chunk guards the bytes on their way to the store; in the same
+ * process there is no way, so a writer that finds this capability lets the store
+ * compute the digest (of exactly the bytes it stores) and hashes nothing itself:
+ * each chunk is hashed once, not twice. Storage reached over HTTP never has it.
+ *
+ * @example
+ * ```ts
+ * import { isLocalChunkStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * console.log(isLocalChunkStorage(store)); // true
+ * ```
+ */
+export interface LocalChunkStorage extends BackupStorage {
+  /** `PutChunk` where the store computes the checksum (returned as `ChunkChecksum`). */
+  putChunkHashed(input: HashedPutChunkInput, options?: OperationOptions): Promise<PutChunkOutput>;
+}
+
+/**
+ * Whether a storage has the in-process {@link LocalChunkStorage} capability.
+ *
+ * @example
+ * ```ts
+ * import { isLocalChunkStorage } from "./backup_storage.ts";
+ * console.log(isLocalChunkStorage({} as never)); // false
+ * ```
+ */
+export function isLocalChunkStorage(storage: BackupStorage): storage is LocalChunkStorage {
+  return typeof (storage as Partial<LocalChunkStorage>).putChunkHashed === "function";
+}

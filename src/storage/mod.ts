@@ -32,7 +32,12 @@
  */
 
 export type * from "./types.ts";
-export type { BackupStorage } from "./backup_storage.ts";
+export {
+  type BackupStorage,
+  type HashedPutChunkInput,
+  isLocalChunkStorage,
+  type LocalChunkStorage,
+} from "./backup_storage.ts";
 export * from "./errors.ts";
 export * from "./checksum.ts";
 export * from "./limits.ts";

@@ -1,5 +1,5 @@
 import { ObjectWriter, type WriterResult } from "../../src/fs/object_writer.ts";
-import { chunkChecksum, summaryChecksum } from "../../src/storage/checksum.ts";
+import { checksumToDigest, chunkChecksum, summaryChecksum } from "../../src/storage/checksum.ts";
 import {
   IllegalArgumentException,
   ResourceNotFoundException,
@@ -536,3 +536,85 @@ Deno.test("ObjectWriter: over the HTTP client and service, uploads, blobs and ab
     await server.shutdown();
   }
 });
+
+Deno.test("ObjectWriter: a store in this process hashes each chunk itself (putChunkHashed), never PutChunk", async () => {
+  await using t = await openTestStore();
+  const calls = { putChunk: 0, putChunkHashed: 0 };
+  const store = t.store;
+  // The store itself, counting: the capability stays visible to the writer.
+  const counting = new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property === "putChunk" || property === "putChunkHashed") {
+        return (...args: unknown[]) => {
+          calls[property]++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const data = patternBytes(5 * 1024 * 1024 + 77, 42);
+  const w = writer(counting, "local.bin", { chunkSize: MiB });
+  await feed(w, data, [300 * KiB, 1 * MiB, 7]);
+  const result = await w.close();
+  assertEquals(calls, { putChunk: 0, putChunkHashed: 6 });
+  const stored = await readCurrent(store, "local.bin");
+  assertEquals(stored.bytes, data);
+  assertEquals(result.objectChecksum, expectedSummary(data, MiB));
+  assertEquals(stored.object.ObjectChecksum, result.objectChecksum);
+});
+
+Deno.test("EmbeddedStore.putChunkHashed returns the checksum of what it stored and checks like PutChunk", async () => {
+  await using t = await openTestStore();
+  const store = t.store;
+  const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "hashed" });
+  const chunks = [patternBytes(300_000, 1), patternBytes(10, 2)];
+  for (const [index, data] of chunks.entries()) {
+    const out = await store.putChunkHashed({
+      BackupJobId: JOB,
+      UploadId,
+      ChunkIndex: index,
+      Data: data,
+      Length: data.byteLength,
+    });
+    assertEquals(out.ChunkChecksum, chunkChecksum(data));
+  }
+  // A length that does not match the bytes stores nothing.
+  await assertRejects(
+    () =>
+      store.putChunkHashed({
+        BackupJobId: JOB,
+        UploadId,
+        ChunkIndex: 2,
+        Data: new Uint8Array(5),
+        Length: 6,
+      }),
+    Error,
+    "5 bytes but Length says 6",
+  );
+  await assertRejects(
+    () =>
+      store.putChunkHashed({
+        BackupJobId: JOB,
+        UploadId: "no-such-upload",
+        ChunkIndex: 0,
+        Data: new Uint8Array(1),
+        Length: 1,
+      }),
+    Error,
+  );
+  await store.notifyObjectComplete({
+    BackupJobId: JOB,
+    UploadId,
+    ObjectChecksum: summaryChecksum(chunks.map((c) => sha256Digest(c))),
+    ObjectChecksumAlgorithm: "SUMMARY",
+  });
+  const stored = await readCurrent(store, "hashed");
+  assertEquals(stored.chunks.length, 2);
+  assertEquals(stored.bytes, new Uint8Array([...chunks[0], ...chunks[1]]));
+});
+
+function sha256Digest(data: Uint8Array): Uint8Array {
+  return checksumToDigest(chunkChecksum(data))!;
+}

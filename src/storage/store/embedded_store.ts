@@ -12,7 +12,7 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import type { BackupStorage } from "../backup_storage.ts";
+import type { HashedPutChunkInput, LocalChunkStorage } from "../backup_storage.ts";
 import { encodeBase64, sha256, summaryChecksum, SummaryHasher } from "../checksum.ts";
 import {
   DataAlreadyExistsException,
@@ -200,7 +200,7 @@ interface ObjectPageState {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class EmbeddedStore implements BackupStorage {
+export class EmbeddedStore implements LocalChunkStorage {
   #directory: string;
   #db: MetadataDb;
   #files: ChunkFiles;
@@ -380,50 +380,80 @@ export class EmbeddedStore implements BackupStorage {
   /** Stores one chunk of a pending upload. */
   putChunk(input: PutChunkInput, options?: OperationOptions): Promise<PutChunkOutput> {
     return this.#track(async () => {
-      let uploadVersion: number;
-      let index: number;
-      let length: number;
       let expected: Uint8Array;
       try {
-        validateJobId(input.BackupJobId);
-        const uploadId = requireString(input.UploadId, "UploadId");
         requireAlgorithm(input.ChecksumAlgorithm, "SHA256", "ChecksumAlgorithm");
-        length = requireLength(input.Length, "Length", this.#maxChunk);
-        index = requireChunkIndex(input.ChunkIndex);
         expected = requireChecksum(input.Checksum, "Checksum");
-        uploadVersion = this.#pendingUpload(input.BackupJobId, uploadId).version_id;
       } catch (error) {
         await discardBody(input.Data);
         throw error;
       }
-      const ingested = await this.#ingest(input.Data, {
-        length,
-        expected,
-        member: "Data",
-        lengthMember: "Length",
-        checksumMember: "Checksum",
-        signal: options?.signal,
-      });
-      try {
-        this.#db.transaction(() => {
-          const upload = this.#pendingUpload(input.BackupJobId, input.UploadId);
-          if (upload.version_id !== uploadVersion) throw notPending();
-          this.#keep(ingested);
-          this.#db.putChunk(upload.version_id, index, ingested.digest, length);
-        });
-      } catch (error) {
-        this.#db.addCandidate(ingested.digest);
-        throw error;
-      } finally {
-        this.#release(ingested);
-      }
-      await this.#db.flush();
-      return {
-        $metadata: {},
-        ChunkChecksum: encodeBase64(ingested.digest),
-        ChunkChecksumAlgorithm: "SHA256",
-      };
+      return await this.#putChunk(input, expected, options);
     });
+  }
+
+  /**
+   * `PutChunk` from this process with the chunk's bytes in memory: the store
+   * computes the checksum of what it stores (returned as `ChunkChecksum`), so the
+   * caller need not hash the bytes too (see `LocalChunkStorage`).
+   */
+  putChunkHashed(
+    input: HashedPutChunkInput,
+    options?: OperationOptions,
+  ): Promise<PutChunkOutput> {
+    return this.#track(async () => {
+      if (!(input.Data instanceof Uint8Array)) {
+        throw new IllegalArgumentException("Data must be bytes for putChunkHashed");
+      }
+      return await this.#putChunk(input, undefined, options);
+    });
+  }
+
+  async #putChunk(
+    input: HashedPutChunkInput | PutChunkInput,
+    expected: Uint8Array | undefined,
+    options: OperationOptions | undefined,
+  ): Promise<PutChunkOutput> {
+    let uploadVersion: number;
+    let index: number;
+    let length: number;
+    try {
+      validateJobId(input.BackupJobId);
+      const uploadId = requireString(input.UploadId, "UploadId");
+      length = requireLength(input.Length, "Length", this.#maxChunk);
+      index = requireChunkIndex(input.ChunkIndex);
+      uploadVersion = this.#pendingUpload(input.BackupJobId, uploadId).version_id;
+    } catch (error) {
+      await discardBody(input.Data);
+      throw error;
+    }
+    const ingested = await this.#ingest(input.Data, {
+      length,
+      ...(expected ? { expected } : {}),
+      member: "Data",
+      lengthMember: "Length",
+      checksumMember: "Checksum",
+      signal: options?.signal,
+    });
+    try {
+      this.#db.transaction(() => {
+        const upload = this.#pendingUpload(input.BackupJobId, input.UploadId);
+        if (upload.version_id !== uploadVersion) throw notPending();
+        this.#keep(ingested);
+        this.#db.putChunk(upload.version_id, index, ingested.digest, length);
+      });
+    } catch (error) {
+      this.#db.addCandidate(ingested.digest);
+      throw error;
+    } finally {
+      this.#release(ingested);
+    }
+    await this.#db.flush();
+    return {
+      $metadata: {},
+      ChunkChecksum: encodeBase64(ingested.digest),
+      ChunkChecksumAlgorithm: "SHA256",
+    };
   }
 
   /** Completes an upload: checks it, then makes it the object's current version atomically. */
