@@ -199,12 +199,7 @@ export class BackupFS {
     } catch (error) {
       throw fromStorageError(error, "readdir", p);
     }
-    if (!any) {
-      const resolved = await this.#resolve(p, "readdir");
-      if (!resolved) throw notFound("readdir", p);
-      if (resolved.kind !== "directory") throw notADirectory("readdir", p);
-    }
-    this.#listed(p, names, epoch);
+    await this.#listed(p, { any, names, epoch });
   }
 
   /**
@@ -246,12 +241,7 @@ export class BackupFS {
     } catch (error) {
       throw fromStorageError(error, "readdir", p);
     }
-    if (!any) {
-      const resolved = await this.#resolve(p, "readdir");
-      if (!resolved) throw notFound("readdir", p);
-      if (resolved.kind !== "directory") throw notADirectory("readdir", p);
-    }
-    this.#listed(p, names, epoch);
+    await this.#listed(p, { any, names, epoch });
   }
 
   /** The whole content of a file. */
@@ -771,9 +761,23 @@ export class BackupFS {
     };
   }
 
-  /** Remembers the child names of a directory listed in full (unless it changed meanwhile). */
-  #listed(p: string, names: ChildNames, epoch: number): void {
-    if (!names.overflowed) this.#meta.setListing(p, names.set, { epoch });
+  /**
+   * After a listing ran to its end: an empty one must be a directory (else
+   * NotFound or NotADirectory); then its child names are remembered (unless it
+   * changed meanwhile).
+   */
+  async #listed(
+    p: string,
+    listing: { any: boolean; names: ChildNames; epoch: number },
+  ): Promise<void> {
+    if (!listing.any) {
+      const resolved = await this.#resolve(p, "readdir");
+      if (!resolved) throw notFound("readdir", p);
+      if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+    }
+    if (!listing.names.overflowed) {
+      this.#meta.setListing(p, listing.names.set, { epoch: listing.epoch });
+    }
   }
 
   /** Records a new version of a file just completed by this BackupFS. */
