@@ -7,8 +7,9 @@
  * HMAC-SHA256(secret, kind ‖ len(job) ‖ job ‖ payload): a token is bound to its
  * kind and to its job, and any change to it is detected. Verification compares
  * the MAC in constant time. The HMAC key's padded blocks are hashed once per
- * signer ({@link HmacSha256}, on `@noble/hashes`), so signing a listing's thousands of tokens costs
- * about a microsecond each.
+ * signer ({@link HmacSha256}, on `@noble/hashes`), so signing a listing's
+ * thousands of tokens costs a few microseconds each (about one for a token
+ * signed shortly before).
  *
  * @module
  */
