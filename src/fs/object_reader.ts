@@ -7,7 +7,7 @@
  */
 
 import type { BackupStorage } from "../storage/backup_storage.ts";
-import { encodeBase64 } from "../storage/checksum.ts";
+import { encodeBase64, sha256Async } from "../storage/checksum.ts";
 import { ResourceNotFoundException } from "../storage/errors.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
 import { type ChunkLocation, ChunkMap } from "./chunk_map.ts";
@@ -526,11 +526,10 @@ export class ObjectReader {
           offset += piece.byteLength;
         }
       }
-      // Verified off the main thread (Web Crypto digests run on a worker thread), so
-      // prefetched chunks hash in parallel with the reader's other work.
-      const digest = new Uint8Array(
-        await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-      );
+      // A big chunk is verified off the main thread (Web Crypto on a worker thread),
+      // so prefetched chunks hash in parallel with the reader's other work; a small
+      // one in place, where the thread hop would cost more than the hash.
+      const digest = await sha256Async(bytes);
       signal.throwIfAborted();
       return encodeBase64(digest) === chunk.checksum ? bytes : undefined;
     } catch (error) {
