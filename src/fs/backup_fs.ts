@@ -962,8 +962,12 @@ export class BackupFS {
   }
 }
 
-/** Most child names remembered for one listed directory; a bigger one is not remembered. */
-const MAX_LISTED_NAMES = 10_000;
+/**
+ * Most child names remembered for one listed directory; a bigger one is not
+ * remembered. With the cache's 100 listings at most, that bounds the memory
+ * (~400,000 names).
+ */
+const MAX_LISTED_NAMES = 4096;
 
 /** The child names seen by a listing, up to {@link MAX_LISTED_NAMES}. */
 class ChildNames {

@@ -605,3 +605,31 @@ fsTest(
     assertEquals((await fs.stat("/foreign.bin")).hasExtendedAttributes, undefined);
   },
 );
+
+Deno.test("a directory too big to remember (over 4,096 names) is looked up as usual", async () => {
+  const { openFs } = await import("./backends.ts");
+  const fixture = await openFs("in-process", { metadataTtlMs: 60_000 });
+  try {
+    const { fs, store } = fixture;
+    for (let i = 0; i <= 4096; i++) {
+      await store.putObject({
+        BackupJobId: fs.jobId,
+        ObjectName: `huge/f${i}`,
+        InlineChunkLength: 0,
+      });
+    }
+    let count = 0;
+    for await (const _ of fs.readDir("/huge")) count++;
+    assertEquals(count, 4097);
+    const before = fs.listCalls;
+    assertEquals(await fs.exists("/huge/._f1"), false);
+    assertEquals(fs.listCalls, before + 1);
+    // A smaller one is remembered.
+    for await (const _ of fs.readDir("/")) { /* "huge" only */ }
+    const after = fs.listCalls;
+    assertEquals(await fs.exists("/.DS_Store"), false);
+    assertEquals(fs.listCalls, after);
+  } finally {
+    await fixture.close();
+  }
+});
