@@ -3,6 +3,8 @@
  * 502), `Depth` (COPY: 0 or infinity; MOVE: infinity), `Overwrite` (412 when F
  * and the destination exists; an existing destination is deleted first), 201 or
  * 204. Dead properties travel with the data (BackupFS copies the metadata blob).
+ * A destination equal to the source, inside a source collection, or containing
+ * the source (one of its ancestors) is refused with 403 before anything changes.
  *
  * @module
  */
@@ -60,6 +62,11 @@ function transfer(move: boolean): DavHandler {
       (ctx.path === "/" || destination.startsWith(`${ctx.path}/`))
     ) {
       throw new DavError(403, "Cannot copy or move a collection into itself");
+    }
+    // The destination contains the source: replacing it would delete the source
+    // before it is read (Apache answers the same).
+    if (destination !== "/" && ctx.path.startsWith(`${destination}/`)) {
+      throw new DavError(403, "The destination contains the source");
     }
     if (move && ctx.path === "/") throw new DavError(403, "The root cannot be moved");
     if (destination === "/") throw new DavError(403, "The root cannot be replaced");
