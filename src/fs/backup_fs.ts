@@ -38,6 +38,7 @@ import {
   isADirectory,
   notADirectory,
   notFound,
+  overlappingPaths,
   permissionDenied,
 } from "./fs_errors.ts";
 import { MetadataCache, MISSING } from "./metadata_cache.ts";
@@ -831,8 +832,10 @@ export class BackupFS {
     if (!source) throw notFound(op, src);
     if (dst === "/") throw isADirectory(op, dst);
     if (source.kind === "directory" && dst.startsWith(src === "/" ? "/" : `${src}/`)) {
-      throw new TypeError(`${op} '${src}' → '${dst}': cannot move or copy a directory into itself`);
+      throw overlappingPaths(op, src, dst, "inside");
     }
+    // Replacing an ancestor would delete the source before it is read.
+    if (src.startsWith(`${dst}/`)) throw overlappingPaths(op, src, dst, "ancestor");
     const target = await this.#resolve(dst, op);
     if (!target) await this.#requireParent(dst, op);
     if (source.kind === "file") {

@@ -38,6 +38,37 @@ export class DirectoryNotEmptyError extends Deno.errors.Busy {
   }
 }
 
+/**
+ * A rename or copy whose destination overlaps its source: the destination is
+ * inside the source directory (`relation: "inside"`, what `rename(2)` calls
+ * `EINVAL`), or the destination is an ancestor directory of the source
+ * (`relation: "ancestor"`: replacing it would delete the source before it is
+ * read). Nothing was changed. A `TypeError`, as Deno reports `EINVAL`, with
+ * `code: "EINVAL"`.
+ *
+ * @example
+ * ```ts
+ * import { overlappingPaths, OverlappingPathsError } from "./fs_errors.ts";
+ * const error = overlappingPaths("rename", "/m/b", "/m", "ancestor");
+ * console.log(error instanceof OverlappingPathsError, error instanceof TypeError); // true true
+ * console.log(error.code, error.relation); // EINVAL ancestor
+ * console.log(error.message); // Invalid argument: rename '/m/b' → '/m': the destination contains the source
+ * ```
+ */
+export class OverlappingPathsError extends TypeError {
+  /** POSIX error code (`EINVAL`, as `rename(2)` reports a directory moved into itself). */
+  readonly code = "EINVAL";
+  /** How the destination overlaps the source. */
+  readonly relation: "inside" | "ancestor";
+
+  /** Makes the error with a complete message. */
+  constructor(message: string, relation: "inside" | "ancestor", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "OverlappingPaths";
+    this.relation = relation;
+  }
+}
+
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
@@ -258,6 +289,34 @@ export function permissionDenied(
       errorOptions(options),
     ),
     "EACCES",
+  );
+}
+
+/**
+ * `EINVAL`: `op` from `from` to `to` is refused because the destination is inside
+ * the source (`"inside"`) or is one of its ancestors (`"ancestor"`). Returns an
+ * {@link OverlappingPathsError}.
+ *
+ * @example
+ * ```ts
+ * import { overlappingPaths } from "./fs_errors.ts";
+ * console.log(overlappingPaths("copy", "/a", "/a/b", "inside").message); // Invalid argument: copy '/a' → '/a/b': the destination is inside the source
+ * ```
+ */
+export function overlappingPaths(
+  op: string,
+  from: string,
+  to: string,
+  relation: "inside" | "ancestor",
+  options?: FsErrorOptions,
+): OverlappingPathsError {
+  const detail = relation === "inside"
+    ? "the destination is inside the source"
+    : "the destination contains the source";
+  return new OverlappingPathsError(
+    `Invalid argument: ${op} ${quotePath(from)} → ${quotePath(to)}: ${detail}`,
+    relation,
+    errorOptions(options),
   );
 }
 

@@ -30,9 +30,12 @@
 // M1  rename of a directory onto a non-empty directory: the model's ENOTEMPTY ↔
 //     BackupFS AlreadyExists (EEXIST, which rename(2) equally allows).
 // M2  copyFile of a directory: Deno EINVAL (TypeError) ↔ BackupFS IsADirectory.
-// M3  rename of a file onto one of its own ancestor directories: Linux checks the
-//     ancestry first (ENOTEMPTY), BackupFS the kinds (IsADirectory: a file cannot
-//     replace a directory). Both errors apply. (A directory onto its ancestor is M1.)
+// M3  rename of a file or directory onto one of its own ancestor directories:
+//     Linux ENOTEMPTY (the ancestor holds the source) ↔ BackupFS
+//     OverlappingPathsError (EINVAL, a TypeError), which refuses any destination
+//     containing the source before looking at kinds.
+// M4  copyFile of a file onto one of its own ancestor directories: Deno EISDIR ↔
+//     BackupFS OverlappingPathsError (EINVAL), as M3.
 // `copy` has no Deno counterpart: the model spells out the semantics BackupFS
 // documents (see DenoTarget.copy). `Deno.open` refuses append+truncate, so that
 // flag combination is not generated.
@@ -272,9 +275,7 @@ class OpGenerator {
             ? { skip: "S5" }
             : {}),
           ...(tree.has(from) && inside(from, to)
-            ? {
-              mapped: ["NotEmpty", fromDir ? "AlreadyExists" : "IsADirectory"] as [string, string],
-            }
+            ? { mapped: ["NotEmpty", "InvalidInput"] as [string, string] }
             : fromDir && toDir && toNonEmpty && tree.has(from)
             ? { mapped: ["NotEmpty", "AlreadyExists"] as [string, string] }
             : {}),
@@ -294,6 +295,8 @@ class OpGenerator {
             : {}),
           ...(isDir(tree, from)
             ? { mapped: ["InvalidInput", "IsADirectory"] as [string, string] }
+            : tree.has(from) && inside(from, to)
+            ? { mapped: ["IsADirectory", "InvalidInput"] as [string, string] }
             : {}),
         };
       }

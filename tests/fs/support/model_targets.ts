@@ -189,6 +189,7 @@ export class DenoTarget implements Target {
     if (source.isDirectory && to.startsWith(from === "/" ? "/" : `${from}/`)) {
       throw new TypeError(`copy ${from} into itself`);
     }
+    if (from.startsWith(`${to}/`)) throw new TypeError(`copy ${from} onto its ancestor ${to}`);
     // Nothing there (NotADirectory: its parent is a file, reported just below).
     const target = await Deno.stat(this.#real(to)).catch((e) => {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
