@@ -12,8 +12,12 @@
  * - A modified target is guarded by the locks covering it; a depth-infinity target
  *   also by every lock below it; and when a member is added or removed (a target
  *   that does not exist yet, or a depth-infinity target, which DELETE, MOVE and
- *   COPY use), by the locks covering its parent collection. A lock whose token was
- *   not submitted → `DavError` 423 with `lock-token-submitted` and the lock roots.
+ *   COPY use), by the locks covering its parent collection.
+ * - For each guarded resource: every exclusive lock covering it needs its token;
+ *   of the shared locks covering it (its own, and depth-infinity ones of its
+ *   ancestors), one token is enough (RFC 4918 §6.2, §7.5), whoever holds the
+ *   others. Otherwise → `DavError` 423 with `lock-token-submitted` and the roots
+ *   of the locks lacking a token.
  *
  * @module
  */
@@ -150,28 +154,64 @@ export async function assertCanModify(
 ): Promise<void> {
   const check = await assertIfHeader(ctx, lookup);
   if (lookup.size === 0) return;
-  const guarding = new Map<string, LockRecord>();
-  const add = (locks: LockRecord[]) => {
-    for (const lock of locks) guarding.set(lock.token, lock);
+  // Every resource the request changes that a lock covers, with those locks.
+  const guarded = new Map<string, LockRecord[]>();
+  const guard = (path: string, locks = lookup.locksCovering(path)) => {
+    if (locks.length > 0 && !guarded.has(path)) guarded.set(path, locks);
   };
   for (const target of targets) {
-    add(lookup.locksCovering(target.path));
-    if (target.depth === "infinity") add(lookup.locksBelow(target.path));
+    guard(target.path);
+    if (target.depth === "infinity") {
+      for (const lock of lookup.locksBelow(target.path)) guard(lock.root);
+    }
     if (target.path !== "/") {
-      const parentLocks = lookup.locksCovering(parentOf(target.path));
+      const parent = parentOf(target.path);
+      const parentLocks = lookup.locksCovering(parent);
       if (parentLocks.length > 0) {
         const membership = target.depth === "infinity" || !(await exists(ctx, target.path));
-        if (membership) add(parentLocks);
+        if (membership) guard(parent, parentLocks);
       }
     }
   }
-  const missing = [...guarding.values()].filter((lock) => !check.submitted.has(lock.token));
-  if (missing.length === 0) return;
-  const hrefs = [...new Set(missing.map((lock) => lockRootHref(ctx, lock)))];
+  const missing = new Map<string, LockRecord>();
+  for (const locks of guarded.values()) {
+    for (const lock of missingLocks(locks, check.submitted)) missing.set(lock.token, lock);
+  }
+  if (missing.size === 0) return;
+  const hrefs = [...new Set([...missing.values()].map((lock) => lockRootHref(ctx, lock)))];
   throw new DavError(423, "The resource is locked and no lock token for it was submitted", {
     condition: "lock-token-submitted",
     hrefs,
   });
+}
+
+/**
+ * Of the locks covering one resource, those that stop a request submitting
+ * `submitted`: every exclusive lock whose token is missing, and — when none of
+ * the shared locks' tokens was submitted — all the shared locks (RFC 4918 §6.2,
+ * §7.5: one token of the shared locks on a resource is enough).
+ *
+ * @example
+ * ```ts
+ * import { missingLocks } from "./lock_guard.ts";
+ * const lock = (token: string, scope: "exclusive" | "shared") =>
+ *   ({ token, root: "/a", scope, depth: 0 as const, timeoutSeconds: 60, expiresAt: 0 });
+ * const shared = [lock("urn:s1", "shared"), lock("urn:s2", "shared")];
+ * console.log(missingLocks(shared, new Set(["urn:s1"])).length); // 0
+ * console.log(missingLocks(shared, new Set()).length); // 2
+ * console.log(missingLocks([lock("urn:x", "exclusive")], new Set(["urn:s1"])).length); // 1
+ * ```
+ */
+export function missingLocks(
+  locks: readonly LockRecord[],
+  submitted: ReadonlySet<string>,
+): LockRecord[] {
+  const missing = locks.filter((lock) => lock.scope === "exclusive" && !submitted.has(lock.token));
+  const shared = locks.filter((lock) => lock.scope === "shared");
+  if (shared.length > 0 && !shared.some((lock) => submitted.has(lock.token))) {
+    missing.push(...shared);
+  }
+  return missing;
 }
 
 function parentOf(path: string): string {
