@@ -92,33 +92,58 @@ function encodeSegment(segment: string): string {
   );
 }
 
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /**
- * The BackupFS path an href or absolute URL names on this server (same host as
- * `base`, under `prefix`), or `undefined` when it names anything else.
+ * The BackupFS path an href names on this server (same host as `base`, under
+ * `prefix`), or `undefined` when it names anything else: another host, another
+ * scheme than http(s), or a path outside the prefix. The href must be what RFC
+ * 4918 calls a Simple-ref (§8.3, used by `Destination` and the `If` header's
+ * resource tags): an absolute URI, or an absolute path (`/…`, not `//…`), without
+ * a fragment or control characters; anything else (a relative reference such as
+ * `x.txt` or `a b c`, `::::`, bad percent-encoding) throws `DavError` 400. A query
+ * is ignored.
  *
  * @example
  * ```ts
  * import { pathOfHref } from "./href.ts";
  * console.log(pathOfHref("http://h/dav/x%20y", { base: "http://h/dav/a", prefix: "/dav" })); // /x y
+ * console.log(pathOfHref("/dav/x", { base: "http://h/dav/a", prefix: "/dav" })); // /x
  * console.log(pathOfHref("http://other/dav/x", { base: "http://h/dav/a", prefix: "/dav" })); // undefined
+ * try {
+ *   pathOfHref("x.txt", { base: "http://h/dav/a", prefix: "/dav" });
+ * } catch (error) {
+ *   console.log((error as { status: number }).status); // 400
+ * }
  * ```
  */
 export function pathOfHref(
   hrefOrUrl: string,
   options: { base: string; prefix: string },
 ): string | undefined {
+  const ref = hrefOrUrl.trim();
+  const absoluteUri = SCHEME.test(ref);
+  if (!absoluteUri && !(ref.startsWith("/") && !ref.startsWith("//"))) {
+    throw new DavError(400, "Not an absolute URI or an absolute path");
+  }
+  if (ref.includes("#")) throw new DavError(400, "A fragment is not allowed here");
+  if (CONTROL.test(ref)) throw new DavError(400, "Control characters are not allowed here");
   let url: URL;
   let base: URL;
   try {
     base = new URL(options.base);
-    url = new URL(hrefOrUrl.trim(), base);
+    url = new URL(ref, base);
   } catch {
-    return undefined;
+    throw new DavError(400, "Not an absolute URI or an absolute path");
   }
+  if (absoluteUri && url.protocol !== "http:" && url.protocol !== "https:") return undefined;
   if (url.host.toLowerCase() !== base.host.toLowerCase()) return undefined;
   try {
     return decodeRequestPath(url.pathname, options.prefix).path;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof DavError && error.status === 404) return undefined; // outside the prefix
+    throw error;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * COPY and MOVE (RFC 4918 §9.8, §9.9): `Destination` on this server only (else
- * 502), `Depth` (COPY: 0 or infinity; MOVE: infinity), `Overwrite` (412 when F
+ * COPY and MOVE (RFC 4918 §9.8, §9.9): `Destination` an absolute URI or an
+ * absolute path (else 400), on this server only (else 502), `Depth` (COPY: 0 or infinity; MOVE: infinity), `Overwrite` (412 when F
  * and the destination exists; an existing destination is deleted first), 201 or
  * 204. Dead properties travel with the data (BackupFS copies the metadata blob).
  * A destination equal to the source, inside a source collection, or containing
@@ -20,7 +20,15 @@ function destinationOf(ctx: DavRequestContext): string {
   if (header === null || header.trim() === "") {
     throw new DavError(400, "Destination header required");
   }
-  const path = ctx.pathOf(header);
+  let path: string | undefined;
+  try {
+    path = ctx.pathOf(header);
+  } catch (error) {
+    if (error instanceof DavError && error.status === 400) {
+      throw new DavError(400, `Bad Destination (RFC 4918 §10.3): ${error.message}`);
+    }
+    throw error;
+  }
   if (path === undefined) {
     throw new DavError(502, "The destination is not on this server");
   }
