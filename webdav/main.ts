@@ -22,6 +22,7 @@ import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
 import { EmbeddedStore } from "../src/storage/store/mod.ts";
 import { listenUrl } from "../src/server/listen_address.ts";
+import { type HttpServerHandle, serveHttp } from "../src/http/mod.ts";
 import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
 import { loadCredentials } from "./auth/credentials_file.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
@@ -189,17 +190,17 @@ export async function main(args: string[]): Promise<number> {
       }`,
   );
   const stopped = Promise.withResolvers<void>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: HttpServerHandle;
   try {
-    server = Deno.serve({
+    server = await serveHttp(dav.fetch, {
       hostname: options.listen.hostname,
       port: options.listen.port,
-      onListen: (addr) => {
-        const address = { hostname: addr.hostname, port: addr.port };
+      limits: options.limits,
+      onListen: (address) => {
         console.log(`listening on ${listenUrl(address)}`);
         console.error(mountInstructions(address, { auth: authenticate !== undefined }));
       },
-    }, dav.fetch);
+    });
   } catch (error) {
     await opened.close();
     fail(`cannot listen on ${listenUrl(options.listen)}: ${errorText(error)}`);
@@ -217,7 +218,7 @@ export async function main(args: string[]): Promise<number> {
   });
   await stopped.promise;
   fail("shutting down");
-  if (!await withTimeout(server.shutdown(), SHUTDOWN_GRACE_MS)) {
+  if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {
     fail(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`);
   }
   if (!await withTimeout(opened.close(), SHUTDOWN_GRACE_MS)) {

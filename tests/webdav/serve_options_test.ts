@@ -16,6 +16,7 @@ Deno.test("serve options: defaults", () => {
     dataDir: resolve("backupfs-data"),
     job: "default",
     readOnly: false,
+    limits: {},
     help: false,
   });
 });
@@ -39,6 +40,18 @@ Deno.test("serve options: every flag", () => {
     "8MiB",
     "--cache-size",
     "1.5GiB",
+    "--upload-memory",
+    "64MiB",
+    "--header-timeout",
+    "5s",
+    "--keepalive-timeout",
+    "500ms",
+    "--body-timeout",
+    "2min",
+    "--response-timeout",
+    "0",
+    "--max-connections",
+    "300",
   ]);
   assertEquals(options, {
     listen: { hostname: "::1", port: 0 },
@@ -49,6 +62,14 @@ Deno.test("serve options: every flag", () => {
     readOnly: true,
     chunkSize: 8 * 1024 * 1024,
     cacheBytes: 1.5 * 1024 ** 3,
+    uploadMemoryBytes: 64 * 1024 * 1024,
+    limits: {
+      headersTimeoutMs: 5000,
+      keepAliveTimeoutMs: 500,
+      bodyIdleTimeoutMs: 120_000,
+      responseIdleTimeoutMs: 0,
+      maxConnections: 300,
+    },
     help: false,
   });
   assertEquals(
@@ -98,6 +119,14 @@ Deno.test("serve options: errors", () => {
     [["--chunk-size", "1023"], "--chunk-size must be between"],
     [["--chunk-size", "65MiB"], "--chunk-size must be between"],
     [["--cache-size", "lots"], "--cache-size: invalid size"],
+    [["--upload-memory", "1KiB"], "--upload-memory must be at least 1MiB"],
+    [["--header-timeout", "soon"], "--header-timeout must be a duration"],
+    [["--body-timeout=-1s"], "--body-timeout must be a duration"],
+    [["--keepalive-timeout", "2days"], "--keepalive-timeout must be a duration"],
+    [["--response-timeout", "25h"], "--response-timeout must be a duration"],
+    [["--response-timeout", "1441min"], "--response-timeout must be at most 24 hours"],
+    [["--max-connections", "0"], "--max-connections must be a whole number"],
+    [["--max-connections", "1.5"], "--max-connections must be a whole number"],
   ];
   for (const [args, message] of cases) {
     assertThrows(() => parseServeCli(args), TypeError, message);

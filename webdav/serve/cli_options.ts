@@ -11,6 +11,12 @@ import { type ListenAddress, parseListenAddress } from "../../src/server/listen_
 import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limits.ts";
 import { parseByteSize } from "./byte_size.ts";
 import { isLoopbackHost } from "./loopback.ts";
+import {
+  type ConnectionLimits,
+  LIMIT_FLAGS,
+  LIMITS_USAGE,
+  limitsFromFlags,
+} from "../../src/http/mod.ts";
 
 export type { ListenAddress } from "../../src/server/listen_address.ts";
 
@@ -55,7 +61,12 @@ Options:
   --chunk-size SIZE      Chunk size of new files (default 4MiB; ${MIN_CHUNK_SIZE} B to 64MiB).
   --cache-size SIZE      Memory for verified chunks shared by all files (default 256MiB).
                          SIZE is bytes with an optional KiB, MiB or GiB suffix.
+  --upload-memory SIZE   Memory all uploads in progress may hold at once (default 256MiB);
+                         an upload that finds none free waits, and after --body-timeout
+                         is answered 503 with Retry-After.
   --help                 Show this help and exit.
+
+${LIMITS_USAGE}
 
 Prints "listening on http://HOST:PORT" on stdout once ready, then how to mount it (on
 stderr). SIGINT or SIGTERM stops the server cleanly (exit 0). Invalid options exit 2.
@@ -83,6 +94,10 @@ export interface ServeCliOptions {
   chunkSize?: number;
   /** Chunk cache size, when given. */
   cacheBytes?: number;
+  /** Memory budget of uploads in progress, when given. */
+  uploadMemoryBytes?: number;
+  /** Connection limits given on the command line. */
+  limits: Partial<ConnectionLimits>;
   /** Whether `--help` was asked. */
   help: boolean;
 }
@@ -130,6 +145,8 @@ export function parseServeCli(args: string[]): ServeCliOptions {
         "read-only": { type: "boolean" },
         "chunk-size": { type: "string" },
         "cache-size": { type: "string" },
+        "upload-memory": { type: "string" },
+        ...LIMIT_FLAGS,
         help: { type: "boolean" },
       },
       strict: true,
@@ -188,6 +205,11 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     throw new TypeError(`--chunk-size must be between ${MIN_CHUNK_SIZE} B and 64MiB`);
   }
   const cacheBytes = sizeOption("cache-size", values["cache-size"]);
+  const uploadMemoryBytes = sizeOption("upload-memory", values["upload-memory"]);
+  if (uploadMemoryBytes !== undefined && uploadMemoryBytes < 1024 * 1024) {
+    throw new TypeError("--upload-memory must be at least 1MiB");
+  }
+  const limits = limitsFromFlags(values);
   const listen = parseListenAddress(values.listen ?? DEFAULT_LISTEN);
   if (!help && !isLoopbackHost(listen.hostname) && !users && credentialsFile === undefined) {
     throw new TypeError(
@@ -206,6 +228,8 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     readOnly: values["read-only"] ?? false,
     ...(chunkSize === undefined ? {} : { chunkSize }),
     ...(cacheBytes === undefined ? {} : { cacheBytes }),
+    ...(uploadMemoryBytes === undefined ? {} : { uploadMemoryBytes }),
+    limits,
     help,
   };
 }

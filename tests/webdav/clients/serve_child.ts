@@ -11,6 +11,7 @@
 import { BackupFS } from "../../../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { createWebDavApp } from "../../../webdav/mod.ts";
+import { serveHttp } from "../../../src/http/mod.ts";
 
 const [dir, portFile, jobId = "clients", chunkSize = String(1024 * 1024)] = Deno.args;
 if (!dir || !portFile) {
@@ -22,7 +23,8 @@ const fs = new BackupFS(store, { jobId, chunkSize: Number(chunkSize) });
 const dav = createWebDavApp(fs, {
   quota: () => Promise.resolve({ usedBytes: 0, availableBytes: 1024 ** 4 }),
 });
-const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, dav.fetch);
+// The production HTTP layer (node's server with the connection limits), as `deno task serve`.
+const server = await serveHttp(dav.fetch, { hostname: "127.0.0.1", port: 0 });
 await Deno.writeTextFile(`${portFile}.tmp`, String(server.addr.port));
 await Deno.rename(`${portFile}.tmp`, portFile);
 // Until the parent closes our standard input (or dies).

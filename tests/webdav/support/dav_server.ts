@@ -5,6 +5,7 @@ import { BackupFS, type BackupFSOptions } from "../../../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 export { assert, assertEquals, assertMatch } from "../../support/assert.ts";
 import { createWebDavApp, type WebDavOptions } from "../../../webdav/mod.ts";
+import { serveHttp } from "../../../src/http/mod.ts";
 
 export interface DavFixture {
   /** Base URL, ending with the mount prefix and `/`. */
@@ -35,7 +36,8 @@ export async function startDav(
     new BackupFS(store, { jobId: "dav-test", chunkSize: 4096, ...fsOptions, ...extra });
   const fs = make();
   const dav = createWebDavApp(fs, { onError: () => {}, ...options });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, dav.fetch);
+  // The production HTTP layer (node's server with the connection limits), as `deno task serve`.
+  const server = await serveHttp(dav.fetch, { hostname: "127.0.0.1", port: 0 });
   const origin = `http://127.0.0.1:${server.addr.port}`;
   const prefix = (options.prefix ?? "/").replace(/\/+$/, "");
   const base = `${origin}${prefix}/`;

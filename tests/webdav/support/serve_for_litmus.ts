@@ -5,6 +5,7 @@
 import { BackupFS } from "../../../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { createWebDavApp } from "../../../webdav/mod.ts";
+import { serveHttp } from "../../../src/http/mod.ts";
 
 const port = Number(Deno.args[0] ?? "0");
 const dir = await Deno.makeTempDir({ prefix: "backupfs-litmus-" });
@@ -13,14 +14,12 @@ const fs = new BackupFS(store, { jobId: "litmus", chunkSize: 64 * 1024 });
 const dav = createWebDavApp(fs, {
   quota: () => Promise.resolve({ usedBytes: 0, availableBytes: 1024 ** 4 }),
 });
-const server = Deno.serve(
-  {
-    hostname: "127.0.0.1",
-    port,
-    onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}/`),
-  },
-  dav.fetch,
-);
+// The production HTTP layer (node's server with the connection limits), as `deno task serve`.
+const server = await serveHttp(dav.fetch, {
+  hostname: "127.0.0.1",
+  port,
+  onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}/`),
+});
 const stop = async () => {
   await server.shutdown();
   await store.close();

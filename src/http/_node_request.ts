@@ -1,0 +1,144 @@
+/**
+ * A node `IncomingMessage` as a web `Request`: URL from the Host header (or the
+ * listen address), headers as sent, and the body as a stream that reads the
+ * socket only when asked (backpressure), errors when the client goes away, and
+ * gives up on a client that stops sending while the server waits for its bytes.
+ *
+ * @module
+ */
+
+import type { IncomingMessage } from "node:http";
+
+/** Thrown into a request body whose client sent nothing for the body idle time. */
+export class BodyIdleTimeout extends Error {
+  override name = "BodyIdleTimeout";
+}
+
+/** A Host header value: a name or IPv4 address, or an IPv6 address in brackets, and a port. */
+const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** Methods whose `Request` may not carry a body. */
+const BODYLESS = new Set(["GET", "HEAD"]);
+
+/**
+ * Builds the `Request`, or `undefined` when the request line or headers cannot
+ * form one (the caller answers 400).
+ */
+export function toRequest(
+  message: IncomingMessage,
+  options: { fallbackHost: string; bodyIdleTimeoutMs: number; signal: AbortSignal },
+): Request | undefined {
+  const method = message.method ?? "GET";
+  const target = message.url ?? "/";
+  let url: URL;
+  try {
+    if (target.startsWith("/")) {
+      const host = message.headers.host || options.fallbackHost;
+      if (!VALID_HOST.test(host)) return undefined;
+      url = new URL(`http://${host}${target}`);
+    } else if (/^https?:\/\//i.test(target)) {
+      url = new URL(target); // absolute-form (RFC 7230 §5.3.2)
+    } else if (target === "*" && method === "OPTIONS") {
+      const host = message.headers.host || options.fallbackHost;
+      if (!VALID_HOST.test(host)) return undefined;
+      url = new URL(`http://${host}/`);
+    } else {
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  const headers = new Headers();
+  const raw = message.rawHeaders;
+  try {
+    for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  } catch {
+    return undefined;
+  }
+  const init: RequestInit & { duplex?: "half" } = { method, headers, signal: options.signal };
+  if (!BODYLESS.has(method) && hasBody(message)) {
+    init.body = bodyStream(message, options.bodyIdleTimeoutMs);
+    init.duplex = "half";
+  } else {
+    // Nothing reads it: let node discard whatever arrives.
+    message.resume();
+  }
+  try {
+    return new Request(url, init);
+  } catch {
+    return undefined;
+  }
+}
+
+function hasBody(message: IncomingMessage): boolean {
+  if (message.headers["transfer-encoding"] !== undefined) return true;
+  const length = message.headers["content-length"];
+  return length !== undefined && length !== "0";
+}
+
+/**
+ * The body as a pull stream of node's own buffers (no copy). While a read waits
+ * for bytes, the idle timer runs; when it fires, the request is destroyed and the
+ * stream errors with {@link BodyIdleTimeout}.
+ */
+function bodyStream(message: IncomingMessage, idleMs: number): ReadableStream<Uint8Array> {
+  let waiting: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
+  const stopTimer = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: Error) => {
+    if (finished) return;
+    finished = true;
+    stopTimer();
+    controller.error(error);
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      message.pause();
+      message.on("data", (piece: Uint8Array) => {
+        if (finished) return;
+        stopTimer();
+        waiting = undefined;
+        controller.enqueue(
+          new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength),
+        );
+        if ((controller.desiredSize ?? 0) <= 0) message.pause();
+      });
+      message.on("end", () => {
+        if (finished) return;
+        finished = true;
+        stopTimer();
+        controller.close();
+      });
+      message.on("error", (error: Error) => fail(controller, error));
+      message.on("close", () => {
+        if (!message.complete) fail(controller, new Error("the client closed the connection"));
+      });
+    },
+    pull(controller) {
+      if (finished) return;
+      waiting = controller;
+      if (idleMs > 0 && timer === undefined) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          if (waiting === undefined) return;
+          const error = new BodyIdleTimeout(
+            `no request body bytes for ${idleMs / 1000} s: upload abandoned`,
+          );
+          fail(controller, error);
+          message.destroy(error);
+        }, idleMs);
+      }
+      message.resume();
+    },
+    cancel() {
+      finished = true;
+      stopTimer();
+      // Nobody wants the rest: discard it so the connection can end cleanly.
+      message.resume();
+    },
+  }, { highWaterMark: 1 });
+}

@@ -1,0 +1,91 @@
+/**
+ * Writes a web `Response` to a node `ServerResponse`: status and headers as
+ * given, a body that fits in its first two pieces with a `Content-Length`,
+ * anything longer streamed with backpressure. A client that stops taking bytes
+ * for the response idle time, or goes away, ends the body's stream (its producer
+ * sees a cancel) and the connection.
+ *
+ * @module
+ */
+
+import type { ServerResponse } from "node:http";
+
+/** Writes `response` to `out`; resolves when done or abandoned, never rejects. */
+export async function writeResponse(
+  out: ServerResponse,
+  response: Response,
+  options: { responseIdleTimeoutMs: number; head: boolean },
+): Promise<void> {
+  const headers: string[] = [];
+  let hasLength = false;
+  for (const [name, value] of response.headers) {
+    if (name === "set-cookie") continue;
+    if (name === "content-length") hasLength = true;
+    headers.push(name, value);
+  }
+  for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
+  const body = response.body;
+  if (body === null || options.head) {
+    if (body !== null) await body.cancel().catch(() => {});
+    out.writeHead(response.status, headers);
+    out.end();
+    return;
+  }
+  const reader = body.getReader();
+  try {
+    // Short bodies (texts, errors, small files) go out with a length, in one write.
+    const first = await reader.read();
+    const second = first.done ? first : await reader.read();
+    if (second.done) {
+      const bytes = first.done ? undefined : first.value;
+      if (!hasLength) headers.push("content-length", String(bytes?.byteLength ?? 0));
+      out.writeHead(response.status, headers);
+      out.end(bytes);
+      return;
+    }
+    out.writeHead(response.status, headers);
+    if (!await send(out, first.value!, options.responseIdleTimeoutMs)) return;
+    if (!await send(out, second.value, options.responseIdleTimeoutMs)) return;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (!await send(out, value, options.responseIdleTimeoutMs)) return;
+    }
+    out.end();
+  } catch {
+    // The body failed midway: the client must not take a truncated reply for a whole one.
+    out.destroy();
+  } finally {
+    if (!out.writableFinished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Writes one piece; waits for the socket to drain when its buffer is full, up to
+ * `idleMs`. `false` when the connection closed or the client stopped reading (the
+ * connection is then destroyed).
+ */
+function send(out: ServerResponse, piece: Uint8Array, idleMs: number): Promise<boolean> | boolean {
+  if (out.destroyed) return false;
+  if (out.write(piece)) return true;
+  return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (ok: boolean) => {
+      if (timer !== undefined) clearTimeout(timer);
+      out.off("drain", onDrain);
+      out.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    out.on("drain", onDrain);
+    out.on("close", onClose);
+    if (idleMs > 0) {
+      timer = setTimeout(() => {
+        out.destroy();
+        done(false);
+      }, idleMs);
+    }
+  });
+}

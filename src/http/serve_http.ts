@@ -1,0 +1,191 @@
+/**
+ * The HTTP/1.1 server of `deno task serve` and `deno task storage`: any fetch
+ * handler (a Hono app's `fetch`) served over node's HTTP server, which, unlike
+ * `Deno.serve`, can bound how long a client may take to send its request head and
+ * how long a keep-alive connection may idle. On top of that it bounds the wait for
+ * request body bytes and for a client to take response bytes (see
+ * {@link ConnectionLimits}), caps the head's size and the number of connections,
+ * and shuts down gracefully.
+ *
+ * @module
+ */
+
+import { createServer, type IncomingMessage, METHODS, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection_limits.ts";
+import { toRequest } from "./_node_request.ts";
+import { writeResponse } from "./_node_response.ts";
+
+function reply(status: string): string {
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+}
+
+/** What a request that never reached a handler is answered, by node's error code. */
+const CLIENT_ERROR_REPLIES: Record<string, string> = {
+  // A method node's parser does not know (RFC 9110 §15.6.2).
+  HPE_INVALID_METHOD: reply("501 Not Implemented"),
+  HPE_HEADER_OVERFLOW: reply("431 Request Header Fields Too Large"),
+  ERR_HTTP_REQUEST_TIMEOUT: reply("408 Request Timeout"),
+  default: reply("400 Bad Request"),
+};
+
+/** A well-formed request line whose method node's parser does not know. */
+function unknownMethod(packet: Uint8Array | undefined): boolean {
+  if (!packet) return false;
+  const line = new TextDecoder().decode(packet.subarray(0, 200));
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) \S+ HTTP\/1\.[01]\r?\n/.exec(line);
+  return match !== null && !METHODS.includes(match[1]);
+}
+
+/** Options of {@link serveHttp}. */
+export interface ServeHttpOptions {
+  /** Host name or address to listen on (default `127.0.0.1`). */
+  hostname?: string;
+  /** Port (default 0: the OS picks one). */
+  port?: number;
+  /** Connection bounds; each one not given keeps its default. */
+  limits?: Partial<ConnectionLimits>;
+  /** Called once listening, with the bound address. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+  /** Where a handler's failure is reported (default `console.error`, message only). */
+  onError?: (error: unknown) => void;
+}
+
+/** A running server. */
+export interface HttpServerHandle {
+  /** The address it listens on. */
+  readonly addr: { hostname: string; port: number };
+  /** The limits in force. */
+  readonly limits: Readonly<ConnectionLimits>;
+  /** Connections open right now. */
+  connections(): number;
+  /**
+   * Stops accepting connections, closes idle ones, lets requests in flight finish
+   * for up to `graceMs` (default 10 s), then closes the rest. Resolves `true` when
+   * everything finished within the grace time.
+   */
+  shutdown(graceMs?: number): Promise<boolean>;
+}
+
+/**
+ * Serves `handler` over HTTP/1.1 until {@link HttpServerHandle.shutdown}.
+ * Rejects when the address cannot be bound.
+ *
+ * @example
+ * ```ts
+ * import { serveHttp } from "./serve_http.ts";
+ * const server = await serveHttp(() => new Response("hello"), { port: 0 });
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * if (await response.text() !== "hello") throw new Error("unexpected reply");
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp(
+  handler: (request: Request) => Response | Promise<Response>,
+  options: ServeHttpOptions = {},
+): Promise<HttpServerHandle> {
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const hostname = options.hostname ?? "127.0.0.1";
+  const onError = options.onError ?? ((error: unknown) => {
+    console.error(`http: handler failed: ${error instanceof Error ? error.message : error}`);
+  });
+  const sockets = new Set<Socket>();
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    // The whole request is not timed: a large upload may take as long as it needs
+    // while bytes keep coming (the body idle time bounds a stall).
+    requestTimeout: 0,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    connectionsCheckingInterval: Math.max(
+      100,
+      Math.min(1000, Math.floor((limits.headersTimeoutMs || 1000) / 4)),
+    ),
+  });
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("clientError", (error: Error & { code?: string; rawPacket?: Uint8Array }, socket) => {
+    // A request head that is malformed, too large or too slow: answer briefly if the
+    // socket can still take it, and close.
+    if (socket.writable && !socket.destroyed) {
+      const code = unknownMethod(error.rawPacket) ? "HPE_INVALID_METHOD" : error.code ?? "";
+      socket.end(CLIENT_ERROR_REPLIES[code] ?? CLIENT_ERROR_REPLIES.default);
+    } else {
+      socket.destroy();
+    }
+  });
+
+  let fallbackHost = hostname;
+  server.on("request", (message: IncomingMessage, out: ServerResponse) => {
+    const task = answer(message, out).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  });
+
+  async function answer(message: IncomingMessage, out: ServerResponse): Promise<void> {
+    const aborted = new AbortController();
+    out.once("close", () => {
+      if (!out.writableFinished) aborted.abort(new Error("the client went away"));
+    });
+    const request = toRequest(message, {
+      fallbackHost,
+      bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
+      signal: aborted.signal,
+    });
+    if (request === undefined) {
+      message.resume();
+      out.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+      out.end("Bad Request: the request target or a header is malformed\n");
+      return;
+    }
+    let response: Response;
+    try {
+      response = await handler(request);
+    } catch (error) {
+      onError(error);
+      response = new Response("Internal Server Error\n", { status: 500 });
+    }
+    await writeResponse(out, response, {
+      responseIdleTimeoutMs: limits.responseIdleTimeoutMs,
+      head: request.method === "HEAD",
+    });
+  }
+
+  return new Promise((resolve, reject) => {
+    const onListenError = (error: Error) => reject(error);
+    server.once("error", onListenError);
+    server.listen(options.port ?? 0, hostname, () => {
+      server.off("error", onListenError);
+      const address = server.address() as AddressInfo;
+      const addr = { hostname: address.address, port: address.port };
+      fallbackHost = address.family === "IPv6"
+        ? `[${address.address}]:${address.port}`
+        : `${address.address}:${address.port}`;
+      options.onListen?.(addr);
+      resolve({
+        addr,
+        limits,
+        connections: () => sockets.size,
+        shutdown: (graceMs = 10_000) => shutdown(graceMs),
+      });
+    });
+  });
+
+  async function shutdown(graceMs: number): Promise<boolean> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const drained = Promise.all([...inFlight]).then(() => true as const);
+    const inTime = await Promise.race([drained, graceOver]);
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    return inTime;
+  }
+}
