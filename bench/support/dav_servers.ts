@@ -177,6 +177,7 @@ export async function startBackupFsDav(
     dir,
     "--port",
     "0",
+    ...(Deno.env.get("BENCH_DENO_SERVE") === "1" ? ["--deno-serve"] : []),
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,

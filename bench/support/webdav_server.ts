@@ -5,12 +5,13 @@
 // once ready; SIGINT or SIGTERM shuts the server down, closes the store and exits 0.
 //
 //   deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-env \
-//     --allow-sys bench/support/webdav_server.ts --data DIR [--port 0] [--no-fsync]
+//     --allow-sys bench/support/webdav_server.ts --data DIR [--port 0] [--no-fsync] [--deno-serve]
 
 import { parseArgs } from "node:util";
 import { BackupFS } from "../../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { createWebDavApp } from "../../webdav/mod.ts";
+import { serveHttp } from "../../src/http/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     // Diagnosis only (the benchmark keeps the default, durable): acknowledge writes
     // without fsync, to see what durability costs.
     "no-fsync": { type: "boolean", default: false },
+    "deno-serve": { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -32,11 +34,13 @@ const store = await EmbeddedStore.open(`${values.data}/store`, { durable: !value
 const fs = new BackupFS(store, { jobId: "dav", spoolDirectory: values.data });
 const dav = createWebDavApp(fs);
 const stopped = Promise.withResolvers<void>();
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: Number(values.port),
-  onListen: (addr) => console.log(`listening on http://127.0.0.1:${addr.port}`),
-}, dav.fetch);
+const onListen = (addr: { port: number }) =>
+  console.log(`listening on http://127.0.0.1:${addr.port}`);
+// The production HTTP layer (as `deno task serve`); `--deno-serve` runs the app on
+// Deno.serve instead, to compare the two.
+const server = values["deno-serve"]
+  ? Deno.serve({ hostname: "127.0.0.1", port: Number(values.port), onListen }, dav.fetch)
+  : await serveHttp(dav.fetch, { hostname: "127.0.0.1", port: Number(values.port), onListen });
 const stop = () => stopped.resolve();
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);

@@ -19,6 +19,14 @@ import { EmbeddedStore } from "../storage/store/mod.ts";
 import { createStorageApp } from "./app.ts";
 import { resolveCredentials } from "./cli_credentials.ts";
 import { type ListenAddress, listenUrl, parseListenAddress } from "./listen_address.ts";
+import {
+  type ConnectionLimits,
+  type HttpServerHandle,
+  LIMIT_FLAGS,
+  LIMITS_USAGE,
+  limitsFromFlags,
+  serveHttp,
+} from "../http/mod.ts";
 
 /** The `--help` text: every flag and environment variable. */
 export const USAGE = `Usage: deno task storage [options]
@@ -35,6 +43,8 @@ Options:
                         aws_session_token) is accepted.
   --region REGION       Accept only signatures scoped to this region (default: any).
   --help                Show this help and exit.
+
+${LIMITS_USAGE}
 
 Environment:
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
@@ -57,6 +67,8 @@ export interface StorageCliOptions {
   credentialsFile?: string;
   /** Required credential-scope region, when given. */
   region?: string;
+  /** Connection limits given on the command line. */
+  limits: Partial<ConnectionLimits>;
   /** Whether `--help` was asked. */
   help: boolean;
 }
@@ -81,6 +93,7 @@ export function parseCli(args: string[]): StorageCliOptions {
         data: { type: "string" },
         credentials: { type: "string" },
         region: { type: "string" },
+        ...LIMIT_FLAGS,
         help: { type: "boolean" },
       },
       strict: true,
@@ -99,6 +112,7 @@ export function parseCli(args: string[]): StorageCliOptions {
     dataDir: resolve(values.data ?? "backupfs-data"),
     credentialsFile: values.credentials,
     region: values.region,
+    limits: limitsFromFlags(values),
     help: values.help ?? false,
   };
 }
@@ -140,15 +154,14 @@ async function main(args: string[]): Promise<number> {
   const store = await EmbeddedStore.open(options.dataDir);
   const app = createStorageApp(store, { credentials: credentials.keys, region: options.region });
   const stopped = Promise.withResolvers<void>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: HttpServerHandle;
   try {
-    server = Deno.serve({
+    server = await serveHttp(app.fetch, {
       hostname: options.listen.hostname,
       port: options.listen.port,
-      onListen: (addr) => {
-        console.log(`listening on ${listenUrl({ hostname: addr.hostname, port: addr.port })}`);
-      },
-    }, app.fetch);
+      limits: options.limits,
+      onListen: (address) => console.log(`listening on ${listenUrl(address)}`),
+    });
   } catch (error) {
     await store.close();
     console.error(`storage: cannot listen on ${listenUrl(options.listen)}: ${error}`);

@@ -31,6 +31,12 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     "/tmp/c",
     "--region",
     "eu-west-1",
+    "--header-timeout",
+    "3s",
+    "--body-timeout",
+    "90s",
+    "--max-connections",
+    "50",
     "--help",
   ]);
   assertEquals(all, {
@@ -38,8 +44,11 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     dataDir: "/tmp/d",
     credentialsFile: "/tmp/c",
     region: "eu-west-1",
+    limits: { headersTimeoutMs: 3000, bodyIdleTimeoutMs: 90_000, maxConnections: 50 },
     help: true,
   });
+  assertEquals(defaults.limits, {});
+  assertThrows(() => parseCli(["--keepalive-timeout", "x"]), TypeError, "--keepalive-timeout");
   assertThrows(() => parseCli(["--bogus"]), TypeError);
   assertThrows(() => parseCli(["positional"]), TypeError);
   assertThrows(() => parseCli(["--region", "EU WEST"]), TypeError);

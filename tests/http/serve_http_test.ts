@@ -1,0 +1,335 @@
+// The HTTP layer of both servers (src/http/): connection limits enforced on real
+// sockets (a slow request head, an idle connection, an idle keep-alive connection, a
+// stalled request body, a client that stops reading), the answers to heads that never
+// reach a handler, and how responses are framed.
+
+import { serveHttp, type ServeHttpOptions } from "../../src/http/mod.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Reads until the peer closes or `deadlineMs` passes; returns the text and whether it closed. */
+async function readUntilClosed(
+  conn: Deno.Conn,
+  deadlineMs: number,
+): Promise<{ text: string; closed: boolean }> {
+  const chunks: string[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  const deadline = Date.now() + deadlineMs;
+  for (let i = 0; i < 10_000; i++) {
+    const left = deadline - Date.now();
+    if (left <= 0) return { text: chunks.join(""), closed: false };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), left);
+    });
+    const n = await Promise.race([conn.read(buffer).catch(() => null), timeout]);
+    clearTimeout(timer);
+    if (n === "timeout") return { text: chunks.join(""), closed: false };
+    if (n === null) return { text: chunks.join(""), closed: true };
+    chunks.push(decoder.decode(buffer.subarray(0, n)));
+  }
+  return { text: chunks.join(""), closed: false };
+}
+
+async function withServer(
+  handler: (request: Request) => Response | Promise<Response>,
+  options: ServeHttpOptions,
+  body: (port: number) => Promise<void>,
+): Promise<void> {
+  const server = await serveHttp(handler, { hostname: "127.0.0.1", port: 0, ...options });
+  try {
+    await body(server.addr.port);
+  } finally {
+    await server.shutdown(2000);
+  }
+}
+
+Deno.test("http: slow and silent request heads are cut off after the header timeout (408), while others are served", async () => {
+  await withServer(() => new Response("ok"), {
+    limits: { headersTimeoutMs: 600 },
+  }, async (port) => {
+    const slow: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        slow.push(conn);
+        // Half of them send part of a head, the other half nothing at all.
+        if (i % 2 === 0) await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+      }
+      // Meanwhile a normal request is answered.
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      assertEquals(await response.text(), "ok");
+      // A slowloris client that keeps trickling bytes is cut off too.
+      const trickle = slow[0];
+      const dribble = (async () => {
+        for (let i = 0; i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          if (await trickle.write(encoder.encode("a")).catch(() => -1) === -1) return;
+        }
+      })();
+      const results = await Promise.all(slow.map((conn) => readUntilClosed(conn, 8000)));
+      await dribble;
+      for (const [i, result] of results.entries()) {
+        assert(result.closed, `connection ${i} still open after the header timeout`);
+        if (i % 2 === 0) assertMatch(result.text, /^HTTP\/1\.1 408 /);
+      }
+    } finally {
+      for (const conn of slow) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    }
+  });
+});
+
+Deno.test("http: an idle keep-alive connection is closed after the keep-alive timeout", async () => {
+  await withServer(() => new Response("ok"), {
+    limits: { keepAliveTimeoutMs: 400, headersTimeoutMs: 10_000 },
+  }, async (port) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      const started = Date.now();
+      const { text, closed } = await readUntilClosed(conn, 8000);
+      assertMatch(text, /^HTTP\/1\.1 200 /);
+      assert(closed, "the idle keep-alive connection was not closed");
+      assert(Date.now() - started >= 300, "closed before the keep-alive timeout");
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("http: a stalled request body errors the handler's read after the body timeout and the connection closes", async () => {
+  const outcome = Promise.withResolvers<string>();
+  await withServer(
+    async (request) => {
+      try {
+        const bytes = await request.bytes();
+        outcome.resolve(`read ${bytes.byteLength}`);
+      } catch (error) {
+        outcome.resolve(`${(error as Error).name}: ${(error as Error).message}`);
+      }
+      return new Response("done");
+    },
+    { limits: { bodyIdleTimeoutMs: 400 } },
+    async (port) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(
+          encoder.encode("PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"),
+        );
+        const { closed } = await readUntilClosed(conn, 8000);
+        assert(closed, "the stalled upload's connection stayed open");
+        assertMatch(await outcome.promise, /BodyIdleTimeout: no request body bytes for 0\.4 s/);
+      } finally {
+        conn.close();
+      }
+    },
+  );
+});
+
+Deno.test("http: a slow but steady body is not cut off (the body timeout is per wait, not per request)", async () => {
+  await withServer(
+    async (request) => {
+      return new Response(String((await request.bytes()).byteLength));
+    },
+    { limits: { bodyIdleTimeoutMs: 500 } },
+    async (port) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(
+          encoder.encode("PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"),
+        );
+        for (let i = 0; i < 10; i++) {
+          await new Promise((r) => setTimeout(r, 150)); // 1.5 s in all, 3× the timeout
+          await conn.write(encoder.encode("x"));
+        }
+        const { text } = await readUntilClosed(conn, 1500);
+        assertMatch(text, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n10$/);
+      } finally {
+        conn.close();
+      }
+    },
+  );
+});
+
+Deno.test("http: a client that stops reading a long response is disconnected and the body's producer cancelled", async () => {
+  const cancelled = Promise.withResolvers<number>();
+  await withServer(
+    () => {
+      let sent = 0;
+      const piece = new Uint8Array(256 * 1024);
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            sent++;
+            if (sent > 4096) controller.close(); // 1 GiB at most
+            else controller.enqueue(piece);
+          },
+          cancel() {
+            cancelled.resolve(sent);
+          },
+        }),
+      );
+    },
+    { limits: { responseIdleTimeoutMs: 500 } },
+    async (port) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(encoder.encode("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+        // Read nothing: the server's socket buffer fills and the response idles.
+        const pieces = await cancelled.promise;
+        assert(pieces < 4096, "the whole body was produced for a client that read nothing");
+      } finally {
+        conn.close();
+      }
+    },
+  );
+});
+
+Deno.test("http: heads that never reach the handler — unknown method 501, oversize head 431, bad Host 400", async () => {
+  let calls = 0;
+  await withServer(
+    () => {
+      calls++;
+      return new Response("ok");
+    },
+    { limits: { maxHeaderBytes: 8192 } },
+    async (port) => {
+      const send = async (head: string) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await conn.write(encoder.encode(head));
+          return (await readUntilClosed(conn, 5000)).text;
+        } finally {
+          conn.close();
+        }
+      };
+      assertMatch(await send("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 501 /);
+      assertMatch(
+        await send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(10_000)}\r\n\r\n`),
+        /^HTTP\/1\.1 431 /,
+      );
+      assertMatch(await send("GET / HTTP/1.1\r\nHost: a/b@c\r\n\r\n"), /^HTTP\/1\.1 400 /);
+      assertMatch(await send("GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 400 /);
+      assertEquals(calls, 0);
+      // Still serving.
+      assertMatch(
+        await send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        /^HTTP\/1\.1 200 /,
+      );
+    },
+  );
+});
+
+Deno.test("http: short bodies carry Content-Length, streamed ones are chunked, HEAD has no body, headers pass through", async () => {
+  await withServer(
+    (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/stream") {
+        let n = 0;
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              if (n++ < 3) controller.enqueue(encoder.encode(`piece${n};`));
+              else controller.close();
+            },
+          }),
+        );
+      }
+      const headers = new Headers({ "X-Echo": request.headers.get("x-in") ?? "" });
+      headers.append("Set-Cookie", "a=1");
+      headers.append("Set-Cookie", "b=2");
+      return new Response(request.method === "HEAD" ? null : "hello", {
+        status: 207,
+        headers,
+      });
+    },
+    {},
+    async (port) => {
+      const send = async (head: string) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await conn.write(encoder.encode(head));
+          return (await readUntilClosed(conn, 5000)).text;
+        } finally {
+          conn.close();
+        }
+      };
+      const short = await send(
+        "GET /x HTTP/1.1\r\nHost: x\r\nX-In: v\r\nConnection: close\r\n\r\n",
+      );
+      assertMatch(short, /^HTTP\/1\.1 207 Multi-Status\r\n/);
+      assertMatch(short, /\r\ncontent-length: 5\r\n/i);
+      assertMatch(short, /\r\nx-echo: v\r\n/i);
+      assertMatch(short, /\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n/i);
+      assert(short.endsWith("\r\n\r\nhello"));
+      const streamed = await send("GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertMatch(streamed, /\r\ntransfer-encoding: chunked\r\n/i);
+      const response = await fetch(`http://127.0.0.1:${port}/stream`);
+      assertEquals(await response.text(), "piece1;piece2;piece3;");
+      const head = await send("HEAD /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert(head.endsWith("\r\n\r\n"), "HEAD carried a body");
+    },
+  );
+});
+
+Deno.test("http: a request body arrives whole and in order; a client that disconnects midway errors the read", async () => {
+  const failures: string[] = [];
+  await withServer(
+    async (request) => {
+      try {
+        const bytes = await request.bytes();
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+        return new Response(`${bytes.byteLength}:${digest.slice(0, 4).join(",")}`);
+      } catch (error) {
+        failures.push((error as Error).message);
+        return new Response("failed", { status: 400 });
+      }
+    },
+    {},
+    async (port) => {
+      const body = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7) % 251);
+      const response = await fetch(`http://127.0.0.1:${port}/up`, { method: "PUT", body });
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+      assertEquals(await response.text(), `${body.byteLength}:${digest.slice(0, 4).join(",")}`);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(
+        encoder.encode(
+          "PUT /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(500),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      conn.close();
+      for (let i = 0; i < 100 && failures.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assertEquals(failures.length, 1);
+    },
+  );
+});
+
+Deno.test("http: shutdown lets a request in flight finish, then refuses connections", async () => {
+  const started = Promise.withResolvers<void>();
+  const server = await serveHttp(async () => {
+    started.resolve();
+    await new Promise((r) => setTimeout(r, 300));
+    return new Response("late but whole");
+  }, { hostname: "127.0.0.1", port: 0 });
+  const port = server.addr.port;
+  const pending = fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+  await started.promise;
+  assertEquals(await server.shutdown(5000), true);
+  assertEquals(await pending, "late but whole");
+  let refused = false;
+  try {
+    await fetch(`http://127.0.0.1:${port}/`);
+  } catch {
+    refused = true;
+  }
+  assert(refused, "a connection was accepted after shutdown");
+});
