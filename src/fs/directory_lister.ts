@@ -23,6 +23,7 @@
 import type { BackupStorage } from "../storage/backup_storage.ts";
 import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
 import type { BackupObject, ListObjectsInput, ListObjectsOutput } from "../storage/types.ts";
+import { pathChanges } from "./metadata_cache.ts";
 import { objectNameOf } from "./paths.ts";
 
 /**
@@ -82,6 +83,20 @@ export interface DirectoryListerOptions {
    * before them (default 1000); beyond it, an extra `ListObjects` settles it.
    */
   maxHeld?: number;
+  /**
+   * Concurrent listings of one directory share one scan (default true): a listing
+   * joins one in flight when that one started at most `shareWindowMs` ago, has not
+   * yet dropped any entry, and nothing under the directory changed since it began
+   * (as far as this process knows: see `pathChanges` in `metadata_cache.ts`).
+   */
+  share?: boolean;
+  /** How long after its start a listing can be joined, in ms (default 1000). */
+  shareWindowMs?: number;
+  /**
+   * Most entries a shared listing keeps for the consumers behind the first
+   * (default 4096); one left further behind continues on a scan of its own.
+   */
+  maxShared?: number;
 }
 
 /**
@@ -173,6 +188,11 @@ export class DirectoryLister {
   readonly #jobId: string;
   readonly #pageSize: number;
   readonly #maxHeld: number;
+  readonly #share: boolean;
+  readonly #shareWindowMs: number;
+  readonly #maxShared: number;
+  /** Listings in flight that others may join, by directory prefix. */
+  readonly #flights = new Map<string, Flight>();
   #listCalls = 0;
 
   /** Makes a lister for one job. */
@@ -181,6 +201,12 @@ export class DirectoryLister {
     this.#jobId = options.jobId;
     this.#pageSize = options.pageSize ?? 100;
     this.#maxHeld = options.maxHeld ?? 1000;
+    this.#share = options.share ?? true;
+    this.#shareWindowMs = options.shareWindowMs ?? 1000;
+    this.#maxShared = options.maxShared ?? 4096;
+    if (!Number.isInteger(this.#maxShared) || this.#maxShared < 1) {
+      throw new RangeError("maxShared must be an integer ≥ 1");
+    }
     if (!Number.isInteger(this.#pageSize) || this.#pageSize < 1 || this.#pageSize > 100) {
       throw new RangeError("pageSize must be an integer from 1 to 100");
     }
@@ -217,13 +243,73 @@ export class DirectoryLister {
     const name = objectNameOf(directoryPath);
     const prefix = name === "" ? "" : name + "/";
     if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return;
+    if (!this.#share) {
+      for await (const batch of this.#scan(prefix, signal, undefined)) yield* batch;
+      return;
+    }
+    const path = name === "" ? "/" : `/${name}`;
+    let flight = this.#flights.get(prefix);
+    if (flight === undefined || !this.#joinable(flight, path)) {
+      flight = new Flight(this.#scan(prefix, undefined, undefined), pathChanges.epoch);
+      this.#flights.set(prefix, flight);
+    }
+    const current = flight;
+    const cursor = { at: 0 };
+    current.cursors.add(cursor);
+    let last: string | undefined;
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        if (cursor.at < current.base) {
+          // Left too far behind: the rest on a scan of its own, after the last name.
+          current.cursors.delete(cursor);
+          for await (const batch of this.#scan(prefix, signal, last)) yield* batch;
+          return;
+        }
+        if (cursor.at < current.head) {
+          const entry = current.entries[cursor.at - current.base];
+          cursor.at++;
+          last = entry.name;
+          yield entry;
+          continue;
+        }
+        if (current.done) {
+          if (current.failed) throw current.error;
+          return;
+        }
+        await current.pull(this.#maxShared, () => {
+          if (this.#flights.get(prefix) === current) this.#flights.delete(prefix);
+        });
+      }
+    } finally {
+      current.leave(cursor, () => {
+        if (this.#flights.get(prefix) === current) this.#flights.delete(prefix);
+      });
+    }
+  }
 
+  /** Whether a listing of `path` may join `flight`. */
+  #joinable(flight: Flight, path: string): boolean {
+    return !flight.done && flight.base === 0 &&
+      Date.now() - flight.startedAt <= this.#shareWindowMs &&
+      !pathChanges.changedSince(path, flight.epoch);
+  }
+
+  /**
+   * The skip-scan of one directory (see the module doc), in batches of children
+   * (one per page); with `after`, only the children whose names sort after it.
+   */
+  async *#scan(
+    prefix: string,
+    signal: AbortSignal | undefined,
+    after: string | undefined,
+  ): AsyncGenerator<ListedEntry[]> {
     const held: Held[] = [];
     /** Child directories already reported (or held): entries under them are skipped. */
     const directories = new Set<string>();
     /** Bounds a probe has settled: nothing under them is left unknown. */
     const settled = new Set<string>();
-    let position = prefix;
+    let position = after === undefined ? prefix : prefix + after;
 
     const boundsOf = (entry: ListedEntry): string[] => {
       const childName = entry.name;
@@ -265,13 +351,17 @@ export class DirectoryLister {
       let n = 0;
       while (n < held.length && (all || releasable(held[n]))) n++;
       if (n === 0) return;
-      for (let i = 0; i < n; i++) ready.push(held[i].entry);
+      for (let i = 0; i < n; i++) {
+        const entry = held[i].entry;
+        if (after === undefined || compareNames(entry.name, after) > 0) ready.push(entry);
+      }
       held.splice(0, n);
     };
 
     let request: Omit<ListObjectsInput, "StorageJobId"> = {
       MaxResults: this.#pageSize,
       ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
+      ...(after === undefined ? {} : { StartingObjectName: prefix + after }),
     };
     const tokens = new Set<string>();
     for (;;) {
@@ -299,12 +389,18 @@ export class DirectoryLister {
         position = objectName;
         release(false);
         if (held.length > this.#maxHeld) {
-          await this.#settle(prefix, held, { settled, addDirectory, unresolved, ready, signal });
+          await this.#settle(prefix, held, {
+            settled,
+            addDirectory,
+            unresolved,
+            ready,
+            after,
+            signal,
+          });
           release(false);
         }
       }
-      for (const entry of ready) yield entry;
-      ready.length = 0;
+      if (ready.length > 0) yield ready.splice(0);
       if (page.NextToken === undefined || page.NextToken === "") break;
       if (endedUnder !== undefined) {
         // Skip every remaining name under the child directory the page ended in.
@@ -324,7 +420,7 @@ export class DirectoryLister {
       }
     }
     release(true);
-    yield* ready;
+    if (ready.length > 0) yield ready.splice(0);
   }
 
   /**
@@ -340,6 +436,7 @@ export class DirectoryLister {
       addDirectory: (name: string, marker: BackupObject | undefined) => void;
       unresolved: (item: Held) => string | undefined;
       ready: ListedEntry[];
+      after: string | undefined;
       signal: AbortSignal | undefined;
     },
   ): Promise<void> {
@@ -363,7 +460,12 @@ export class DirectoryLister {
       }
       let n = 0;
       while (n < held.length && state.unresolved(held[n]) === undefined) n++;
-      for (const item of held.splice(0, n)) state.ready.push(item.entry);
+      for (const item of held.splice(0, n)) {
+        const after = state.after;
+        if (after === undefined || compareNames(item.entry.name, after) > 0) {
+          state.ready.push(item.entry);
+        }
+      }
     }
   }
 
@@ -445,5 +547,81 @@ export class DirectoryLister {
       tokens.add(next);
       request = { MaxResults: this.#pageSize, NextToken: next };
     }
+  }
+}
+
+/**
+ * One scan of a directory shared by the listings that joined it: the entries not
+ * yet read by every consumer (at most `maxShared` of them), pulled page by page by
+ * whichever consumer needs the next one.
+ */
+class Flight {
+  readonly startedAt = Date.now();
+  /** The change-log epoch when the scan began. */
+  readonly epoch: number;
+  /** Entries from sequence number `base` on. */
+  entries: ListedEntry[] = [];
+  base = 0;
+  done = false;
+  failed = false;
+  error: unknown;
+  /** Each consumer's next sequence number. */
+  readonly cursors = new Set<{ at: number }>();
+  readonly #scan: AsyncGenerator<ListedEntry[]>;
+  #pulling: Promise<void> | undefined;
+
+  constructor(scan: AsyncGenerator<ListedEntry[]>, epoch: number) {
+    this.#scan = scan;
+    this.epoch = epoch;
+  }
+
+  /** Sequence number after the last entry pulled. */
+  get head(): number {
+    return this.base + this.entries.length;
+  }
+
+  /** Pulls the next batch (one pull at a time, shared by all who wait). */
+  pull(maxShared: number, ended: () => void): Promise<void> {
+    this.#pulling ??= this.#pull(maxShared, ended).finally(() => {
+      this.#pulling = undefined;
+    });
+    return this.#pulling;
+  }
+
+  async #pull(maxShared: number, ended: () => void): Promise<void> {
+    try {
+      const next = await this.#scan.next();
+      if (next.done) {
+        this.done = true;
+        ended();
+        return;
+      }
+      this.entries.push(...next.value);
+    } catch (error) {
+      this.done = true;
+      this.failed = true;
+      this.error = error;
+      ended();
+      return;
+    }
+    // Drop what every consumer has read, and beyond `maxShared` what the slowest
+    // have not (they continue on their own).
+    let first = this.head;
+    for (const cursor of this.cursors) first = Math.min(first, cursor.at);
+    first = Math.max(first, this.head - maxShared);
+    if (first > this.base) {
+      this.entries.splice(0, first - this.base);
+      this.base = first;
+    }
+  }
+
+  /** A consumer is done with it; the last one stops the scan. */
+  leave(cursor: { at: number }, ended: () => void): void {
+    this.cursors.delete(cursor);
+    if (this.cursors.size > 0 || this.done) return;
+    this.done = true;
+    ended();
+    const pulling = this.#pulling ?? Promise.resolve();
+    void pulling.then(() => this.#scan.return(undefined)).catch(() => {});
   }
 }

@@ -64,6 +64,76 @@ export interface CacheSetOptions {
   epoch?: number;
 }
 
+/**
+ * A record of which paths were invalidated when, by every {@link MetadataCache} of
+ * the process: what a listing in flight needs to know before another listing may
+ * share it (see `DirectoryLister`). Conservative: a change noted by any cache
+ * counts for every lister, and when the record is full it counts as a change of
+ * every path.
+ *
+ * @example
+ * ```ts
+ * import { ChangeLog } from "./metadata_cache.ts";
+ * const log = new ChangeLog();
+ * const epoch = log.epoch; // a listing of /a starts
+ * log.note("/a"); // a write under /a
+ * console.log(log.changedSince("/a", epoch)); // true
+ * console.log(log.changedSince("/b", epoch)); // false
+ * ```
+ */
+export class ChangeLog {
+  readonly #maxPaths: number;
+  readonly #at = new Map<string, number>();
+  #everythingAt = 0;
+  #epoch = 0;
+
+  /** A log that remembers up to `maxPaths` paths (default 10,000). */
+  constructor(maxPaths = 10_000) {
+    this.#maxPaths = Math.max(1, maxPaths);
+  }
+
+  /** Grows with every change noted. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** `path` (a canonical path) changed now. */
+  note(path: string): void {
+    this.#epoch++;
+    this.#at.delete(path);
+    this.#at.set(path, this.#epoch);
+    if (this.#at.size > this.#maxPaths) this.noteEverything();
+  }
+
+  /** Every path changed now. */
+  noteEverything(): void {
+    this.#epoch++;
+    this.#at.clear();
+    this.#everythingAt = this.#epoch;
+  }
+
+  /** Whether `path` changed after `epoch` was read. */
+  changedSince(path: string, epoch: number): boolean {
+    if (epoch < this.#everythingAt) return true;
+    const at = this.#at.get(path);
+    return at !== undefined && epoch < at;
+  }
+}
+
+/**
+ * The process-wide {@link ChangeLog} every {@link MetadataCache} writes its
+ * invalidations to.
+ *
+ * @example
+ * ```ts
+ * import { MetadataCache, pathChanges } from "./metadata_cache.ts";
+ * const epoch = pathChanges.epoch;
+ * new MetadataCache().invalidate("/a/b.txt");
+ * console.log(pathChanges.changedSince("/a", epoch)); // true
+ * ```
+ */
+export const pathChanges: ChangeLog = new ChangeLog();
+
 interface Entry<V> {
   value: V;
   expires: number;
@@ -194,6 +264,7 @@ export class MetadataCache<T, L = unknown> {
     // before now is suspect.
     this.#everythingAt = this.#epoch;
     this.#invalidatedAt.clear();
+    pathChanges.noteEverything();
   }
 
   /** Forgets everything. */
@@ -203,6 +274,7 @@ export class MetadataCache<T, L = unknown> {
     this.#listings.clear();
     this.#invalidatedAt.clear();
     this.#everythingAt = this.#epoch;
+    pathChanges.noteEverything();
   }
 
   #stale(path: string, epoch: number | undefined): boolean {
@@ -213,6 +285,7 @@ export class MetadataCache<T, L = unknown> {
   }
 
   #noteInvalidated(path: string): void {
+    pathChanges.note(path);
     this.#invalidatedAt.delete(path);
     this.#invalidatedAt.set(path, this.#epoch);
     if (this.#invalidatedAt.size > Math.max(this.#maxEntries, 64)) {

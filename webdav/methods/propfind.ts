@@ -29,7 +29,6 @@ import {
   MULTISTATUS_CLOSE,
   MULTISTATUS_OPEN,
   statusLine,
-  textStream,
 } from "../xml/write.ts";
 
 /** What a PROPFIND asks for. */
@@ -347,7 +346,7 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
       }
       yield piece + MULTISTATUS_CLOSE;
     }
-    return new Response(textStream(body()), {
+    return new Response(pieceStream(body()), {
       status: 207,
       headers: { "Content-Type": "application/xml; charset=utf-8" },
     });
@@ -355,7 +354,25 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
 }
 
 /** Characters gathered before a piece of the reply is handed to the stream. */
-const PIECE_CHARS = 65536;
+const PIECE_CHARS = 16384;
+
+/**
+ * The reply's bytes, one piece encoded per pull: a slow reader holds one piece of
+ * text and its bytes, never a batch of them.
+ */
+function pieceStream(parts: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await parts.next();
+      if (done) controller.close();
+      else controller.enqueue(encoder.encode(value));
+    },
+    async cancel() {
+      await parts.return(undefined);
+    },
+  }, { highWaterMark: 0 });
+}
 
 function environment(ctx: DavRequestContext, options: PropfindOptions): LivePropertyEnvironment {
   const source = options.quota;
