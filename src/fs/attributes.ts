@@ -116,8 +116,9 @@ const STRING_TAG = "bfs1";
 const BLOB_MAGIC = "bfsb1\n";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+// What validateMetadataString refuses: C0 controls, DEL and C1 controls.
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_MODE = 0o7777;
 
 function encodeTime(value: number, field: string): string {
@@ -160,10 +161,11 @@ function fitsInString(text: string): boolean {
 
 /**
  * Encodes file attributes as a `MetadataString`: versioned (`bfs1 …`), always at
- * most 256 bytes of UTF-8 and valid for `validateMetadataString` (no control
- * characters). A content type that does not fit (too long, or with control
- * characters or lone surrogates) is left out of the string, flagged with `o`, and
- * returned in `overflow.contentType` for the caller to store in the MetadataBlob.
+ * most 256 bytes of UTF-8 and valid for `validateMetadataString` (no C0 control,
+ * DEL or C1 control characters). A content type that does not fit (too long, or
+ * with such control characters or lone surrogates) is left out of the string,
+ * flagged with `o`, and returned in `overflow.contentType` for the caller to
+ * store in the MetadataBlob.
  *
  * Throws `RangeError` when a field is out of range: `size` and `chunkSize` must be
  * safe integers (≥ 0 and ≥ 1), times finite, `mode` an integer from 0 to 0o7777.

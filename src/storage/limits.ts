@@ -146,23 +146,48 @@ export function validateObjectName(name: string): void {
 }
 
 /**
+ * The characters a `MetadataString` must not contain: C0 controls U+0000–U+001F,
+ * DEL U+007F and C1 controls U+0080–U+009F.
+ *
+ * @example
+ * ```ts
+ * import { METADATA_STRING_CONTROLS } from "./limits.ts";
+ * console.log(METADATA_STRING_CONTROLS.test("a\u0085b"), METADATA_STRING_CONTROLS.test("naïve")); // true false
+ * ```
+ */
+// deno-lint-ignore no-control-regex
+export const METADATA_STRING_CONTROLS: RegExp = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
  * Checks a `MetadataString`: 1–256 bytes of well-formed UTF-8 without control
- * characters (the model's pattern `^.{1,256}$`). Throws `IllegalArgumentException`.
+ * characters — C0 controls U+0000–U+001F, DEL U+007F and C1 controls
+ * U+0080–U+009F ({@link METADATA_STRING_CONTROLS}; the model's pattern is
+ * `^.{1,256}$`). Throws `IllegalArgumentException`.
  *
  * @example
  * ```ts
  * import { validateMetadataString } from "./limits.ts";
  * validateMetadataString("v1;size=42"); // fine
+ * try {
+ *   validateMetadataString("v1\u0085");
+ * } catch (error) {
+ *   console.log((error as Error).message);
+ *   // MetadataString must not contain C0 controls U+0000–U+001F, DEL U+007F and C1 controls U+0080–U+009F
+ * }
  * ```
  */
 export function validateMetadataString(value: string): void {
   if (typeof value !== "string" || value.length === 0) {
     throw new IllegalArgumentException("MetadataString must not be empty");
   }
-  // deno-lint-ignore no-control-regex
-  if (!value.isWellFormed() || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (!value.isWellFormed()) {
     throw new IllegalArgumentException(
-      "MetadataString must be well-formed text without control characters",
+      "MetadataString must be well-formed text (no lone surrogates)",
+    );
+  }
+  if (METADATA_STRING_CONTROLS.test(value)) {
+    throw new IllegalArgumentException(
+      "MetadataString must not contain C0 controls U+0000–U+001F, DEL U+007F and C1 controls U+0080–U+009F",
     );
   }
   if (utf8Length(value) > MAX_METADATA_STRING_BYTES) {
