@@ -8,7 +8,8 @@
  */
 
 import { Hono } from "hono";
-import type { DavHandler, DavRequestContext, LockManager } from "./dav_context.ts";
+import type { DavHandler, DavRequestContext, LockManager, UploadAdmission } from "./dav_context.ts";
+import { MemoryBudget } from "../src/http/memory_budget.ts";
 import { DavError } from "./dav_error.ts";
 import type { BackupFS } from "../src/fs/backup_fs.ts";
 import { errorResponse, isUnexpected } from "./http/errors.ts";
@@ -47,7 +48,22 @@ export interface WebDavOptions {
   quota?: () => Promise<QuotaInfo>;
   /** Where unexpected errors are reported (default `console.error`, message only). */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * Memory for uploads in progress: PUT bodies are cut into chunks in memory, so each
+   * PUT takes a share of this budget before reading its body (its declared length,
+   * at most `perUploadBytes`) and waits when it is spent; after `waitMs` it is
+   * answered 503 with `Retry-After`. Defaults: 256 MiB in all, 21 MiB per upload
+   * (4 MiB chunks, 4 in flight, one filling, a 1 MiB read buffer), 30 s.
+   */
+  uploadMemory?: { totalBytes?: number; perUploadBytes?: number; waitMs?: number };
 }
+
+/** Default memory budget of uploads in progress: 256 MiB. */
+export const DEFAULT_UPLOAD_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Default share of one streamed upload: (4 in flight + 1 filling) × 4 MiB chunks + 1 MiB. */
+export const DEFAULT_PER_UPLOAD_BYTES = 21 * 1024 * 1024;
+/** Default longest wait of an upload for memory: 30 s. */
+export const DEFAULT_UPLOAD_WAIT_MS = 30_000;
 
 /** Methods that change something (refused when read-only). */
 const MODIFYING = new Set([
@@ -93,6 +109,11 @@ export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hon
   const readOnly = options.readOnly ?? false;
   const maxXmlBytes = options.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES;
   const onError = options.onError ?? defaultOnError;
+  const uploads: UploadAdmission = {
+    budget: new MemoryBudget(options.uploadMemory?.totalBytes ?? DEFAULT_UPLOAD_MEMORY_BYTES),
+    perUploadBytes: options.uploadMemory?.perUploadBytes ?? DEFAULT_PER_UPLOAD_BYTES,
+    waitMs: options.uploadMemory?.waitMs ?? DEFAULT_UPLOAD_WAIT_MS,
+  };
   const handlers: Record<string, DavHandler> = {
     OPTIONS: optionsHandler,
     GET: getOrHead,
@@ -155,6 +176,7 @@ export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hon
         locks,
         ...(principal === undefined ? {} : { principal }),
         maxXmlBytes,
+        uploads,
       };
       return await handler(ctx);
     } catch (error) {

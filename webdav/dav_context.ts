@@ -7,6 +7,7 @@
  */
 
 import type { BackupFS } from "../src/fs/backup_fs.ts";
+import type { MemoryBudget } from "../src/http/memory_budget.ts";
 
 /** One active lock (RFC 4918 §6). */
 export interface ActiveLock {
@@ -81,6 +82,18 @@ export interface DavRequestContext {
   principal?: string;
   /** Largest XML request body accepted, in bytes. */
   maxXmlBytes: number;
+  /** The memory budget uploads (PUT bodies) take their share from before reading. */
+  uploads?: UploadAdmission;
+}
+
+/** How uploads are admitted: a shared memory budget, each upload's share, the longest wait. */
+export interface UploadAdmission {
+  /** The budget shared by all uploads in progress. */
+  budget: MemoryBudget;
+  /** The most one streamed upload holds (its write buffers and chunks in flight), in bytes. */
+  perUploadBytes: number;
+  /** Longest wait for a share before the upload is answered 503, in ms. */
+  waitMs: number;
 }
 
 /** A WebDAV method handler. */

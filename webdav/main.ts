@@ -31,6 +31,9 @@ import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
 
+/** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
+const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+
 /** How long shutdown waits for requests in flight, then for the store, in ms. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -181,6 +184,11 @@ export async function main(args: string[]): Promise<number> {
     ...(locks ? { locks } : {}),
     ...(authenticate ? { authenticate } : {}),
     ...(opened.quota ? { quota: opened.quota } : {}),
+    uploadMemory: {
+      ...(options.uploadMemoryBytes === undefined ? {} : { totalBytes: options.uploadMemoryBytes }),
+      // What one streamed upload holds: 4 chunks in flight, one filling, a read buffer.
+      perUploadBytes: 5 * (options.chunkSize ?? DEFAULT_CHUNK_SIZE) + 1024 * 1024,
+    },
   });
 
   console.error(

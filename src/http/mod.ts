@@ -22,5 +22,6 @@ export {
   DEFAULT_CONNECTION_LIMITS,
   parseDuration,
 } from "./connection_limits.ts";
+export { MemoryBudget, type MemoryLease } from "./memory_budget.ts";
 export { type HttpServerHandle, serveHttp, type ServeHttpOptions } from "./serve_http.ts";
 export { LIMIT_FLAGS, type LimitFlagValues, LIMITS_USAGE, limitsFromFlags } from "./limit_flags.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { DavHandler } from "../dav_context.ts";
+import type { DavHandler, DavRequestContext } from "../dav_context.ts";
+import type { MemoryLease } from "../../src/http/memory_budget.ts";
 import type { BackupFileInfo } from "../../src/fs/file_info.ts";
 import { DavError } from "../dav_error.ts";
 import { readPieces } from "../../src/fs/byte_source.ts";
@@ -53,6 +54,7 @@ export const put: DavHandler = async (ctx) => {
   const request = ctx.request;
   let before: BackupFileInfo | undefined;
   let written: BackupFileInfo;
+  let lease: MemoryLease | undefined;
   const failure: { error?: unknown } = {};
   try {
     assertWritable(ctx);
@@ -69,6 +71,7 @@ export const put: DavHandler = async (ctx) => {
     assertPreconditions(request, validators(before));
     await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
     if (!before) await assertParentCollection(ctx.fs, ctx.path);
+    lease = request.body ? await admitUpload(ctx) : undefined;
     const body = request.body ? await bodyOf(request, failure) : new Uint8Array(0);
     // A client that goes away errors the body stream: writeFile then fails and the
     // old version stays.
@@ -81,6 +84,8 @@ export const put: DavHandler = async (ctx) => {
       throw new DavError(400, "The request body could not be read", { cause: failure.error });
     }
     throw error;
+  } finally {
+    lease?.release();
   }
   const headers = new Headers();
   if (request.headers.has("x-oc-mtime")) headers.set("X-OC-Mtime", "accepted");
@@ -91,6 +96,29 @@ export const put: DavHandler = async (ctx) => {
   }
   return new Response(null, { status: before ? 204 : 201, headers });
 };
+
+/**
+ * Takes the upload's share of the memory budget: what it will hold at most — a
+ * body read whole twice over (the body and its chunk), a streamed one its declared
+ * length or the per-upload bound, whichever is smaller. Waits in turn; 503 with
+ * `Retry-After` after the admission's wait.
+ */
+async function admitUpload(ctx: DavRequestContext): Promise<MemoryLease | undefined> {
+  const admission = ctx.uploads;
+  if (!admission) return undefined;
+  const declared = Number(ctx.request.headers.get("content-length") ?? NaN);
+  const known = Number.isSafeInteger(declared) && declared >= 0;
+  const bytes = known && declared <= WHOLE_BODY_BYTES
+    ? 2 * declared
+    : Math.min(known ? declared : Infinity, admission.perUploadBytes);
+  const lease = await admission.budget.acquire(bytes, { waitMs: admission.waitMs });
+  if (!lease) {
+    throw new DavError(503, "Too many uploads in progress: try again shortly", {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  return lease;
+}
 
 /** Bodies declared this small are read whole, then written in one go. */
 const WHOLE_BODY_BYTES = 256 * 1024;
