@@ -101,6 +101,12 @@ export interface VerifyingStreamOptions {
  * do not hash to `expectedHex` (lower-case hex SHA-256). A consumer that stores
  * only what it read to a clean end therefore stores nothing forged.
  *
+ * The wrapper reads `body` only when it is read itself (nothing is pulled
+ * ahead, `body` is not even locked before the first read), and cancelling it
+ * cancels `body`. A request refused before its body is read therefore leaves
+ * that body untouched, for the HTTP server to discard: a body locked by an
+ * eager pipe that nobody drains would keep the connection open forever.
+ *
  * @example
  * ```ts
  * import { sha256Hex, verifyingStream } from "./body.ts";
@@ -115,20 +121,27 @@ export function verifyingStream(
   options: VerifyingStreamOptions = {},
 ): ReadableStream<Uint8Array> {
   const hash = createHash("sha256");
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        hash.update(chunk);
-        controller.enqueue(chunk);
-      },
-      flush(controller) {
-        if (hash.digest("hex") !== expectedHex) {
-          options.onMismatch?.();
-          controller.error(
-            options.error?.() ?? new Error("Request body does not match its declared SHA-256"),
-          );
-        }
-      },
-    }),
-  );
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      reader ??= body.getReader();
+      const { done, value } = await reader.read();
+      if (!done) {
+        hash.update(value);
+        controller.enqueue(value);
+        return;
+      }
+      if (hash.digest("hex") === expectedHex) {
+        controller.close();
+        return;
+      }
+      options.onMismatch?.();
+      controller.error(
+        options.error?.() ?? new Error("Request body does not match its declared SHA-256"),
+      );
+    },
+    async cancel(reason) {
+      await (reader ? reader.cancel(reason) : body.cancel(reason));
+    },
+  }, { highWaterMark: 0 });
 }

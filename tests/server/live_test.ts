@@ -137,3 +137,33 @@ Deno.test("GetChunk over HTTP streams the chunk with its Content-Length", async 
     assert(body.length === data.length && body.every((b, i) => b === data[i]));
   });
 });
+
+Deno.test("a refused PutChunk with a signed, unread body is answered and its connection closed", async () => {
+  await withServer(async ({ store, host }) => {
+    const { UploadId } = await store.startObject({ BackupJobId: "j", ObjectName: "o" });
+    const data = new Uint8Array(100_000).fill(3);
+    // Signed payload (no UNSIGNED-PAYLOAD), and no checksum-algorithm: refused
+    // before anything reads the body.
+    const signed = await signedRequest(`/backup-jobs/j/chunk/${UploadId}/0`, {
+      method: "PUT",
+      host,
+      query: { length: "1", checksum: "x" },
+      body: data,
+    });
+    const url = new URL(signed.url);
+    let head = `PUT ${url.pathname}${url.search} HTTP/1.1\r\nconnection: close\r\n`;
+    for (const [name, value] of signed.headers) head += `${name}: ${value}\r\n`;
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(url.port) });
+    const writer = conn.writable.getWriter();
+    await writer.write(new TextEncoder().encode(head + "\r\n"));
+    await writer.write(data).catch(() => {});
+    // The whole answer, up to the server closing the connection (a generous
+    // deadline only detects a connection left open forever).
+    const timer = setTimeout(() => conn.close(), 10_000);
+    const answer = await new Response(conn.readable).text().catch(() => "");
+    clearTimeout(timer);
+    await writer.close().catch(() => {});
+    assertEquals(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1], "400");
+    assert(answer.includes("IllegalArgumentException"), answer);
+  });
+});
