@@ -294,6 +294,40 @@ export function decodeMetadataString(value: string | undefined): FileAttributes 
   return { size, mtime, ...attrs };
 }
 
+/**
+ * Extended attributes (dead properties, xattrs, an overlong content type) that do
+ * not fit the 4 MiB `MetadataBlob`: thrown by {@link encodeMetadataBlob}, so by
+ * `BackupFS.setExtendedAttributes` before anything is written. A `RangeError`, as
+ * before; callers recognise it by its class (WebDAV answers 507 Insufficient
+ * Storage).
+ *
+ * @example
+ * ```ts
+ * import { encodeMetadataBlob, MetadataTooLargeError } from "./attributes.ts";
+ * try {
+ *   encodeMetadataBlob({ properties: { "{urn:x}big": "x".repeat(5 * 1024 * 1024) } });
+ * } catch (error) {
+ *   console.log(error instanceof MetadataTooLargeError); // true
+ *   console.log((error as MetadataTooLargeError).limit); // 4194304
+ * }
+ * ```
+ */
+export class MetadataTooLargeError extends RangeError {
+  /** Bytes the MetadataBlob would need. */
+  readonly bytes: number;
+  /** The limit: `MAX_METADATA_BLOB_BYTES`. */
+  readonly limit: number;
+
+  constructor(bytes: number, limit: number = MAX_METADATA_BLOB_BYTES) {
+    super(
+      `Extended attributes need ${bytes} bytes, more than the MetadataBlob limit of ${limit} bytes (4 MiB)`,
+    );
+    this.name = "MetadataTooLargeError";
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
 function isEmptyRecord(record: Record<string, unknown> | undefined): boolean {
   return record === undefined || Object.keys(record).length === 0;
 }
@@ -301,7 +335,8 @@ function isEmptyRecord(record: Record<string, unknown> | undefined): boolean {
 /**
  * Encodes extended attributes as a `MetadataBlob` (`bfsb1\n` + UTF-8 JSON; xattr
  * bytes in base64). Empty attributes encode to `undefined`: store no blob. Throws
- * `RangeError` when the result would exceed the 4 MiB MetadataBlob limit, and
+ * {@link MetadataTooLargeError} (a `RangeError`) when the result would exceed the
+ * 4 MiB MetadataBlob limit, and
  * `TypeError` for a property value that is not a string or an xattr that is not a
  * `Uint8Array`.
  *
@@ -341,11 +376,7 @@ export function encodeMetadataBlob(attrs: ExtendedAttributes): Uint8Array | unde
   }
   if (json.c === undefined && json.p === undefined && json.x === undefined) return undefined;
   const bytes = encoder.encode(BLOB_MAGIC + JSON.stringify(json));
-  if (bytes.byteLength > MAX_METADATA_BLOB_BYTES) {
-    throw new RangeError(
-      `Extended attributes need ${bytes.byteLength} bytes, more than the MetadataBlob limit of ${MAX_METADATA_BLOB_BYTES} bytes (4 MiB)`,
-    );
-  }
+  if (bytes.byteLength > MAX_METADATA_BLOB_BYTES) throw new MetadataTooLargeError(bytes.byteLength);
   return bytes;
 }
 

@@ -1,17 +1,16 @@
 /**
  * The LOCK request body (RFC 4918 §9.10, §14.11 `DAV:lockinfo`): read with a size
- * cap and parsed with `saxes` (strict, namespace-aware, no custom entities). A
- * DOCTYPE or ENTITY declaration is refused before parsing.
+ * cap and parsed by the one parser of all WebDAV bodies, `parseXml` of
+ * `webdav/xml/parse.ts` (strict, namespace-aware, no DOCTYPE or entities, linear
+ * time, nesting bounded: {@link MAX_LOCKINFO_DEPTH}, i.e. 256 levels of XML below
+ * `DAV:owner`).
  *
  * @module
  */
 
-import { SaxesParser, type SaxesTagNS } from "saxes";
 import { DavError } from "../dav_error.ts";
-
-const DAV = "DAV:";
-const XML_NS = "http://www.w3.org/XML/1998/namespace";
-const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
+import { DAV_NS as DAV, XML_NS } from "../xml/names.ts";
+import { MAX_PROPERTY_VALUE_DEPTH, parseXml, type XmlElement, type XmlNode } from "../xml/parse.ts";
 
 /** What a `DAV:lockinfo` body asks for. */
 export interface LockInfo {
@@ -98,8 +97,22 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
 }
 
 /**
- * Parses a `DAV:lockinfo` document. Throws `DavError` 400 for a DOCTYPE or entity
- * declaration, malformed XML, another root element, or a missing or unknown lock
+ * Levels of elements a LOCK body may have: `DAV:lockinfo`, `DAV:owner`, and
+ * {@link MAX_PROPERTY_VALUE_DEPTH} (256) levels of XML below the owner element.
+ *
+ * @example
+ * ```ts
+ * import { MAX_LOCKINFO_DEPTH } from "./lock_info.ts";
+ * console.log(MAX_LOCKINFO_DEPTH); // 258
+ * ```
+ */
+export const MAX_LOCKINFO_DEPTH = 2 + MAX_PROPERTY_VALUE_DEPTH;
+
+/**
+ * Parses a `DAV:lockinfo` document with the shared bounded parser
+ * (`parseXml`: linear time, nesting bounded by {@link MAX_LOCKINFO_DEPTH}).
+ * Throws `DavError` 400 for a DOCTYPE or entity declaration, malformed XML,
+ * nesting deeper than that, another root element, or a missing or unknown lock
  * scope or type (only `DAV:write` locks exist).
  *
  * @example
@@ -112,109 +125,98 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
  * ```
  */
 export function parseLockInfo(text: string): LockInfo {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
-    throw new DavError(400, "DOCTYPE and ENTITY declarations are not accepted");
+  let root: XmlElement;
+  try {
+    root = parseXml(text, { maxDepth: MAX_LOCKINFO_DEPTH });
+  } catch (error) {
+    if (error instanceof DavError) {
+      throw new DavError(error.status, `Invalid lockinfo: ${error.message}`, {
+        cause: error.cause,
+      });
+    }
+    throw error;
   }
-  const parser = new SaxesParser({ xmlns: true });
-  const stack: SaxesTagNS[] = [];
-  let rootSeen = false;
+  if (root.namespace !== DAV || root.local !== "lockinfo") {
+    throw new DavError(400, "Invalid lockinfo: the root is not DAV:lockinfo");
+  }
   let scope: "exclusive" | "shared" | undefined;
   let scopeSeen = false;
   let typeSeen = false;
   let write = false;
-  let owner: string[] | undefined;
-  let capturing = false;
-  let ownerDepth = -1;
-  let failure: string | undefined;
-
-  parser.on("doctype", () => {
-    failure ??= "DOCTYPE declarations are not accepted";
-  });
-  parser.on("error", (error) => {
-    failure ??= `malformed XML (${error.message.split("\n")[0]})`;
-  });
-  parser.on("opentag", (tag) => {
-    const depth = stack.length;
-    stack.push(tag);
-    if (depth === 0) {
-      rootSeen = true;
-      if (tag.uri !== DAV || tag.local !== "lockinfo") failure ??= "the root is not DAV:lockinfo";
-      return;
-    }
-    if (capturing) {
-      owner!.push(openTag(tag));
-      return;
-    }
-    const parent = stack[depth - 1];
-    if (depth === 1 && tag.uri === DAV) {
-      if (tag.local === "lockscope") scopeSeen = true;
-      else if (tag.local === "locktype") typeSeen = true;
-      else if (tag.local === "owner" && owner === undefined) {
-        owner = ['<D:owner xmlns:D="DAV:"', ...attributesOf(tag), ">"];
-        capturing = true;
-        ownerDepth = depth;
+  let owner: XmlElement | undefined;
+  for (const child of root.children) {
+    if (typeof child === "string" || child.namespace !== DAV) continue;
+    if (child.local === "lockscope") {
+      scopeSeen = true;
+      for (const value of child.children) {
+        if (typeof value === "string") continue;
+        if (value.namespace === DAV && (value.local === "exclusive" || value.local === "shared")) {
+          if (scope !== undefined && scope !== value.local) {
+            throw new DavError(400, "Invalid lockinfo: two lock scopes");
+          }
+          scope = value.local;
+        } else throw new DavError(400, "Invalid lockinfo: unknown lock scope");
       }
-    } else if (depth === 2 && parent.uri === DAV && parent.local === "lockscope") {
-      if (tag.uri === DAV && (tag.local === "exclusive" || tag.local === "shared")) {
-        if (scope !== undefined && scope !== tag.local) failure ??= "two lock scopes";
-        scope = tag.local;
-      } else failure ??= "unknown lock scope";
-    } else if (depth === 2 && parent.uri === DAV && parent.local === "locktype") {
-      if (tag.uri === DAV && tag.local === "write") write = true;
-      else failure ??= "unsupported lock type (only DAV:write)";
+    } else if (child.local === "locktype") {
+      typeSeen = true;
+      for (const value of child.children) {
+        if (typeof value === "string") continue;
+        if (value.namespace === DAV && value.local === "write") write = true;
+        else throw new DavError(400, "Invalid lockinfo: unsupported lock type (only DAV:write)");
+      }
+    } else if (child.local === "owner") {
+      owner ??= child; // a second owner element is ignored
     }
-  });
-  parser.on("closetag", (tag) => {
-    stack.pop();
-    if (!capturing) return;
-    if (stack.length === ownerDepth) {
-      owner!.push("</D:owner>");
-      capturing = false; // a second owner element is ignored
-      return;
-    }
-    owner!.push(`</${tag.local}>`);
-  });
-  const onText = (text: string) => {
-    if (capturing) {
-      owner!.push(text.replace(/[&<>]/g, (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
-    }
-  };
-  parser.on("text", onText);
-  parser.on("cdata", onText);
-
-  try {
-    parser.write(text);
-    parser.close();
-  } catch (error) {
-    failure ??= `malformed XML (${String((error as Error).message).split("\n")[0]})`;
   }
-  if (failure !== undefined) throw new DavError(400, `Invalid lockinfo: ${failure}`);
-  if (!rootSeen) throw new DavError(400, "Invalid lockinfo: no root element");
   if (!scopeSeen || scope === undefined) throw new DavError(400, "Invalid lockinfo: no lockscope");
   if (!typeSeen || !write) throw new DavError(400, "Invalid lockinfo: no DAV:write locktype");
   const info: LockInfo = { scope };
-  if (owner !== undefined) info.ownerXml = owner.join("");
+  if (owner !== undefined) info.ownerXml = ownerXml(owner);
   return info;
 }
 
-/** An element's start tag, self-contained: its namespace as a default declaration. */
-function openTag(tag: SaxesTagNS): string {
-  return `<${tag.local} xmlns="${escapeXml(tag.uri)}"${attributesOf(tag).join("")}>`;
+/**
+ * The `DAV:owner` element, self-contained: `<D:owner xmlns:D="DAV:" …>`, each
+ * element inside with its namespace as a default declaration, each namespaced
+ * attribute with a prefix of its own. Iterative: linear in the owner's size.
+ */
+function ownerXml(owner: XmlElement): string {
+  const out = ['<D:owner xmlns:D="DAV:"', ...attributesOf(owner), ">"];
+  const pending: (XmlNode | { close: string })[] = [];
+  for (let i = owner.children.length - 1; i >= 0; i--) pending.push(owner.children[i]!);
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (typeof node === "string") {
+      out.push(escapeText(node));
+    } else if ("close" in node) {
+      out.push(node.close);
+    } else {
+      out.push(`<${node.local} xmlns="${escapeXml(node.namespace)}"`, ...attributesOf(node), ">");
+      pending.push({ close: `</${node.local}>` });
+      for (let i = node.children.length - 1; i >= 0; i--) pending.push(node.children[i]!);
+    }
+  }
+  out.push("</D:owner>");
+  return out.join("");
 }
 
-/** The attributes of a tag, each namespaced one with its own prefix declaration. */
-function attributesOf(tag: SaxesTagNS): string[] {
+function escapeText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;");
+}
+
+/** The attributes of an element, each namespaced one with its own prefix declaration. */
+function attributesOf(element: XmlElement): string[] {
   const out: string[] = [];
   let n = 0;
-  for (const attribute of Object.values(tag.attributes)) {
-    if (attribute.uri === XMLNS_NS || attribute.name === "xmlns") continue;
+  for (const attribute of element.attributes) {
     const value = escapeXml(attribute.value);
-    if (attribute.uri === "") out.push(` ${attribute.local}="${value}"`);
-    else if (attribute.uri === XML_NS) out.push(` xml:${attribute.local}="${value}"`);
+    if (attribute.namespace === "") out.push(` ${attribute.local}="${value}"`);
+    else if (attribute.namespace === XML_NS) out.push(` xml:${attribute.local}="${value}"`);
     else {
       const prefix = `a${n++}`;
       out.push(
-        ` xmlns:${prefix}="${escapeXml(attribute.uri)}" ${prefix}:${attribute.local}="${value}"`,
+        ` xmlns:${prefix}="${
+          escapeXml(attribute.namespace)
+        }" ${prefix}:${attribute.local}="${value}"`,
       );
     }
   }

@@ -6,16 +6,35 @@
  * `DAV:lastmodified`, `Win32LastModifiedTime` and `Win32CreationTime` set the
  * real times.
  *
+ * Bodies are parsed with nesting bounded by {@link MAX_PROPPATCH_DEPTH}: 256
+ * levels of XML below each property element (`MAX_PROPERTY_VALUE_DEPTH`); deeper
+ * is 400. Dead properties that would not fit the 4 MiB metadata of the resource
+ * are refused as RFC 4918 §9.2 says: a 207 in which each property that needs more
+ * room answers 507 Insufficient Storage and every other one 424; nothing changes.
+ *
  * @module
  */
 
+import { MetadataTooLargeError } from "../../src/fs/attributes.ts";
+import type { BackupFS } from "../../src/fs/backup_fs.ts";
 import type { DavHandler } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
 import { assertPreconditions, parseHttpDate } from "../http/conditional.ts";
-import { type DeadPropertyChange, updateDeadProperties } from "../properties/dead_properties.ts";
+import {
+  type DeadPropertyChange,
+  readDeadProperties,
+  updateDeadProperties,
+} from "../properties/dead_properties.ts";
 import { isProtectedProperty, WIN32 } from "../properties/live_properties.ts";
 import { dav, DAV_NS } from "../xml/names.ts";
-import { childElements, nameOf, readXmlBody, textOf, type XmlElement } from "../xml/parse.ts";
+import {
+  childElements,
+  MAX_PROPERTY_VALUE_DEPTH,
+  nameOf,
+  readXmlBody,
+  textOf,
+  type XmlElement,
+} from "../xml/parse.ts";
 import {
   elementXml,
   MULTISTATUS_CLOSE,
@@ -32,6 +51,19 @@ export interface PropertyUpdate {
   /** The property element for `set`; undefined for `remove`. */
   element?: XmlElement;
 }
+
+/**
+ * Levels of elements a PROPPATCH body may have: `DAV:propertyupdate`, `DAV:set`
+ * or `DAV:remove`, `DAV:prop`, the property element, and
+ * {@link MAX_PROPERTY_VALUE_DEPTH} (256) levels of value below it.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PROPPATCH_DEPTH } from "./proppatch.ts";
+ * console.log(MAX_PROPPATCH_DEPTH); // 260
+ * ```
+ */
+export const MAX_PROPPATCH_DEPTH = 4 + MAX_PROPERTY_VALUE_DEPTH;
 
 /**
  * Reads a `DAV:propertyupdate` body into its instructions, in order.
@@ -86,7 +118,10 @@ const TIME_PROPERTIES = new Set([
  */
 export const proppatch: DavHandler = async (ctx) => {
   assertWritable(ctx);
-  const root = await readXmlBody(ctx.request, { maxBytes: ctx.maxXmlBytes });
+  const root = await readXmlBody(ctx.request, {
+    maxBytes: ctx.maxXmlBytes,
+    maxDepth: MAX_PROPPATCH_DEPTH,
+  });
   if (!root) throw new DavError(400, "PROPPATCH needs a body");
   const updates = parsePropertyUpdate(root);
   const info = await ctx.fs.stat(ctx.path);
@@ -129,25 +164,14 @@ export const proppatch: DavHandler = async (ctx) => {
     status.set(update.name, 200);
   }
 
+  if (failed.size === 0 && changes.length > 0) {
+    // Dead properties first: when they do not fit, nothing has changed yet.
+    for (const name of await storeDeadProperties(ctx.fs, ctx.path, changes)) failed.set(name, 507);
+  }
   const href = ctx.href(ctx.path, info.isDirectory);
   let response: string;
   if (failed.size > 0) {
-    const groups = new Map<number, string[]>();
-    for (const update of updates) {
-      const code = failed.get(update.name) ?? 424;
-      if (!groups.has(code)) groups.set(code, []);
-      const names = groups.get(code)!;
-      const xml = elementXml(update.name);
-      if (!names.includes(xml)) names.push(xml);
-    }
-    response = propResponseXml(
-      href,
-      [...groups].map(([code, properties]) => ({
-        status: code,
-        properties,
-        ...(code === 403 ? { condition: "cannot-modify-protected-property" } : {}),
-      })),
-    );
+    response = failureResponse(href, updates, failed);
   } else {
     if (mtime !== undefined || birthtime !== undefined) {
       const current = info.mtime?.getTime() ?? Date.now();
@@ -155,7 +179,6 @@ export const proppatch: DavHandler = async (ctx) => {
         ...(birthtime === undefined ? {} : { birthtime }),
       });
     }
-    if (changes.length > 0) await updateDeadProperties(ctx.fs, ctx.path, changes);
     const names = [...new Set(updates.map((update) => update.name))].map((name) =>
       elementXml(name)
     );
@@ -166,3 +189,75 @@ export const proppatch: DavHandler = async (ctx) => {
     headers: { "Content-Type": "application/xml; charset=utf-8" },
   });
 };
+
+/**
+ * The 207 response of a PROPPATCH that changed nothing: the status of each
+ * failed property, 424 Failed Dependency for all the others.
+ */
+function failureResponse(
+  href: string,
+  updates: readonly PropertyUpdate[],
+  failed: ReadonlyMap<string, number>,
+): string {
+  const groups = new Map<number, string[]>();
+  for (const update of updates) {
+    const code = failed.get(update.name) ?? 424;
+    if (!groups.has(code)) groups.set(code, []);
+    const names = groups.get(code)!;
+    const xml = elementXml(update.name);
+    if (!names.includes(xml)) names.push(xml);
+  }
+  return propResponseXml(
+    href,
+    [...groups].map(([code, properties]) => ({
+      status: code,
+      properties,
+      ...(code === 403 ? { condition: "cannot-modify-protected-property" } : {}),
+    })),
+  );
+}
+
+/**
+ * Stores the dead property changes; when they do not fit the resource's 4 MiB of
+ * metadata (nothing is stored then), the names of the properties that need more
+ * room: those whose value grows, else (a blob over the limit already) every one
+ * set (every one changed, if none is set). Empty when stored.
+ */
+async function storeDeadProperties(
+  fs: BackupFS,
+  path: string,
+  changes: readonly DeadPropertyChange[],
+): Promise<string[]> {
+  try {
+    await updateDeadProperties(fs, path, changes);
+    return [];
+  } catch (error) {
+    if (!(error instanceof MetadataTooLargeError)) throw error;
+  }
+  const growing = growingProperties(changes, await readDeadProperties(fs, path));
+  if (growing.length > 0) return growing;
+  const set = changes.filter((change) => change.value !== undefined);
+  return [...new Set((set.length > 0 ? set : changes).map((change) => change.name))];
+}
+
+/**
+ * The properties whose final value (after all changes, in order) is longer than
+ * their current one: those need the room that is missing.
+ */
+function growingProperties(
+  changes: readonly DeadPropertyChange[],
+  current: Readonly<Record<string, string>>,
+): string[] {
+  const final = new Map<string, string | undefined>();
+  for (const change of changes) final.set(change.name, change.value);
+  const growing: string[] = [];
+  for (const [name, value] of final) {
+    if (
+      value !== undefined &&
+      value.length > (Object.hasOwn(current, name) ? current[name]!.length : 0)
+    ) {
+      growing.push(name);
+    }
+  }
+  return growing;
+}

@@ -10,7 +10,7 @@
  */
 
 import { splitClark, XML_NS } from "./names.ts";
-import type { XmlElement } from "./parse.ts";
+import type { XmlElement, XmlNode } from "./parse.ts";
 
 /**
  * Escapes text content (`&`, `<`, `>`).
@@ -65,6 +65,10 @@ const ATTRIBUTE_ESCAPES: Record<string, string> = {
  * are kept as written, and the `xml:lang` in effect is written on the root when it
  * was inherited from an ancestor.
  *
+ * Time is linear in the size of the tree and the output, whatever its depth or the
+ * number of prefixes in scope (one scope, changed on the way in and restored on
+ * the way out; no recursion).
+ *
  * @example
  * ```ts
  * import { parseXml } from "./parse.ts";
@@ -75,20 +79,57 @@ const ATTRIBUTE_ESCAPES: Record<string, string> = {
  */
 export function serializeElement(element: XmlElement): string {
   const out: string[] = [];
-  write(element, new Map([["xml", XML_NS]]), out, true);
+  /** Prefix → namespace declared in the output, for the element being written. */
+  const scope = new Map<string, string | undefined>([["xml", XML_NS]]);
+  /** What to do next: an element to open, or the end of one (its tag and undo log). */
+  const pending: (XmlNode | Closing)[] = [element];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (typeof item === "string") {
+      out.push(escapeText(item));
+      continue;
+    }
+    if ("undo" in item) {
+      out.push(`</${item.name}>`);
+      restore(scope, item.undo);
+      continue;
+    }
+    const undo = openTag(item, scope, out, item === element);
+    const name = item.prefix === "" ? item.local : `${item.prefix}:${item.local}`;
+    if (item.children.length === 0) {
+      out.push("/>");
+      restore(scope, undo);
+      continue;
+    }
+    out.push(">");
+    pending.push({ name, undo });
+    for (let i = item.children.length - 1; i >= 0; i--) pending.push(item.children[i]!);
+  }
   return out.join("");
 }
 
-function write(
+/** The end of an open element: its name and the scope changes to undo. */
+interface Closing {
+  name: string;
+  /** Prefix → the binding it had before (`undefined`: none). */
+  undo: [string, string | undefined][];
+}
+
+/**
+ * Writes `<name` with the declarations and attributes of an element (not the
+ * closing `>`); declares in `scope` what it needs and returns how to undo that.
+ */
+function openTag(
   element: XmlElement,
-  inScope: Map<string, string>,
+  scope: Map<string, string | undefined>,
   out: string[],
   root: boolean,
-): void {
-  const scope = new Map(inScope);
+): [string, string | undefined][] {
+  const undo: [string, string | undefined][] = [];
   const declarations: string[] = [];
   const declare = (prefix: string, namespace: string) => {
-    if (scope.get(prefix) === namespace) return;
+    const current = scope.get(prefix);
+    if (current === namespace) return;
+    undo.push([prefix, current]);
     scope.set(prefix, namespace);
     declarations.push(
       prefix === ""
@@ -117,16 +158,18 @@ function write(
   }
   const name = element.prefix === "" ? element.local : `${element.prefix}:${element.local}`;
   out.push(`<${name}${declarations.join("")}${attributes.join("")}`);
-  if (element.children.length === 0) {
-    out.push("/>");
-    return;
+  return undo;
+}
+
+function restore(
+  scope: Map<string, string | undefined>,
+  undo: [string, string | undefined][],
+): void {
+  for (let i = undo.length - 1; i >= 0; i--) {
+    const [prefix, previous] = undo[i]!;
+    // Set, not deleted: deleting from a big Map and adding again can rehash it each time.
+    scope.set(prefix, previous);
   }
-  out.push(">");
-  for (const child of element.children) {
-    if (typeof child === "string") out.push(escapeText(child));
-    else write(child, scope, out, false);
-  }
-  out.push(`</${name}>`);
 }
 
 /**
