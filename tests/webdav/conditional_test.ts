@@ -221,3 +221,63 @@ davTest(
     assert(await dav.fs.exists("/b"));
   },
 );
+
+davTest(
+  "If-Modified-Since and If-Unmodified-Since that are not HTTP-dates are ignored",
+  async (dav) => {
+    await dav.fs.writeTextFile("/a.txt", "hello");
+    // Date.parse reads each of these as some date (2000, 2001, a rolled-over
+    // 1 Dec, a time zone other than GMT); RFC 7232 §3.3/§3.4 says to ignore them.
+    const mtime = (await dav.fs.stat("/a.txt")).mtime!;
+    const notDates = [
+      "0",
+      "-1",
+      "a 1",
+      "Sun, 31 Nov 1994 08:49:37 GMT",
+      "Sun, 06 Nov 1994 08:49:37 PST",
+      new Date(mtime.getTime() - 1000).toString(), // JavaScript's own format
+      mtime.toISOString(),
+    ];
+    for (const value of notDates) {
+      assertEquals(
+        await status(dav.request("/a.txt", { headers: { "If-Unmodified-Since": value } })),
+        200,
+        `If-Unmodified-Since: ${value}`,
+      );
+      assertEquals(
+        await status(
+          dav.request("/a.txt", {
+            method: "PUT",
+            body: "x",
+            headers: { "If-Unmodified-Since": value },
+          }),
+        ),
+        204,
+        `PUT If-Unmodified-Since: ${value}`,
+      );
+    }
+    // Read by Date.parse as now (≥ the modification): 304 unless ignored.
+    for (const value of [new Date().toString(), new Date().toISOString()]) {
+      assertEquals(
+        await status(dav.request("/a.txt", { headers: { "If-Modified-Since": value } })),
+        200,
+        `If-Modified-Since: ${value}`,
+      );
+    }
+    // The three HTTP-date forms still apply (RFC 7231 §7.1.1.1).
+    const old = new Date(Date.UTC(1994, 10, 6, 8, 49, 37));
+    for (
+      const form of [
+        old.toUTCString(),
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+      ]
+    ) {
+      assertEquals(
+        await status(dav.request("/a.txt", { headers: { "If-Unmodified-Since": form } })),
+        412,
+        form,
+      );
+    }
+  },
+);

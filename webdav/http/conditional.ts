@@ -53,8 +53,9 @@ export function parseEtagList(header: string): "*" | { weak: boolean; tag: strin
 }
 
 /**
- * Parses an HTTP date (IMF-fixdate and the obsolete forms `Date.parse` reads);
- * `undefined` when invalid.
+ * Parses an HTTP date leniently (IMF-fixdate and whatever else `Date.parse`
+ * reads); `undefined` when invalid. Conditional headers use the strict
+ * {@link parseStrictHttpDate} instead.
  *
  * @example
  * ```ts
@@ -65,6 +66,64 @@ export function parseEtagList(header: string): "*" | { weak: boolean; tag: strin
 export function parseHttpDate(value: string): Date | undefined {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+const MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "(\\d{2}):(\\d{2}):(\\d{2})";
+const IMF_FIXDATE = new RegExp(
+  `^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`,
+);
+const RFC850_DATE = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`,
+);
+const ASCTIME_DATE = new RegExp(
+  `^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} ( \\d|\\d{2}) ${TIME} (\\d{4})$`,
+);
+
+/**
+ * Parses an HTTP-date exactly as RFC 7231 §7.1.1.1 defines it: IMF-fixdate
+ * (`Sun, 06 Nov 1994 08:49:37 GMT`), or the obsolete RFC 850
+ * (`Sunday, 06-Nov-94 08:49:37 GMT`, a two-digit year more than 50 years ahead
+ * being of the last century) and asctime (`Sun Nov  6 08:49:37 1994`, in GMT)
+ * forms, every field in range (a leap second reads as :59). Anything else —
+ * which `Date.parse` would often still read as some date (`0` as 2000, a
+ * 31 November as 1 December, a local time zone) — is `undefined`: conditional
+ * headers with such a value are ignored (RFC 7232 §3.3, §3.4).
+ *
+ * @example
+ * ```ts
+ * import { parseStrictHttpDate } from "./conditional.ts";
+ * console.log(parseStrictHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")?.toISOString()); // 1994-11-06T08:49:37.000Z
+ * console.log(parseStrictHttpDate("0")); // undefined
+ * ```
+ */
+export function parseStrictHttpDate(value: string): Date | undefined {
+  const text = value.trim();
+  let day: string, month: string, year: number, hour: string, minute: string, second: string;
+  let m = IMF_FIXDATE.exec(text);
+  if (m) {
+    [day, month, year, hour, minute, second] = [m[1]!, m[2]!, Number(m[3]), m[4]!, m[5]!, m[6]!];
+  } else if ((m = RFC850_DATE.exec(text))) {
+    [day, month, hour, minute, second] = [m[1]!, m[2]!, m[4]!, m[5]!, m[6]!];
+    year = 2000 + Number(m[3]);
+    if (year > new Date().getUTCFullYear() + 50) year -= 100;
+  } else if ((m = ASCTIME_DATE.exec(text))) {
+    [month, day, hour, minute, second, year] = [m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, Number(m[6])];
+  } else {
+    return undefined;
+  }
+  const d = Number(day);
+  const mo = MONTHS.indexOf(month) / 3;
+  const h = Number(hour);
+  const mi = Number(minute);
+  const s = Number(second);
+  if (d < 1 || h > 23 || mi > 59 || s > 60) return undefined;
+  const date = new Date(0);
+  date.setUTCFullYear(year, mo, d);
+  if (date.getUTCDate() !== d) return undefined; // 31 November, 29 February of 2023…
+  date.setUTCHours(h, mi, Math.min(s, 59));
+  return date;
 }
 
 function seconds(date: Date): number {
@@ -97,7 +156,7 @@ export function evaluatePreconditions(
     if (!ok) return 412;
   } else {
     const since = request.headers.get("if-unmodified-since");
-    const date = since === null ? undefined : parseHttpDate(since);
+    const date = since === null ? undefined : parseStrictHttpDate(since);
     if (date && state.exists && state.lastModified) {
       if (seconds(state.lastModified) > seconds(date)) return 412;
     }
@@ -110,7 +169,7 @@ export function evaluatePreconditions(
     if (matches) return safe ? 304 : 412;
   } else if (safe) {
     const since = request.headers.get("if-modified-since");
-    const date = since === null ? undefined : parseHttpDate(since);
+    const date = since === null ? undefined : parseStrictHttpDate(since);
     if (date && state.exists && state.lastModified && date.getTime() <= Date.now()) {
       if (seconds(state.lastModified) <= seconds(date)) return 304;
     }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseHttpDate } from "./conditional.ts";
+import { parseStrictHttpDate } from "./conditional.ts";
 
 /** One satisfiable range, `end` exclusive. */
 export interface ByteRange {
@@ -83,7 +83,7 @@ export function ifRangeAllows(
   if (value.startsWith('"') || value.startsWith("W/")) {
     return !value.startsWith("W/") && state.etag !== undefined && value === state.etag;
   }
-  const date = parseHttpDate(value);
+  const date = parseStrictHttpDate(value);
   if (!date || !state.lastModified) return false;
   return Math.floor(date.getTime() / 1000) === Math.floor(state.lastModified.getTime() / 1000);
 }
