@@ -24,6 +24,28 @@ function depthOf(request: Request): 0 | "infinity" {
   throw new DavError(400, "LOCK accepts Depth: 0 or infinity only");
 }
 
+/**
+ * Seconds a `Timeout` header asks for (RFC 4918 §10.7): the first usable entry —
+ * `Infinite` or `Second-n` — clamped to 1…the manager's maximum; the manager's
+ * default without one. A `Second-n` too large for a number (its digits beyond
+ * what a double holds) asks for more than the maximum: it gets the maximum, not
+ * the 1 second that `Number` (Infinity, not finite) would otherwise lead to.
+ */
+function requestedTimeout(locks: MemoryLockManager, header: string | null): number {
+  if (header !== null) {
+    for (const raw of header.split(",")) {
+      const item = raw.trim();
+      if (/^infinite$/i.test(item)) return locks.maxTimeoutSeconds;
+      const match = /^second-(\d+)$/i.exec(item);
+      if (match) {
+        const seconds = Number(match[1]); // Infinity for a very long run of digits
+        return Math.max(1, Math.min(locks.maxTimeoutSeconds, seconds));
+      }
+    }
+  }
+  return locks.timeoutFor(null);
+}
+
 function answer(
   ctx: DavRequestContext,
   locks: MemoryLockManager,
@@ -51,7 +73,7 @@ async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promis
   if (covering.length === 0) {
     throw new DavError(412, "No lock covering the resource was submitted for refresh");
   }
-  const seconds = locks.timeoutFor(ctx.request.headers.get("Timeout"));
+  const seconds = requestedTimeout(locks, ctx.request.headers.get("Timeout"));
   const refreshed = covering
     .map((lock) => locks.refresh(lock.token, seconds))
     .filter((lock): lock is LockRecord => lock !== undefined);
@@ -114,7 +136,7 @@ export async function handleLock(ctx: DavRequestContext): Promise<Response> {
     collection,
     scope: info.scope,
     depth,
-    timeoutSeconds: locks.timeoutFor(ctx.request.headers.get("Timeout")),
+    timeoutSeconds: requestedTimeout(locks, ctx.request.headers.get("Timeout")),
     ...(info.ownerXml === undefined ? {} : { ownerXml: info.ownerXml }),
     ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
   });

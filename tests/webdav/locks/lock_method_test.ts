@@ -264,3 +264,29 @@ Deno.test("supportedlock lists exclusive and shared write locks", () => {
       "</d:supportedlock>",
   );
 });
+
+Deno.test("LOCK: a Timeout of more seconds than a number holds grants the maximum, on LOCK and refresh", async () => {
+  const fx = await openDav({ defaultTimeoutSeconds: 100, maxTimeoutSeconds: 1000 });
+  try {
+    await fx.fs.writeTextFile("/f", "x");
+    const huge = `Second-${"9".repeat(400)}`; // Number() of these digits is Infinity
+    const r = await handleLock(fx.ctx("/f", {
+      method: "LOCK",
+      body: lockinfo("exclusive"),
+      headers: { Timeout: huge },
+    }));
+    assertEquals(r.status, 200);
+    assert((await r.text()).includes("<D:timeout>Second-1000</D:timeout>"));
+    const token = r.headers.get("Lock-Token")!.slice(1, -1);
+    const refreshed = await handleLock(fx.ctx("/f", {
+      method: "LOCK",
+      headers: { If: `(<${token}>)`, Timeout: `Second-${"4".repeat(20)}, Infinite` },
+    }));
+    assertEquals(refreshed.status, 200);
+    assert((await refreshed.text()).includes("<D:timeout>Second-1000</D:timeout>"));
+    const [lock] = fx.locks.locksCovering("/f");
+    assertEquals(lock.timeoutSeconds, 1000);
+  } finally {
+    await fx.close();
+  }
+});
