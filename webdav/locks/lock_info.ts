@@ -10,7 +10,13 @@
 
 import { DavError } from "../dav_error.ts";
 import { DAV_NS as DAV, XML_NS } from "../xml/names.ts";
-import { MAX_PROPERTY_VALUE_DEPTH, parseXml, type XmlElement, type XmlNode } from "../xml/parse.ts";
+import {
+  MAX_PROPERTY_VALUE_DEPTH,
+  parseXml,
+  readBoundedBody,
+  type XmlElement,
+  type XmlNode,
+} from "../xml/parse.ts";
 
 /** What a `DAV:lockinfo` body asks for. */
 export interface LockInfo {
@@ -49,8 +55,9 @@ export function escapeXml(text: string): string {
 }
 
 /**
- * Reads a request body of at most `maxBytes` bytes as UTF-8: 413 when it is larger
- * (by `Content-Length` or while reading), 400 when it is not UTF-8.
+ * Reads a request body of at most `maxBytes` bytes as UTF-8 (`readBoundedBody` of
+ * the XML module): 413 when it is larger (by `Content-Length` or while reading),
+ * 400 when it is not UTF-8.
  *
  * @example
  * ```ts
@@ -60,35 +67,7 @@ export function escapeXml(text: string): string {
  * ```
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const declared = request.headers.get("Content-Length");
-  if (declared !== null && Number(declared) > maxBytes) {
-    await request.body?.cancel().catch(() => {});
-    throw new DavError(413, "The request body is too large");
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new DavError(413, "The request body is too large");
-      }
-      parts.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.byteLength;
-  }
+  const bytes = await readBoundedBody(request, { maxBytes });
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
