@@ -105,3 +105,26 @@ davTest(
     await check(new Date(Date.UTC(2024, 5, 1, 13)).toUTCString(), 200);
   },
 );
+
+davTest(
+  "Range: overlapping ranges are coalesced, so no answer repeats the file (RFC 7233 §4.1, §6.1)",
+  async (dav) => {
+    await dav.fs.writeFile("/data.bin", DATA);
+    // 64 times the whole file was 64 times its size.
+    const whole = await dav.request("/data.bin", {
+      headers: { Range: `bytes=${Array(64).fill("0-").join(",")}` },
+    });
+    assertEquals(whole.status, 206);
+    assertEquals(whole.headers.get("content-range"), "bytes 0-9999/10000");
+    assertEquals([...new Uint8Array(await whole.arrayBuffer())], slice(0, 10_000));
+    // Overlapping and adjacent ranges merge, in ascending order; the others stay apart.
+    const some = await dav.request("/data.bin", {
+      headers: { Range: "bytes=9000-9099, 100-199, 150-299, 300-309, -5" },
+    });
+    assertEquals(some.status, 206);
+    const text = [...new Uint8Array(await some.arrayBuffer())].map((b) => String.fromCharCode(b))
+      .join("");
+    const ranges = [...text.matchAll(/Content-Range: bytes (\d+-\d+)\/10000/g)].map((m) => m[1]);
+    assertEquals(ranges, ["100-309", "9000-9099", "9995-9999"]);
+  },
+);

@@ -27,13 +27,15 @@ export const MAX_RANGES = 64;
  * Parses a `Range` header for a representation of `size` bytes. A missing,
  * malformed or non-`bytes` header, or one with too many ranges, means the full
  * representation; ranges that cannot be satisfied are dropped, and if none is
- * left the request is unsatisfiable (416).
+ * left the request is unsatisfiable (416). Overlapping ranges are merged (then
+ * in ascending order), so an answer never repeats bytes.
  *
  * @example
  * ```ts
  * import { parseRange } from "./range.ts";
  * console.log(parseRange("bytes=0-9,-5", 100)); // { kind: "ranges", ranges: [{ start: 0, end: 10 }, { start: 95, end: 100 }] }
  * console.log(parseRange("bytes=200-", 100)); // { kind: "unsatisfiable" }
+ * console.log(parseRange("bytes=0-,0-", 100)); // { kind: "ranges", ranges: [{ start: 0, end: 100 }] }
  * ```
  */
 export function parseRange(header: string | null, size: number): RangeRequest {
@@ -59,7 +61,26 @@ export function parseRange(header: string | null, size: number): RangeRequest {
     ranges.push({ start, end: Math.min(last, size - 1) + 1 });
   }
   if (ranges.length === 0) return { kind: "unsatisfiable" };
-  return { kind: "ranges", ranges };
+  return { kind: "ranges", ranges: coalesce(ranges) };
+}
+
+/**
+ * Ranges as given when none overlaps; otherwise sorted, with overlapping and
+ * adjacent ones merged (RFC 7233 §4.1 lets a server coalesce regardless of the
+ * order asked; §6.1: overlapping ranges would repeat data, `bytes=0-,0-,…` the
+ * whole file once per range).
+ */
+function coalesce(ranges: ByteRange[]): ByteRange[] {
+  if (ranges.length < 2) return ranges;
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  if (sorted.every((r, i) => i === 0 || r.start >= sorted[i - 1]!.end)) return ranges;
+  const merged: ByteRange[] = [{ ...sorted[0]! }];
+  for (const range of sorted.slice(1)) {
+    const last = merged[merged.length - 1]!;
+    if (range.start <= last.end) last.end = Math.max(last.end, range.end);
+    else merged.push({ ...range });
+  }
+  return merged;
 }
 
 /**
