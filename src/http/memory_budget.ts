@@ -68,24 +68,41 @@ export class MemoryBudget {
   /**
    * A lease of `bytes` (clamped to the whole budget, so any request can run
    * alone), granted now if the bytes are free and nobody waits before it, else
-   * when they are; `undefined` when `waitMs` (default: no limit) passes first.
+   * when they are; `undefined` when `waitMs` (default: no limit) passes first or
+   * `signal` aborts (a client that went away leaves the queue).
    */
-  acquire(bytes: number, options: { waitMs?: number } = {}): Promise<MemoryLease | undefined> {
+  acquire(
+    bytes: number,
+    options: { waitMs?: number; signal?: AbortSignal } = {},
+  ): Promise<MemoryLease | undefined> {
     const want = Math.max(0, Math.min(Math.ceil(bytes), this.totalBytes));
+    if (options.signal?.aborted) return Promise.resolve(undefined);
     if (this.#queue.length === 0 && this.#inUse + want <= this.totalBytes) {
       return Promise.resolve(this.#lease(want));
     }
     return new Promise((resolve) => {
-      const waiter: Waiter = { bytes: want, grant: resolve };
+      const signal = options.signal;
+      const giveUp = () => {
+        const index = this.#queue.indexOf(waiter);
+        if (index < 0) return; // already granted
+        this.#queue.splice(index, 1);
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+        signal?.removeEventListener("abort", giveUp);
+        resolve(undefined);
+        // The head of the queue may have been this waiter: let the next one try.
+        this.#grantWaiting();
+      };
+      const waiter: Waiter = {
+        bytes: want,
+        grant: (lease) => {
+          signal?.removeEventListener("abort", giveUp);
+          resolve(lease);
+        },
+      };
       if (options.waitMs !== undefined) {
-        waiter.timer = setTimeout(() => {
-          const index = this.#queue.indexOf(waiter);
-          if (index >= 0) this.#queue.splice(index, 1);
-          resolve(undefined);
-          // The head of the queue may have been this waiter: let the next one try.
-          this.#grantWaiting();
-        }, Math.max(0, options.waitMs));
+        waiter.timer = setTimeout(giveUp, Math.max(0, options.waitMs));
       }
+      signal?.addEventListener("abort", giveUp, { once: true });
       this.#queue.push(waiter);
     });
   }

@@ -111,7 +111,10 @@ async function admitUpload(ctx: DavRequestContext): Promise<MemoryLease | undefi
   const bytes = known && declared <= WHOLE_BODY_BYTES
     ? 2 * declared
     : Math.min(known ? declared : Infinity, admission.perUploadBytes);
-  const lease = await admission.budget.acquire(bytes, { waitMs: admission.waitMs });
+  const lease = await admission.budget.acquire(bytes, {
+    waitMs: admission.waitMs,
+    signal: ctx.request.signal,
+  });
   if (!lease) {
     throw new DavError(503, "Too many uploads in progress: try again shortly", {
       headers: { "Retry-After": "5" },
