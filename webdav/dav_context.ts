@@ -56,8 +56,18 @@ export interface LockManager {
   evaluateIf(ctx: DavRequestContext): Promise<void>;
   /** Active locks on `path` itself or inherited from a depth-infinity lock on an ancestor. */
   locksCovering(path: string): ActiveLock[];
-  /** Drops every lock rooted at or below `path` (after DELETE, or on the source of MOVE). */
-  removeTree(path: string): void;
+  /**
+   * Drops every lock rooted at or below `path` (after DELETE, or on the source of
+   * MOVE); with `grantedBefore` (a {@link LockManager.checkpoint} taken before the
+   * request checked its locks), only the locks granted before it, so a LOCK that
+   * raced the request and won stays.
+   */
+  removeTree(path: string, options?: { grantedBefore?: number }): void;
+  /**
+   * A mark of the locks granted so far: locks granted later compare greater. Taken by
+   * requests that drop locks when they finish (DELETE, MOVE, COPY onto a locked path).
+   */
+  checkpoint?(): number;
 }
 
 /** Per-request context passed to every method handler. */

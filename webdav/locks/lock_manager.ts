@@ -113,6 +113,9 @@ export class MemoryLockManager implements LockManager, LockLookup {
   #sweepIntervalMs: number;
   #persistPath?: string;
   #locks = new Map<string, LockRecord>();
+  /** Creation order of each lock (by token): see {@link checkpoint}. */
+  #serials = new Map<string, number>();
+  #nextSerial = 0;
   #byRoot = new Map<string, Set<string>>();
   #lastSweep: number;
 
@@ -271,9 +274,11 @@ export class MemoryLockManager implements LockManager, LockLookup {
   }
 
   /** Drops every lock rooted at or below `path` (after DELETE, or on the source of MOVE). */
-  removeTree(path: string): void {
+  removeTree(path: string, options: { grantedBefore?: number } = {}): void {
+    const before = options.grantedBefore ?? Infinity;
     let changed = false;
     for (const lock of [...this.#locks.values()]) {
+      if ((this.#serials.get(lock.token) ?? -1) >= before) continue; // granted meanwhile
       if (lock.root === path || isBelow(lock.root, path)) {
         this.#delete(lock);
         changed = true;
@@ -308,8 +313,14 @@ export class MemoryLockManager implements LockManager, LockLookup {
     return false;
   }
 
+  /** See {@link LockManager.checkpoint}. */
+  checkpoint(): number {
+    return this.#nextSerial;
+  }
+
   #insert(lock: LockRecord): void {
     this.#locks.set(lock.token, lock);
+    if (!this.#serials.has(lock.token)) this.#serials.set(lock.token, this.#nextSerial++);
     let tokens = this.#byRoot.get(lock.root);
     if (!tokens) this.#byRoot.set(lock.root, tokens = new Set());
     tokens.add(lock.token);
@@ -317,6 +328,7 @@ export class MemoryLockManager implements LockManager, LockLookup {
 
   #delete(lock: LockRecord): void {
     this.#locks.delete(lock.token);
+    this.#serials.delete(lock.token);
     const tokens = this.#byRoot.get(lock.root);
     if (!tokens) return;
     tokens.delete(lock.token);

@@ -81,6 +81,8 @@ function transfer(move: boolean): DavHandler {
     assertPreconditions(request, validators(source));
     const targets = [{ path: destination, depth: "infinity" as const }];
     if (move) targets.unshift({ path: ctx.path, depth: "infinity" as const });
+    // Locks granted while this request runs are not the ones it checked: they stay.
+    const grantedBefore = ctx.locks.checkpoint?.();
     await ctx.locks.assertCanModify(ctx, targets);
     const existing = await statOrUndefined(ctx.fs, destination);
     if (existing && !overwrite) {
@@ -93,11 +95,11 @@ function transfer(move: boolean): DavHandler {
       } else {
         await ctx.fs.remove(destination, { recursive: true });
       }
-      ctx.locks.removeTree(destination);
+      ctx.locks.removeTree(destination, { grantedBefore });
     }
     if (move) {
       await ctx.fs.rename(ctx.path, destination);
-      ctx.locks.removeTree(ctx.path);
+      ctx.locks.removeTree(ctx.path, { grantedBefore });
     } else if (source.isFile) {
       await ctx.fs.copyFile(ctx.path, destination);
     } else if (depth === 0) {

@@ -24,8 +24,10 @@ export const remove: DavHandler = async (ctx) => {
   const info = await ctx.fs.stat(ctx.path);
   if (ctx.path === "/") throw new DavError(403, "The root collection cannot be deleted");
   assertPreconditions(ctx.request, validators(info));
+  // Locks granted while this request runs are not the ones it checked: they stay.
+  const grantedBefore = ctx.locks.checkpoint?.();
   await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: "infinity" }]);
   await ctx.fs.remove(ctx.path, { recursive: true });
-  ctx.locks.removeTree(ctx.path);
+  ctx.locks.removeTree(ctx.path, { grantedBefore });
   return new Response(null, { status: 204 });
 };
