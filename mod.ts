@@ -88,3 +88,12 @@ export {
   type StorageApp,
   type StorageAppOptions,
 } from "./src/server/mod.ts";
+export {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  type HttpServerHandle,
+  MemoryBudget,
+  type MemoryLease,
+  serveHttp,
+  type ServeHttpOptions,
+} from "./src/http/mod.ts";

@@ -32,6 +32,7 @@ export type {
   DavRequestContext,
   LockManager,
   ModifyTarget,
+  UploadAdmission,
 } from "./dav_context.ts";
 export { DavError } from "./dav_error.ts";
 export {
