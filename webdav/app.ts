@@ -56,6 +56,12 @@ export interface WebDavOptions {
    * (4 MiB chunks, 4 in flight, one filling, a 1 MiB read buffer), 30 s.
    */
   uploadMemory?: { totalBytes?: number; perUploadBytes?: number; waitMs?: number };
+  /**
+   * PROPFIND Depth 1 listings answered at once (`max`, default 32): each holds its
+   * members' state while its reply streams, so beyond it they wait in turn; after
+   * `waitMs` (default 30 s) one is answered 503 with `Retry-After`.
+   */
+  listings?: { max?: number; waitMs?: number };
 }
 
 /** Default memory budget of uploads in progress: 256 MiB. */
@@ -123,7 +129,11 @@ export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hon
     MKCOL: mkcol,
     COPY: copy,
     MOVE: move,
-    PROPFIND: createPropfindHandler(options.quota ? { quota: options.quota } : {}),
+    PROPFIND: createPropfindHandler({
+      ...(options.quota ? { quota: options.quota } : {}),
+      ...(options.listings?.max === undefined ? {} : { maxListings: options.listings.max }),
+      ...(options.listings?.waitMs === undefined ? {} : { listingWaitMs: options.listings.waitMs }),
+    }),
     PROPPATCH: proppatch,
     LOCK: handleLock,
     UNLOCK: handleUnlock,

@@ -12,6 +12,7 @@
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import type { ExtendedAttributes } from "../../src/fs/attributes.ts";
 import { DavError } from "../dav_error.ts";
+import { MemoryBudget } from "../../src/http/memory_budget.ts";
 import {
   type DavResource,
   deadOverridesLive,
@@ -265,7 +266,18 @@ export interface PropfindOptions {
   quota?: () => Promise<QuotaInfo>;
   /** Stats (and attribute reads) in flight while listing a collection (default 8). */
   concurrency?: number;
+  /**
+   * Depth 1 listings answered at once (default 32): each holds its members' state
+   * while its reply streams, so beyond this they wait in turn; after
+   * `listingWaitMs` (default 30 s) one is answered 503 with `Retry-After`.
+   */
+  maxListings?: number;
+  /** Longest wait for a listing's turn, in ms (default 30 s). */
+  listingWaitMs?: number;
 }
+
+/** Default number of Depth 1 listings answered at once. */
+export const DEFAULT_MAX_LISTINGS = 32;
 
 /**
  * The PROPFIND handler.
@@ -279,6 +291,8 @@ export interface PropfindOptions {
  */
 export function createPropfindHandler(options: PropfindOptions = {}): DavHandler {
   const concurrency = Math.max(1, options.concurrency ?? 8);
+  const listings = new MemoryBudget(Math.max(1, options.maxListings ?? DEFAULT_MAX_LISTINGS));
+  const listingWaitMs = options.listingWaitMs ?? 30_000;
   return async (ctx) => {
     const depth = depthOf(ctx.request);
     const request = await readPropfindBody(ctx.request, { maxBytes: ctx.maxXmlBytes });
@@ -287,6 +301,15 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
     const env = environment(ctx, options);
     const first = await propfindResponse({ path: ctx.path, info }, request, env);
     const plan = planOf(request);
+    // A listing waits for its turn (memory stays bounded whatever the number of clients).
+    const turn = depth === 1 && info.isDirectory
+      ? await listings.acquire(1, { waitMs: listingWaitMs, signal: ctx.request.signal })
+      : undefined;
+    if (depth === 1 && info.isDirectory && !turn) {
+      throw new DavError(503, "Too many listings in progress: try again shortly", {
+        headers: { "Retry-After": "5" },
+      });
+    }
     /** A listed member whose dead properties are being read. */
     interface Pending {
       resource: DavResource;
@@ -307,7 +330,7 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
       return typeof xml === "string" ? xml : await xml;
     };
     async function* body(): AsyncGenerator<string> {
-      // Responses are gathered into pieces of about 64 KiB: one stream write each.
+      // Responses are gathered into pieces of about 16 KiB: one stream write each.
       let piece = MULTISTATUS_OPEN + first;
       if (depth === 1 && info.isDirectory) {
         const base = ctx.path === "/" ? "/" : `${ctx.path}/`;
@@ -346,7 +369,7 @@ export function createPropfindHandler(options: PropfindOptions = {}): DavHandler
       }
       yield piece + MULTISTATUS_CLOSE;
     }
-    return new Response(pieceStream(body()), {
+    return new Response(pieceStream(body(), () => turn?.release()), {
       status: 207,
       headers: { "Content-Type": "application/xml; charset=utf-8" },
     });
@@ -358,17 +381,30 @@ const PIECE_CHARS = 16384;
 
 /**
  * The reply's bytes, one piece encoded per pull: a slow reader holds one piece of
- * text and its bytes, never a batch of them.
+ * text and its bytes, never a batch of them. `onFinish` runs once the reply ended,
+ * failed or was cancelled (it may run more than once).
  */
-function pieceStream(parts: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+function pieceStream(
+  parts: AsyncGenerator<string>,
+  onFinish: () => void,
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { value, done } = await parts.next();
-      if (done) controller.close();
-      else controller.enqueue(encoder.encode(value));
+      let next: IteratorResult<string>;
+      try {
+        next = await parts.next();
+      } catch (error) {
+        onFinish();
+        throw error;
+      }
+      if (next.done) {
+        onFinish();
+        controller.close();
+      } else controller.enqueue(encoder.encode(next.value));
     },
     async cancel() {
+      onFinish();
       await parts.return(undefined);
     },
   }, { highWaterMark: 0 });
