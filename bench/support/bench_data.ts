@@ -81,14 +81,29 @@ export function randomOffsets(
   options: { align?: number; seed?: number } = {},
 ): number[] {
   const align = options.align ?? 4096;
-  let state = (options.seed ?? 0x5eed) >>> 0;
-  const next = () => {
+  const next = seededRandom(options.seed ?? 0x5eed);
+  const slots = Math.floor(size / align);
+  return Array.from({ length: count }, () => Math.floor(next() * slots) * align);
+}
+
+/**
+ * A small seeded generator (mulberry32) of numbers in [0, 1): the same seed gives
+ * the same sequence, so a benchmark's workload can be replayed.
+ *
+ * @example
+ * ```ts
+ * import { seededRandom } from "./bench_data.ts";
+ * const a = seededRandom(7), b = seededRandom(7);
+ * if (a() !== b() || a() !== b()) throw new Error("not replayable");
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const slots = Math.floor(size / align);
-  return Array.from({ length: count }, () => Math.floor(next() * slots) * align);
 }

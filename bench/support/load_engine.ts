@@ -19,6 +19,7 @@
  */
 
 import { sampleMemory, startServeChild } from "./serve_child.ts";
+import { seededRandom } from "./bench_data.ts";
 
 /**
  * Options of {@link runLoad}.
@@ -72,18 +73,6 @@ export interface LoadReport {
 
 const MIB = 1024 * 1024;
 const SLOW_BYTE_MS = 100;
-
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Content of a write: a 16-digit hex id, then bytes derived from it. */
 function contentOf(id: number, size: number): Uint8Array<ArrayBuffer> {
@@ -225,7 +214,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     };
 
     const client = async (index: number) => {
-      const rand = random(options.seed * 1000 + index);
+      const rand = seededRandom(options.seed * 1000 + index);
       const pick = () => paths[Math.floor(rand() * paths.length)];
       for (let i = 0; i < 1_000_000 && now() < deadline; i++) {
         const roll = rand();
@@ -361,7 +350,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     };
 
     const slowClient = async (index: number) => {
-      const rand = random(options.seed * 7919 + index);
+      const rand = seededRandom(options.seed * 7919 + index);
       const host = new URL(origin).host;
       for (let i = 0; i < 100_000 && now() < deadline; i++) {
         const kind = index % 3;

@@ -9,18 +9,10 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { SERVE_PERMISSIONS } from "../../tests/webdav/support/serve_process.ts";
 
 /** webdav/main.ts. */
 export const SERVE_MAIN: string = fileURLToPath(new URL("../../webdav/main.ts", import.meta.url));
-
-/** The `serve` task's permissions, with the network narrowed to loopback. */
-export const SERVE_PERMISSIONS: readonly string[] = [
-  "--allow-net=127.0.0.1",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=statfs,homedir",
-];
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;

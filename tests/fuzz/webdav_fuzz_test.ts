@@ -19,6 +19,7 @@ import { createBasicAuth } from "../../webdav/auth/basic_auth.ts";
 import { MemoryLockManager } from "../../webdav/locks/lock_manager.ts";
 import { createWebDavApp, type WebDavOptions } from "../../webdav/mod.ts";
 import { DEFAULT_MAX_XML_BYTES } from "../../webdav/xml/parse.ts";
+import { ALLOWED_METHODS } from "../../webdav/methods/common.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import {
   basicAuthorization,
@@ -48,18 +49,7 @@ const MAX_XML_BYTES = DEFAULT_MAX_XML_BYTES;
 const ALLOWED_5XX = new Set([501, 502, 507]);
 
 const METHODS = [
-  "OPTIONS",
-  "GET",
-  "HEAD",
-  "PUT",
-  "DELETE",
-  "MKCOL",
-  "COPY",
-  "MOVE",
-  "PROPFIND",
-  "PROPPATCH",
-  "LOCK",
-  "UNLOCK",
+  ...ALLOWED_METHODS,
   "POST",
   "PATCH",
   "TRACE",
