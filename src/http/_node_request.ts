@@ -59,10 +59,9 @@ export function toRequest(
   if (!BODYLESS.has(method) && hasBody(message)) {
     init.body = bodyStream(message, options.bodyIdleTimeoutMs);
     init.duplex = "half";
-  } else {
-    // Nothing reads it: let node discard whatever arrives.
-    message.resume();
   }
+  // A body nothing reads stays unread: the server closes the connection after the
+  // answer (see serve_http.ts) rather than read an arbitrary amount to discard it.
   try {
     return new Request(url, init);
   } catch {
@@ -135,10 +134,9 @@ function bodyStream(message: IncomingMessage, idleMs: number): ReadableStream<Ui
       message.resume();
     },
     cancel() {
+      // Nobody wants the rest: it stays unread, and the connection closes after the answer.
       finished = true;
       stopTimer();
-      // Nobody wants the rest: discard it so the connection can end cleanly.
-      message.resume();
     },
   }, { highWaterMark: 1 });
 }

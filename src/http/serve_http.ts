@@ -37,6 +37,33 @@ function unknownMethod(packet: Uint8Array | undefined): boolean {
   return match !== null && !METHODS.includes(match[1]);
 }
 
+/** How much of an unread request body is discarded after the answer, at most. */
+const LINGER_BYTES = 256 * 1024;
+/** How long the connection lingers after the answer to an unread body, at most. */
+const LINGER_MS = 2000;
+
+/**
+ * After answering a request whose body was not read: takes and discards what the
+ * client still sends, up to {@link LINGER_BYTES} or {@link LINGER_MS}, so that closing
+ * does not reset the connection before the client read the answer (a lingering
+ * close, as Apache's), then closes it.
+ */
+function lingerThenClose(message: IncomingMessage): void {
+  const socket = message.socket;
+  let discarded = 0;
+  const close = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  message.on("data", (piece: Uint8Array) => {
+    discarded += piece.byteLength;
+    if (discarded > LINGER_BYTES) close();
+  });
+  message.once("end", close);
+  message.resume();
+}
+
 /** Options of {@link serveHttp}. */
 export interface ServeHttpOptions {
   /** Host name or address to listen on (default `127.0.0.1`). */
@@ -148,10 +175,19 @@ export function serveHttp(
       onError(error);
       response = new Response("Internal Server Error\n", { status: 500 });
     }
+    const unread = !message.complete;
+    // A request body not read to its end is not read at all: no keep-alive after
+    // the answer (reading an arbitrary amount to discard it would cost memory and time).
+    if (unread) out.shouldKeepAlive = false;
     await writeResponse(out, response, {
       responseIdleTimeoutMs: limits.responseIdleTimeoutMs,
       head: request.method === "HEAD",
     });
+    if (unread && !message.complete) {
+      // A client that already went away gets nothing more: close at once.
+      if (aborted.signal.aborted || out.destroyed) message.socket.destroy();
+      else lingerThenClose(message);
+    }
   }
 
   return new Promise((resolve, reject) => {

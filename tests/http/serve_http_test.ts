@@ -333,3 +333,40 @@ Deno.test("http: shutdown lets a request in flight finish, then refuses connecti
   }
   assert(refused, "a connection was accepted after shutdown");
 });
+
+Deno.test("http: a request body left unread is not drained: the answer says Connection: close and the connection ends within the linger time", async () => {
+  await withServer(
+    async (request) => {
+      await request.body?.cancel();
+      return new Response("too large", { status: 413 });
+    },
+    {},
+    async (port) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      let trickling = true;
+      try {
+        await conn.write(
+          encoder.encode("PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n"),
+        );
+        await conn.write(new Uint8Array(100_000));
+        // The client keeps sending (a byte every 50 ms), as a real one would.
+        const trickle = (async () => {
+          for (let i = 0; i < 200 && trickling; i++) {
+            await new Promise((r) => setTimeout(r, 50));
+            if (await conn.write(new Uint8Array(1)).catch(() => -1) === -1) return;
+          }
+        })();
+        const { text, closed } = await readUntilClosed(conn, 6000);
+        trickling = false;
+        await trickle;
+        assertMatch(text, /^HTTP\/1\.1 413 /);
+        assertMatch(text, /\r\nconnection: close\r\n/i);
+        assert(text.endsWith("too large"), "the answer did not arrive whole");
+        assert(closed, "the server kept the connection to read the unread body");
+      } finally {
+        trickling = false;
+        conn.close();
+      }
+    },
+  );
+});
