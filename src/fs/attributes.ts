@@ -38,7 +38,12 @@ import { MAX_METADATA_BLOB_BYTES, MAX_METADATA_STRING_BYTES } from "../storage/l
  *
  * @example
  * ```ts
- * import type { FileAttributes } from "./attributes.ts";
+ * import assert from "node:assert/strict";
+ * import {
+ *   decodeMetadataString,
+ *   encodeMetadataString,
+ *   type FileAttributes,
+ * } from "./attributes.ts";
  * const attrs: FileAttributes = {
  *   size: 1234,
  *   mtime: Date.parse("2024-05-01T12:00:00Z"),
@@ -46,6 +51,8 @@ import { MAX_METADATA_BLOB_BYTES, MAX_METADATA_STRING_BYTES } from "../storage/l
  *   contentType: "text/plain; charset=utf-8",
  *   chunkSize: 8 * 1024 * 1024,
  * };
+ * // They travel in the MetadataString and come back unchanged:
+ * assert.deepEqual(decodeMetadataString(encodeMetadataString(attrs).metadataString), attrs);
  * ```
  */
 export interface FileAttributes {
@@ -79,11 +86,18 @@ export interface FileAttributes {
  *
  * @example
  * ```ts
- * import type { ExtendedAttributes } from "./attributes.ts";
+ * import assert from "node:assert/strict";
+ * import {
+ *   decodeMetadataBlob,
+ *   encodeMetadataBlob,
+ *   type ExtendedAttributes,
+ * } from "./attributes.ts";
  * const extra: ExtendedAttributes = {
  *   properties: { "{urn:example}color": "<x:color xmlns:x=\"urn:example\">red</x:color>" },
  *   xattrs: { "user.origin": new TextEncoder().encode("camera") },
  * };
+ * // They travel in the MetadataBlob and come back unchanged:
+ * assert.deepEqual(decodeMetadataBlob(encodeMetadataBlob(extra)), extra);
  * ```
  */
 export interface ExtendedAttributes {
@@ -100,9 +114,10 @@ export interface ExtendedAttributes {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeMetadataString, type EncodedMetadataString } from "./attributes.ts";
  * const encoded: EncodedMetadataString = encodeMetadataString({ size: 1, mtime: 0 });
- * console.log(encoded.metadataString, encoded.overflow); // bfs1 s1 m0 {}
+ * assert.deepEqual(encoded, { metadataString: "bfs1 s1 m0", overflow: {} });
  * ```
  */
 export interface EncodedMetadataString {
@@ -172,6 +187,7 @@ function fitsInString(text: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeMetadataString } from "./attributes.ts";
  * const { metadataString, overflow } = encodeMetadataString({
  *   size: 42,
@@ -179,7 +195,13 @@ function fitsInString(text: string): boolean {
  *   mode: 0o644,
  *   contentType: "text/plain",
  * });
- * console.log(metadataString, overflow); // bfs1 s16 mloyw3v28 p644 ttext/plain {}
+ * assert.equal(metadataString, "bfs1 s16 mloyw3v28 p644 ttext/plain");
+ * assert.deepEqual(overflow, {});
+ *
+ * // A content type too long for the string goes to the MetadataBlob:
+ * const long = encodeMetadataString({ size: 0, mtime: 0, contentType: "x".repeat(300) });
+ * assert.equal(long.metadataString, "bfs1 s0 m0 o");
+ * assert.equal(long.overflow.contentType, "x".repeat(300));
  * ```
  */
 export function encodeMetadataString(attrs: FileAttributes): EncodedMetadataString {
@@ -224,10 +246,15 @@ export function encodeMetadataString(attrs: FileAttributes): EncodedMetadataStri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeMetadataString } from "./attributes.ts";
- * console.log(decodeMetadataString("bfs1 s16 mloyw3v28 p644 ttext/plain"));
- * // { size: 42, mtime: 1700000000000, mode: 420, contentType: "text/plain" }
- * console.log(decodeMetadataString("written by another tool")); // undefined
+ * assert.deepEqual(decodeMetadataString("bfs1 s16 mloyw3v28 p644 ttext/plain"), {
+ *   size: 42,
+ *   mtime: 1_700_000_000_000,
+ *   mode: 0o644,
+ *   contentType: "text/plain",
+ * });
+ * assert.equal(decodeMetadataString("written by another tool"), undefined);
  * ```
  */
 export function decodeMetadataString(value: string | undefined): FileAttributes | undefined {
@@ -303,13 +330,14 @@ export function decodeMetadataString(value: string | undefined): FileAttributes 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeMetadataBlob, MetadataTooLargeError } from "./attributes.ts";
- * try {
- *   encodeMetadataBlob({ properties: { "{urn:x}big": "x".repeat(5 * 1024 * 1024) } });
- * } catch (error) {
- *   console.log(error instanceof MetadataTooLargeError); // true
- *   console.log((error as MetadataTooLargeError).limit); // 4194304
- * }
+ * assert.throws(
+ *   () => encodeMetadataBlob({ properties: { "{urn:x}big": "x".repeat(5 * 1024 * 1024) } }),
+ *   (error) =>
+ *     error instanceof MetadataTooLargeError && error instanceof RangeError &&
+ *     error.limit === 4 * 1024 * 1024 && error.bytes > error.limit,
+ * );
  * ```
  */
 export class MetadataTooLargeError extends RangeError {
@@ -342,10 +370,15 @@ function isEmptyRecord(record: Record<string, unknown> | undefined): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeMetadataBlob, encodeMetadataBlob } from "./attributes.ts";
  * const blob = encodeMetadataBlob({ properties: { "{DAV:}displayname": "Holidays" } });
- * console.log(decodeMetadataBlob(blob).properties); // { "{DAV:}displayname": "Holidays" }
- * console.log(encodeMetadataBlob({})); // undefined
+ * assert.equal(
+ *   new TextDecoder().decode(blob),
+ *   'bfsb1\n{"p":{"{DAV:}displayname":"Holidays"}}',
+ * );
+ * assert.deepEqual(decodeMetadataBlob(blob).properties, { "{DAV:}displayname": "Holidays" });
+ * assert.equal(encodeMetadataBlob({}), undefined); // nothing to keep: store no blob
  * ```
  */
 export function encodeMetadataBlob(attrs: ExtendedAttributes): Uint8Array | undefined {
@@ -391,10 +424,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeMetadataBlob, encodeMetadataBlob } from "./attributes.ts";
  * const blob = encodeMetadataBlob({ xattrs: { "user.tag": new Uint8Array([1, 2]) } });
- * console.log(decodeMetadataBlob(blob).xattrs); // { "user.tag": Uint8Array(2) [ 1, 2 ] }
- * console.log(decodeMetadataBlob(new Uint8Array([0xff, 0x00]))); // {}
+ * assert.deepEqual(decodeMetadataBlob(blob).xattrs, { "user.tag": new Uint8Array([1, 2]) });
+ * assert.deepEqual(decodeMetadataBlob(new Uint8Array([0xff, 0x00])), {}); // foreign: empty
  * ```
  */
 export function decodeMetadataBlob(bytes: Uint8Array | undefined): ExtendedAttributes {

@@ -24,10 +24,12 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizePath } from "./paths.ts";
- * console.log(normalizePath("a//b/./c/..")); // "/a/b"
- * console.log(normalizePath("../../etc/passwd")); // "/etc/passwd"
- * console.log(normalizePath("/dir\\name/")); // "/dir\\name" (a backslash is a name character)
+ * assert.equal(normalizePath("a//b/./c/.."), "/a/b");
+ * assert.equal(normalizePath("../../etc/passwd"), "/etc/passwd");
+ * assert.equal(normalizePath("/dir\\name/"), "/dir\\name"); // a backslash is a name character
+ * assert.throws(() => normalizePath("/a\0b"), TypeError);
  * ```
  */
 export function normalizePath(path: string): string {
@@ -63,9 +65,10 @@ export function normalizePath(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { objectNameOf } from "./paths.ts";
- * console.log(objectNameOf("/a/b.txt")); // "a/b.txt"
- * console.log(objectNameOf("/")); // ""
+ * assert.equal(objectNameOf("/a/b.txt"), "a/b.txt");
+ * assert.equal(objectNameOf("/"), "");
  * ```
  */
 export function objectNameOf(path: string): string {
@@ -80,9 +83,11 @@ export function objectNameOf(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { directoryPrefixOf } from "./paths.ts";
- * console.log(directoryPrefixOf("/a/dir")); // "a/dir/"
- * console.log(directoryPrefixOf("/")); // ""
+ * assert.equal(directoryPrefixOf("/a/dir"), "a/dir/");
+ * assert.equal(directoryPrefixOf("/"), "");
+ * assert.throws(() => directoryPrefixOf("/" + "x".repeat(1024)), TypeError);
  * ```
  */
 export function directoryPrefixOf(path: string): string {
@@ -103,8 +108,11 @@ export function directoryPrefixOf(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parentOf } from "./paths.ts";
- * console.log(parentOf("/a/b"), parentOf("/a"), parentOf("/")); // "/a" "/" "/"
+ * assert.equal(parentOf("/a/b"), "/a");
+ * assert.equal(parentOf("/a"), "/");
+ * assert.equal(parentOf("/"), "/");
  * ```
  */
 export function parentOf(path: string): string {
@@ -119,8 +127,10 @@ export function parentOf(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { baseName } from "./paths.ts";
- * console.log(baseName("/a/b.txt"), JSON.stringify(baseName("/"))); // b.txt ""
+ * assert.equal(baseName("/a/b.txt"), "b.txt");
+ * assert.equal(baseName("/"), "");
  * ```
  */
 export function baseName(path: string): string {
@@ -135,10 +145,12 @@ export function baseName(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { joinPath } from "./paths.ts";
- * console.log(joinPath("/a", "b.txt")); // "/a/b.txt"
- * console.log(joinPath("/", "x")); // "/x"
- * console.log(joinPath("/a/b", "../c")); // "/a/c"
+ * assert.equal(joinPath("/a", "b.txt"), "/a/b.txt");
+ * assert.equal(joinPath("/", "x"), "/x");
+ * assert.equal(joinPath("/a/b", "../c"), "/a/c");
+ * assert.equal(joinPath("/a", "/b"), "/a/b"); // a leading "/" in the name is still relative
  * ```
  */
 export function joinPath(directory: string, name: string): string {
