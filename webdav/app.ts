@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { Hono } from "../deps/hono.ts";
 import type { DavHandler, DavRequestContext, LockManager, UploadAdmission } from "./dav_context.ts";
 import { MemoryBudget } from "../src/http/memory_budget.ts";
 import { DavError } from "./dav_error.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import mime from "mime";
+import { mime } from "../../deps/mime.ts";
 import type { BackupStorage } from "../storage/backup_storage.ts";
 import { ResourceNotFoundException } from "../storage/errors.ts";
 import { validateJobId } from "../storage/limits.ts";

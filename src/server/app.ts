@@ -6,8 +6,7 @@
  * @module
  */
 
-import { Hono } from "hono";
-import type { Context } from "hono";
+import { type Context, Hono } from "../../deps/hono.ts";
 import type { BackupStorage } from "../storage/backup_storage.ts";
 import { AccessDeniedException, IllegalArgumentException } from "../storage/errors.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH, MAX_METADATA_BLOB_BYTES } from "../storage/limits.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
+import { loadSharedConfigFiles } from "../../deps/smithy.ts";
 import type { AccessKeyEntry } from "./sigv4_verify.ts";
 
 /** Accepted keys and where they came from. */

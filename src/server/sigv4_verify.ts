@@ -11,8 +11,7 @@
 
 import { Buffer } from "node:buffer";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { getCanonicalHeaders, SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { getCanonicalHeaders, Hash, SignatureV4 } from "../../deps/smithy.ts";
 import { AccessDeniedException } from "../storage/errors.ts";
 import { readBounded, sha256Hex, verifyingStream } from "./body.ts";
 

@@ -13,8 +13,7 @@
 // Replay: the seed is printed; `FUZZ_SEED=… FUZZ_CASE=… deno test …` reruns one
 // case. `FUZZ_SECONDS` sets the time budget per target (default 3).
 
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { Hash, SignatureV4 } from "../../deps/smithy.ts";
 import { createStorageApp } from "../../src/server/app.ts";
 import { isReportable } from "../../src/server/error_response.ts";
 import { parseRawQuery } from "../../src/server/sigv4_verify.ts";

@@ -1,8 +1,7 @@
 // SigV4 verification of the storage app: forged, stale and tampered requests are
 // refused with 403 AccessDeniedException and reach no storage; genuine ones pass.
 
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { Hash, SignatureV4 } from "../../deps/smithy.ts";
 import { createStorageApp } from "../../src/server/app.ts";
 import { sha256Hex } from "../../src/server/body.ts";
 import { type AccessKeyEntry, parseAmzDate } from "../../src/server/sigv4_verify.ts";

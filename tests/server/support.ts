@@ -1,8 +1,7 @@
 // Helpers for the server tests: a BackupStorage that records what it receives,
 // and requests signed with @smithy/signature-v4 the way a client signs them.
 
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { Hash, SignatureV4 } from "../../deps/smithy.ts";
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
 import { encodeLabel } from "../../src/storage/operations.ts";
 import type { OperationName } from "../../src/storage/types.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import mime from "mime";
+import { mime } from "../../deps/mime.ts";
 import type { ActiveLock, DavRequestContext } from "../dav_context.ts";
 import type { BackupFileInfo } from "../../src/fs/file_info.ts";
 import { baseName } from "../../src/fs/paths.ts";

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { SaxesParser, type SaxesStartTagPlain, type SaxesTagPlain } from "saxes";
+import { SaxesParser, type SaxesStartTagPlain, type SaxesTagPlain } from "../../deps/saxes.ts";
 import { DavError } from "../dav_error.ts";
 import { clark, XML_NS, XMLNS_NS } from "./names.ts";
 

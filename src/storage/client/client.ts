@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "../../../deps/smithy.ts";
 import type { BackupStorage } from "../backup_storage.ts";
 import { BackupStorageServiceError } from "../errors.ts";
 import { OPERATIONS } from "../operations.ts";

@@ -7,8 +7,21 @@
  * @module
  */
 
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
+import { loadSharedConfigFiles } from "../../../deps/smithy.ts";
+
+/**
+ * The AWS default chain, loaded the first time it is needed: loading it reads the
+ * environment, and importing this module must need no permission.
+ */
+function defaultChain(profile: string | undefined): CredentialProvider {
+  let chain: Promise<CredentialProvider> | undefined;
+  return async () => {
+    chain ??= import("../../../deps/aws_credentials.ts").then(({ defaultProvider }) =>
+      defaultProvider({ ...(profile === undefined ? {} : { profile }), ignoreCache: true })
+    );
+    return await (await chain)();
+  };
+}
 
 /**
  * An AWS key pair, with an optional session token and expiry.
@@ -81,11 +94,7 @@ export function credentialProvider(
     const checked = checkCredentials(source);
     return () => Promise.resolve(checked);
   }
-  const fetchCredentials: CredentialProvider = source ??
-    defaultProvider({
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
-      ignoreCache: true,
-    });
+  const fetchCredentials: CredentialProvider = source ?? defaultChain(options.profile);
   let cached: Credentials | undefined;
   let pending: Promise<Credentials> | undefined;
   return () => {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "../../../deps/smithy.ts";
 import { type EncodedRequest, formatQuery } from "./request_encoder.ts";
 import { UNSIGNED_PAYLOAD } from "./signer.ts";
 

@@ -7,8 +7,7 @@
  * @module
  */
 
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { Hash, SignatureV4 } from "../../../deps/smithy.ts";
 import type { CredentialProvider } from "./credentials.ts";
 import type { EncodedRequest } from "./request_encoder.ts";
 

@@ -9,8 +9,7 @@
  * @module
  */
 
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { hmac, sha256 } from "../../../deps/noble_hashes.ts";
 
 /**
  * An HMAC-SHA256 key, set up once for many MACs.

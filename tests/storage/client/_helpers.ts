@@ -1,8 +1,7 @@
 // Test helpers for the BackupStorageClient tests: a recording Deno.serve server,
 // a raw TCP server for broken connections, and an independent SigV4 check.
 
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { Hash, SignatureV4 } from "../../../deps/smithy.ts";
 import { createHash } from "node:crypto";
 import {
   BackupStorageClient,

@@ -10,7 +10,7 @@
 // Usage: deno run -A tests/webdav/clients/browser_driver.ts REQUEST_JSON
 // REQUEST_JSON: { listingUrl, screenshotPath, open: [names of links to click], collection }
 
-import { chromium } from "playwright-core";
+import { chromium } from "../../../deps/playwright_core.ts";
 
 /** What the driver is asked to do. */
 export interface DriverRequest {
