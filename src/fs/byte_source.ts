@@ -16,13 +16,19 @@
  *
  * @example
  * ```ts
- * import type { ByteSource } from "./byte_source.ts";
+ * import assert from "node:assert/strict";
+ * import { type ByteSource, readPieces } from "./byte_source.ts";
  * async function* pieces() {
  *   yield new TextEncoder().encode("hello, ");
  *   yield new TextEncoder().encode("world");
  * }
- * const source: ByteSource = pieces();
- * console.log(Symbol.asyncIterator in source); // true
+ * async function text(source: ByteSource): Promise<string> {
+ *   let result = "";
+ *   for await (const piece of readPieces(source)) result += new TextDecoder().decode(piece);
+ *   return result;
+ * }
+ * assert.equal(await text(pieces()), "hello, world"); // an async iterable
+ * assert.equal(await text(new Blob(["hello, world"]).stream()), "hello, world"); // a stream
  * ```
  */
 export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -46,11 +52,12 @@ const FIRST_BUFFER = 16 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readPieces } from "./byte_source.ts";
  * const file = new Blob(["abc", "def"]).stream();
  * let total = 0;
  * for await (const piece of readPieces(file)) total += piece.byteLength;
- * console.log(total); // 6
+ * assert.equal(total, 6);
  * ```
  */
 export async function* readPieces(

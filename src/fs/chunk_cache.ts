@@ -10,9 +10,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkCache, type ChunkCacheOptions } from "./chunk_cache.ts";
  * const options: ChunkCacheOptions = { maxBytes: 64 * 1024 * 1024 };
- * console.log(new ChunkCache(options).maxBytes); // 67108864
+ * assert.equal(new ChunkCache(options).maxBytes, 67_108_864);
+ * assert.throws(() => new ChunkCache({ maxBytes: -1 }), RangeError);
  * ```
  */
 export interface ChunkCacheOptions {
@@ -25,8 +27,10 @@ export interface ChunkCacheOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_CHUNK_CACHE_BYTES } from "./chunk_cache.ts";
- * console.log(DEFAULT_CHUNK_CACHE_BYTES / 1024 / 1024); // 256
+ * import assert from "node:assert/strict";
+ * import { ChunkCache, DEFAULT_CHUNK_CACHE_BYTES } from "./chunk_cache.ts";
+ * assert.equal(DEFAULT_CHUNK_CACHE_BYTES, 256 * 1024 * 1024);
+ * assert.equal(new ChunkCache().maxBytes, DEFAULT_CHUNK_CACHE_BYTES);
  * ```
  */
 export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
@@ -46,14 +50,16 @@ export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkCache } from "./chunk_cache.ts";
  * import { chunkChecksum } from "../storage/checksum.ts";
  * const cache = new ChunkCache({ maxBytes: 1024 });
  * const bytes = new TextEncoder().encode("chunk bytes");
  * const checksum = chunkChecksum(bytes);
- * await cache.get(checksum, () => Promise.resolve(bytes)); // a miss: loads
- * await cache.get(checksum, () => Promise.reject(new Error("not called"))); // a hit
- * console.log(cache.hits, cache.misses, cache.bytes); // 1 1 11
+ * assert.equal(await cache.get(checksum, () => Promise.resolve(bytes)), bytes); // a miss: loads
+ * // A hit: the kept bytes, without calling the loader.
+ * assert.equal(await cache.get(checksum, () => Promise.reject(new Error("not called"))), bytes);
+ * assert.deepEqual([cache.hits, cache.misses, cache.bytes], [1, 1, 11]);
  * ```
  */
 export class ChunkCache {

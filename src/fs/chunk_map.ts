@@ -15,6 +15,8 @@ import type { Chunk } from "../storage/types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum } from "../storage/checksum.ts";
  * import type { ChunkLocation } from "./chunk_map.ts";
  * const first: ChunkLocation = {
  *   index: 0,
@@ -23,7 +25,8 @@ import type { Chunk } from "../storage/types.ts";
  *   checksum: "iNQmb9TmM40TuEX88olXnSCciXgjuSF9o+Fhk28DFYk=",
  *   token: "opaque-chunk-token",
  * };
- * console.log(first.offset + first.length); // 4: the next chunk starts there
+ * assert.equal(first.checksum, chunkChecksum(new TextEncoder().encode("abcd"))); // its 4 bytes
+ * assert.equal(first.offset + first.length, 4); // the next chunk starts there
  * ```
  */
 export interface ChunkLocation {
@@ -44,9 +47,26 @@ export interface ChunkLocation {
  *
  * @example
  * ```ts
- * import type { ChunkMapOptions } from "./chunk_map.ts";
- * const options: ChunkMapOptions = { jobId: "job-1", objectToken: "token", pageSize: 100 };
- * console.log(options.pageSize); // 100
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { ChunkMap, type ChunkMapOptions } from "./chunk_map.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "empty.txt" });
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   const options: ChunkMapOptions = {
+ *     jobId: "job-1",
+ *     objectToken: object.ObjectToken,
+ *     pageSize: 100,
+ *   };
+ *   const map = new ChunkMap(store, options);
+ *   assert.equal(map.loadedCount, 0); // nothing loads until asked
+ *   assert.equal(await map.size(), 0);
+ *   assert.equal(map.complete, true);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface ChunkMapOptions {
@@ -77,6 +97,7 @@ const EMPTY_CHECKSUM = chunkChecksum(new Uint8Array());
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkMap } from "./chunk_map.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
  * import { chunkChecksum } from "../storage/checksum.ts";
@@ -92,8 +113,10 @@ const EMPTY_CHECKSUM = chunkChecksum(new Uint8Array());
  * });
  * const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
  * const map = new ChunkMap(store, { jobId: "job-1", objectToken: object.ObjectToken });
- * console.log((await map.locate(3))?.index, await map.size()); // 0 5
- * console.log(await map.locate(5)); // undefined
+ * const chunk = await map.locate(3);
+ * assert.deepEqual([chunk?.index, chunk?.offset, chunk?.length], [0, 0, 5]);
+ * assert.equal(await map.size(), 5);
+ * assert.equal(await map.locate(5), undefined); // past the end
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -31,10 +31,13 @@ import { objectNameOf } from "./paths.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { ListedEntry } from "./directory_lister.ts";
  * function describe(entry: ListedEntry): string {
  *   return entry.isDirectory ? `${entry.name}/` : `${entry.name} (${entry.object?.ChunksCount ?? 0} chunks)`;
  * }
+ * assert.equal(describe({ name: "2024", isFile: false, isDirectory: true }), "2024/");
+ * assert.equal(describe({ name: "a.txt", isFile: true, isDirectory: false }), "a.txt (0 chunks)");
  * ```
  */
 export interface ListedEntry {
@@ -53,10 +56,13 @@ export interface ListedEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { LookupResult } from "./directory_lister.ts";
  * function kind(result: LookupResult): string {
  *   return result === undefined ? "missing" : result.kind;
  * }
+ * assert.equal(kind(undefined), "missing");
+ * assert.equal(kind({ kind: "directory" }), "directory"); // an implicit directory: no marker
  * ```
  */
 export type LookupResult =
@@ -69,8 +75,18 @@ export type LookupResult =
  *
  * @example
  * ```ts
- * import type { DirectoryListerOptions } from "./directory_lister.ts";
- * const options: DirectoryListerOptions = { jobId: "job-1", pageSize: 100 };
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { DirectoryLister, type DirectoryListerOptions } from "./directory_lister.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const options: DirectoryListerOptions = { jobId: "job-1", pageSize: 100 };
+ *   assert.equal(new DirectoryLister(store, options).listCalls, 0); // nothing listed yet
+ *   assert.throws(() => new DirectoryLister(store, { jobId: "job-1", pageSize: 500 }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface DirectoryListerOptions {
@@ -104,8 +120,19 @@ export interface DirectoryListerOptions {
  *
  * @example
  * ```ts
- * import type { ListOptions } from "./directory_lister.ts";
- * const options: ListOptions = { signal: AbortSignal.timeout(10_000) };
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { DirectoryLister, type ListOptions } from "./directory_lister.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const lister = new DirectoryLister(store, { jobId: "job-1" });
+ *   const options: ListOptions = { signal: AbortSignal.abort(new Error("stop")) };
+ *   await assert.rejects(lister.lookup("/a.txt", options), { message: "stop" });
+ *   assert.equal(lister.listCalls, 0); // an aborted signal stops it before any call
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface ListOptions {
@@ -119,8 +146,11 @@ export interface ListOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareNames } from "./directory_lister.ts";
- * console.log(["b", "a", "\u{1F600}", "\uFF01"].sort(compareNames)); // [ "a", "b", "！", "😀" ]
+ * const names = ["b", "a", "\u{1F600}", "\uFF01"];
+ * assert.deepEqual(names.sort(compareNames), ["a", "b", "\uFF01", "\u{1F600}"]);
+ * assert.deepEqual(names.sort(), ["a", "b", "\u{1F600}", "\uFF01"]); // plain sort: UTF-16 order
  * ```
  */
 export function compareNames(a: string, b: string): number {
@@ -172,14 +202,26 @@ function unreachable(name: string): boolean {
  *
  * @example
  * ```ts
- * import type { BackupStorage } from "../storage/backup_storage.ts";
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
  * import { DirectoryLister } from "./directory_lister.ts";
- * async function show(storage: BackupStorage): Promise<void> {
- *   const lister = new DirectoryLister(storage, { jobId: "job-1" });
- *   for await (const entry of lister.list("/photos")) {
- *     console.log(entry.isDirectory ? `${entry.name}/` : entry.name);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   for (const name of ["photos/cat.jpg", "photos/2024/a.jpg", "photos/2024/b.jpg"]) {
+ *     await store.putObject({ BackupJobId: "job-1", ObjectName: name });
  *   }
- *   console.log(await lister.lookup("/photos/cat.jpg")); // { kind: "file", object: … } or undefined
+ *   const lister = new DirectoryLister(store, { jobId: "job-1" });
+ *   const names: string[] = [];
+ *   for await (const entry of lister.list("/photos")) {
+ *     names.push(entry.isDirectory ? `${entry.name}/` : entry.name);
+ *   }
+ *   assert.deepEqual(names, ["2024/", "cat.jpg"]); // an implicit directory, then a file
+ *   assert.equal((await lister.lookup("/photos/cat.jpg"))?.kind, "file");
+ *   assert.equal((await lister.lookup("/photos/2024"))?.kind, "directory");
+ *   assert.equal(await lister.lookup("/photos/dog.jpg"), undefined);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
