@@ -15,8 +15,15 @@ import { IllegalArgumentException } from "../storage/errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkContentLength } from "./body.ts";
- * checkContentLength(new Headers({ "content-length": "10" }), 64); // fine
+ * import { IllegalArgumentException } from "../storage/errors.ts";
+ * assert.equal(checkContentLength(new Headers({ "content-length": "10" }), 64), 10);
+ * assert.equal(checkContentLength(new Headers(), 64), undefined);
+ * assert.throws(
+ *   () => checkContentLength(new Headers({ "content-length": "65" }), 64),
+ *   IllegalArgumentException,
+ * );
  * ```
  */
 export function checkContentLength(headers: Headers, limit: number): number | undefined {
@@ -38,9 +45,12 @@ export function checkContentLength(headers: Headers, limit: number): number | un
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBounded } from "./body.ts";
+ * import { IllegalArgumentException } from "../storage/errors.ts";
  * const bytes = await readBounded(new Response("hello").body, 64);
- * console.log(bytes.length); // 5
+ * assert.equal(new TextDecoder().decode(bytes), "hello");
+ * await assert.rejects(readBounded(new Response("hello").body, 4), IllegalArgumentException);
  * ```
  */
 export async function readBounded(
@@ -80,8 +90,12 @@ export async function readBounded(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256Hex } from "./body.ts";
- * console.log(sha256Hex(new Uint8Array())); // e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+ * assert.equal(
+ *   sha256Hex(new Uint8Array()),
+ *   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+ * );
  * ```
  */
 export function sha256Hex(data: Uint8Array): string {
@@ -109,10 +123,14 @@ export interface VerifyingStreamOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256Hex, verifyingStream } from "./body.ts";
  * const data = new TextEncoder().encode("abc");
  * const stream = verifyingStream(new Response(data).body!, sha256Hex(data));
- * console.log((await new Response(stream).bytes()).length); // 3
+ * assert.deepEqual(await new Response(stream).bytes(), data);
+ * // Bytes that do not match the declared hash fail at the end.
+ * const forged = verifyingStream(new Response("abd").body!, sha256Hex(data));
+ * await assert.rejects(new Response(forged).bytes(), /does not match its declared SHA-256/);
  * ```
  */
 export function verifyingStream(

@@ -23,9 +23,12 @@ export const INTERNAL_ERROR_MESSAGE = "The service failed to process the request
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonErrorResponse } from "./error_response.ts";
  * const response = jsonErrorResponse(404, "UnknownOperationException", "No such route");
- * console.log(response.headers.get("x-amzn-ErrorType")); // UnknownOperationException
+ * assert.equal(response.status, 404);
+ * assert.equal(response.headers.get("x-amzn-ErrorType"), "UnknownOperationException");
+ * assert.deepEqual(await response.json(), { message: "No such route" });
  * ```
  */
 export function jsonErrorResponse(
@@ -46,8 +49,11 @@ export function jsonErrorResponse(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isReportable } from "./error_response.ts";
- * console.log(isReportable(new Error("boom"))); // false
+ * import { ThrottlingException } from "../storage/errors.ts";
+ * assert.equal(isReportable(new Error("boom")), false);
+ * assert.equal(isReportable(new ThrottlingException("slow down")), true);
  * ```
  */
 export function isReportable(error: unknown): error is BackupStorageServiceError {
@@ -59,10 +65,17 @@ export function isReportable(error: unknown): error is BackupStorageServiceError
  *
  * @example
  * ```ts
- * import { errorResponse } from "./error_response.ts";
+ * import assert from "node:assert/strict";
+ * import { errorResponse, INTERNAL_ERROR_MESSAGE } from "./error_response.ts";
  * import { ResourceNotFoundException } from "../storage/errors.ts";
  * const response = errorResponse(new ResourceNotFoundException("No such upload"));
- * console.log(response.status, await response.json()); // 404 { message: "No such upload" }
+ * assert.equal(response.status, 404);
+ * assert.deepEqual(await response.json(), { message: "No such upload" });
+ * // Anything else is hidden behind a generic 500.
+ * const hidden = errorResponse(new Error("disk on fire"));
+ * assert.equal(hidden.status, 500);
+ * assert.equal(hidden.headers.get("x-amzn-ErrorType"), "ServiceInternalException");
+ * assert.deepEqual(await hidden.json(), { message: INTERNAL_ERROR_MESSAGE });
  * ```
  */
 export function errorResponse(error: unknown): Response {

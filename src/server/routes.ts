@@ -22,8 +22,12 @@ export interface RouteMatch {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { honoPath } from "./routes.ts";
- * console.log(honoPath("/restore-jobs/{jobId}/objects/list")); // /restore-jobs/:jobId/objects/list
+ * assert.equal(
+ *   honoPath("/restore-jobs/{jobId}/objects/list"),
+ *   "/restore-jobs/:jobId/objects/list",
+ * );
  * ```
  */
 export function honoPath(template: string): string {
@@ -36,9 +40,14 @@ export function honoPath(template: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchTemplate } from "./routes.ts";
- * console.log(matchTemplate("/backup-jobs/{jobId}/object/{objectName}", "/backup-jobs/j/object/a%2Fb"));
- * // { jobId: "j", objectName: "a%2Fb" }
+ * const template = "/backup-jobs/{jobId}/object/{objectName}";
+ * assert.deepEqual(matchTemplate(template, "/backup-jobs/j/object/a%2Fb"), {
+ *   jobId: "j",
+ *   objectName: "a%2Fb",
+ * });
+ * assert.equal(matchTemplate(template, "/backup-jobs/j/object/a/b"), undefined);
  * ```
  */
 export function matchTemplate(
@@ -68,8 +77,11 @@ export function matchTemplate(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeLabels } from "./routes.ts";
- * console.log(decodeLabels({ objectName: "a%2Fb%20c" })); // { objectName: "a/b c" }
+ * import { IllegalArgumentException } from "../storage/errors.ts";
+ * assert.deepEqual(decodeLabels({ objectName: "a%2Fb%20c" }), { objectName: "a/b c" });
+ * assert.throws(() => decodeLabels({ objectName: "%E0%A4" }), IllegalArgumentException);
  * ```
  */
 export function decodeLabels(raw: Record<string, string>): Record<string, string> {
@@ -90,9 +102,15 @@ export function decodeLabels(raw: Record<string, string>): Record<string, string
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchRoute } from "./routes.ts";
  * const found = matchRoute("GET", "/restore-jobs/j/objects/list");
- * console.log(found.match?.binding.name); // ListObjects
+ * assert.equal(found.match?.binding.name, "ListObjects");
+ * assert.deepEqual(found.match?.rawLabels, { jobId: "j" });
+ * // The path fits a route, but not with this method.
+ * const wrong = matchRoute("DELETE", "/restore-jobs/j/objects/list");
+ * assert.equal(wrong.match, undefined);
+ * assert.deepEqual(wrong.allowed, ["GET"]);
  * ```
  */
 export function matchRoute(

@@ -32,8 +32,12 @@ export interface WireRequest {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseInteger } from "./wire_input.ts";
- * console.log(parseInteger("42", "MaxResults")); // 42
+ * import { IllegalArgumentException } from "../storage/errors.ts";
+ * assert.equal(parseInteger("42", "MaxResults"), 42);
+ * assert.equal(parseInteger("-7", "MaxResults"), -7);
+ * assert.throws(() => parseInteger("4.2", "MaxResults"), IllegalArgumentException);
  * ```
  */
 export function parseInteger(value: string, member: string): number {
@@ -49,8 +53,12 @@ export function parseInteger(value: string, member: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTimestamp } from "./wire_input.ts";
- * console.log(parseTimestamp("1704164645", "CreatedAfter").toISOString()); // 2024-01-02T03:04:05.000Z
+ * const expected = "2024-01-02T03:04:05.000Z";
+ * assert.equal(parseTimestamp("1704164645", "CreatedAfter").toISOString(), expected);
+ * const withOffset = parseTimestamp("2024-01-02T04:04:05+01:00", "CreatedAfter");
+ * assert.equal(withOffset.toISOString(), expected);
  * ```
  */
 export function parseTimestamp(value: string, member: string): Date {
@@ -137,6 +145,7 @@ function isEmptyBody(request: WireRequest): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeInput } from "./wire_input.ts";
  * import { OPERATIONS } from "../storage/operations.ts";
  * const input = decodeInput(OPERATIONS.ListObjects, {
@@ -145,7 +154,7 @@ function isEmptyBody(request: WireRequest): boolean {
  *   headers: new Headers(),
  *   body: null,
  * });
- * console.log(input); // { StorageJobId: "job-1", MaxResults: 10 }
+ * assert.deepEqual(input, { StorageJobId: "job-1", MaxResults: 10 });
  * ```
  */
 export function decodeInput(

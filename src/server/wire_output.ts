@@ -22,8 +22,10 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { headerValue } from "./wire_output.ts";
- * console.log(headerValue("é")); // "Ã©" (the bytes C3 A9)
+ * assert.equal(headerValue("plain"), "plain");
+ * assert.equal(headerValue("é"), "\u00c3\u00a9"); // "Ã©": the UTF-8 bytes C3 A9
  * ```
  */
 export function headerValue(value: string): string {
@@ -39,8 +41,10 @@ export function headerValue(value: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { headerValue, readHeaderValue } from "./wire_output.ts";
- * console.log(readHeaderValue(headerValue("café"))); // café
+ * assert.equal(readHeaderValue(headerValue("café")), "café");
+ * assert.equal(readHeaderValue("plain"), "plain");
  * ```
  */
 export function readHeaderValue(value: string): string {
@@ -74,10 +78,12 @@ function jsonObject(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeOutput } from "./wire_output.ts";
  * import { OPERATIONS } from "../storage/operations.ts";
  * const response = encodeOutput(OPERATIONS.StartObject, { UploadId: "u-1", $metadata: {} });
- * console.log(response.status, await response.json()); // 200 { UploadId: "u-1" }
+ * assert.equal(response.status, 200);
+ * assert.deepEqual(await response.json(), { UploadId: "u-1" });
  * ```
  */
 export function encodeOutput(binding: OperationBinding, output: object): Response {

@@ -34,10 +34,21 @@ import type {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * async function names(storage: BackupStorage, job: string): Promise<string[]> {
  *   const page = await storage.listObjects({ StorageJobId: job });
  *   return page.ObjectList.map((o) => o.Name);
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "b.txt" });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "a.txt" });
+ *   assert.deepEqual(await names(store, "job-1"), ["a.txt", "b.txt"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -74,6 +85,7 @@ export interface BackupStorage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { HashedPutChunkInput } from "./backup_storage.ts";
  * const input: HashedPutChunkInput = {
  *   BackupJobId: "job-1",
@@ -82,7 +94,8 @@ export interface BackupStorage {
  *   Data: new Uint8Array(3),
  *   Length: 3,
  * };
- * console.log(input.Length); // 3
+ * assert.equal(input.Data.byteLength, input.Length);
+ * assert.equal("Checksum" in input, false); // the store hashes the bytes itself
  * ```
  */
 export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgorithm" | "Data"> & {
@@ -98,11 +111,17 @@ export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgo
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLocalChunkStorage } from "./backup_storage.ts";
  * import { EmbeddedStore } from "./store/mod.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * console.log(isLocalChunkStorage(store)); // true
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   assert.equal(isLocalChunkStorage(store), true);
+ *   assert.equal(typeof store.putChunkHashed, "function");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface LocalChunkStorage extends BackupStorage {
@@ -115,8 +134,9 @@ export interface LocalChunkStorage extends BackupStorage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLocalChunkStorage } from "./backup_storage.ts";
- * console.log(isLocalChunkStorage({} as never)); // false
+ * assert.equal(isLocalChunkStorage({} as never), false);
  * ```
  */
 export function isLocalChunkStorage(storage: BackupStorage): storage is LocalChunkStorage {

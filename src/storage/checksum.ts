@@ -17,8 +17,10 @@ import { createHash, type Hash } from "node:crypto";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256, SHA256_LENGTH } from "./checksum.ts";
- * console.log(sha256(new Uint8Array()).length === SHA256_LENGTH); // true
+ * assert.equal(SHA256_LENGTH, 32);
+ * assert.equal(sha256(new Uint8Array()).length, SHA256_LENGTH);
  * ```
  */
 export const SHA256_LENGTH = 32;
@@ -28,8 +30,11 @@ export const SHA256_LENGTH = 32;
  *
  * @example
  * ```ts
- * import { sha256 } from "./checksum.ts";
- * console.log(sha256(new TextEncoder().encode("abc")).length); // 32
+ * import assert from "node:assert/strict";
+ * import { encodeBase64, sha256 } from "./checksum.ts";
+ * const digest = sha256(new TextEncoder().encode("abc"));
+ * assert.equal(digest.length, 32);
+ * assert.equal(encodeBase64(digest), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
  * ```
  */
 export function sha256(data: Uint8Array): Uint8Array {
@@ -47,9 +52,12 @@ const OFF_THREAD_BYTES = 256 * 1024;
  *
  * @example
  * ```ts
- * import { sha256Async } from "./checksum.ts";
- * const digest = await sha256Async(new Uint8Array(1024 * 1024));
- * console.log(digest.length); // 32
+ * import assert from "node:assert/strict";
+ * import { sha256, sha256Async } from "./checksum.ts";
+ * const data = new Uint8Array(1024 * 1024);
+ * const digest = await sha256Async(data);
+ * assert.equal(digest.length, 32);
+ * assert.deepEqual(digest, sha256(data));
  * ```
  */
 export async function sha256Async(data: Uint8Array): Promise<Uint8Array> {
@@ -62,8 +70,9 @@ export async function sha256Async(data: Uint8Array): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkChecksum } from "./checksum.ts";
- * console.log(chunkChecksum(new Uint8Array())); // 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+ * assert.equal(chunkChecksum(new Uint8Array()), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
  * ```
  */
 export function chunkChecksum(data: Uint8Array): string {
@@ -75,11 +84,14 @@ export function chunkChecksum(data: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkHasher } from "./checksum.ts";
  * const h = new ChunkHasher();
  * h.update(new TextEncoder().encode("ab"));
  * h.update(new TextEncoder().encode("c"));
- * console.log(h.length, h.checksum()); // 3 ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=
+ * assert.equal(h.length, 3);
+ * assert.equal(h.checksum(), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+ * assert.throws(() => h.update(new Uint8Array([1])), /update after digest/);
  * ```
  */
 export class ChunkHasher {
@@ -117,10 +129,13 @@ export class ChunkHasher {
  *
  * @example
  * ```ts
- * import { sha256, summaryChecksum } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum, sha256, summaryChecksum } from "./checksum.ts";
  * const chunk = new TextEncoder().encode("hello");
- * console.log(summaryChecksum([sha256(chunk)]).length); // 44
- * console.log(summaryChecksum([])); // 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+ * // One chunk: the SHA-256 of its digest, not the chunk's own checksum.
+ * assert.equal(summaryChecksum([sha256(chunk)]), chunkChecksum(sha256(chunk)));
+ * assert.equal(summaryChecksum([sha256(chunk)]), "lZXJ35AHUUjrBoYDZd8zWEt1v/eCpRDGzUiDpBmDPVA=");
+ * assert.equal(summaryChecksum([]), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
  * ```
  */
 export function summaryChecksum(chunkDigests: Iterable<Uint8Array>): string {
@@ -134,11 +149,14 @@ export function summaryChecksum(chunkDigests: Iterable<Uint8Array>): string {
  *
  * @example
  * ```ts
- * import { sha256, SummaryHasher } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * import { sha256, summaryChecksum, SummaryHasher } from "./checksum.ts";
+ * const digests = [sha256(new Uint8Array([1])), sha256(new Uint8Array([2]))];
  * const s = new SummaryHasher();
- * s.add(sha256(new Uint8Array([1])));
- * s.add(sha256(new Uint8Array([2])));
- * console.log(s.count); // 2
+ * for (const d of digests) s.add(d);
+ * assert.equal(s.count, 2);
+ * assert.equal(s.checksum(), summaryChecksum(digests));
+ * assert.throws(() => new SummaryHasher().add(new Uint8Array(3)), RangeError);
  * ```
  */
 export class SummaryHasher {
@@ -177,9 +195,12 @@ export class SummaryHasher {
  *
  * @example
  * ```ts
- * import { checksumToDigest } from "./checksum.ts";
- * console.log(checksumToDigest("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")?.length); // 32
- * console.log(checksumToDigest("nope")); // undefined
+ * import assert from "node:assert/strict";
+ * import { checksumToDigest, sha256 } from "./checksum.ts";
+ * const digest = checksumToDigest("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+ * assert.deepEqual(digest, sha256(new Uint8Array()));
+ * assert.equal(checksumToDigest("nope"), undefined);
+ * assert.equal(checksumToDigest("AQID"), undefined); // base64, but not 32 bytes
  * ```
  */
 export function checksumToDigest(checksum: string): Uint8Array | undefined {
@@ -193,8 +214,10 @@ export function checksumToDigest(checksum: string): Uint8Array | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBase64 } from "./checksum.ts";
- * console.log(encodeBase64(new Uint8Array([1, 2, 3]))); // AQID
+ * assert.equal(encodeBase64(new Uint8Array([1, 2, 3])), "AQID");
+ * assert.equal(encodeBase64(new Uint8Array([1, 2, 3, 4]).subarray(1)), "AgME");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
@@ -206,8 +229,10 @@ export function encodeBase64(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBase64 } from "./checksum.ts";
- * console.log(decodeBase64("AQID")); // Uint8Array(3) [ 1, 2, 3 ]
+ * assert.deepEqual(decodeBase64("AQID"), new Uint8Array([1, 2, 3]));
+ * assert.throws(() => decodeBase64("AQI"), TypeError); // unpadded
  * ```
  */
 export function decodeBase64(text: string): Uint8Array {

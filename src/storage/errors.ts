@@ -14,9 +14,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ResourceNotFoundException, type ServiceErrorOptions } from "./errors.ts";
- * const options: ServiceErrorOptions = { requestId: "req-1", cause: new Error("row missing") };
- * console.log(new ResourceNotFoundException("No such object", options).requestId); // req-1
+ * const cause = new Error("row missing");
+ * const options: ServiceErrorOptions = { requestId: "req-1", cause };
+ * const e = new ResourceNotFoundException("No such object", options);
+ * assert.equal(e.requestId, "req-1");
+ * assert.equal(e.cause, cause);
  * ```
  */
 export interface ServiceErrorOptions {
@@ -34,9 +38,18 @@ export interface ServiceErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageServiceError } from "./errors.ts";
  * const e = new BackupStorageServiceError("SomethingNew", "the service said no", { statusCode: 400 });
- * console.log(e.code, e.statusCode, e.retryable); // SomethingNew 400 false
+ * assert.equal(e.code, "SomethingNew");
+ * assert.equal(e.name, "SomethingNew");
+ * assert.equal(e.statusCode, 400);
+ * assert.equal(e.fault, "client");
+ * assert.equal(e.retryable, false);
+ * // An unknown code with a 5xx status is a retryable server fault.
+ * const later = new BackupStorageServiceError("SomethingNew", "try again", { statusCode: 502 });
+ * assert.equal(later.fault, "server");
+ * assert.equal(later.retryable, true);
  * ```
  */
 export class BackupStorageServiceError extends Error {
@@ -76,9 +89,12 @@ export class BackupStorageServiceError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AccessDeniedException } from "./errors.ts";
  * const e = new AccessDeniedException();
- * console.log(e.code, e.statusCode, e.retryable); // AccessDeniedException 403 false
+ * assert.equal(e.code, "AccessDeniedException");
+ * assert.equal(e.statusCode, 403);
+ * assert.equal(e.retryable, false);
  * ```
  */
 export class AccessDeniedException extends BackupStorageServiceError {
@@ -93,12 +109,15 @@ export class AccessDeniedException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DataAlreadyExistsException, type DataAlreadyExistsOptions } from "./errors.ts";
  * const options: DataAlreadyExistsOptions = {
  *   checksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
  *   checksumAlgorithm: "SUMMARY",
  * };
- * console.log(new DataAlreadyExistsException("taken", options).Checksum?.length); // 44
+ * const e = new DataAlreadyExistsException("taken", options);
+ * assert.equal(e.Checksum, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+ * assert.equal(e.ChecksumAlgorithm, "SUMMARY");
  * ```
  */
 export interface DataAlreadyExistsOptions extends ServiceErrorOptions {
@@ -113,8 +132,10 @@ export interface DataAlreadyExistsOptions extends ServiceErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
  * import { DataAlreadyExistsException } from "./errors.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * // Starts an upload unless the name is taken; then returns the existing object's checksum.
  * async function startOnce(storage: BackupStorage, name: string) {
  *   try {
@@ -128,6 +149,15 @@ export interface DataAlreadyExistsOptions extends ServiceErrorOptions {
  *     if (error instanceof DataAlreadyExistsException) return { existing: error.Checksum };
  *     throw error;
  *   }
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const { ObjectChecksum } = await store.putObject({ BackupJobId: "job-1", ObjectName: "a" });
+ *   assert.deepEqual(await startOnce(store, "a"), { existing: ObjectChecksum });
+ *   assert.equal(typeof (await startOnce(store, "b")).UploadId, "string");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -150,13 +180,11 @@ export class DataAlreadyExistsException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IllegalArgumentException } from "./errors.ts";
  * import { validateJobId } from "./limits.ts";
- * try {
- *   validateJobId("no spaces allowed");
- * } catch (error) {
- *   console.log(error instanceof IllegalArgumentException); // true
- * }
+ * assert.throws(() => validateJobId("no spaces allowed"), IllegalArgumentException);
+ * assert.equal(new IllegalArgumentException().statusCode, 400);
  * ```
  */
 export class IllegalArgumentException extends BackupStorageServiceError {
@@ -171,9 +199,12 @@ export class IllegalArgumentException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageServiceError, KMSInvalidKeyUsageException } from "./errors.ts";
  * const e = new KMSInvalidKeyUsageException();
- * console.log(e instanceof BackupStorageServiceError, e.code, e.statusCode); // true KMSInvalidKeyUsageException 400
+ * assert.ok(e instanceof BackupStorageServiceError);
+ * assert.equal(e.code, "KMSInvalidKeyUsageException");
+ * assert.equal(e.statusCode, 400);
  * ```
  */
 export class KMSInvalidKeyUsageException extends BackupStorageServiceError {
@@ -188,9 +219,12 @@ export class KMSInvalidKeyUsageException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageServiceError, NotReadableInputStreamException } from "./errors.ts";
  * const e = new NotReadableInputStreamException();
- * console.log(e instanceof BackupStorageServiceError, e.code, e.statusCode); // true NotReadableInputStreamException 400
+ * assert.ok(e instanceof BackupStorageServiceError);
+ * assert.equal(e.code, "NotReadableInputStreamException");
+ * assert.equal(e.statusCode, 400);
  * ```
  */
 export class NotReadableInputStreamException extends BackupStorageServiceError {
@@ -205,8 +239,10 @@ export class NotReadableInputStreamException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
  * import { ResourceNotFoundException } from "./errors.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * // Deletes an object, treating "already gone" as success.
  * async function deleteIfPresent(storage: BackupStorage, name: string): Promise<void> {
  *   try {
@@ -214,6 +250,17 @@ export class NotReadableInputStreamException extends BackupStorageServiceError {
  *   } catch (error) {
  *     if (!(error instanceof ResourceNotFoundException)) throw error;
  *   }
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await assert.rejects(
+ *     store.deleteObject({ BackupJobId: "job-1", ObjectName: "gone" }),
+ *     ResourceNotFoundException,
+ *   );
+ *   await deleteIfPresent(store, "gone"); // no error
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -229,9 +276,11 @@ export class ResourceNotFoundException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RetryableException } from "./errors.ts";
  * const e = new RetryableException();
- * console.log(e.statusCode, e.retryable); // 500 true
+ * assert.equal(e.statusCode, 500);
+ * assert.equal(e.retryable, true);
  * ```
  */
 export class RetryableException extends BackupStorageServiceError {
@@ -246,9 +295,12 @@ export class RetryableException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ServiceInternalException } from "./errors.ts";
  * const e = new ServiceInternalException();
- * console.log(e.statusCode, e.fault, e.retryable); // 500 server true
+ * assert.equal(e.statusCode, 500);
+ * assert.equal(e.fault, "server");
+ * assert.equal(e.retryable, true);
  * ```
  */
 export class ServiceInternalException extends BackupStorageServiceError {
@@ -263,9 +315,11 @@ export class ServiceInternalException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ServiceUnavailableException } from "./errors.ts";
  * const e = new ServiceUnavailableException();
- * console.log(e.statusCode, e.retryable); // 503 true
+ * assert.equal(e.statusCode, 503);
+ * assert.equal(e.retryable, true);
  * ```
  */
 export class ServiceUnavailableException extends BackupStorageServiceError {
@@ -280,9 +334,11 @@ export class ServiceUnavailableException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ThrottlingException } from "./errors.ts";
  * const e = new ThrottlingException();
- * console.log(e.statusCode, e.retryable); // 429 true
+ * assert.equal(e.statusCode, 429);
+ * assert.equal(e.retryable, true);
  * ```
  */
 export class ThrottlingException extends BackupStorageServiceError {
@@ -297,8 +353,10 @@ export class ThrottlingException extends BackupStorageServiceError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ERROR_STATUS } from "./errors.ts";
- * console.log(ERROR_STATUS.ResourceNotFoundException); // 404
+ * assert.equal(ERROR_STATUS.ResourceNotFoundException, 404);
+ * assert.equal(ERROR_STATUS.ThrottlingException, 429);
  * ```
  */
 export const ERROR_STATUS = {
@@ -319,8 +377,11 @@ export const ERROR_STATUS = {
  *
  * @example
  * ```ts
- * import type { ErrorCode } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
  * const code: ErrorCode = "ThrottlingException";
+ * assert.equal(ERROR_STATUS[code], 429);
+ * assert.equal(Object.keys(ERROR_STATUS).length, 10);
  * ```
  */
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -330,9 +391,10 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RETRYABLE_CODES } from "./errors.ts";
- * console.log(RETRYABLE_CODES.has("ThrottlingException")); // true
- * console.log(RETRYABLE_CODES.has("IllegalArgumentException")); // false
+ * assert.equal(RETRYABLE_CODES.has("ThrottlingException"), true);
+ * assert.equal(RETRYABLE_CODES.has("IllegalArgumentException"), false);
  * ```
  */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
@@ -363,9 +425,14 @@ const CLASSES: Record<
  *
  * @example
  * ```ts
- * import { errorFromCode, type ErrorFields } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { DataAlreadyExistsException, errorFromCode, type ErrorFields } from "./errors.ts";
  * const fields: ErrorFields = { statusCode: 400, checksum: "abc=", checksumAlgorithm: "SUMMARY" };
- * console.log(errorFromCode("DataAlreadyExistsException", "taken", fields).statusCode); // 400
+ * const e = errorFromCode("DataAlreadyExistsException", "taken", fields);
+ * assert.ok(e instanceof DataAlreadyExistsException);
+ * assert.equal(e.statusCode, 400);
+ * assert.equal(e.Checksum, "abc=");
+ * assert.equal(e.ChecksumAlgorithm, "SUMMARY");
  * ```
  */
 export interface ErrorFields extends ServiceErrorOptions {
@@ -381,9 +448,16 @@ export interface ErrorFields extends ServiceErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorFromCode, ThrottlingException } from "./errors.ts";
  * const e = errorFromCode("ThrottlingException", "slow down", { requestId: "r-1" });
- * console.log(e instanceof ThrottlingException, e.statusCode); // true 429
+ * assert.ok(e instanceof ThrottlingException);
+ * assert.equal(e.statusCode, 429);
+ * assert.equal(e.requestId, "r-1");
+ * // A code the model does not know keeps its name, with a 500 status.
+ * const unknown = errorFromCode("SomethingNew", "huh");
+ * assert.equal(unknown.code, "SomethingNew");
+ * assert.equal(unknown.statusCode, 500);
  * ```
  */
 export function errorFromCode(

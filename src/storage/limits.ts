@@ -13,8 +13,11 @@ import { IllegalArgumentException } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { MAX_OBJECT_NAME_BYTES, utf8Length } from "./limits.ts";
- * console.log(utf8Length("photos/cat.jpg") <= MAX_OBJECT_NAME_BYTES); // true
+ * import assert from "node:assert/strict";
+ * import { MAX_OBJECT_NAME_BYTES, validateObjectName } from "./limits.ts";
+ * const longest = "é".repeat(MAX_OBJECT_NAME_BYTES / 2); // 1,024 bytes of UTF-8
+ * validateObjectName(longest); // fits
+ * assert.throws(() => validateObjectName(longest + "x"), /at most 1024 bytes/);
  * ```
  */
 export const MAX_OBJECT_NAME_BYTES = 1024;
@@ -23,8 +26,11 @@ export const MAX_OBJECT_NAME_BYTES = 1024;
  *
  * @example
  * ```ts
- * import { MAX_JOB_ID_LENGTH } from "./limits.ts";
- * console.log(MAX_JOB_ID_LENGTH); // 128
+ * import assert from "node:assert/strict";
+ * import { MAX_JOB_ID_LENGTH, validateJobId } from "./limits.ts";
+ * assert.equal(MAX_JOB_ID_LENGTH, 128);
+ * validateJobId("j".repeat(MAX_JOB_ID_LENGTH)); // fits
+ * assert.throws(() => validateJobId("j".repeat(MAX_JOB_ID_LENGTH + 1)));
  * ```
  */
 export const MAX_JOB_ID_LENGTH = 128;
@@ -33,8 +39,12 @@ export const MAX_JOB_ID_LENGTH = 128;
  *
  * @example
  * ```ts
- * import { MAX_METADATA_STRING_BYTES, utf8Length } from "./limits.ts";
- * console.log(utf8Length("v1;size=42") <= MAX_METADATA_STRING_BYTES); // true
+ * import assert from "node:assert/strict";
+ * import { MAX_METADATA_STRING_BYTES, validateMetadataString } from "./limits.ts";
+ * assert.equal(MAX_METADATA_STRING_BYTES, 256);
+ * validateMetadataString("v1;size=42"); // fits
+ * const tooLong = "x".repeat(MAX_METADATA_STRING_BYTES + 1);
+ * assert.throws(() => validateMetadataString(tooLong), /at most 256 bytes/);
  * ```
  */
 export const MAX_METADATA_STRING_BYTES = 256;
@@ -43,8 +53,9 @@ export const MAX_METADATA_STRING_BYTES = 256;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_METADATA_BLOB_BYTES } from "./limits.ts";
- * console.log(MAX_METADATA_BLOB_BYTES / 1024 / 1024); // 4
+ * assert.equal(MAX_METADATA_BLOB_BYTES, 4 * 1024 * 1024); // 4 MiB
  * ```
  */
 export const MAX_METADATA_BLOB_BYTES = 4 * 1024 * 1024;
@@ -53,9 +64,11 @@ export const MAX_METADATA_BLOB_BYTES = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_MAX_CHUNK_LENGTH } from "./limits.ts";
+ * assert.equal(DEFAULT_MAX_CHUNK_LENGTH, 64 * 1024 * 1024);
  * const fileSize = 200 * 1024 * 1024;
- * console.log(Math.ceil(fileSize / DEFAULT_MAX_CHUNK_LENGTH)); // 4 (chunks)
+ * assert.equal(Math.ceil(fileSize / DEFAULT_MAX_CHUNK_LENGTH), 4); // chunks
  * ```
  */
 export const DEFAULT_MAX_CHUNK_LENGTH = 64 * 1024 * 1024;
@@ -64,9 +77,12 @@ export const DEFAULT_MAX_CHUNK_LENGTH = 64 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_CHUNK_COUNT } from "./limits.ts";
- * const index = 42;
- * console.log(index >= 0 && index < MAX_CHUNK_COUNT); // true
+ * const isValidIndex = (index: number) =>
+ *   Number.isInteger(index) && index >= 0 && index < MAX_CHUNK_COUNT;
+ * assert.equal(isValidIndex(42), true);
+ * assert.equal(isValidIndex(MAX_CHUNK_COUNT), false); // indexes run 0 … 9,999,999
  * ```
  */
 export const MAX_CHUNK_COUNT = 10_000_000;
@@ -75,8 +91,9 @@ export const MAX_CHUNK_COUNT = 10_000_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PAGE_SIZE } from "./limits.ts";
- * console.log(PAGE_SIZE.min, PAGE_SIZE.max, PAGE_SIZE.default); // 1 100 100
+ * assert.deepEqual(PAGE_SIZE, { min: 1, max: 100, default: 100 });
  * ```
  */
 export const PAGE_SIZE = { min: 1, max: 100, default: 100 } as const;
@@ -88,8 +105,11 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { utf8Length } from "./limits.ts";
- * console.log("é".length, utf8Length("é")); // 1 2
+ * assert.equal("é".length, 1);
+ * assert.equal(utf8Length("é"), 2);
+ * assert.equal(utf8Length("😀"), 4);
  * ```
  */
 export function utf8Length(value: string): number {
@@ -102,8 +122,12 @@ export function utf8Length(value: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateJobId } from "./limits.ts";
+ * import { IllegalArgumentException } from "./errors.ts";
  * validateJobId("job-2024.01"); // fine
+ * assert.throws(() => validateJobId("a/b"), IllegalArgumentException);
+ * assert.throws(() => validateJobId(".."), IllegalArgumentException);
  * ```
  */
 export function validateJobId(jobId: string): void {
@@ -123,8 +147,12 @@ export function validateJobId(jobId: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateObjectName } from "./limits.ts";
+ * import { IllegalArgumentException } from "./errors.ts";
  * validateObjectName("photos/2024/cat.jpg"); // fine
+ * assert.throws(() => validateObjectName(""), IllegalArgumentException);
+ * assert.throws(() => validateObjectName("a\0b"), /must not contain NUL/);
  * ```
  */
 export function validateObjectName(name: string): void {
@@ -151,8 +179,10 @@ export function validateObjectName(name: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { METADATA_STRING_CONTROLS } from "./limits.ts";
- * console.log(METADATA_STRING_CONTROLS.test("a\u0085b"), METADATA_STRING_CONTROLS.test("naïve")); // true false
+ * assert.equal(METADATA_STRING_CONTROLS.test("a\u0085b"), true); // C1 control
+ * assert.equal(METADATA_STRING_CONTROLS.test("naïve"), false);
  * ```
  */
 // deno-lint-ignore no-control-regex
@@ -166,14 +196,18 @@ export const METADATA_STRING_CONTROLS: RegExp = /[\u0000-\u001f\u007f-\u009f]/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateMetadataString } from "./limits.ts";
+ * import { IllegalArgumentException } from "./errors.ts";
  * validateMetadataString("v1;size=42"); // fine
- * try {
- *   validateMetadataString("v1\u0085");
- * } catch (error) {
- *   console.log((error as Error).message);
- *   // MetadataString must not contain C0 controls U+0000–U+001F, DEL U+007F and C1 controls U+0080–U+009F
- * }
+ * assert.throws(() => validateMetadataString("v1\u0085"), (error) => {
+ *   assert.ok(error instanceof IllegalArgumentException);
+ *   assert.equal(
+ *     error.message,
+ *     "MetadataString must not contain C0 controls U+0000–U+001F, DEL U+007F and C1 controls U+0080–U+009F",
+ *   );
+ *   return true;
+ * });
  * ```
  */
 export function validateMetadataString(value: string): void {
@@ -203,8 +237,12 @@ export function validateMetadataString(value: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pageSize } from "./limits.ts";
- * console.log(pageSize(undefined), pageSize(10)); // 100 10
+ * import { IllegalArgumentException } from "./errors.ts";
+ * assert.equal(pageSize(undefined), 100);
+ * assert.equal(pageSize(10), 10);
+ * assert.throws(() => pageSize(101), IllegalArgumentException);
  * ```
  */
 export function pageSize(maxResults: number | undefined): number {

@@ -25,9 +25,13 @@ const STATUS_CODES: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorCode } from "./error_decoder.ts";
- * console.log(errorCode(404, "ThrottlingException:http://internal", {})); // ThrottlingException
- * console.log(errorCode(400, null, { __type: "com.amazon#IllegalArgumentException" })); // IllegalArgumentException
+ * assert.equal(errorCode(404, "ThrottlingException:http://internal", {}), "ThrottlingException");
+ * assert.equal(
+ *   errorCode(400, null, { __type: "com.amazon#IllegalArgumentException" }),
+ *   "IllegalArgumentException",
+ * );
  * ```
  */
 export function errorCode(
@@ -52,13 +56,19 @@ export function errorCode(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeError } from "./error_decoder.ts";
+ * import { ResourceNotFoundException } from "../errors.ts";
  * const response = new Response(JSON.stringify({ message: "no such token" }), {
  *   status: 404,
  *   headers: { "x-amzn-ErrorType": "ResourceNotFoundException", "x-amzn-RequestId": "r-1" },
  * });
  * const error = await decodeError(response);
- * console.log(error.code, error.statusCode, error.requestId); // ResourceNotFoundException 404 r-1
+ * assert.ok(error instanceof ResourceNotFoundException);
+ * assert.equal(error.code, "ResourceNotFoundException");
+ * assert.equal(error.message, "no such token");
+ * assert.equal(error.statusCode, 404);
+ * assert.equal(error.requestId, "r-1");
  * ```
  */
 export async function decodeError(response: Response): Promise<BackupStorageServiceError> {

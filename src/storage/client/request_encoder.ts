@@ -52,8 +52,9 @@ export interface EncodeRequestOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatTimestamp } from "./request_encoder.ts";
- * console.log(formatTimestamp(new Date(Date.UTC(2024, 0, 2, 3, 4, 5)))); // 2024-01-02T03:04:05Z
+ * assert.equal(formatTimestamp(new Date(Date.UTC(2024, 0, 2, 3, 4, 5))), "2024-01-02T03:04:05Z");
  * ```
  */
 export function formatTimestamp(date: Date): string {
@@ -66,8 +67,9 @@ export function formatTimestamp(date: Date): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatQuery } from "./request_encoder.ts";
- * console.log(formatQuery({ checksum: "a+b/c=" })); // checksum=a%2Bb%2Fc%3D
+ * assert.equal(formatQuery({ checksum: "a+b/c=" }), "checksum=a%2Bb%2Fc%3D");
  * ```
  */
 export function formatQuery(query: Record<string, string>): string {
@@ -82,12 +84,14 @@ export function formatQuery(query: Record<string, string>): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRequest } from "./request_encoder.ts";
  * import { OPERATIONS } from "../operations.ts";
  * const req = encodeRequest(OPERATIONS.DeleteObject, { BackupJobId: "job", ObjectName: "a/b" }, {
  *   endpoint: new URL("http://127.0.0.1:9000"),
  * });
- * console.log(req.method, req.path); // DELETE /backup-jobs/job/object/a%2Fb
+ * assert.equal(req.method, "DELETE");
+ * assert.equal(req.path, "/backup-jobs/job/object/a%2Fb");
  * ```
  */
 export function encodeRequest(

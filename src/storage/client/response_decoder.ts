@@ -24,9 +24,14 @@ export interface DecodeResponseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { responseMetadata } from "./response_decoder.ts";
  * const response = new Response(null, { headers: { "x-amzn-RequestId": "r-1" } });
- * console.log(responseMetadata(response, 2)); // { httpStatusCode: 200, requestId: "r-1", attempts: 2 }
+ * assert.deepEqual(responseMetadata(response, 2), {
+ *   httpStatusCode: 200,
+ *   requestId: "r-1",
+ *   attempts: 2,
+ * });
  * ```
  */
 export function responseMetadata(response: Response, attempts: number): ResponseMetadata {
@@ -45,8 +50,10 @@ export function responseMetadata(response: Response, attempts: number): Response
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { headerText } from "./response_decoder.ts";
- * console.log(headerText("h\u00c3\u00a9")); // hé
+ * assert.equal(headerText("h\u00c3\u00a9"), "hé");
+ * assert.equal(headerText("plain"), "plain");
  * ```
  */
 export function headerText(value: string): string {
@@ -67,10 +74,12 @@ export function headerText(value: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkLength } from "./response_decoder.ts";
- * const data = new Response(new Uint8Array(3)).body!;
- * const checked = checkLength(data, 4);
- * await new Response(checked).arrayBuffer().catch((e) => console.log(e.message));
+ * const whole = checkLength(new Response(new Uint8Array(3)).body!, 3);
+ * assert.equal((await new Response(whole).bytes()).length, 3);
+ * const truncated = checkLength(new Response(new Uint8Array(3)).body!, 4);
+ * await assert.rejects(new Response(truncated).bytes(), /ended after 3 of 4 bytes/);
  * ```
  */
 export function checkLength(
@@ -111,11 +120,12 @@ export function checkLength(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeResponse } from "./response_decoder.ts";
  * import { OPERATIONS } from "../operations.ts";
  * const response = new Response(JSON.stringify({ UploadId: "u-1" }));
  * const out = await decodeResponse(OPERATIONS.StartObject, response, { attempts: 1 });
- * console.log(out.UploadId); // u-1
+ * assert.equal(out.UploadId, "u-1");
  * ```
  */
 export async function decodeResponse(

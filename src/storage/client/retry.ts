@@ -23,6 +23,7 @@ export const RETRY_DEFAULTS = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequestTimeoutError } from "./retry.ts";
  * import type { BackupStorage } from "../backup_storage.ts";
  * // A client made with `requestTimeoutMs` retries timed-out attempts, then throws this.
@@ -34,6 +35,13 @@ export const RETRY_DEFAULTS = {
  *     throw error;
  *   }
  * }
+ * const timingOut = {
+ *   listObjects: () => Promise.reject(new RequestTimeoutError(5000)),
+ * } as unknown as BackupStorage;
+ * assert.equal(await listOrNull(timingOut, "job-1"), null);
+ * const error = new RequestTimeoutError(5000);
+ * assert.equal(error.timeoutMs, 5000);
+ * assert.equal(error.message, "BackupStorage request attempt timed out after 5000 ms");
  * ```
  */
 export class RequestTimeoutError extends Error {
@@ -56,9 +64,13 @@ export class RequestTimeoutError extends Error {
  *
  * @example
  * ```ts
- * import { isRetryable } from "./retry.ts";
- * import { ThrottlingException, IllegalArgumentException } from "../errors.ts";
- * console.log(isRetryable(new ThrottlingException()), isRetryable(new IllegalArgumentException())); // true false
+ * import assert from "node:assert/strict";
+ * import { isRetryable, RequestTimeoutError } from "./retry.ts";
+ * import { IllegalArgumentException, ThrottlingException } from "../errors.ts";
+ * assert.equal(isRetryable(new ThrottlingException()), true);
+ * assert.equal(isRetryable(new RequestTimeoutError(1000)), true);
+ * assert.equal(isRetryable(new IllegalArgumentException()), false);
+ * assert.equal(isRetryable(new DOMException("stop", "AbortError")), false);
  * ```
  */
 export function isRetryable(error: unknown): boolean {
@@ -90,8 +102,12 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffDelay } from "./retry.ts";
- * console.log(backoffDelay(3, { baseDelayMs: 100, random: () => 0.5 })); // 200
+ * // Retry 3 draws from [0, 100 · 2²) = [0, 400): half of it.
+ * assert.equal(backoffDelay(3, { baseDelayMs: 100, random: () => 0.5 }), 200);
+ * // The cap bounds the range.
+ * assert.equal(backoffDelay(30, { baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 }), 500);
  * ```
  */
 export function backoffDelay(retry: number, options: BackoffOptions = {}): number {
@@ -107,8 +123,16 @@ export function backoffDelay(retry: number, options: BackoffOptions = {}): numbe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sleep } from "./retry.ts";
- * await sleep(1);
+ * const start = performance.now();
+ * await sleep(20);
+ * assert.ok(performance.now() - start >= 15);
+ * // An abort rejects at once with the signal's reason.
+ * const controller = new AbortController();
+ * const waiting = sleep(60_000, controller.signal);
+ * controller.abort(new Error("stop"));
+ * await assert.rejects(waiting, /stop/);
  * ```
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
