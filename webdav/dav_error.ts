@@ -13,9 +13,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DavError } from "./dav_error.ts";
  * const e = new DavError(403, "Depth: infinity is not allowed", { condition: "propfind-finite-depth" });
- * console.log(e.status, e.condition); // 403 propfind-finite-depth
+ * assert.equal(e.status, 403);
+ * assert.equal(e.condition, "propfind-finite-depth");
+ * assert.equal(e.message, "Depth: infinity is not allowed");
  * ```
  */
 export class DavError extends Error {

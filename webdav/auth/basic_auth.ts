@@ -53,10 +53,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBasicAuthorization } from "./basic_auth.ts";
  * const header = "Basic " + btoa("alice:s3:cret");
- * console.log(parseBasicAuthorization(header)); // { user: "alice", password: "s3:cret" }
- * console.log(parseBasicAuthorization("Bearer abc")); // undefined
+ * assert.deepEqual(parseBasicAuthorization(header), { user: "alice", password: "s3:cret" });
+ * assert.equal(parseBasicAuthorization("Bearer abc"), undefined);
  * ```
  */
 export function parseBasicAuthorization(
@@ -89,10 +90,11 @@ export function parseBasicAuthorization(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unauthorizedResponse } from "./basic_auth.ts";
  * const response = unauthorizedResponse();
- * console.log(response.status, response.headers.get("WWW-Authenticate"));
- * // 401 Basic realm="BackupFS", charset="UTF-8"
+ * assert.equal(response.status, 401);
+ * assert.equal(response.headers.get("WWW-Authenticate"), 'Basic realm="BackupFS", charset="UTF-8"');
  * ```
  */
 export function unauthorizedResponse(realm: string = DEFAULT_REALM): Response {
@@ -112,14 +114,16 @@ export function unauthorizedResponse(realm: string = DEFAULT_REALM): Response {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createBasicAuth } from "./basic_auth.ts";
  * const authenticate = createBasicAuth(new Map([["alice", "secret"]]));
  * const ok = await authenticate(new Request("http://localhost/", {
  *   headers: { Authorization: "Basic " + btoa("alice:secret") },
  * }));
- * console.log(ok); // alice
+ * assert.equal(ok, "alice");
  * const denied = await authenticate(new Request("http://localhost/"));
- * console.log((denied as Response).status); // 401
+ * assert.ok(denied instanceof Response);
+ * assert.equal(denied.status, 401);
  * ```
  */
 export function createBasicAuth(

@@ -31,9 +31,10 @@ const HASHED = /^(\$(apr1|1|2[abxy]?|5|6|argon2[a-z]*)\$|\{(SHA|SSHA|MD5)\})/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCredentials } from "./credentials_file.ts";
  * const users = parseCredentials("# team\nalice:s3:cret\n\nbob:hunter2\n");
- * console.log(users.get("alice"), users.size); // s3:cret 2
+ * assert.deepEqual([...users], [["alice", "s3:cret"], ["bob", "hunter2"]]);
  * ```
  */
 export function parseCredentials(text: string): Map<string, string> {
@@ -71,10 +72,11 @@ export function parseCredentials(text: string): Map<string, string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCredentials } from "./credentials_file.ts";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "alice:secret\n", { mode: 0o600 });
- * console.log((await loadCredentials(path)).has("alice")); // true
+ * assert.equal((await loadCredentials(path)).get("alice"), "secret");
  * await Deno.remove(path);
  * ```
  */

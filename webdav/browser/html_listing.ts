@@ -16,8 +16,9 @@ import { textStream } from "../xml/write.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeHtml } from "./html_listing.ts";
- * console.log(escapeHtml('<script>"&')); // &lt;script&gt;&quot;&amp;
+ * assert.equal(escapeHtml('<script>"&'), "&lt;script&gt;&quot;&amp;");
  * ```
  */
 export function escapeHtml(text: string): string {
@@ -37,8 +38,9 @@ const HTML_ESCAPES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatSize } from "./html_listing.ts";
- * console.log(formatSize(1536)); // 1.5 KiB
+ * assert.equal(formatSize(1536), "1.5 KiB");
  * ```
  */
 export function formatSize(bytes: number): string {
@@ -71,15 +73,19 @@ const STYLE = "body{font-family:system-ui,sans-serif;margin:2em}" +
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { htmlListing } from "./html_listing.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const fs = new BackupFS(store, { jobId: "j" });
  * await fs.writeTextFile("/<b>.txt", "x");
  * const html = await new Response(htmlListing(fs, "/", { href: (p) => p })).text();
- * console.log(html.includes("&lt;b&gt;.txt")); // true
+ * assert.ok(html.includes("&lt;b&gt;.txt"));
+ * assert.ok(!html.includes("<b>"));
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function htmlListing(

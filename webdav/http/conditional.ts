@@ -23,8 +23,9 @@ export interface ConditionalState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quoteEtag } from "./conditional.ts";
- * console.log(quoteEtag("abc=")); // "abc="
+ * assert.equal(quoteEtag("abc="), '"abc="');
  * ```
  */
 export function quoteEtag(etag: string | undefined): string | undefined {
@@ -37,8 +38,10 @@ export function quoteEtag(etag: string | undefined): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEtagList } from "./conditional.ts";
- * console.log(parseEtagList('W/"a", "b"')); // [{ weak: true, tag: '"a"' }, { weak: false, tag: '"b"' }]
+ * assert.deepEqual(parseEtagList('W/"a", "b"'), [{ weak: true, tag: '"a"' }, { weak: false, tag: '"b"' }]);
+ * assert.equal(parseEtagList(" * "), "*");
  * ```
  */
 export function parseEtagList(header: string): "*" | { weak: boolean; tag: string }[] {
@@ -59,8 +62,9 @@ export function parseEtagList(header: string): "*" | { weak: boolean; tag: strin
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHttpDate } from "./conditional.ts";
- * console.log(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")?.toISOString()); // 1994-11-06T08:49:37.000Z
+ * assert.equal(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")?.toISOString(), "1994-11-06T08:49:37.000Z");
  * ```
  */
 export function parseHttpDate(value: string): Date | undefined {
@@ -93,9 +97,10 @@ const ASCTIME_DATE = new RegExp(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStrictHttpDate } from "./conditional.ts";
- * console.log(parseStrictHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")?.toISOString()); // 1994-11-06T08:49:37.000Z
- * console.log(parseStrictHttpDate("0")); // undefined
+ * assert.equal(parseStrictHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")?.toISOString(), "1994-11-06T08:49:37.000Z");
+ * assert.equal(parseStrictHttpDate("0"), undefined);
  * ```
  */
 export function parseStrictHttpDate(value: string): Date | undefined {
@@ -138,9 +143,11 @@ function seconds(date: Date): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluatePreconditions } from "./conditional.ts";
  * const request = new Request("http://localhost/a", { headers: { "If-None-Match": '"x"' } });
- * console.log(evaluatePreconditions(request, { exists: true, etag: '"x"' })); // 304
+ * assert.equal(evaluatePreconditions(request, { exists: true, etag: '"x"' }), 304);
+ * assert.equal(evaluatePreconditions(request, { exists: true, etag: '"y"' }), undefined);
  * ```
  */
 export function evaluatePreconditions(
@@ -183,9 +190,11 @@ export function evaluatePreconditions(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assertPreconditions } from "./conditional.ts";
  * const request = new Request("http://localhost/a", { method: "PUT", headers: { "If-Match": "*" } });
- * try { assertPreconditions(request, { exists: false }); } catch (e) { console.log((e as { status: number }).status); } // 412
+ * assert.throws(() => assertPreconditions(request, { exists: false }), { status: 412 });
+ * assertPreconditions(request, { exists: true }); // does not throw
  * ```
  */
 export function assertPreconditions(request: Request, state: ConditionalState): void {

@@ -20,8 +20,9 @@ import { errorXml } from "../xml/write.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toDavError } from "./errors.ts";
- * console.log(toDavError(new Deno.errors.NotFound("x")).status); // 404
+ * assert.equal(toDavError(new Deno.errors.NotFound("x")).status, 404);
  * ```
  */
 export function toDavError(error: unknown): DavError {
@@ -60,10 +61,13 @@ export function isUnexpected(error: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DavError } from "../dav_error.ts";
  * import { errorResponse } from "./errors.ts";
  * const response = errorResponse(new DavError(403, "no", { condition: "propfind-finite-depth" }));
- * console.log(response.status, response.headers.get("content-type")); // 403 application/xml; charset=utf-8
+ * assert.equal(response.status, 403);
+ * assert.equal(response.headers.get("content-type"), "application/xml; charset=utf-8");
+ * assert.ok((await response.text()).includes("<D:propfind-finite-depth"));
  * ```
  */
 export function errorResponse(error: unknown, options: { head?: boolean } = {}): Response {

@@ -15,8 +15,10 @@ import { normalizePath } from "../../src/fs/paths.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizePrefix } from "./href.ts";
- * console.log(JSON.stringify(normalizePrefix("/")), normalizePrefix("dav/")); // "" /dav
+ * assert.equal(normalizePrefix("/"), "");
+ * assert.equal(normalizePrefix("dav/"), "/dav");
  * ```
  */
 export function normalizePrefix(prefix: string | undefined): string {
@@ -31,8 +33,10 @@ export function normalizePrefix(prefix: string | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeRequestPath } from "./href.ts";
- * console.log(decodeRequestPath("/dav/a%20b/../c/", "/dav")); // { path: "/c", trailingSlash: true }
+ * assert.deepEqual(decodeRequestPath("/dav/a%20b/../c/", "/dav"), { path: "/c", trailingSlash: true });
+ * assert.deepEqual(decodeRequestPath("/dav/a%20b", "/dav"), { path: "/a b", trailingSlash: false });
  * ```
  */
 export function decodeRequestPath(
@@ -70,8 +74,9 @@ export function decodeRequestPath(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeHref } from "./href.ts";
- * console.log(encodeHref("/a b/c#d", { prefix: "/dav", collection: true })); // /dav/a%20b/c%23d/
+ * assert.equal(encodeHref("/a b/c#d", { prefix: "/dav", collection: true }), "/dav/a%20b/c%23d/");
  * ```
  */
 export function encodeHref(
@@ -108,15 +113,13 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pathOfHref } from "./href.ts";
- * console.log(pathOfHref("http://h/dav/x%20y", { base: "http://h/dav/a", prefix: "/dav" })); // /x y
- * console.log(pathOfHref("/dav/x", { base: "http://h/dav/a", prefix: "/dav" })); // /x
- * console.log(pathOfHref("http://other/dav/x", { base: "http://h/dav/a", prefix: "/dav" })); // undefined
- * try {
- *   pathOfHref("x.txt", { base: "http://h/dav/a", prefix: "/dav" });
- * } catch (error) {
- *   console.log((error as { status: number }).status); // 400
- * }
+ * const options = { base: "http://h/dav/a", prefix: "/dav" };
+ * assert.equal(pathOfHref("http://h/dav/x%20y", options), "/x y");
+ * assert.equal(pathOfHref("/dav/x", options), "/x");
+ * assert.equal(pathOfHref("http://other/dav/x", options), undefined);
+ * assert.throws(() => pathOfHref("x.txt", options), { status: 400 });
  * ```
  */
 export function pathOfHref(

@@ -32,10 +32,14 @@ export const MAX_RANGES = 64;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRange } from "./range.ts";
- * console.log(parseRange("bytes=0-9,-5", 100)); // { kind: "ranges", ranges: [{ start: 0, end: 10 }, { start: 95, end: 100 }] }
- * console.log(parseRange("bytes=200-", 100)); // { kind: "unsatisfiable" }
- * console.log(parseRange("bytes=0-,0-", 100)); // { kind: "ranges", ranges: [{ start: 0, end: 100 }] }
+ * assert.deepEqual(parseRange("bytes=0-9,-5", 100), {
+ *   kind: "ranges",
+ *   ranges: [{ start: 0, end: 10 }, { start: 95, end: 100 }],
+ * });
+ * assert.deepEqual(parseRange("bytes=200-", 100), { kind: "unsatisfiable" });
+ * assert.deepEqual(parseRange("bytes=0-,0-", 100), { kind: "ranges", ranges: [{ start: 0, end: 100 }] });
  * ```
  */
 export function parseRange(header: string | null, size: number): RangeRequest {
@@ -90,9 +94,10 @@ function coalesce(ranges: ByteRange[]): ByteRange[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ifRangeAllows } from "./range.ts";
- * console.log(ifRangeAllows('"a"', { etag: '"a"' })); // true
- * console.log(ifRangeAllows('W/"a"', { etag: '"a"' })); // false
+ * assert.equal(ifRangeAllows('"a"', { etag: '"a"' }), true);
+ * assert.equal(ifRangeAllows('W/"a"', { etag: '"a"' }), false);
  * ```
  */
 export function ifRangeAllows(

@@ -96,11 +96,12 @@ function syntaxError(message: string): DavError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIfHeader } from "./if_header.ts";
  * const header = parseIfHeader('<http://h/a> (<urn:uuid:1> ["x"]) (Not <DAV:no-lock>)');
- * console.log(header.lists.length); // 2
- * console.log(header.lists[0].resource); // http://h/a
- * console.log(header.lists[1].conditions[0]); // { not: true, type: "token", token: "DAV:no-lock" }
+ * assert.equal(header.lists.length, 2);
+ * assert.equal(header.lists[0].resource, "http://h/a");
+ * assert.deepEqual(header.lists[1].conditions[0], { not: true, type: "token", token: "DAV:no-lock" });
  * ```
  */
 export function parseIfHeader(value: string): IfHeader {
@@ -213,6 +214,7 @@ function conditionHolds(condition: IfCondition, state: IfResourceState): boolean
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateIfHeader, parseIfHeader } from "./if_header.ts";
  * const header = parseIfHeader('(<urn:uuid:1>) (Not <DAV:no-lock> ["nope"])');
  * const evaluation = await evaluateIfHeader(header, {
@@ -220,7 +222,8 @@ function conditionHolds(condition: IfCondition, state: IfResourceState): boolean
  *   resolve: () => undefined,
  *   stateOf: () => Promise.resolve({ etag: '"e"', tokens: new Set(["urn:uuid:1"]) }),
  * });
- * console.log(evaluation.result, evaluation.trueLists.length); // true 1
+ * assert.equal(evaluation.result, true);
+ * assert.equal(evaluation.trueLists.length, 1);
  * ```
  */
 export async function evaluateIfHeader(

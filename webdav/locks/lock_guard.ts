@@ -193,13 +193,15 @@ export async function assertCanModify(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { missingLocks } from "./lock_guard.ts";
  * const lock = (token: string, scope: "exclusive" | "shared") =>
  *   ({ token, root: "/a", scope, depth: 0 as const, timeoutSeconds: 60, expiresAt: 0 });
  * const shared = [lock("urn:s1", "shared"), lock("urn:s2", "shared")];
- * console.log(missingLocks(shared, new Set(["urn:s1"])).length); // 0
- * console.log(missingLocks(shared, new Set()).length); // 2
- * console.log(missingLocks([lock("urn:x", "exclusive")], new Set(["urn:s1"])).length); // 1
+ * assert.deepEqual(missingLocks(shared, new Set(["urn:s1"])), []);
+ * assert.deepEqual(missingLocks(shared, new Set()), shared);
+ * const exclusive = lock("urn:x", "exclusive");
+ * assert.deepEqual(missingLocks([exclusive], new Set(["urn:s1"])), [exclusive]);
  * ```
  */
 export function missingLocks(
@@ -235,9 +237,10 @@ async function exists(ctx: DavRequestContext, path: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isMissing } from "./lock_guard.ts";
- * console.log(isMissing(new Deno.errors.NotFound("gone"))); // true
- * console.log(isMissing(new Deno.errors.PermissionDenied("no"))); // false
+ * assert.equal(isMissing(new Deno.errors.NotFound("gone")), true);
+ * assert.equal(isMissing(new Deno.errors.PermissionDenied("no")), false);
  * ```
  */
 export function isMissing(error: unknown): boolean {

@@ -34,8 +34,9 @@ export interface LockInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeXml } from "./lock_info.ts";
- * console.log(escapeXml(`<a href="x">&</a>`)); // &lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;
+ * assert.equal(escapeXml(`<a href="x">&</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
  * ```
  */
 export function escapeXml(text: string): string {
@@ -61,9 +62,10 @@ export function escapeXml(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBodyText } from "./lock_info.ts";
  * const text = await readBodyText(new Request("http://h/", { method: "LOCK", body: "<a/>" }), 1024);
- * console.log(text); // <a/>
+ * assert.equal(text, "<a/>");
  * ```
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
@@ -81,8 +83,9 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_LOCKINFO_DEPTH } from "./lock_info.ts";
- * console.log(MAX_LOCKINFO_DEPTH); // 258
+ * assert.equal(MAX_LOCKINFO_DEPTH, 258);
  * ```
  */
 export const MAX_LOCKINFO_DEPTH = 2 + MAX_PROPERTY_VALUE_DEPTH;
@@ -96,11 +99,13 @@ export const MAX_LOCKINFO_DEPTH = 2 + MAX_PROPERTY_VALUE_DEPTH;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseLockInfo } from "./lock_info.ts";
  * const info = parseLockInfo(`<?xml version="1.0"?>
  * <D:lockinfo xmlns:D="DAV:"><D:lockscope><D:shared/></D:lockscope>
  * <D:locktype><D:write/></D:locktype><D:owner>me</D:owner></D:lockinfo>`);
- * console.log(info.scope, info.ownerXml); // shared <D:owner xmlns:D="DAV:">me</D:owner>
+ * assert.equal(info.scope, "shared");
+ * assert.equal(info.ownerXml, '<D:owner xmlns:D="DAV:">me</D:owner>');
  * ```
  */
 export function parseLockInfo(text: string): LockInfo {

@@ -95,14 +95,16 @@ function isBelow(path: string, root: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryLockManager } from "./lock_manager.ts";
  * let now = 0;
  * const locks = new MemoryLockManager({ now: () => now });
  * const { lock } = locks.tryLock({ root: "/docs", collection: true, scope: "exclusive", depth: "infinity" });
- * console.log(locks.locksCovering("/docs/a.txt")[0].token === lock!.token); // true
- * console.log(locks.tryLock({ root: "/docs/a.txt", scope: "shared", depth: 0 }).conflicts!.length); // 1
+ * assert.ok(lock);
+ * assert.deepEqual(locks.locksCovering("/docs/a.txt").map((l) => l.token), [lock.token]);
+ * assert.equal(locks.tryLock({ root: "/docs/a.txt", scope: "shared", depth: 0 }).conflicts?.length, 1);
  * now += 601_000; // past the default 600 s
- * console.log(locks.locksCovering("/docs/a.txt").length); // 0
+ * assert.deepEqual(locks.locksCovering("/docs/a.txt"), []);
  * ```
  */
 export class MemoryLockManager implements LockManager, LockLookup {

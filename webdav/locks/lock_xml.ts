@@ -26,12 +26,14 @@ export interface LockXmlOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { activeLockXml } from "./lock_xml.ts";
  * const xml = activeLockXml(
  *   { token: "urn:uuid:1", root: "/a", scope: "exclusive", depth: 0, timeoutSeconds: 600, expiresAt: 600_000 },
  *   { href: (lock) => lock.root, now: 0 },
  * );
- * console.log(xml.includes("<D:timeout>Second-600</D:timeout>")); // true
+ * assert.ok(xml.includes("<D:timeout>Second-600</D:timeout>"));
+ * assert.ok(xml.includes("<D:locktoken><D:href>urn:uuid:1</D:href></D:locktoken>"));
  * ```
  */
 export function activeLockXml(lock: ActiveLock, options: LockXmlOptions): string {
@@ -53,8 +55,9 @@ export function activeLockXml(lock: ActiveLock, options: LockXmlOptions): string
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lockDiscoveryXml } from "./lock_xml.ts";
- * console.log(lockDiscoveryXml([], { href: (l) => l.root, now: 0 })); // <D:lockdiscovery/>
+ * assert.equal(lockDiscoveryXml([], { href: (l) => l.root, now: 0 }), "<D:lockdiscovery/>");
  * ```
  */
 export function lockDiscoveryXml(locks: readonly ActiveLock[], options: LockXmlOptions): string {
@@ -70,8 +73,10 @@ export function lockDiscoveryXml(locks: readonly ActiveLock[], options: LockXmlO
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { supportedLockXml } from "./lock_xml.ts";
- * console.log(supportedLockXml().includes("<D:shared/>")); // true
+ * assert.ok(supportedLockXml().includes("<D:exclusive/>"));
+ * assert.ok(supportedLockXml().includes("<D:shared/>"));
  * ```
  */
 export function supportedLockXml(prefix = "D"): string {
@@ -88,9 +93,10 @@ export function supportedLockXml(prefix = "D"): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lockResponseXml } from "./lock_xml.ts";
  * const body = lockResponseXml([], { href: (l) => l.root, now: 0 });
- * console.log(body.includes('<D:prop xmlns:D="DAV:"><D:lockdiscovery/></D:prop>')); // true
+ * assert.ok(body.includes('<D:prop xmlns:D="DAV:"><D:lockdiscovery/></D:prop>'));
  * ```
  */
 export function lockResponseXml(locks: readonly ActiveLock[], options: LockXmlOptions): string {

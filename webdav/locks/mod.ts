@@ -4,9 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryLockManager, parseIfHeader } from "./mod.ts";
  * const locks = new MemoryLockManager({ defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600 });
- * console.log(locks.size, parseIfHeader("(<urn:uuid:1>)").lists.length); // 0 1
+ * assert.equal(locks.size, 0);
+ * assert.equal(parseIfHeader("(<urn:uuid:1>)").lists.length, 1);
  * ```
  *
  * @module
