@@ -9,23 +9,30 @@
  *
  * @example
  * ```ts
- * import { chunkChecksum, EmbeddedStore, listAllObjects } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum, EmbeddedStore, listAllObjects, sha256, summaryChecksum } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
- * const bytes = new TextEncoder().encode("hello");
- * await store.putObject({
- *   BackupJobId: "job-1",
- *   ObjectName: "greeting.txt",
- *   InlineChunk: bytes,
- *   InlineChunkLength: bytes.byteLength,
- *   InlineChunkChecksum: chunkChecksum(bytes),
- *   InlineChunkChecksumAlgorithm: "SHA256",
- * });
- * for await (const object of listAllObjects(store, { StorageJobId: "job-1" })) {
- *   console.log(object.Name); // greeting.txt
+ * try {
+ *   const bytes = new TextEncoder().encode("hello");
+ *   const { ObjectChecksum } = await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "greeting.txt",
+ *     InlineChunk: bytes,
+ *     InlineChunkLength: bytes.byteLength,
+ *     InlineChunkChecksum: chunkChecksum(bytes),
+ *     InlineChunkChecksumAlgorithm: "SHA256",
+ *   });
+ *   assert.equal(ObjectChecksum, summaryChecksum([sha256(bytes)]));
+ *   const names: string[] = [];
+ *   for await (const object of listAllObjects(store, { StorageJobId: "job-1" })) {
+ *     names.push(object.Name);
+ *   }
+ *   assert.deepEqual(names, ["greeting.txt"]);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
  * }
- * await store.close();
- * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

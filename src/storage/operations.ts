@@ -376,8 +376,10 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationBinding>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeLabel } from "./operations.ts";
- * console.log(encodeLabel("a/b c")); // a%2Fb%20c
+ * assert.equal(encodeLabel("a/b c"), "a%2Fb%20c");
+ * assert.equal(encodeLabel("it's(1)"), "it%27s%281%29"); // beyond encodeURIComponent
  * ```
  */
 export function encodeLabel(value: string): string {
@@ -392,9 +394,14 @@ export function encodeLabel(value: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { routeSegments } from "./operations.ts";
- * console.log(routeSegments("/restore-jobs/{jobId}/objects/list"));
- * // [ { literal: "restore-jobs" }, { label: "jobId" }, { literal: "objects" }, { literal: "list" } ]
+ * assert.deepEqual(routeSegments("/restore-jobs/{jobId}/objects/list"), [
+ *   { literal: "restore-jobs" },
+ *   { label: "jobId" },
+ *   { literal: "objects" },
+ *   { literal: "list" },
+ * ]);
  * ```
  */
 export function routeSegments(path: string): Array<{ literal: string } | { label: string }> {

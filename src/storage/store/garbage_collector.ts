@@ -21,11 +21,13 @@ import { type MetadataDb, VersionState } from "./metadata_db.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { GarbageReport } from "./garbage_collector.ts";
  * function describe(report: GarbageReport): string {
  *   return `${report.chunksDeleted} chunk files (${report.bytesFreed} bytes) freed`;
  * }
- * console.log(describe({ expiredUploads: 0, expiredVersions: 1, chunksDeleted: 2, bytesFreed: 8 }));
+ * const report = { expiredUploads: 0, expiredVersions: 1, chunksDeleted: 2, bytesFreed: 8 };
+ * assert.equal(describe(report), "2 chunk files (8 bytes) freed");
  * ```
  */
 export interface GarbageReport {
@@ -59,16 +61,26 @@ const EMPTY = new Uint8Array();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkFiles } from "./chunk_files.ts";
  * import { GarbageCollector } from "./garbage_collector.ts";
  * import { MetadataDb } from "./metadata_db.ts";
  * const dir = await Deno.makeTempDir();
  * const files = await ChunkFiles.open(dir, { durable: false });
  * const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
- * const gc = new GarbageCollector(db, files, { gracePeriodMs: 1000, now: Date.now });
- * console.log(await gc.run()); // { expiredUploads: 0, expiredVersions: 0, chunksDeleted: 0, bytesFreed: 0 }
- * db.close();
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   const gc = new GarbageCollector(db, files, { gracePeriodMs: 1000, now: Date.now });
+ *   // An empty store has nothing to collect.
+ *   assert.deepEqual(await gc.run(), {
+ *     expiredUploads: 0,
+ *     expiredVersions: 0,
+ *     chunksDeleted: 0,
+ *     bytesFreed: 0,
+ *   });
+ * } finally {
+ *   db.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class GarbageCollector {

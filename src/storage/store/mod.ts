@@ -5,13 +5,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmbeddedStore } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
- * const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "a.txt" });
- * console.log(UploadId.length > 20); // true
- * await store.close();
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "a.txt" });
+ *   assert.ok(UploadId.length > 20);
+ *   // A pending upload stays invisible to readers until it is completed.
+ *   const page = await store.listObjects({ StorageJobId: "job-1" });
+ *   assert.deepEqual(page.ObjectList, []);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module

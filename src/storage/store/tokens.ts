@@ -46,8 +46,9 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_CACHED_TOKENS } from "./tokens.ts";
- * console.log(MAX_CACHED_TOKENS); // 16384
+ * assert.equal(MAX_CACHED_TOKENS, 16384);
  * ```
  */
 export const MAX_CACHED_TOKENS = 16384;
@@ -69,13 +70,24 @@ export interface TokenSignerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TokenKind, TokenSigner } from "./tokens.ts";
  * const dir = await Deno.makeTempDir();
- * const signer = await TokenSigner.open(dir);
- * const token = signer.sign(TokenKind.Object, "job-1", new Uint8Array([1, 2, 3]));
- * console.log(signer.verify(TokenKind.Object, "job-1", token)); // Uint8Array(3) [ 1, 2, 3 ]
- * console.log(signer.verify(TokenKind.Object, "job-2", token)); // undefined
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   const signer = await TokenSigner.open(dir);
+ *   const token = signer.sign(TokenKind.Object, "job-1", new Uint8Array([1, 2, 3]));
+ *   assert.deepEqual(signer.verify(TokenKind.Object, "job-1", token), new Uint8Array([1, 2, 3]));
+ *   // Bound to its job and kind, and any change is detected.
+ *   assert.equal(signer.verify(TokenKind.Object, "job-2", token), undefined);
+ *   assert.equal(signer.verify(TokenKind.Chunk, "job-1", token), undefined);
+ *   const tampered = token.slice(0, 5) + (token[5] === "A" ? "B" : "A") + token.slice(6);
+ *   assert.equal(signer.verify(TokenKind.Object, "job-1", tampered), undefined);
+ *   // The data directory keeps its secret: a signer opened again accepts the token.
+ *   const again = await TokenSigner.open(dir);
+ *   assert.deepEqual(again.verify(TokenKind.Object, "job-1", token), new Uint8Array([1, 2, 3]));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class TokenSigner {
@@ -204,8 +216,11 @@ export class TokenSigner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packIds, unpackIds } from "./tokens.ts";
- * console.log(unpackIds(packIds(7, 3), 2)); // [ 7, 3 ]
+ * assert.deepEqual(packIds(7, 3), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3]));
+ * assert.deepEqual(unpackIds(packIds(7, 3), 2), [7, 3]);
+ * assert.throws(() => packIds(-1), RangeError);
  * ```
  */
 export function packIds(id: number, index?: number): Uint8Array {
@@ -234,8 +249,11 @@ export function packIds(id: number, index?: number): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packIds, unpackIds } from "./tokens.ts";
- * console.log(unpackIds(packIds(42), 1)); // [ 42 ]
+ * assert.deepEqual(unpackIds(packIds(42), 1), [42]);
+ * assert.deepEqual(unpackIds(packIds(Number.MAX_SAFE_INTEGER), 1), [Number.MAX_SAFE_INTEGER]);
+ * assert.equal(unpackIds(packIds(42), 2), undefined); // wrong length
  * ```
  */
 export function unpackIds(payload: Uint8Array, count: 1 | 2): number[] | undefined {
