@@ -2,6 +2,7 @@
 // cache's other entries untouched, and a chunk that stays corrupt aborts the response
 // before any byte of it is sent.
 
+import { serveHttp } from "../../src/http/mod.ts";
 import { BackupFS } from "../../src/fs/backup_fs.ts";
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
 import { EmbeddedStore } from "../../src/storage/store/mod.ts";
@@ -38,10 +39,11 @@ async function start(): Promise<Fixture> {
   });
   // 256 KiB cache: a GET of the 1 MiB file is a scan (longer than 1/8 of the cache).
   const fs = new BackupFS(storage, { jobId: JOB, chunkSize: CHUNK, cacheBytes: 256 * 1024 });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createWebDavApp(fs, { onError: () => {} }).fetch,
-  );
+  // The production HTTP layer: a body that fails midway ends the connection, silently.
+  const server = await serveHttp(createWebDavApp(fs, { onError: () => {} }).fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
   return {
     fs,
     store,
