@@ -21,10 +21,13 @@ import { BackupStorageServiceError } from "../storage/errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { directoryNotEmpty, DirectoryNotEmptyError } from "./fs_errors.ts";
  * const error = directoryNotEmpty("remove", "/photos");
- * console.log(error instanceof DirectoryNotEmptyError, error instanceof Deno.errors.Busy); // true true
- * console.log(error.code, error.message); // ENOTEMPTY Directory not empty: remove '/photos'
+ * assert.ok(error instanceof DirectoryNotEmptyError);
+ * assert.ok(error instanceof Deno.errors.Busy);
+ * assert.equal(error.code, "ENOTEMPTY");
+ * assert.equal(error.message, "Directory not empty: remove '/photos'");
  * ```
  */
 export class DirectoryNotEmptyError extends Deno.errors.Busy {
@@ -48,11 +51,17 @@ export class DirectoryNotEmptyError extends Deno.errors.Busy {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { overlappingPaths, OverlappingPathsError } from "./fs_errors.ts";
  * const error = overlappingPaths("rename", "/m/b", "/m", "ancestor");
- * console.log(error instanceof OverlappingPathsError, error instanceof TypeError); // true true
- * console.log(error.code, error.relation); // EINVAL ancestor
- * console.log(error.message); // Invalid argument: rename '/m/b' → '/m': the destination contains the source
+ * assert.ok(error instanceof OverlappingPathsError);
+ * assert.ok(error instanceof TypeError);
+ * assert.equal(error.code, "EINVAL");
+ * assert.equal(error.relation, "ancestor");
+ * assert.equal(
+ *   error.message,
+ *   "Invalid argument: rename '/m/b' → '/m': the destination contains the source",
+ * );
  * ```
  */
 export class OverlappingPathsError extends TypeError {
@@ -77,8 +86,10 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quotePath } from "./fs_errors.ts";
- * console.log(quotePath("/a\nb")); // '/a\u000ab'
+ * assert.equal(quotePath("/a b.txt"), "'/a b.txt'");
+ * assert.equal(quotePath("/a\nb"), "'/a\\u000ab'"); // a newline cannot forge a log line
  * ```
  */
 export function quotePath(path: string): string {
@@ -109,9 +120,11 @@ function withCode<E extends Error>(error: E, code: string): E & { code: string }
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type FsErrorOptions, notFound } from "./fs_errors.ts";
  * const options: FsErrorOptions = { cause: new Error("the storage said so") };
- * console.log(notFound("stat", "/a", options).cause); // Error: the storage said so
+ * assert.equal(notFound("stat", "/a", options).cause, options.cause);
+ * assert.equal("cause" in notFound("stat", "/a"), false); // no cause: none is set
  * ```
  */
 export interface FsErrorOptions {
@@ -128,8 +141,12 @@ function errorOptions(options: FsErrorOptions | undefined): ErrorOptions | undef
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { notFound } from "./fs_errors.ts";
- * console.log(notFound("stat", "/a/b").message); // No such file or directory: stat '/a/b'
+ * const error = notFound("stat", "/a/b");
+ * assert.ok(error instanceof Deno.errors.NotFound);
+ * assert.equal(error.message, "No such file or directory: stat '/a/b'");
+ * assert.equal((error as { code?: string }).code, "ENOENT"); // the POSIX code, as Deno sets it
  * ```
  */
 export function notFound(
@@ -148,8 +165,11 @@ export function notFound(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alreadyExists } from "./fs_errors.ts";
- * console.log(alreadyExists("mkdir", "/a").message); // File exists: mkdir '/a'
+ * const error = alreadyExists("mkdir", "/a");
+ * assert.ok(error instanceof Deno.errors.AlreadyExists);
+ * assert.equal(error.message, "File exists: mkdir '/a'");
  * ```
  */
 export function alreadyExists(
@@ -168,8 +188,11 @@ export function alreadyExists(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isADirectory } from "./fs_errors.ts";
- * console.log(isADirectory("open", "/photos").message); // Is a directory: open '/photos'
+ * const error = isADirectory("open", "/photos");
+ * assert.ok(error instanceof Deno.errors.IsADirectory);
+ * assert.equal(error.message, "Is a directory: open '/photos'");
  * ```
  */
 export function isADirectory(
@@ -188,8 +211,11 @@ export function isADirectory(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { notADirectory } from "./fs_errors.ts";
- * console.log(notADirectory("readDir", "/a.txt").message); // Not a directory: readDir '/a.txt'
+ * const error = notADirectory("readDir", "/a.txt");
+ * assert.ok(error instanceof Deno.errors.NotADirectory);
+ * assert.equal(error.message, "Not a directory: readDir '/a.txt'");
  * ```
  */
 export function notADirectory(
@@ -209,8 +235,11 @@ export function notADirectory(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { directoryNotEmpty } from "./fs_errors.ts";
- * console.log(directoryNotEmpty("remove", "/a").message); // Directory not empty: remove '/a'
+ * const error = directoryNotEmpty("remove", "/a");
+ * assert.ok(error instanceof Deno.errors.Busy);
+ * assert.equal(error.message, "Directory not empty: remove '/a'");
  * ```
  */
 export function directoryNotEmpty(
@@ -230,9 +259,11 @@ export function directoryNotEmpty(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { invalidData } from "./fs_errors.ts";
  * const error = invalidData("read", "/a", "chunk 3 failed its SHA-256 check");
- * console.log(error.message); // Invalid data: read '/a': chunk 3 failed its SHA-256 check
+ * assert.ok(error instanceof Deno.errors.InvalidData);
+ * assert.equal(error.message, "Invalid data: read '/a': chunk 3 failed its SHA-256 check");
  * ```
  */
 export function invalidData(
@@ -252,8 +283,11 @@ export function invalidData(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { badResource } from "./fs_errors.ts";
- * console.log(badResource("read", "/a", "the file is closed").message); // Bad resource: read '/a': the file is closed
+ * const error = badResource("read", "/a", "the file is closed");
+ * assert.ok(error instanceof Deno.errors.BadResource);
+ * assert.equal(error.message, "Bad resource: read '/a': the file is closed");
  * ```
  */
 export function badResource(
@@ -273,8 +307,11 @@ export function badResource(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { permissionDenied } from "./fs_errors.ts";
- * console.log(permissionDenied("write", "/a", "read-only filesystem").message); // Permission denied: write '/a': read-only filesystem
+ * const error = permissionDenied("write", "/a", "read-only filesystem");
+ * assert.ok(error instanceof Deno.errors.PermissionDenied);
+ * assert.equal(error.message, "Permission denied: write '/a': read-only filesystem");
  * ```
  */
 export function permissionDenied(
@@ -299,8 +336,14 @@ export function permissionDenied(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { overlappingPaths } from "./fs_errors.ts";
- * console.log(overlappingPaths("copy", "/a", "/a/b", "inside").message); // Invalid argument: copy '/a' → '/a/b': the destination is inside the source
+ * const error = overlappingPaths("copy", "/a", "/a/b", "inside");
+ * assert.equal(error.relation, "inside");
+ * assert.equal(
+ *   error.message,
+ *   "Invalid argument: copy '/a' → '/a/b': the destination is inside the source",
+ * );
  * ```
  */
 export function overlappingPaths(
@@ -328,10 +371,16 @@ export function overlappingPaths(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ResourceNotFoundException } from "../storage/errors.ts";
  * import { fromStorageError } from "./fs_errors.ts";
- * const mapped = fromStorageError(new ResourceNotFoundException(), "read", "/a");
- * console.log(mapped instanceof Deno.errors.NotFound); // true
+ * const gone = new ResourceNotFoundException();
+ * const mapped = fromStorageError(gone, "read", "/a");
+ * assert.ok(mapped instanceof Deno.errors.NotFound);
+ * assert.equal(mapped.message, "No such file or directory: read '/a'");
+ * assert.equal(mapped.cause, gone);
+ * const other = new RangeError("not a storage error");
+ * assert.equal(fromStorageError(other, "read", "/a"), other); // returned unchanged
  * ```
  */
 export function fromStorageError(error: unknown, op: string, path: string): unknown {
