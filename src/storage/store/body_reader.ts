@@ -36,13 +36,24 @@ export interface WriteBodyOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeBody } from "./body_reader.ts";
+ * import { sha256 } from "../checksum.ts";
  * const path = await Deno.makeTempFile();
- * const file = await Deno.open(path, { write: true });
- * const digest = await writeBody(new TextEncoder().encode("abc"), file, { length: 3 });
- * file.close();
- * console.log(digest.length, (await Deno.readTextFile(path))); // 32 abc
- * await Deno.remove(path);
+ * try {
+ *   const data = new TextEncoder().encode("abc");
+ *   const file = await Deno.open(path, { write: true });
+ *   let digest: Uint8Array;
+ *   try {
+ *     digest = await writeBody(new Blob([data]).stream(), file, { length: 3 });
+ *   } finally {
+ *     file.close();
+ *   }
+ *   assert.deepEqual(digest, sha256(data));
+ *   assert.equal(await Deno.readTextFile(path), "abc");
+ * } finally {
+ *   await Deno.remove(path);
+ * }
  * ```
  */
 export async function writeBody(
@@ -102,9 +113,16 @@ export async function writeBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBody } from "./body_reader.ts";
- * const { bytes, digest } = await readBody(new TextEncoder().encode("abc"), { length: 3 });
- * console.log(bytes.length, digest.length); // 3 32
+ * import { sha256 } from "../checksum.ts";
+ * import { IllegalArgumentException } from "../errors.ts";
+ * const data = new TextEncoder().encode("abc");
+ * const { bytes, digest } = await readBody(data, { length: 3 });
+ * assert.deepEqual(bytes, data);
+ * assert.deepEqual(digest, sha256(data));
+ * // A body that is not the declared length is refused.
+ * await assert.rejects(readBody(data, { length: 4 }), IllegalArgumentException);
  * ```
  */
 export async function readBody(
@@ -216,8 +234,13 @@ async function consumeStream(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { drainEmptyBody } from "./body_reader.ts";
- * await drainEmptyBody(new Uint8Array(), "InlineChunk has bytes but no length");
+ * import { IllegalArgumentException } from "../errors.ts";
+ * const message = "InlineChunk has bytes but no length";
+ * await drainEmptyBody(new Uint8Array(), message); // fine
+ * await drainEmptyBody(new Blob([]).stream(), message); // fine
+ * await assert.rejects(drainEmptyBody(new Blob(["x"]).stream(), message), IllegalArgumentException);
  * ```
  */
 export async function drainEmptyBody(
@@ -259,8 +282,17 @@ export async function drainEmptyBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { discardBody } from "./body_reader.ts";
- * await discardBody(new Blob(["unused"]).stream());
+ * let cancelled = false;
+ * const body = new ReadableStream<Uint8Array>({
+ *   cancel() {
+ *     cancelled = true;
+ *   },
+ * });
+ * await discardBody(body);
+ * assert.equal(cancelled, true);
+ * await discardBody(undefined); // nothing to do, no error
  * ```
  */
 export async function discardBody(body: StreamingBody | undefined): Promise<void> {

@@ -15,8 +15,11 @@ import { MAX_CHUNK_COUNT } from "../limits.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireString } from "./input_checks.ts";
- * console.log(requireString("abc", "UploadId")); // abc
+ * import { IllegalArgumentException } from "../errors.ts";
+ * assert.equal(requireString("abc", "UploadId"), "abc");
+ * assert.throws(() => requireString("", "UploadId"), IllegalArgumentException);
  * ```
  */
 export function requireString(value: unknown, member: string): string {
@@ -31,8 +34,15 @@ export function requireString(value: unknown, member: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireAlgorithm } from "./input_checks.ts";
- * requireAlgorithm("SHA256", "SHA256", "ChecksumAlgorithm");
+ * import { IllegalArgumentException } from "../errors.ts";
+ * requireAlgorithm("SHA256", "SHA256", "ChecksumAlgorithm"); // fine
+ * requireAlgorithm(undefined, "SHA256", "ChecksumAlgorithm", { optional: true }); // fine
+ * assert.throws(
+ *   () => requireAlgorithm("SUMMARY", "SHA256", "ChecksumAlgorithm"),
+ *   IllegalArgumentException,
+ * );
  * ```
  */
 export function requireAlgorithm(
@@ -52,9 +62,13 @@ export function requireAlgorithm(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireChecksum } from "./input_checks.ts";
+ * import { sha256 } from "../checksum.ts";
+ * import { IllegalArgumentException } from "../errors.ts";
  * const d = requireChecksum("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "Checksum");
- * console.log(d.length); // 32
+ * assert.deepEqual(d, sha256(new Uint8Array()));
+ * assert.throws(() => requireChecksum("AQID", "Checksum"), IllegalArgumentException);
  * ```
  */
 export function requireChecksum(value: unknown, member: string): Uint8Array {
@@ -72,8 +86,12 @@ export function requireChecksum(value: unknown, member: string): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireLength } from "./input_checks.ts";
- * console.log(requireLength(4096, "Length", 1 << 20)); // 4096
+ * import { IllegalArgumentException } from "../errors.ts";
+ * assert.equal(requireLength(4096, "Length", 1 << 20), 4096);
+ * assert.throws(() => requireLength(-1, "Length", 1 << 20), IllegalArgumentException);
+ * assert.throws(() => requireLength((1 << 20) + 1, "Length", 1 << 20), IllegalArgumentException);
  * ```
  */
 export function requireLength(value: unknown, member: string, max: number): number {
@@ -88,8 +106,12 @@ export function requireLength(value: unknown, member: string, max: number): numb
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireChunkIndex } from "./input_checks.ts";
- * console.log(requireChunkIndex(0)); // 0
+ * import { IllegalArgumentException } from "../errors.ts";
+ * assert.equal(requireChunkIndex(0), 0);
+ * assert.throws(() => requireChunkIndex(1.5), IllegalArgumentException);
+ * assert.throws(() => requireChunkIndex(10_000_000), IllegalArgumentException);
  * ```
  */
 export function requireChunkIndex(value: unknown): number {
@@ -109,8 +131,12 @@ export function requireChunkIndex(value: unknown): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { optionalTime } from "./input_checks.ts";
- * console.log(optionalTime(new Date(5), "CreatedAfter")); // 5
+ * import { IllegalArgumentException } from "../errors.ts";
+ * assert.equal(optionalTime(new Date(5), "CreatedAfter"), 5);
+ * assert.equal(optionalTime(undefined, "CreatedAfter"), undefined);
+ * assert.throws(() => optionalTime(new Date(NaN), "CreatedAfter"), IllegalArgumentException);
  * ```
  */
 export function optionalTime(value: unknown, member: string): number | undefined {
