@@ -29,7 +29,7 @@ import { ALLOWED_METHODS } from "./methods/common.ts";
 import type { QuotaInfo } from "./properties/live_properties.ts";
 import { DEFAULT_MAX_XML_BYTES } from "./xml/parse.ts";
 
-/** Options of {@link createWebDavHono}. */
+/** Options of `createWebDavApp` (webdav/mod.ts), the WebDAV server as a fetch handler. */
 export interface WebDavOptions {
   /** Refuse every change with 403. */
   readOnly?: boolean;
