@@ -22,14 +22,25 @@ import type {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
  * import { paginateListObjects, type PaginateOptions } from "./paginate.ts";
- * async function firstThreePages(storage: BackupStorage, job: string): Promise<number> {
- *   const options: PaginateOptions = { maxPages: 3, signal: AbortSignal.timeout(10_000) };
+ * async function firstTwoPages(storage: BackupStorage, job: string): Promise<number> {
+ *   const options: PaginateOptions = { maxPages: 2, signal: AbortSignal.timeout(10_000) };
  *   let pages = 0;
  *   for await (const _page of paginateListObjects(storage, { StorageJobId: job }, options)) pages++;
  *   return pages;
  * }
+ * // A stub service holding objects o0 … o4, two a page.
+ * const storage = {
+ *   listObjects: ({ NextToken }: { NextToken?: string }) => {
+ *     const start = Number(NextToken ?? 0);
+ *     const names = ["o0", "o1", "o2", "o3", "o4"].slice(start, start + 2);
+ *     const next = start + 2 < 5 ? String(start + 2) : undefined;
+ *     return Promise.resolve({ ObjectList: names.map((Name) => ({ Name })), NextToken: next });
+ *   },
+ * } as unknown as BackupStorage;
+ * assert.equal(await firstTwoPages(storage, "job-1"), 2); // of 3
  * ```
  */
 export interface PaginateOptions extends OperationOptions {
@@ -42,6 +53,7 @@ export interface PaginateOptions extends OperationOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
  * import { listAllObjects, PaginationLoopError } from "./paginate.ts";
  * async function safeCount(storage: BackupStorage, job: string): Promise<number | undefined> {
@@ -54,6 +66,11 @@ export interface PaginateOptions extends OperationOptions {
  *     throw error;
  *   }
  * }
+ * // A broken service that answers every page with the same NextToken.
+ * const broken = {
+ *   listObjects: () => Promise.resolve({ ObjectList: [{ Name: "a" }], NextToken: "again" }),
+ * } as unknown as BackupStorage;
+ * assert.equal(await safeCount(broken, "job-1"), undefined);
  * ```
  */
 export class PaginationLoopError extends Error {
@@ -91,6 +108,7 @@ async function* paginate<I extends { NextToken?: string }, O extends { NextToken
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paginateListObjects } from "./paginate.ts";
  * import type { BackupStorage } from "./backup_storage.ts";
  * async function count(storage: BackupStorage, job: string): Promise<number> {
@@ -100,6 +118,16 @@ async function* paginate<I extends { NextToken?: string }, O extends { NextToken
  *   }
  *   return n;
  * }
+ * // A stub service holding objects o0 … o4, two a page.
+ * const storage = {
+ *   listObjects: ({ NextToken }: { NextToken?: string }) => {
+ *     const start = Number(NextToken ?? 0);
+ *     const names = ["o0", "o1", "o2", "o3", "o4"].slice(start, start + 2);
+ *     const next = start + 2 < 5 ? String(start + 2) : undefined;
+ *     return Promise.resolve({ ObjectList: names.map((Name) => ({ Name })), NextToken: next });
+ *   },
+ * } as unknown as BackupStorage;
+ * assert.equal(await count(storage, "job-1"), 5);
  * ```
  */
 export function paginateListObjects(
@@ -115,6 +143,7 @@ export function paginateListObjects(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paginateListChunks } from "./paginate.ts";
  * import type { BackupStorage } from "./backup_storage.ts";
  * async function size(storage: BackupStorage, job: string, token: string): Promise<number> {
@@ -124,6 +153,17 @@ export function paginateListObjects(
  *   }
  *   return bytes;
  * }
+ * // A stub service: chunks c0 … c4 of 10 bytes each, two a page.
+ * const storage = {
+ *   listChunks: ({ NextToken }: { NextToken?: string }) => {
+ *     const start = Number(NextToken ?? 0);
+ *     const tokens = ["c0", "c1", "c2", "c3", "c4"].slice(start, start + 2);
+ *     const next = start + 2 < 5 ? String(start + 2) : undefined;
+ *     const ChunkList = tokens.map((ChunkToken) => ({ ChunkToken, Length: 10 }));
+ *     return Promise.resolve({ ChunkList, NextToken: next });
+ *   },
+ * } as unknown as BackupStorage;
+ * assert.equal(await size(storage, "job-1", "object-token"), 50);
  * ```
  */
 export function paginateListChunks(
@@ -139,6 +179,7 @@ export function paginateListChunks(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listAllObjects } from "./paginate.ts";
  * import type { BackupStorage } from "./backup_storage.ts";
  * async function names(storage: BackupStorage, job: string): Promise<string[]> {
@@ -146,6 +187,16 @@ export function paginateListChunks(
  *   for await (const object of listAllObjects(storage, { StorageJobId: job })) out.push(object.Name);
  *   return out;
  * }
+ * // A stub service holding objects o0 … o4, two a page.
+ * const storage = {
+ *   listObjects: ({ NextToken }: { NextToken?: string }) => {
+ *     const start = Number(NextToken ?? 0);
+ *     const names = ["o0", "o1", "o2", "o3", "o4"].slice(start, start + 2);
+ *     const next = start + 2 < 5 ? String(start + 2) : undefined;
+ *     return Promise.resolve({ ObjectList: names.map((Name) => ({ Name })), NextToken: next });
+ *   },
+ * } as unknown as BackupStorage;
+ * assert.deepEqual(await names(storage, "job-1"), ["o0", "o1", "o2", "o3", "o4"]);
  * ```
  */
 export async function* listAllObjects(
@@ -161,6 +212,7 @@ export async function* listAllObjects(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listAllChunks } from "./paginate.ts";
  * import type { BackupStorage } from "./backup_storage.ts";
  * async function tokens(storage: BackupStorage, job: string, token: string): Promise<string[]> {
@@ -170,6 +222,18 @@ export async function* listAllObjects(
  *   }
  *   return out;
  * }
+ * // A stub service: chunks c0 … c4 of 10 bytes each, two a page.
+ * const storage = {
+ *   listChunks: ({ NextToken }: { NextToken?: string }) => {
+ *     const start = Number(NextToken ?? 0);
+ *     const tokens = ["c0", "c1", "c2", "c3", "c4"].slice(start, start + 2);
+ *     const next = start + 2 < 5 ? String(start + 2) : undefined;
+ *     const ChunkList = tokens.map((ChunkToken) => ({ ChunkToken, Length: 10 }));
+ *     return Promise.resolve({ ChunkList, NextToken: next });
+ *   },
+ * } as unknown as BackupStorage;
+ * const all = await tokens(storage, "job-1", "object-token");
+ * assert.deepEqual(all, ["c0", "c1", "c2", "c3", "c4"]);
  * ```
  */
 export async function* listAllChunks(
