@@ -14,10 +14,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetadataCache, MISSING } from "./metadata_cache.ts";
  * const cache = new MetadataCache<{ size: number }>();
  * cache.set("/gone", MISSING);
- * console.log(cache.get("/gone") === MISSING); // true
+ * assert.equal(cache.get("/gone"), MISSING); // known to be absent
+ * assert.equal(cache.get("/unknown"), undefined); // not known either way
  * ```
  */
 export const MISSING: unique symbol = Symbol("MISSING");
@@ -27,9 +29,16 @@ export const MISSING: unique symbol = Symbol("MISSING");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetadataCache, type MetadataCacheOptions } from "./metadata_cache.ts";
- * const options: MetadataCacheOptions = { ttlMs: 500, maxEntries: 1000 };
+ * let now = 0;
+ * const options: MetadataCacheOptions = { ttlMs: 500, maxEntries: 1000, now: () => now };
  * const cache = new MetadataCache<number>(options);
+ * cache.set("/a", 1);
+ * now = 499;
+ * assert.equal(cache.get("/a"), 1);
+ * now = 500; // the TTL has passed
+ * assert.equal(cache.get("/a"), undefined);
  * ```
  */
 export interface MetadataCacheOptions {
@@ -48,11 +57,16 @@ export interface MetadataCacheOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetadataCache } from "./metadata_cache.ts";
  * const cache = new MetadataCache<string>();
  * const epoch = cache.epoch; // before the lookup starts
  * const value = "looked up";
- * cache.set("/a", value, { epoch }); // dropped if "/a" was invalidated meanwhile
+ * cache.set("/a", value, { epoch }); // nothing changed meanwhile: kept
+ * assert.equal(cache.get("/a"), value);
+ * cache.invalidate("/a"); // a write while a second lookup runs
+ * cache.set("/a", "stale", { epoch }); // that lookup started before it: dropped
+ * assert.equal(cache.get("/a"), undefined);
  * ```
  */
 export interface CacheSetOptions {
@@ -73,12 +87,15 @@ export interface CacheSetOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChangeLog } from "./metadata_cache.ts";
  * const log = new ChangeLog();
  * const epoch = log.epoch; // a listing of /a starts
  * log.note("/a"); // a write under /a
- * console.log(log.changedSince("/a", epoch)); // true
- * console.log(log.changedSince("/b", epoch)); // false
+ * assert.equal(log.changedSince("/a", epoch), true);
+ * assert.equal(log.changedSince("/b", epoch), false);
+ * log.noteEverything();
+ * assert.equal(log.changedSince("/b", epoch), true);
  * ```
  */
 export class ChangeLog {
@@ -126,10 +143,12 @@ export class ChangeLog {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetadataCache, pathChanges } from "./metadata_cache.ts";
  * const epoch = pathChanges.epoch;
  * new MetadataCache().invalidate("/a/b.txt");
- * console.log(pathChanges.changedSince("/a", epoch)); // true
+ * assert.equal(pathChanges.changedSince("/a", epoch), true); // the parent's listing changed
+ * assert.equal(pathChanges.changedSince("/c", epoch), false);
  * ```
  */
 export const pathChanges: ChangeLog = new ChangeLog();
@@ -145,13 +164,14 @@ interface Entry<V> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetadataCache, MISSING } from "./metadata_cache.ts";
  * const cache = new MetadataCache<{ size: number }>({ ttlMs: 1000 });
  * cache.set("/a/b.txt", { size: 3 });
  * cache.set("/a/new.txt", MISSING);
- * console.log(cache.get("/a/b.txt")); // { size: 3 }
+ * assert.deepEqual(cache.get("/a/b.txt"), { size: 3 });
  * cache.invalidate("/a/new.txt"); // a write creates it: forget the negative entry
- * console.log(cache.get("/a/new.txt")); // undefined (not cached)
+ * assert.equal(cache.get("/a/new.txt"), undefined); // not cached
  * ```
  */
 export class MetadataCache<T, L = unknown> {
@@ -235,10 +255,6 @@ export class MetadataCache<T, L = unknown> {
   }
 
   /**
-   * Forgets `path`, everything under it, and its ancestors: for rename and removal
-   * of directories.
-   */
-  /**
    * After this file system ADDED something at `path` (a new or rewritten file, a new
    * directory): drops the path itself, and of its ancestors only negative entries
    * and listings — adding cannot stop an ancestor from being a directory, so their
@@ -254,6 +270,10 @@ export class MetadataCache<T, L = unknown> {
     }
   }
 
+  /**
+   * Forgets `path`, everything under it, and its ancestors: for rename and removal
+   * of directories.
+   */
   invalidateTree(path: string): void {
     this.invalidate(path);
     const prefix = path.endsWith("/") ? path : path + "/";
