@@ -47,9 +47,23 @@ export interface BackupOpenOptions {
  * What a handle needs from its file system; {@link BackupFS.open} supplies it.
  *
  * @example
- * ```ts ignore
- * // Made by BackupFS.open; user code never builds one.
- * const file = await fs.open("/a.txt");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { BackupFS } from "./backup_fs.ts";
+ * import { BackupFile } from "./file_handle.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.writeTextFile("/a.txt", "hello");
+ *   // Made by BackupFS.open; user code never builds one.
+ *   await using file = await fs.open("/a.txt");
+ *   assert.ok(file instanceof BackupFile);
+ *   assert.equal(file.path, "/a.txt");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface HandleContext {
@@ -93,9 +107,23 @@ type Mode = { read: boolean; write: boolean; append: boolean };
  * reported.
  *
  * @example
- * ```ts ignore
- * await using file = await fs.open("/notes.txt", { write: true, create: true, truncate: true });
- * await file.write(new TextEncoder().encode("hello"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { BackupFS } from "./backup_fs.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   {
+ *     await using file = await fs.open("/notes.txt", { write: true, create: true, truncate: true });
+ *     assert.equal(await file.write(new TextEncoder().encode("hello")), 5);
+ *     assert.equal(await fs.exists("/notes.txt"), false); // not visible before close
+ *   } // closed here: the new version is uploaded
+ *   assert.equal(await fs.readTextFile("/notes.txt"), "hello");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class BackupFile implements AsyncDisposable {

@@ -14,10 +14,15 @@ import { decodeMetadataString, type FileAttributes } from "./attributes.ts";
  *
  * @example
  * ```ts
- * import type { BackupFileInfo } from "./file_info.ts";
+ * import assert from "node:assert/strict";
+ * import { type BackupFileInfo, directoryInfo, writtenFileInfo } from "./file_info.ts";
  * function describe(info: BackupFileInfo): string {
  *   return info.isDirectory ? "directory" : `${info.size} bytes, ${info.contentType ?? "?"}`;
  * }
+ * const file = writtenFileInfo({ size: 5, mtime: 0, contentType: "text/plain" }, "etag");
+ * assert.equal(describe(file), "5 bytes, text/plain");
+ * assert.equal(file.mode, 0o644); // the default of files
+ * assert.equal(describe(directoryInfo()), "directory"); // an implicit directory
  * ```
  */
 export interface BackupFileInfo {
@@ -57,9 +62,24 @@ export interface BackupFileInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { BackupFS } from "./backup_fs.ts";
  * import type { BackupDirEntry } from "./file_info.ts";
- * const entry: BackupDirEntry = { name: "a.txt", isFile: true, isDirectory: false, isSymlink: false };
- * console.log(entry.name); // a.txt
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.writeTextFile("/a.txt", "hello");
+ *   await fs.mkdir("/docs");
+ *   const entries: BackupDirEntry[] = await Array.fromAsync(fs.readDir("/"));
+ *   assert.deepEqual(entries, [
+ *     { name: "a.txt", isFile: true, isDirectory: false, isSymlink: false },
+ *     { name: "docs", isFile: false, isDirectory: true, isSymlink: false },
+ *   ]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface BackupDirEntry {

@@ -6,16 +6,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "./mod.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * const fs = new BackupFS(store, { jobId: "home" });
- * await fs.writeTextFile("/todo.txt", "back up everything");
- * await using file = await fs.open("/todo.txt");
- * const buffer = new Uint8Array(4);
- * await file.read(buffer);
- * console.log(new TextDecoder().decode(buffer)); // back
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.writeTextFile("/todo.txt", "back up everything");
+ *   await using file = await fs.open("/todo.txt");
+ *   const buffer = new Uint8Array(4);
+ *   assert.equal(await file.read(buffer), 4);
+ *   assert.equal(new TextDecoder().decode(buffer), "back");
+ *   assert.equal((await fs.stat("/todo.txt")).size, 18);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module
