@@ -5,17 +5,23 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
  * import { createWebDavApp } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const dav = createWebDavApp(new BackupFS(store, { jobId: "dav" }));
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, dav.fetch);
- * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "PROPFIND", headers: { Depth: "0" } });
- * console.log(response.status); // 207
- * await response.body?.cancel();
+ * const url = `http://127.0.0.1:${server.addr.port}`;
+ * const put = await fetch(`${url}/hello.txt`, { method: "PUT", body: "hello" });
+ * assert.equal(put.status, 201);
+ * const response = await fetch(`${url}/`, { method: "PROPFIND", headers: { Depth: "1" } });
+ * assert.equal(response.status, 207);
+ * assert.ok((await response.text()).includes("<D:href>/hello.txt</D:href>"));
  * await server.shutdown();
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -55,14 +61,20 @@ export interface WebDavApp {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
  * import { createWebDavApp } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const dav = createWebDavApp(new BackupFS(store, { jobId: "dav" }), { prefix: "/dav" });
  * const response = await dav.fetch(new Request("http://localhost/dav/", { method: "OPTIONS" }));
- * console.log(response.status); // 200
+ * assert.equal(response.status, 200);
+ * assert.equal(response.headers.get("DAV"), "1, 2");
+ * const outside = await dav.fetch(new Request("http://localhost/other/", { method: "OPTIONS" }));
+ * assert.equal(outside.status, 404);
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function createWebDavApp(fs: BackupFS, options: WebDavOptions = {}): WebDavApp {

@@ -419,10 +419,15 @@ function validRecord(raw: unknown): LockRecord | undefined {
  * cannot do that.
  *
  * @example
- * ```ts ignore
- * import { lockTableOf } from "./lock_manager.ts";
- * const locks = lockTableOf(ctx);
- * console.log(locks.timeoutFor("Second-60")); // 60
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { lockTableOf, MemoryLockManager } from "./lock_manager.ts";
+ * const locks = new MemoryLockManager();
+ * const ctx: Partial<DavRequestContext> = { locks };
+ * assert.equal(lockTableOf(ctx as DavRequestContext), locks);
+ * assert.equal(lockTableOf(ctx as DavRequestContext).timeoutFor("Second-60"), 60);
+ * assert.throws(() => lockTableOf({ locks: {} } as DavRequestContext), { status: 501 });
  * ```
  */
 export function lockTableOf(ctx: DavRequestContext): MemoryLockManager {

@@ -17,12 +17,19 @@ import { type ConditionalState, quoteEtag } from "../http/conditional.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { statOrUndefined } from "./common.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * console.log(await statOrUndefined(new BackupFS(store, { jobId: "j" }), "/missing")); // undefined
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * await fs.writeTextFile("/a", "xyz");
+ * assert.equal((await statOrUndefined(fs, "/a"))?.size, 3);
+ * assert.equal(await statOrUndefined(fs, "/missing"), undefined);
+ * assert.equal(await statOrUndefined(fs, "/a/below-a-file"), undefined);
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function statOrUndefined(
@@ -44,8 +51,14 @@ export async function statOrUndefined(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import { assertWritable } from "./common.ts";
- * assertWritable({ readOnly: false } as never); // fine
+ * const context = (readOnly: boolean, fsReadOnly: boolean) =>
+ *   ({ readOnly, fs: { readOnly: fsReadOnly } }) as DavRequestContext;
+ * assertWritable(context(false, false)); // a writable server: no error
+ * assert.throws(() => assertWritable(context(true, false)), { status: 403 });
+ * assert.throws(() => assertWritable(context(false, true)), { status: 403 });
  * ```
  */
 export function assertWritable(ctx: DavRequestContext): void {
@@ -57,8 +70,20 @@ export function assertWritable(ctx: DavRequestContext): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { assertParentCollection } from "./common.ts";
- * // await assertParentCollection(ctx.fs, "/a/b"); // 409 when /a is missing or a file
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * await fs.mkdir("/docs");
+ * await fs.writeTextFile("/a.txt", "x");
+ * await assertParentCollection(fs, "/docs/new.txt"); // /docs is a collection: no error
+ * await assert.rejects(assertParentCollection(fs, "/missing/new.txt"), { status: 409 });
+ * await assert.rejects(assertParentCollection(fs, "/a.txt/new.txt"), { status: 409 });
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function assertParentCollection(fs: BackupFS, path: string): Promise<void> {
@@ -73,8 +98,21 @@ export async function assertParentCollection(fs: BackupFS, path: string): Promis
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { validators } from "./common.ts";
- * console.log(validators(undefined)); // { exists: false }
+ * assert.deepEqual(validators(undefined), { exists: false });
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * await fs.writeTextFile("/a.txt", "x");
+ * const info = await fs.stat("/a.txt");
+ * assert.deepEqual(validators(info), { exists: true, etag: `"${info.etag}"`, lastModified: info.mtime });
+ * await fs.mkdir("/docs");
+ * assert.equal(validators(await fs.stat("/docs")).etag, undefined); // collections have no ETag
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function validators(info: BackupFileInfo | undefined): ConditionalState {
@@ -108,8 +146,15 @@ export const ALLOWED_METHODS = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { BackupFileInfo } from "../../src/fs/file_info.ts";
  * import { allowFor } from "./common.ts";
- * console.log(allowFor(undefined)); // OPTIONS, PUT, MKCOL, LOCK
+ * assert.equal(allowFor(undefined), "OPTIONS, PUT, MKCOL, LOCK");
+ * const collection = { isFile: false, isDirectory: true } as BackupFileInfo;
+ * assert.equal(
+ *   allowFor(collection),
+ *   "OPTIONS, GET, HEAD, DELETE, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK",
+ * );
  * ```
  */
 export function allowFor(info: BackupFileInfo | undefined): string {

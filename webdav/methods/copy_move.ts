@@ -119,8 +119,36 @@ function transfer(move: boolean): DavHandler {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { copy } from "./copy_move.ts";
- * console.log(typeof copy); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * await fs.writeTextFile("/a.txt", "hello");
+ * const copyTo = (destination: string, overwrite = "T") =>
+ *   context(new Request("http://h/a.txt", { method: "COPY", headers: { Destination: destination, Overwrite: overwrite } }));
+ * assert.equal((await copy(copyTo("/b.txt"))).status, 201); // created
+ * assert.equal(await fs.readTextFile("/b.txt"), "hello");
+ * assert.equal((await copy(copyTo("/b.txt"))).status, 204); // replaced
+ * await assert.rejects(copy(copyTo("/b.txt", "F")), { status: 412 });
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const copy: DavHandler = transfer(false);
@@ -130,8 +158,34 @@ export const copy: DavHandler = transfer(false);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { move } from "./copy_move.ts";
- * console.log(typeof move); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * await fs.writeTextFile("/a.txt", "hello");
+ * const request = new Request("http://h/a.txt", { method: "MOVE", headers: { Destination: "/b.txt" } });
+ * assert.equal((await move(context(request))).status, 201);
+ * assert.equal(await fs.readTextFile("/b.txt"), "hello");
+ * await assert.rejects(fs.stat("/a.txt"), Deno.errors.NotFound);
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const move: DavHandler = transfer(true);

@@ -15,8 +15,35 @@ import { assertWritable, validators } from "./common.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { remove } from "./delete.ts";
- * console.log(typeof remove); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * await fs.mkdir("/docs");
+ * await fs.writeTextFile("/docs/a.txt", "x");
+ * const response = await remove(context(new Request("http://h/docs", { method: "DELETE" })));
+ * assert.equal(response.status, 204);
+ * await assert.rejects(fs.stat("/docs"), Deno.errors.NotFound); // and everything in it
+ * await assert.rejects(remove(context(new Request("http://h/", { method: "DELETE" }))), { status: 403 });
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const remove: DavHandler = async (ctx) => {

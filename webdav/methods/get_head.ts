@@ -20,9 +20,38 @@ import { validators } from "./common.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { getOrHead } from "./get_head.ts";
- * // app dispatch: if (method === "GET" || method === "HEAD") return getOrHead(ctx);
- * console.log(typeof getOrHead); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * await fs.writeTextFile("/a.txt", "hello world");
+ * const response = await getOrHead(context(new Request("http://h/a.txt")));
+ * assert.equal(response.status, 200);
+ * assert.equal(response.headers.get("ETag"), `"${(await fs.stat("/a.txt")).etag}"`);
+ * assert.equal(await response.text(), "hello world");
+ * const range = new Request("http://h/a.txt", { headers: { Range: "bytes=0-4" } });
+ * const partial = await getOrHead(context(range));
+ * assert.equal(partial.status, 206);
+ * assert.equal(await partial.text(), "hello");
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const getOrHead: DavHandler = async (ctx) => {

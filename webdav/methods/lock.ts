@@ -94,10 +94,39 @@ async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promis
  *   header's new timeout.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { handleLock } from "./lock.ts";
- * const response = await handleLock(ctx); // ctx: a DavRequestContext for a LOCK request
- * console.log(response.status, response.headers.get("Lock-Token"));
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * const body = `<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>
+ *   <D:locktype><D:write/></D:locktype></D:lockinfo>`;
+ * const lockA = () => context(new Request("http://h/a.txt", { method: "LOCK", body }));
+ * const response = await handleLock(lockA());
+ * assert.equal(response.status, 201); // an unmapped URL gets an empty file
+ * assert.equal(await fs.readTextFile("/a.txt"), "");
+ * const token = response.headers.get("Lock-Token");
+ * assert.equal(token, `<${locks.locksCovering("/a.txt")[0].token}>`);
+ * await assert.rejects(handleLock(lockA()), { status: 423 }); // already locked
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function handleLock(ctx: DavRequestContext): Promise<Response> {
@@ -162,9 +191,12 @@ export async function handleLock(ctx: DavRequestContext): Promise<Response> {
  * {@link handleLock} as a {@link DavHandler}.
  *
  * @example
- * ```ts ignore
- * import { lockHandler } from "./lock.ts";
- * const handlers = { LOCK: lockHandler };
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavHandler } from "../dav_context.ts";
+ * import { handleLock, lockHandler } from "./lock.ts";
+ * const handlers: Record<string, DavHandler> = { LOCK: lockHandler };
+ * assert.equal(handlers.LOCK, handleLock);
  * ```
  */
 export const lockHandler: DavHandler = handleLock;

@@ -20,8 +20,11 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hasBody } from "./mkcol.ts";
- * console.log(await hasBody(new Request("http://localhost/", { method: "POST", body: "x" }))); // true
+ * assert.equal(await hasBody(new Request("http://localhost/", { method: "POST", body: "x" })), true);
+ * assert.equal(await hasBody(new Request("http://localhost/", { method: "POST", body: "" })), false);
+ * assert.equal(await hasBody(new Request("http://localhost/", { method: "MKCOL" })), false);
  * ```
  */
 export async function hasBody(request: Request): Promise<boolean> {
@@ -53,8 +56,34 @@ export async function hasBody(request: Request): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { mkcol } from "./mkcol.ts";
- * console.log(typeof mkcol); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * const request = () => context(new Request("http://h/docs", { method: "MKCOL" }));
+ * assert.equal((await mkcol(request())).status, 201);
+ * assert.equal((await fs.stat("/docs")).isDirectory, true);
+ * await assert.rejects(mkcol(request()), { status: 405 }); // it exists now
+ * await assert.rejects(mkcol(context(new Request("http://h/no/docs", { method: "MKCOL" }))), { status: 409 });
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const mkcol: DavHandler = async (ctx) => {

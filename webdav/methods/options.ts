@@ -13,9 +13,14 @@ import { ALLOWED_METHODS } from "./common.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import { options } from "./options.ts";
- * const response = await options({ request: new Request("http://localhost/", { method: "OPTIONS" }) } as never);
- * console.log(response.headers.get("dav")); // 1, 2
+ * const request = new Request("http://localhost/", { method: "OPTIONS" });
+ * const response = await options({ request } as DavRequestContext);
+ * assert.equal(response.status, 200);
+ * assert.equal(response.headers.get("DAV"), "1, 2");
+ * assert.ok(response.headers.get("Allow")?.includes("PROPFIND"));
  * ```
  */
 export const options: DavHandler = () => {

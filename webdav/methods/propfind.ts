@@ -43,10 +43,16 @@ export type PropfindRequest =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readPropfindBody } from "./propfind.ts";
  * const body = "<D:propfind xmlns:D='DAV:'><D:prop><D:getetag/></D:prop></D:propfind>";
  * const request = new Request("http://localhost/", { method: "PROPFIND", body });
- * console.log(await readPropfindBody(request, { maxBytes: 1024 })); // { kind: "prop", names: ["{DAV:}getetag"] }
+ * assert.deepEqual(await readPropfindBody(request, { maxBytes: 1024 }), {
+ *   kind: "prop",
+ *   names: ["{DAV:}getetag"],
+ * });
+ * const empty = new Request("http://localhost/", { method: "PROPFIND" });
+ * assert.deepEqual(await readPropfindBody(empty, { maxBytes: 1024 }), { kind: "allprop", include: [] });
  * ```
  */
 export async function readPropfindBody(
@@ -77,8 +83,39 @@ export async function readPropfindBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { propfindResponse } from "./propfind.ts";
- * console.log(typeof propfindResponse); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * await fs.writeTextFile("/a.txt", "hello");
+ * const ctx = context(new Request("http://h/a.txt", { method: "PROPFIND" }));
+ * const xml = await propfindResponse(
+ *   { path: "/a.txt", info: await fs.stat("/a.txt") },
+ *   { kind: "prop", names: ["{DAV:}getcontentlength", "{urn:x}missing"] },
+ *   { ctx },
+ * );
+ * assert.ok(xml.startsWith("<D:response><D:href>/a.txt</D:href>"));
+ * assert.ok(xml.includes("<D:getcontentlength>5</D:getcontentlength>"));
+ * assert.ok(xml.includes("<D:status>HTTP/1.1 404 Not Found</D:status>")); // {urn:x}missing
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function propfindResponse(
@@ -284,9 +321,44 @@ export const DEFAULT_MAX_LISTINGS = 32;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { createPropfindHandler } from "./propfind.ts";
- * const propfind = createPropfindHandler({ quota: () => Promise.resolve({ usedBytes: 0, availableBytes: 1 }) });
- * console.log(typeof propfind); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * const propfind = createPropfindHandler({
+ *   quota: () => Promise.resolve({ usedBytes: 0, availableBytes: 1024 }),
+ * });
+ * await fs.writeTextFile("/a.txt", "hello");
+ * const request = (depth: string, body?: string) =>
+ *   context(new Request("http://h/", { method: "PROPFIND", headers: { Depth: depth }, body }));
+ * const listing = await propfind(request("1")); // no body: allprop
+ * assert.equal(listing.status, 207);
+ * assert.ok((await listing.text()).includes("<D:href>/a.txt</D:href>"));
+ * const quota = await propfind(request(
+ *   "0",
+ *   '<D:propfind xmlns:D="DAV:"><D:prop><D:quota-available-bytes/></D:prop></D:propfind>',
+ * ));
+ * assert.ok((await quota.text()).includes("<D:quota-available-bytes>1024</D:quota-available-bytes>"));
+ * await assert.rejects(propfind(request("infinity")), { status: 403 });
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function createPropfindHandler(options: PropfindOptions = {}): DavHandler {

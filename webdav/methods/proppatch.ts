@@ -59,8 +59,9 @@ export interface PropertyUpdate {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_PROPPATCH_DEPTH } from "./proppatch.ts";
- * console.log(MAX_PROPPATCH_DEPTH); // 260
+ * assert.equal(MAX_PROPPATCH_DEPTH, 260);
  * ```
  */
 export const MAX_PROPPATCH_DEPTH = 4 + MAX_PROPERTY_VALUE_DEPTH;
@@ -70,10 +71,17 @@ export const MAX_PROPPATCH_DEPTH = 4 + MAX_PROPERTY_VALUE_DEPTH;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePropertyUpdate } from "./proppatch.ts";
  * import { parseXml } from "../xml/parse.ts";
- * const root = parseXml('<D:propertyupdate xmlns:D="DAV:"><D:remove><D:prop><x xmlns="urn:x"/></D:prop></D:remove></D:propertyupdate>');
- * console.log(parsePropertyUpdate(root)); // [{ name: "{urn:x}x" }]
+ * const root = parseXml(
+ *   '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><c xmlns="urn:x">red</c></D:prop></D:set>' +
+ *     '<D:remove><D:prop><x xmlns="urn:x"/></D:prop></D:remove></D:propertyupdate>',
+ * );
+ * const updates = parsePropertyUpdate(root);
+ * assert.deepEqual(updates.map((update) => update.name), ["{urn:x}c", "{urn:x}x"]);
+ * assert.equal(updates[0].element?.local, "c"); // set: the new element
+ * assert.equal(updates[1].element, undefined); // remove
  * ```
  */
 export function parsePropertyUpdate(root: XmlElement): PropertyUpdate[] {
@@ -112,8 +120,39 @@ const TIME_PROPERTIES = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
+ * import { readDeadProperties } from "../properties/dead_properties.ts";
  * import { proppatch } from "./proppatch.ts";
- * console.log(typeof proppatch); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * await fs.writeTextFile("/a.txt", "x");
+ * const body = '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>' +
+ *   '<c:color xmlns:c="urn:x">red</c:color></D:prop></D:set></D:propertyupdate>';
+ * const response = await proppatch(context(new Request("http://h/a.txt", { method: "PROPPATCH", body })));
+ * assert.equal(response.status, 207);
+ * assert.ok((await response.text()).includes("<D:status>HTTP/1.1 200 OK</D:status>"));
+ * assert.deepEqual(await readDeadProperties(fs, "/a.txt"), {
+ *   "{urn:x}color": '<c:color xmlns:c="urn:x">red</c:color>',
+ * });
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const proppatch: DavHandler = async (ctx) => {

@@ -27,8 +27,12 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseOcMtime } from "./put.ts";
- * console.log(parseOcMtime("1700000000")); // 1700000000000
+ * assert.equal(parseOcMtime("1700000000"), 1700000000000);
+ * assert.equal(parseOcMtime("1.5"), 1500);
+ * assert.equal(parseOcMtime(null), undefined);
+ * assert.throws(() => parseOcMtime("yesterday"), { status: 400 });
  * ```
  */
 export function parseOcMtime(value: string | null): number | undefined {
@@ -46,8 +50,35 @@ export function parseOcMtime(value: string | null): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { put } from "./put.ts";
- * console.log(typeof put); // function
+ * const dir = await Deno.makeTempDir();
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const fs = new BackupFS(store, { jobId: "j" });
+ * const locks = new MemoryLockManager();
+ * const context = (request: Request): DavRequestContext => ({
+ *   request,
+ *   fs,
+ *   path: new URL(request.url).pathname,
+ *   trailingSlash: false,
+ *   href: (path) => path,
+ *   pathOf: (href) => new URL(href, request.url).pathname,
+ *   readOnly: false,
+ *   locks,
+ *   maxXmlBytes: 1 << 20,
+ * });
+ * const upload = (text: string) => context(new Request("http://h/a.txt", { method: "PUT", body: text }));
+ * assert.equal((await put(upload("hello"))).status, 201); // created
+ * const replaced = await put(upload("hello again"));
+ * assert.equal(replaced.status, 204);
+ * assert.equal(replaced.headers.get("ETag"), `"${(await fs.stat("/a.txt")).etag}"`);
+ * assert.equal(await fs.readTextFile("/a.txt"), "hello again");
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const put: DavHandler = async (ctx) => {

@@ -14,9 +14,12 @@ import { lockTableOf } from "../locks/lock_manager.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lockTokenOf } from "./unlock.ts";
- * console.log(lockTokenOf(" <urn:uuid:1> ")); // urn:uuid:1
- * console.log(lockTokenOf(null)); // undefined
+ * assert.equal(lockTokenOf(" <urn:uuid:1> "), "urn:uuid:1");
+ * assert.equal(lockTokenOf("urn:uuid:1"), "urn:uuid:1");
+ * assert.equal(lockTokenOf(null), undefined);
+ * assert.equal(lockTokenOf("<>"), undefined);
  * ```
  */
 export function lockTokenOf(header: string | null): string | undefined {
@@ -33,10 +36,26 @@ export function lockTokenOf(header: string | null): string | undefined {
  * expired, or another resource's); 403 when another principal took the lock.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
+ * import { MemoryLockManager } from "../locks/lock_manager.ts";
  * import { handleUnlock } from "./unlock.ts";
- * const response = await handleUnlock(ctx); // ctx: a DavRequestContext for an UNLOCK request
- * console.log(response.status); // 204
+ * const locks = new MemoryLockManager();
+ * const { lock } = locks.tryLock({ root: "/a.txt", scope: "exclusive", depth: 0 });
+ * assert.ok(lock);
+ * const unlock = (token: string) => {
+ *   const headers = { "Lock-Token": `<${token}>` };
+ *   const ctx: Partial<DavRequestContext> = {
+ *     request: new Request("http://h/a.txt", { method: "UNLOCK", headers }),
+ *     path: "/a.txt",
+ *     locks,
+ *   };
+ *   return handleUnlock(ctx as DavRequestContext);
+ * };
+ * assert.equal((await unlock(lock.token)).status, 204);
+ * assert.equal(locks.size, 0);
+ * await assert.rejects(unlock(lock.token), { status: 409, condition: "lock-token-matches-request-uri" });
  * ```
  */
 export function handleUnlock(ctx: DavRequestContext): Promise<Response> {
@@ -64,9 +83,12 @@ export function handleUnlock(ctx: DavRequestContext): Promise<Response> {
  * {@link handleUnlock} as a {@link DavHandler}.
  *
  * @example
- * ```ts ignore
- * import { unlockHandler } from "./unlock.ts";
- * const handlers = { UNLOCK: unlockHandler };
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavHandler } from "../dav_context.ts";
+ * import { handleUnlock, unlockHandler } from "./unlock.ts";
+ * const handlers: Record<string, DavHandler> = { UNLOCK: unlockHandler };
+ * assert.equal(handlers.UNLOCK, handleUnlock);
  * ```
  */
 export const unlockHandler: DavHandler = handleUnlock;

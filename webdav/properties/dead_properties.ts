@@ -14,14 +14,17 @@ import type { BackupFS } from "../../src/fs/backup_fs.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { readDeadProperties } from "./dead_properties.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const fs = new BackupFS(store, { jobId: "j" });
  * await fs.writeTextFile("/a", "x");
- * console.log(await readDeadProperties(fs, "/a")); // {}
+ * assert.deepEqual(await readDeadProperties(fs, "/a"), {});
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readDeadProperties(
@@ -45,15 +48,20 @@ export interface DeadPropertyChange {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { readDeadProperties, updateDeadProperties } from "./dead_properties.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const fs = new BackupFS(store, { jobId: "j" });
  * await fs.writeTextFile("/a", "x");
  * await updateDeadProperties(fs, "/a", [{ name: "{urn:x}c", value: '<c xmlns="urn:x">1</c>' }]);
- * console.log(Object.keys(await readDeadProperties(fs, "/a"))); // ["{urn:x}c"]
+ * assert.deepEqual(await readDeadProperties(fs, "/a"), { "{urn:x}c": '<c xmlns="urn:x">1</c>' });
+ * await updateDeadProperties(fs, "/a", [{ name: "{urn:x}c", value: undefined }]); // removed
+ * assert.deepEqual(await readDeadProperties(fs, "/a"), {});
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function updateDeadProperties(

@@ -16,14 +16,20 @@ import type { BackupFileInfo } from "../../src/fs/file_info.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { statEach } from "./members.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const fs = new BackupFS(store, { jobId: "j" });
  * await fs.writeTextFile("/a", "x");
- * for await (const [name, info] of statEach(fs, "/", 4)) console.log(name, info?.size); // a 1
+ * await fs.mkdir("/d");
+ * const members: [string, boolean | undefined][] = [];
+ * for await (const [name, info] of statEach(fs, "/", 4)) members.push([name, info?.isFile]);
+ * assert.deepEqual(members.sort(), [["a", true], ["d", false]]);
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function* statEach(

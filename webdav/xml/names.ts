@@ -19,8 +19,9 @@ export const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clark, DAV_NS } from "./names.ts";
- * console.log(clark(DAV_NS, "getetag")); // {DAV:}getetag
+ * assert.equal(clark(DAV_NS, "getetag"), "{DAV:}getetag");
  * ```
  */
 export function clark(namespace: string, local: string): string {
@@ -33,8 +34,9 @@ export function clark(namespace: string, local: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitClark } from "./names.ts";
- * console.log(splitClark("{urn:x}color")); // { namespace: "urn:x", local: "color" }
+ * assert.deepEqual(splitClark("{urn:x}color"), { namespace: "urn:x", local: "color" });
  * ```
  */
 export function splitClark(name: string): { namespace: string; local: string } {
@@ -49,8 +51,9 @@ export function splitClark(name: string): { namespace: string; local: string } {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dav } from "./names.ts";
- * console.log(dav("resourcetype")); // {DAV:}resourcetype
+ * assert.equal(dav("resourcetype"), "{DAV:}resourcetype");
  * ```
  */
 export function dav(local: string): string {

@@ -17,8 +17,9 @@ import type { XmlElement, XmlNode } from "./parse.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeText } from "./write.ts";
- * console.log(escapeText("a<b&c")); // a&lt;b&amp;c
+ * assert.equal(escapeText("a<b&c"), "a&lt;b&amp;c");
  * ```
  */
 export function escapeText(text: string): string {
@@ -41,8 +42,9 @@ const TEXT_ESCAPES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeAttribute } from "./write.ts";
- * console.log(escapeAttribute('say "hi"')); // say &quot;hi&quot;
+ * assert.equal(escapeAttribute('say "hi"'), "say &quot;hi&quot;");
  * ```
  */
 export function escapeAttribute(value: string): string {
@@ -71,10 +73,12 @@ const ATTRIBUTE_ESCAPES: Record<string, string> = {
  *
  * @example
  * ```ts
- * import { parseXml } from "./parse.ts";
+ * import assert from "node:assert/strict";
+ * import { parseXml, type XmlElement } from "./parse.ts";
  * import { serializeElement } from "./write.ts";
  * const root = parseXml('<r xmlns:x="urn:x" xml:lang="en"><x:color>red</x:color></r>');
- * console.log(serializeElement(root.children[0] as never)); // <x:color xmlns:x="urn:x" xml:lang="en">red</x:color>
+ * const color = root.children[0] as XmlElement;
+ * assert.equal(serializeElement(color), '<x:color xmlns:x="urn:x" xml:lang="en">red</x:color>');
  * ```
  */
 export function serializeElement(element: XmlElement): string {
@@ -178,9 +182,10 @@ function restore(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { elementXml } from "./write.ts";
- * console.log(elementXml("{DAV:}getetag", '"abc"')); // <D:getetag>"abc"</D:getetag>
- * console.log(elementXml("{urn:x}color")); // <x:color xmlns:x="urn:x"/>
+ * assert.equal(elementXml("{DAV:}getetag", '"abc"'), '<D:getetag>"abc"</D:getetag>');
+ * assert.equal(elementXml("{urn:x}color"), '<x:color xmlns:x="urn:x"/>');
  * ```
  */
 export function elementXml(name: string, innerXml?: string): string {
@@ -229,8 +234,9 @@ const REASONS: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statusLine } from "./write.ts";
- * console.log(statusLine(404)); // HTTP/1.1 404 Not Found
+ * assert.equal(statusLine(404), "HTTP/1.1 404 Not Found");
  * ```
  */
 export function statusLine(status: number): string {
@@ -261,8 +267,13 @@ export interface PropStat {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { propResponseXml } from "./write.ts";
- * console.log(propResponseXml("/a", [{ status: 200, properties: ["<D:displayname>a</D:displayname>"] }]));
+ * assert.equal(
+ *   propResponseXml("/a", [{ status: 200, properties: ["<D:displayname>a</D:displayname>"] }]),
+ *   "<D:response><D:href>/a</D:href><D:propstat><D:prop><D:displayname>a</D:displayname></D:prop>" +
+ *     "<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\n",
+ * );
  * ```
  */
 export function propResponseXml(href: string, propstats: readonly PropStat[]): string {
@@ -285,8 +296,12 @@ export function propResponseXml(href: string, propstats: readonly PropStat[]): s
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statusResponseXml } from "./write.ts";
- * console.log(statusResponseXml("/a", 423)); // <D:response><D:href>/a</D:href><D:status>HTTP/1.1 423 Locked</D:status></D:response>
+ * assert.equal(
+ *   statusResponseXml("/a", 423),
+ *   "<D:response><D:href>/a</D:href><D:status>HTTP/1.1 423 Locked</D:status></D:response>\n",
+ * );
  * ```
  */
 export function statusResponseXml(href: string, status: number): string {
@@ -300,8 +315,13 @@ export function statusResponseXml(href: string, status: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorXml } from "./write.ts";
- * console.log(errorXml("propfind-finite-depth"));
+ * assert.equal(
+ *   errorXml("lock-token-submitted", ["/a"]),
+ *   '<?xml version="1.0" encoding="utf-8"?>\n' +
+ *     '<D:error xmlns:D="DAV:"><D:lock-token-submitted><D:href>/a</D:href></D:lock-token-submitted></D:error>\n',
+ * );
  * ```
  */
 export function errorXml(condition: string, hrefs: readonly string[] = []): string {
@@ -316,9 +336,13 @@ export function errorXml(condition: string, hrefs: readonly string[] = []): stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { textStream } from "./write.ts";
- * async function* parts() { yield "<a>"; yield "</a>"; }
- * console.log(await new Response(textStream(parts())).text()); // <a></a>
+ * async function* parts() {
+ *   yield "<a>";
+ *   yield "</a>";
+ * }
+ * assert.equal(await new Response(textStream(parts())).text(), "<a></a>");
  * ```
  */
 export function textStream(parts: AsyncIterable<string>): ReadableStream<Uint8Array> {
