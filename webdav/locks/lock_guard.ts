@@ -58,9 +58,16 @@ export interface IfCheck {
  * The href of a lock's root (with a trailing `/` for a collection).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import { lockRootHref } from "./lock_guard.ts";
- * console.log(lockRootHref(ctx, { ...lock, root: "/docs", collection: true })); // e.g. /dav/docs/
+ * const ctx: Partial<DavRequestContext> = {
+ *   href: (path, collection) => `/dav${path}${collection ? "/" : ""}`,
+ * };
+ * const lock = { token: "urn:uuid:1", root: "/docs", scope: "shared", depth: 0, timeoutSeconds: 60, expiresAt: 0 } as const;
+ * assert.equal(lockRootHref(ctx as DavRequestContext, { ...lock, collection: true }), "/dav/docs/");
+ * assert.equal(lockRootHref(ctx as DavRequestContext, lock), "/dav/docs");
  * ```
  */
 export function lockRootHref(ctx: DavRequestContext, lock: LockRecord): string {
