@@ -15,8 +15,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum } from "./checksum.ts";
  * import type { DataChecksumAlgorithm } from "./types.ts";
  * const algorithm: DataChecksumAlgorithm = "SHA256";
+ * // A SHA256 checksum is the base64 of a 32-byte digest: 44 characters.
+ * assert.equal(algorithm, "SHA256");
+ * assert.equal(chunkChecksum(new Uint8Array([1, 2, 3])).length, 44);
  * ```
  */
 export type DataChecksumAlgorithm = "SHA256";
@@ -26,8 +31,13 @@ export type DataChecksumAlgorithm = "SHA256";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { summaryChecksum } from "./checksum.ts";
  * import type { SummaryChecksumAlgorithm } from "./types.ts";
  * const algorithm: SummaryChecksumAlgorithm = "SUMMARY";
+ * assert.equal(algorithm, "SUMMARY");
+ * // The SUMMARY of an object without chunks is the SHA-256 of empty input.
+ * assert.equal(summaryChecksum([]), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
  * ```
  */
 export type SummaryChecksumAlgorithm = "SUMMARY";
@@ -39,9 +49,12 @@ export type SummaryChecksumAlgorithm = "SUMMARY";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StreamingBody } from "./types.ts";
  * const bytes: StreamingBody = new TextEncoder().encode("retryable");
  * const stream: StreamingBody = ReadableStream.from([new Uint8Array([1, 2, 3])]);
+ * assert.ok(bytes instanceof Uint8Array); // can be sent again on a retry
+ * assert.deepEqual(await new Response(stream).bytes(), new Uint8Array([1, 2, 3])); // read once
  * ```
  */
 export type StreamingBody = Uint8Array | ReadableStream<Uint8Array>;
@@ -51,11 +64,21 @@ export type StreamingBody = Uint8Array | ReadableStream<Uint8Array>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { ResponseMetadata } from "./types.ts";
  * async function probe(storage: BackupStorage): Promise<ResponseMetadata> {
  *   const page = await storage.listObjects({ StorageJobId: "job-1", MaxResults: 1 });
- *   return page.$metadata; // e.g. { httpStatusCode: 200, requestId: "…", attempts: 1 }
+ *   return page.$metadata; // over HTTP e.g. { httpStatusCode: 200, requestId: "…", attempts: 1 }
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   // In-process there is no HTTP exchange to describe.
+ *   assert.deepEqual(await probe(store), {});
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -73,10 +96,13 @@ export interface ResponseMetadata {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { OutputBase } from "./types.ts";
  * function describe(output: OutputBase): string {
  *   return `request ${output.$metadata.requestId ?? "(in-process)"}`;
  * }
+ * assert.equal(describe({ $metadata: { requestId: "r-1" } }), "request r-1");
+ * assert.equal(describe({ $metadata: {} }), "request (in-process)");
  * ```
  */
 export interface OutputBase {
@@ -89,11 +115,20 @@ export interface OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { OperationOptions } from "./types.ts";
  * async function listWithTimeout(storage: BackupStorage, job: string) {
  *   const options: OperationOptions = { signal: AbortSignal.timeout(5_000) };
  *   return await storage.listObjects({ StorageJobId: job }, options);
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   assert.deepEqual((await listWithTimeout(store, "job-1")).ObjectList, []);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -109,8 +144,19 @@ export interface OperationOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { DeleteObjectInput } from "./types.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * const input: DeleteObjectInput = { BackupJobId: "job-1", ObjectName: "photos/cat.jpg" };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "photos/cat.jpg" });
+ *   await store.deleteObject(input);
+ *   assert.deepEqual((await store.listObjects({ StorageJobId: "job-1" })).ObjectList, []);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface DeleteObjectInput {
@@ -125,10 +171,20 @@ export interface DeleteObjectInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { DeleteObjectOutput } from "./types.ts";
  * async function remove(storage: BackupStorage, name: string): Promise<DeleteObjectOutput> {
  *   return await storage.deleteObject({ BackupJobId: "job-1", ObjectName: name });
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "a" });
+ *   assert.deepEqual(Object.keys(await remove(store, "a")), ["$metadata"]); // nothing else
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -141,10 +197,19 @@ export type DeleteObjectOutput = OutputBase;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Chunk, GetChunkInput } from "./types.ts";
  * function chunkRequest(job: string, chunk: Chunk): GetChunkInput {
  *   return { StorageJobId: job, ChunkToken: chunk.ChunkToken };
  * }
+ * const chunk: Chunk = {
+ *   Index: 0,
+ *   Length: 3,
+ *   Checksum: "A5BYxvLAy0ksUzsKTRTvd8wPeKvMztUofYShogEc+4E=",
+ *   ChecksumAlgorithm: "SHA256",
+ *   ChunkToken: "token",
+ * };
+ * assert.deepEqual(chunkRequest("job-1", chunk), { StorageJobId: "job-1", ChunkToken: "token" });
  * ```
  */
 export interface GetChunkInput {
@@ -159,12 +224,34 @@ export interface GetChunkInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { chunkChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { GetChunkOutput } from "./types.ts";
  * async function readChunk(storage: BackupStorage, job: string, token: string) {
  *   const out: GetChunkOutput = await storage.getChunk({ StorageJobId: job, ChunkToken: token });
  *   const bytes = new Uint8Array(await new Response(out.Data).arrayBuffer());
  *   return { bytes, checksum: out.Checksum };
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const data = new TextEncoder().encode("hello");
+ *   await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "a.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.byteLength,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *     InlineChunkChecksumAlgorithm: "SHA256",
+ *   });
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   const page = await store.listChunks({ StorageJobId: "job-1", ObjectToken: object.ObjectToken });
+ *   const chunk = await readChunk(store, "job-1", page.ChunkList[0].ChunkToken);
+ *   assert.deepEqual(chunk, { bytes: data, checksum: chunkChecksum(data) });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -186,10 +273,18 @@ export interface GetChunkOutput extends OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupObject, GetObjectMetadataInput } from "./types.ts";
  * function metadataRequest(job: string, object: BackupObject): GetObjectMetadataInput {
  *   return { StorageJobId: job, ObjectToken: object.ObjectToken };
  * }
+ * const object: BackupObject = {
+ *   Name: "a.txt",
+ *   ObjectChecksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+ *   ObjectChecksumAlgorithm: "SUMMARY",
+ *   ObjectToken: "token",
+ * };
+ * assert.deepEqual(metadataRequest("job-1", object), { StorageJobId: "job-1", ObjectToken: "token" });
  * ```
  */
 export interface GetObjectMetadataInput {
@@ -204,7 +299,9 @@ export interface GetObjectMetadataInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { GetObjectMetadataOutput } from "./types.ts";
  * async function metadataString(storage: BackupStorage, job: string, token: string) {
  *   const out: GetObjectMetadataOutput = await storage.getObjectMetadata({
@@ -213,6 +310,15 @@ export interface GetObjectMetadataInput {
  *   });
  *   await out.MetadataBlob.cancel(); // not needed here: always consume or cancel it
  *   return out.MetadataString;
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "a", MetadataString: "v1;size=0" });
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   assert.equal(await metadataString(store, "job-1", object.ObjectToken), "v1;size=0");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -236,8 +342,11 @@ export interface GetObjectMetadataOutput extends OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { pageSize } from "./limits.ts";
  * import type { ListChunksInput } from "./types.ts";
  * const input: ListChunksInput = { StorageJobId: "job-1", ObjectToken: "token", MaxResults: 50 };
+ * assert.equal(pageSize(input.MaxResults), 50); // within 1 … 100
  * ```
  */
 export interface ListChunksInput {
@@ -256,10 +365,21 @@ export interface ListChunksInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum } from "./checksum.ts";
  * import type { Chunk } from "./types.ts";
  * function totalLength(chunks: Chunk[]): number {
  *   return chunks.reduce((sum, chunk) => sum + chunk.Length, 0);
  * }
+ * const chunk = (Index: number, data: Uint8Array): Chunk => ({
+ *   Index,
+ *   Length: data.byteLength,
+ *   Checksum: chunkChecksum(data),
+ *   ChecksumAlgorithm: "SHA256",
+ *   ChunkToken: `token-${Index}`,
+ * });
+ * assert.equal(totalLength([chunk(0, new Uint8Array(4096)), chunk(1, new Uint8Array(10))]), 4106);
+ * assert.equal(totalLength([]), 0);
  * ```
  */
 export interface Chunk {
@@ -280,7 +400,10 @@ export interface Chunk {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { chunkChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { ListChunksOutput } from "./types.ts";
  * async function firstPage(storage: BackupStorage, job: string, token: string) {
  *   const page: ListChunksOutput = await storage.listChunks({
@@ -288,6 +411,26 @@ export interface Chunk {
  *     ObjectToken: token,
  *   });
  *   return { indexes: page.ChunkList.map((c) => c.Index), more: page.NextToken !== undefined };
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const data = new TextEncoder().encode("hello");
+ *   await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "a.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.byteLength,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *     InlineChunkChecksumAlgorithm: "SHA256",
+ *   });
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   assert.deepEqual(await firstPage(store, "job-1", object.ObjectToken), {
+ *     indexes: [0],
+ *     more: false,
+ *   });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -305,6 +448,8 @@ export interface ListChunksOutput extends OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { ListObjectsInput } from "./types.ts";
  * const input: ListObjectsInput = {
  *   StorageJobId: "job-1",
@@ -312,6 +457,17 @@ export interface ListChunksOutput extends OutputBase {
  *   CreatedAfter: new Date("2024-01-01T00:00:00Z"),
  *   MaxResults: 100,
  * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   for (const name of ["notes.txt", "photos/cat.jpg", "photos/dog.jpg"]) {
+ *     await store.putObject({ BackupJobId: "job-1", ObjectName: name });
+ *   }
+ *   const page = await store.listObjects(input);
+ *   assert.deepEqual(page.ObjectList.map((o) => o.Name), ["photos/cat.jpg", "photos/dog.jpg"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface ListObjectsInput {
@@ -336,10 +492,18 @@ export interface ListObjectsInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupObject } from "./types.ts";
  * function label(object: BackupObject): string {
  *   return `${object.Name} (${object.ChunksCount ?? 0} chunks, ${object.ObjectChecksum})`;
  * }
+ * const object: BackupObject = {
+ *   Name: "empty.txt",
+ *   ObjectChecksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+ *   ObjectChecksumAlgorithm: "SUMMARY",
+ *   ObjectToken: "token",
+ * };
+ * assert.equal(label(object), "empty.txt (0 chunks, 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=)");
  * ```
  */
 export interface BackupObject {
@@ -362,11 +526,21 @@ export interface BackupObject {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { ListObjectsOutput } from "./types.ts";
  * async function page(storage: BackupStorage, job: string, next?: string) {
  *   const out: ListObjectsOutput = await storage.listObjects({ StorageJobId: job, NextToken: next });
  *   return { names: out.ObjectList.map((o) => o.Name), next: out.NextToken };
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "a" });
+ *   assert.deepEqual(await page(store, "job-1"), { names: ["a"], next: undefined });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -384,16 +558,41 @@ export interface ListObjectsOutput extends OutputBase {
  *
  * @example
  * ```ts
- * import { sha256, summaryChecksum } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum, sha256, summaryChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { NotifyObjectCompleteInput } from "./types.ts";
  * const chunks = [new Uint8Array([1]), new Uint8Array([2])];
- * const input: NotifyObjectCompleteInput = {
- *   BackupJobId: "job-1",
- *   UploadId: "upload id from StartObject",
- *   ObjectChecksum: summaryChecksum(chunks.map(sha256)),
- *   ObjectChecksumAlgorithm: "SUMMARY",
- *   MetadataString: "v1;size=2",
- * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "two" });
+ *   for (const [index, data] of chunks.entries()) {
+ *     await store.putChunk({
+ *       BackupJobId: "job-1",
+ *       UploadId,
+ *       ChunkIndex: index,
+ *       Data: data,
+ *       Length: data.byteLength,
+ *       Checksum: chunkChecksum(data),
+ *       ChecksumAlgorithm: "SHA256",
+ *     });
+ *   }
+ *   const input: NotifyObjectCompleteInput = {
+ *     BackupJobId: "job-1",
+ *     UploadId,
+ *     ObjectChecksum: summaryChecksum(chunks.map(sha256)),
+ *     ObjectChecksumAlgorithm: "SUMMARY",
+ *     MetadataString: "v1;size=2",
+ *   };
+ *   const out = await store.notifyObjectComplete(input);
+ *   assert.equal(out.ObjectChecksum, input.ObjectChecksum);
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   assert.equal(object.ChunksCount, 2);
+ *   assert.equal(object.MetadataString, "v1;size=2");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface NotifyObjectCompleteInput {
@@ -422,7 +621,10 @@ export interface NotifyObjectCompleteInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { summaryChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { NotifyObjectCompleteOutput } from "./types.ts";
  * async function complete(storage: BackupStorage, uploadId: string, checksum: string) {
  *   const out: NotifyObjectCompleteOutput = await storage.notifyObjectComplete({
@@ -432,6 +634,14 @@ export interface NotifyObjectCompleteInput {
  *     ObjectChecksumAlgorithm: "SUMMARY",
  *   });
  *   return out.ObjectChecksum === checksum;
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "empty" });
+ *   assert.equal(await complete(store, UploadId, summaryChecksum([])), true); // no chunks
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -449,18 +659,28 @@ export interface NotifyObjectCompleteOutput extends OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { PutChunkInput } from "./types.ts";
  * const data = new TextEncoder().encode("first chunk");
- * const input: PutChunkInput = {
- *   BackupJobId: "job-1",
- *   UploadId: "upload id from StartObject",
- *   ChunkIndex: 0,
- *   Data: data,
- *   Length: data.byteLength,
- *   Checksum: chunkChecksum(data),
- *   ChecksumAlgorithm: "SHA256",
- * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "a" });
+ *   const input: PutChunkInput = {
+ *     BackupJobId: "job-1",
+ *     UploadId,
+ *     ChunkIndex: 0,
+ *     Data: data,
+ *     Length: data.byteLength,
+ *     Checksum: chunkChecksum(data),
+ *     ChecksumAlgorithm: "SHA256",
+ *   };
+ *   assert.equal((await store.putChunk(input)).ChunkChecksum, input.Checksum);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface PutChunkInput {
@@ -485,11 +705,32 @@ export interface PutChunkInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { chunkChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { PutChunkInput, PutChunkOutput } from "./types.ts";
  * async function put(storage: BackupStorage, input: PutChunkInput): Promise<boolean> {
  *   const out: PutChunkOutput = await storage.putChunk(input);
  *   return out.ChunkChecksum === input.Checksum;
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const { UploadId } = await store.startObject({ BackupJobId: "job-1", ObjectName: "a" });
+ *   const data = new Uint8Array([1, 2, 3]);
+ *   const input: PutChunkInput = {
+ *     BackupJobId: "job-1",
+ *     UploadId,
+ *     ChunkIndex: 0,
+ *     Data: data,
+ *     Length: 3,
+ *     Checksum: chunkChecksum(data),
+ *     ChecksumAlgorithm: "SHA256",
+ *   };
+ *   assert.equal(await put(store, input), true);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -507,7 +748,9 @@ export interface PutChunkOutput extends OutputBase {
  *
  * @example
  * ```ts
- * import { chunkChecksum } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * import { chunkChecksum, sha256, summaryChecksum } from "./checksum.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { PutObjectInput } from "./types.ts";
  * const data = new TextEncoder().encode("small file");
  * const input: PutObjectInput = {
@@ -518,6 +761,15 @@ export interface PutChunkOutput extends OutputBase {
  *   InlineChunkChecksum: chunkChecksum(data),
  *   InlineChunkChecksumAlgorithm: "SHA256",
  * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const out = await store.putObject(input);
+ *   assert.equal(out.InlineChunkChecksum, chunkChecksum(data));
+ *   assert.equal(out.ObjectChecksum, summaryChecksum([sha256(data)])); // one chunk
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface PutObjectInput {
@@ -548,11 +800,20 @@ export interface PutObjectInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { PutObjectOutput } from "./types.ts";
  * async function createEmpty(storage: BackupStorage, name: string): Promise<string> {
  *   const out: PutObjectOutput = await storage.putObject({ BackupJobId: "job-1", ObjectName: name });
  *   return out.ObjectChecksum; // SHA-256 of empty input, for an object without chunks
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   assert.equal(await createEmpty(store, "a"), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -574,12 +835,25 @@ export interface PutObjectOutput extends OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { DataAlreadyExistsException } from "./errors.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { StartObjectInput } from "./types.ts";
  * const input: StartObjectInput = {
  *   BackupJobId: "job-1",
  *   ObjectName: "videos/big.mp4",
  *   ThrowOnDuplicate: true,
  * };
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   assert.equal(typeof (await store.startObject(input)).UploadId, "string");
+ *   // Once the name holds an object, ThrowOnDuplicate refuses a new upload.
+ *   await store.putObject({ BackupJobId: "job-1", ObjectName: "videos/big.mp4" });
+ *   await assert.rejects(store.startObject(input), DataAlreadyExistsException);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface StartObjectInput {
@@ -596,7 +870,9 @@ export interface StartObjectInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { BackupStorage } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
  * import type { StartObjectOutput } from "./types.ts";
  * async function start(storage: BackupStorage, name: string): Promise<string> {
  *   const out: StartObjectOutput = await storage.startObject({
@@ -604,6 +880,14 @@ export interface StartObjectInput {
  *     ObjectName: name,
  *   });
  *   return out.UploadId;
+ * }
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   // Each upload of a name has its own id.
+ *   assert.notEqual(await start(store, "a"), await start(store, "a"));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -617,8 +901,12 @@ export interface StartObjectOutput extends OutputBase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPERATIONS } from "./operations.ts";
  * import type { OperationName } from "./types.ts";
  * const reads: OperationName[] = ["GetChunk", "GetObjectMetadata", "ListChunks", "ListObjects"];
+ * for (const name of reads) assert.equal(OPERATIONS[name].method, "GET");
+ * assert.equal(Object.keys(OPERATIONS).length, 9);
  * ```
  */
 export type OperationName =
