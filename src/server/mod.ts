@@ -4,14 +4,30 @@
  * `main.ts` is the `deno task storage` command built on it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { createStorageApp } from "./mod.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
- * const store = await EmbeddedStore.open("./backupfs-data");
- * const app = createStorageApp(store, {
- *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
- * });
- * Deno.serve({ hostname: "127.0.0.1", port: 9000 }, app.fetch);
+ * import { BackupStorageClient } from "../storage/client/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const app = createStorageApp(store, {
+ *     credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ *   });
+ *   await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+ *   await using client = new BackupStorageClient({
+ *     endpoint: `http://127.0.0.1:${server.addr.port}`,
+ *     region: "us-east-1",
+ *     credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+ *   });
+ *   await client.putObject({ BackupJobId: "job-1", ObjectName: "a.txt" });
+ *   const page = await client.listObjects({ StorageJobId: "job-1" });
+ *   assert.deepEqual(page.ObjectList.map((o) => o.Name), ["a.txt"]);
+ *   assert.equal(page.$metadata.httpStatusCode, 200);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module
