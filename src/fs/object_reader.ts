@@ -17,16 +17,29 @@ import { type ChunkLocation, ChunkMap } from "./chunk_map.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
  * import { ChunkCache } from "./chunk_cache.ts";
- * import type { ObjectReaderOptions } from "./object_reader.ts";
+ * import { ObjectReader, type ObjectReaderOptions } from "./object_reader.ts";
  * const options: ObjectReaderOptions = {
  *   jobId: "job-1",
  *   objectToken: "token-from-ListObjects",
  *   path: "/docs/report.pdf",
  *   cache: new ChunkCache(),
  *   prefetch: 4,
+ *   size: 1234, // known from the metadata
  * };
- * console.log(options.prefetch); // 4
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const reader = new ObjectReader(store, options);
+ *   assert.equal(await reader.size(), 1234); // from `size`,
+ *   assert.equal(reader.chunkMap.loadedCount, 0); // without loading the chunk map
+ *   reader.close();
+ *   assert.throws(() => new ObjectReader(store, { ...options, prefetch: -1 }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface ObjectReaderOptions {
@@ -63,6 +76,7 @@ export interface ObjectReaderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ObjectReader } from "./object_reader.ts";
  * import { ChunkCache } from "./chunk_cache.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
@@ -86,8 +100,9 @@ export interface ObjectReaderOptions {
  * });
  * const buffer = new Uint8Array(5);
  * const n = await reader.readAt(7, buffer);
- * console.log(n, new TextDecoder().decode(buffer.subarray(0, n ?? 0))); // 5 world
- * console.log(await reader.readAt(12, buffer)); // null
+ * assert.equal(n, 5);
+ * assert.equal(new TextDecoder().decode(buffer), "world");
+ * assert.equal(await reader.readAt(12, buffer), null); // at the end
  * reader.close();
  * await reader.settled();
  * await store.close();

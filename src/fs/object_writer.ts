@@ -30,8 +30,9 @@ import type { OperationOptions } from "../storage/types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_CHUNK_SIZE } from "./object_writer.ts";
- * console.log(DEFAULT_CHUNK_SIZE / 1024 / 1024); // 4
+ * assert.equal(DEFAULT_CHUNK_SIZE, 4 * 1024 * 1024);
  * ```
  */
 export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
@@ -41,8 +42,9 @@ export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_IN_FLIGHT } from "./object_writer.ts";
- * console.log(DEFAULT_IN_FLIGHT); // 4
+ * assert.equal(DEFAULT_IN_FLIGHT, 4);
  * ```
  */
 export const DEFAULT_IN_FLIGHT = 4;
@@ -55,13 +57,22 @@ const INITIAL_BUFFER = 64 * 1024;
  *
  * @example
  * ```ts
- * import type { WriterResult } from "./object_writer.ts";
- * const result: WriterResult = {
- *   objectChecksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
- *   size: 0,
- *   chunkCount: 0,
- * };
- * console.log(result.chunkCount); // 0
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { ObjectWriter, type WriterResult } from "./object_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const writer = new ObjectWriter(store, { jobId: "job-1", objectName: "e", path: "/e" });
+ *   const result: WriterResult = await writer.close(); // nothing written: an empty object
+ *   assert.deepEqual(result, {
+ *     objectChecksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", // SHA-256 of no bytes
+ *     size: 0,
+ *     chunkCount: 0,
+ *   });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface WriterResult {
@@ -79,12 +90,28 @@ export interface WriterResult {
  *
  * @example
  * ```ts
- * import type { WriterMetadata } from "./object_writer.ts";
- * const metadata: WriterMetadata = {
- *   metadataString: "v1;size=42",
- *   metadataBlob: new TextEncoder().encode("<props/>"),
- * };
- * console.log(metadata.metadataString); // v1;size=42
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { ObjectWriter, type WriterMetadata } from "./object_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const writer = new ObjectWriter(store, { jobId: "job-1", objectName: "a", path: "/a" });
+ *   await writer.write(new Uint8Array(42));
+ *   await writer.close(({ size }): WriterMetadata => ({
+ *     metadataString: `v1;size=${size}`,
+ *     metadataBlob: new TextEncoder().encode("<props/>"),
+ *   }));
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   const stored = await store.getObjectMetadata({
+ *     StorageJobId: "job-1",
+ *     ObjectToken: object.ObjectToken,
+ *   });
+ *   assert.equal(stored.MetadataString, "v1;size=42");
+ *   assert.equal(await new Response(stored.MetadataBlob).text(), "<props/>");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface WriterMetadata {
@@ -99,7 +126,9 @@ export interface WriterMetadata {
  *
  * @example
  * ```ts
- * import type { ObjectWriterOptions } from "./object_writer.ts";
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { ObjectWriter, type ObjectWriterOptions } from "./object_writer.ts";
  * const options: ObjectWriterOptions = {
  *   jobId: "job-1",
  *   objectName: "videos/big.mp4",
@@ -107,7 +136,14 @@ export interface WriterMetadata {
  *   chunkSize: 8 * 1024 * 1024,
  *   inFlight: 3,
  * };
- * console.log(options.inFlight); // 3
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   assert.equal(new ObjectWriter(store, options).size, 0); // nothing sent yet
+ *   assert.throws(() => new ObjectWriter(store, { ...options, inFlight: 65 }), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface ObjectWriterOptions {
@@ -136,9 +172,26 @@ export interface ObjectWriterOptions {
  *
  * @example
  * ```ts
- * import type { WriterStats } from "./object_writer.ts";
- * function describe(stats: WriterStats): string {
- *   return `${stats.buffers} buffers, at most ${stats.peakInFlight} PutChunks at once`;
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { ObjectWriter, type WriterStats } from "./object_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const writer = new ObjectWriter(store, {
+ *     jobId: "job-1",
+ *     objectName: "a",
+ *     path: "/a",
+ *     chunkSize: 4,
+ *     inFlight: 2,
+ *   });
+ *   await writer.write(new Uint8Array(12)); // three chunks of 4 bytes
+ *   assert.equal((await writer.close()).chunkCount, 3);
+ *   const stats: WriterStats = writer.stats;
+ *   assert.ok(stats.peakInFlight >= 1 && stats.peakInFlight <= 2); // bounded by inFlight
+ *   assert.equal(stats.retries, 0);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
@@ -158,6 +211,7 @@ type State = "open" | "closing" | "closed" | "aborted" | "failed";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
  * import { ObjectWriter } from "./object_writer.ts";
  * const dir = await Deno.makeTempDir();
@@ -169,8 +223,12 @@ type State = "open" | "closing" | "closed" | "aborted" | "failed";
  * });
  * await writer.write(new TextEncoder().encode("hello, "));
  * await writer.write(new TextEncoder().encode("world"));
+ * assert.equal(writer.size, 12);
  * const result = await writer.close(({ size }) => ({ metadataString: `v1;size=${size}` }));
- * console.log(result.size, result.chunkCount); // 12 1
+ * assert.equal(result.size, 12);
+ * assert.equal(result.chunkCount, 1); // it fits one chunk: one PutObject
+ * const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ * assert.equal(object.Name, "notes/hello.txt");
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

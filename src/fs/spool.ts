@@ -18,8 +18,9 @@ import { join } from "node:path";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_SPOOL_MAX_BYTES } from "./spool.ts";
- * console.log(DEFAULT_SPOOL_MAX_BYTES / 1024 ** 3); // 64
+ * assert.equal(DEFAULT_SPOOL_MAX_BYTES, 64 * 1024 ** 3);
  * ```
  */
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 ** 3;
@@ -29,8 +30,9 @@ export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 ** 3;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_PIECE_SIZE } from "./spool.ts";
- * console.log(DEFAULT_PIECE_SIZE); // 4194304
+ * assert.equal(DEFAULT_PIECE_SIZE, 4 * 1024 * 1024);
  * ```
  */
 export const DEFAULT_PIECE_SIZE = 4 * 1024 * 1024;
@@ -41,13 +43,14 @@ export const DEFAULT_PIECE_SIZE = 4 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Spool, SpoolFullError } from "./spool.ts";
  * await using spool = await Spool.create({ maxBytes: 4 });
- * try {
- *   await spool.writeAt(2, new Uint8Array(3));
- * } catch (error) {
- *   console.log(error instanceof SpoolFullError); // true
- * }
+ * await assert.rejects(
+ *   spool.writeAt(2, new Uint8Array(3)),
+ *   (error) => error instanceof SpoolFullError && error.requestedBytes === 5,
+ * );
+ * assert.equal(spool.size, 0); // unchanged
  * ```
  */
 export class SpoolFullError extends Error {
@@ -72,9 +75,19 @@ export class SpoolFullError extends Error {
  *
  * @example
  * ```ts
- * import type { SpoolOptions } from "./spool.ts";
- * const options: SpoolOptions = { directory: "/var/tmp", maxBytes: 1024 ** 3 };
- * console.log(options.maxBytes); // 1073741824
+ * import assert from "node:assert/strict";
+ * import { Spool, type SpoolOptions } from "./spool.ts";
+ * const directory = await Deno.makeTempDir();
+ * try {
+ *   const options: SpoolOptions = { directory, maxBytes: 1024 ** 3 };
+ *   const spool = await Spool.create(options);
+ *   assert.equal(spool.maxBytes, 1_073_741_824);
+ *   assert.ok(spool.directory.startsWith(directory)); // its own directory inside `directory`
+ *   await spool.close(); // removes it
+ *   assert.deepEqual(await Array.fromAsync(Deno.readDir(directory)), []);
+ * } finally {
+ *   await Deno.remove(directory, { recursive: true });
+ * }
  * ```
  */
 export interface SpoolOptions {
@@ -89,9 +102,13 @@ export interface SpoolOptions {
  *
  * @example
  * ```ts
- * import type { SpoolStreamOptions } from "./spool.ts";
- * const options: SpoolStreamOptions = { pieceSize: 1024 * 1024 };
- * console.log(options.pieceSize); // 1048576
+ * import assert from "node:assert/strict";
+ * import { Spool, type SpoolStreamOptions } from "./spool.ts";
+ * await using spool = await Spool.create();
+ * await spool.writeAt(0, new Uint8Array(10));
+ * const options: SpoolStreamOptions = { pieceSize: 4 };
+ * const pieces = await Array.fromAsync(spool.stream(options));
+ * assert.deepEqual(pieces.map((piece) => piece.byteLength), [4, 4, 2]);
  * ```
  */
 export interface SpoolStreamOptions {
@@ -131,13 +148,16 @@ function onUnload(): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Spool } from "./spool.ts";
  * await using spool = await Spool.create();
  * await spool.writeAt(4, new TextEncoder().encode("tail"));
  * await spool.writeAt(0, new TextEncoder().encode("head"));
  * const chunks: Uint8Array[] = [];
  * for await (const piece of spool.stream()) chunks.push(piece);
- * console.log(spool.size, new TextDecoder().decode(chunks[0])); // 8 headtail
+ * assert.equal(spool.size, 8);
+ * assert.equal(chunks.length, 1); // 8 bytes: one piece of at most 4 MiB
+ * assert.equal(new TextDecoder().decode(chunks[0]), "headtail");
  * ```
  */
 export class Spool implements AsyncDisposable {
