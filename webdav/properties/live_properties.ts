@@ -214,9 +214,13 @@ const PROPERTIES = new Map<string, LiveProperty>([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contentTypeOf } from "./live_properties.ts";
  * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 1, mtime: null, atime: null, birthtime: null, mode: null } as const;
- * console.log(contentTypeOf({ path: "/a.txt", info })); // text/plain; charset=utf-8
+ * assert.equal(contentTypeOf({ path: "/a.txt", info }), "text/plain; charset=utf-8");
+ * assert.equal(contentTypeOf({ path: "/a.png", info }), "image/png");
+ * assert.equal(contentTypeOf({ path: "/a", info }), "application/octet-stream");
+ * assert.equal(contentTypeOf({ path: "/a", info: { ...info, contentType: "text/csv" } }), "text/csv; charset=utf-8");
  * ```
  */
 export function contentTypeOf(resource: DavResource): string {
@@ -232,8 +236,10 @@ export function contentTypeOf(resource: DavResource): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLiveProperty } from "./live_properties.ts";
- * console.log(isLiveProperty("{DAV:}getetag"), isLiveProperty("{urn:x}color")); // true false
+ * assert.equal(isLiveProperty("{DAV:}getetag"), true);
+ * assert.equal(isLiveProperty("{urn:x}color"), false);
  * ```
  */
 export function isLiveProperty(name: string): boolean {
@@ -246,8 +252,11 @@ export function isLiveProperty(name: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isProtectedProperty } from "./live_properties.ts";
- * console.log(isProtectedProperty("{DAV:}getetag"), isProtectedProperty("{DAV:}getlastmodified")); // true false
+ * assert.equal(isProtectedProperty("{DAV:}getetag"), true);
+ * assert.equal(isProtectedProperty("{DAV:}getlastmodified"), false);
+ * assert.equal(isProtectedProperty("{urn:x}color"), false);
  * ```
  */
 export function isProtectedProperty(name: string): boolean {
@@ -259,8 +268,10 @@ export function isProtectedProperty(name: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deadOverridesLive } from "./live_properties.ts";
- * console.log(deadOverridesLive("{DAV:}displayname")); // true
+ * assert.equal(deadOverridesLive("{DAV:}displayname"), true);
+ * assert.equal(deadOverridesLive("{DAV:}getetag"), false);
  * ```
  */
 export function deadOverridesLive(name: string): boolean {
@@ -273,9 +284,12 @@ export function deadOverridesLive(name: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { liveNames } from "./live_properties.ts";
  * const info = { isFile: false, isDirectory: true, isSymlink: false, size: 0, mtime: null, atime: null, birthtime: null, mode: null } as const;
- * console.log(liveNames({ path: "/d", info }).includes("{DAV:}quota-used-bytes")); // true
+ * const names = liveNames({ path: "/d", info });
+ * assert.ok(names.includes("{DAV:}quota-used-bytes"));
+ * assert.ok(!names.includes("{DAV:}getcontentlength")); // a collection has no length
  * ```
  */
 export function liveNames(resource: DavResource, options: { allprop?: boolean } = {}): string[] {
@@ -288,8 +302,12 @@ export function liveNames(resource: DavResource, options: { allprop?: boolean } 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { liveNamesOf } from "./live_properties.ts";
- * console.log(liveNamesOf(false, { allprop: true }).includes("{DAV:}getetag")); // true
+ * const names = liveNamesOf(false, { allprop: true });
+ * assert.ok(names.includes("{DAV:}getetag"));
+ * assert.ok(Object.isFrozen(names));
+ * assert.equal(liveNamesOf(false, { allprop: true }), names); // shared, not copied
  * ```
  */
 export function liveNamesOf(
@@ -321,10 +339,15 @@ function namesFor(isDirectory: boolean, allprop: boolean): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { liveProperty } from "./live_properties.ts";
  * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 5, mtime: null, atime: null, birthtime: null, mode: null } as const;
  * const env = { ctx: {} as never };
- * console.log(await liveProperty("{DAV:}getcontentlength", { path: "/a", info }, env)); // <D:getcontentlength>5</D:getcontentlength>
+ * assert.equal(
+ *   await liveProperty("{DAV:}getcontentlength", { path: "/a", info }, env),
+ *   "<D:getcontentlength>5</D:getcontentlength>",
+ * );
+ * assert.equal(await liveProperty("{urn:x}color", { path: "/a", info }, env), undefined);
  * ```
  */
 export async function liveProperty(
@@ -341,10 +364,15 @@ export async function liveProperty(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { livePropertyXml } from "./live_properties.ts";
  * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 5, mtime: null, atime: null, birthtime: null, mode: null } as const;
  * const env = { ctx: {} as never };
- * console.log(livePropertyXml("{DAV:}getcontentlength", { path: "/a", info }, env)); // <D:getcontentlength>5</D:getcontentlength>
+ * // Synchronous: a string, not a Promise.
+ * assert.equal(
+ *   livePropertyXml("{DAV:}getcontentlength", { path: "/a", info }, env),
+ *   "<D:getcontentlength>5</D:getcontentlength>",
+ * );
  * ```
  */
 export function livePropertyXml(
@@ -367,10 +395,12 @@ export type LivePropertyRenderer = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { livePropertyRenderer } from "./live_properties.ts";
  * const render = livePropertyRenderer("{DAV:}getcontentlength")!;
  * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 5, mtime: null, atime: null, birthtime: null, mode: null } as const;
- * console.log(render({ path: "/a", info }, { ctx: {} as never })); // <D:getcontentlength>5</D:getcontentlength>
+ * assert.equal(render({ path: "/a", info }, { ctx: {} as never }), "<D:getcontentlength>5</D:getcontentlength>");
+ * assert.equal(livePropertyRenderer("{urn:x}color"), undefined);
  * ```
  */
 export function livePropertyRenderer(name: string): LivePropertyRenderer | undefined {

@@ -68,13 +68,11 @@ export const DEFAULT_MAX_XML_BYTES = 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_XML_DEPTH, parseXml } from "./parse.ts";
- * const deep = "<a>".repeat(MAX_XML_DEPTH + 1);
- * try {
- *   parseXml(deep);
- * } catch (error) {
- *   console.log((error as { status: number }).status); // 400
- * }
+ * const nested = (depth: number) => "<a>".repeat(depth) + "</a>".repeat(depth);
+ * assert.equal(parseXml(nested(MAX_XML_DEPTH)).local, "a");
+ * assert.throws(() => parseXml(nested(MAX_XML_DEPTH + 1)), { status: 400 });
  * ```
  */
 export const MAX_XML_DEPTH = 32;
@@ -88,12 +86,14 @@ export const MAX_XML_DEPTH = 32;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_PROPERTY_VALUE_DEPTH, parseXml } from "./parse.ts";
  * // propertyupdate, set, prop and the property element, then the value.
  * const value = "<v>".repeat(MAX_PROPERTY_VALUE_DEPTH) + "</v>".repeat(MAX_PROPERTY_VALUE_DEPTH);
  * const body = `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:p xmlns:x="urn:x">${value}` +
  *   `</x:p></D:prop></D:set></D:propertyupdate>`;
- * console.log(parseXml(body, { maxDepth: 4 + MAX_PROPERTY_VALUE_DEPTH }).local); // propertyupdate
+ * assert.equal(parseXml(body, { maxDepth: 4 + MAX_PROPERTY_VALUE_DEPTH }).local, "propertyupdate");
+ * assert.throws(() => parseXml(body), { status: 400 }); // deeper than MAX_XML_DEPTH
  * ```
  */
 export const MAX_PROPERTY_VALUE_DEPTH = 256;
@@ -103,9 +103,11 @@ export const MAX_PROPERTY_VALUE_DEPTH = 256;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseXml, type ParseXmlOptions } from "./parse.ts";
  * const options: ParseXmlOptions = { maxDepth: 3 };
- * console.log(parseXml("<a><b><c/></b></a>", options).local); // a
+ * assert.equal(parseXml("<a><b><c/></b></a>", options).local, "a");
+ * assert.throws(() => parseXml("<a><b><c><d/></c></b></a>", options), { status: 400 });
  * ```
  */
 export interface ParseXmlOptions {
@@ -128,9 +130,13 @@ class Refused extends Error {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseXml } from "./parse.ts";
  * const root = parseXml('<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>');
- * console.log(root.namespace, root.local); // DAV: propfind
+ * assert.equal(root.namespace, "DAV:");
+ * assert.equal(root.local, "propfind");
+ * assert.throws(() => parseXml('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'), { status: 400 });
+ * assert.throws(() => parseXml("<a><b></a>"), { status: 400 });
  * ```
  */
 export function parseXml(text: string, options: ParseXmlOptions = {}): XmlElement {
@@ -297,10 +303,13 @@ function checkBinding(prefix: string, uri: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readXmlBody } from "./parse.ts";
  * const request = new Request("http://localhost/", { method: "PROPFIND", body: "<D:propfind xmlns:D='DAV:'><D:propname/></D:propfind>" });
  * const root = await readXmlBody(request, { maxBytes: 1024 });
- * console.log(root?.local); // propfind
+ * assert.equal(root?.local, "propfind");
+ * const blank = new Request("http://localhost/", { method: "PROPFIND", body: " \n" });
+ * assert.equal(await readXmlBody(blank), undefined);
  * ```
  */
 export async function readXmlBody(
@@ -326,9 +335,12 @@ export async function readXmlBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBoundedBody } from "./parse.ts";
  * const bytes = await readBoundedBody(new Request("http://localhost/", { method: "POST", body: "abc" }));
- * console.log(bytes.byteLength); // 3
+ * assert.equal(new TextDecoder().decode(bytes), "abc");
+ * const large = new Request("http://localhost/", { method: "POST", body: "abcd" });
+ * await assert.rejects(readBoundedBody(large, { maxBytes: 3 }), { status: 413 });
  * ```
  */
 export async function readBoundedBody(
@@ -373,8 +385,9 @@ export async function readBoundedBody(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseXml, nameOf } from "./parse.ts";
- * console.log(nameOf(parseXml('<a xmlns="urn:x"/>'))); // {urn:x}a
+ * assert.equal(nameOf(parseXml('<a xmlns="urn:x"/>')), "{urn:x}a");
  * ```
  */
 export function nameOf(element: XmlElement): string {
@@ -386,8 +399,10 @@ export function nameOf(element: XmlElement): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { childElements, parseXml } from "./parse.ts";
- * console.log(childElements(parseXml("<a> <b/> <c/> </a>")).length); // 2
+ * const children = childElements(parseXml("<a> <b/> <c/> </a>"));
+ * assert.deepEqual(children.map((child) => child.local), ["b", "c"]);
  * ```
  */
 export function childElements(element: XmlElement): XmlElement[] {
@@ -399,8 +414,9 @@ export function childElements(element: XmlElement): XmlElement[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseXml, textOf } from "./parse.ts";
- * console.log(textOf(parseXml("<a>x<b>y</b></a>"))); // xy
+ * assert.equal(textOf(parseXml("<a>x<b>y</b></a>")), "xy");
  * ```
  */
 export function textOf(element: XmlElement): string {
