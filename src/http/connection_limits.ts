@@ -43,8 +43,17 @@ export interface ConnectionLimits {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_CONNECTION_LIMITS } from "./connection_limits.ts";
- * if (DEFAULT_CONNECTION_LIMITS.headersTimeoutMs !== 20_000) throw new Error("default changed");
+ * assert.deepEqual(DEFAULT_CONNECTION_LIMITS, {
+ *   headersTimeoutMs: 20_000,
+ *   keepAliveTimeoutMs: 30_000,
+ *   bodyIdleTimeoutMs: 60_000,
+ *   responseIdleTimeoutMs: 60_000,
+ *   maxHeaderBytes: 64 * 1024,
+ *   maxConnections: 1000,
+ * });
+ * assert.ok(Object.isFrozen(DEFAULT_CONNECTION_LIMITS));
  * ```
  */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -63,11 +72,14 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./connection_limits.ts";
- * if (parseDuration("1.5s", "--x") !== 1500) throw new Error("wrong");
- * if (parseDuration("250ms", "--x") !== 250) throw new Error("wrong");
- * if (parseDuration("2min", "--x") !== 120_000) throw new Error("wrong");
- * if (parseDuration("30", "--x") !== 30_000) throw new Error("wrong");
+ * assert.equal(parseDuration("1.5s", "--x"), 1500);
+ * assert.equal(parseDuration("250ms", "--x"), 250);
+ * assert.equal(parseDuration("2min", "--x"), 120_000);
+ * assert.equal(parseDuration("30", "--x"), 30_000); // seconds by default
+ * assert.equal(parseDuration("0", "--x"), 0); // turns the limit off
+ * assert.throws(() => parseDuration("soon", "--x"), TypeError);
  * ```
  */
 export function parseDuration(text: string, flag: string): number {

@@ -54,9 +54,11 @@ export type LimitFlagValues = { [K in keyof typeof LIMIT_FLAGS]?: string | undef
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { limitsFromFlags } from "./limit_flags.ts";
  * const limits = limitsFromFlags({ "header-timeout": "5s", "max-connections": "200" });
- * if (limits.headersTimeoutMs !== 5000 || limits.maxConnections !== 200) throw new Error("wrong");
+ * assert.deepEqual(limits, { headersTimeoutMs: 5000, maxConnections: 200 }); // only those given
+ * assert.throws(() => limitsFromFlags({ "body-timeout": "forever" }), TypeError);
  * ```
  */
 export function limitsFromFlags(values: LimitFlagValues): Partial<ConnectionLimits> {

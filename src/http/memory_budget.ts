@@ -27,16 +27,20 @@ interface Waiter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryBudget } from "./memory_budget.ts";
  * const budget = new MemoryBudget(10);
  * const first = await budget.acquire(8);
+ * assert.equal(first?.bytes, 8);
  * const refused = await budget.acquire(4, { waitMs: 10 }); // only 2 bytes free
- * if (first === undefined || refused !== undefined) throw new Error("unexpected");
+ * assert.equal(refused, undefined);
  * const next = budget.acquire(4, { waitMs: 1000 });
  * first.release();
- * const lease = await next;
- * if (lease?.bytes !== 4 || budget.inUse !== 4) throw new Error("unexpected");
+ * const lease = await next; // let in by the release
+ * assert.equal(lease?.bytes, 4);
+ * assert.equal(budget.inUse, 4);
  * lease.release();
+ * assert.equal(budget.inUse, 0);
  * ```
  */
 export class MemoryBudget {

@@ -4,14 +4,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_CONNECTION_LIMITS, serveHttp } from "./mod.ts";
  * const server = await serveHttp(() => new Response("ok"), {
+ *   hostname: "127.0.0.1",
+ *   port: 0, // the OS picks one
  *   limits: { headersTimeoutMs: 5_000 },
  * });
- * if (server.limits.keepAliveTimeoutMs !== DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs) {
- *   throw new Error("a limit not given keeps its default");
- * }
- * await server.shutdown();
+ * assert.equal(server.limits.headersTimeoutMs, 5_000);
+ * // A limit not given keeps its default:
+ * assert.equal(server.limits.keepAliveTimeoutMs, DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs);
+ * assert.equal(await server.shutdown(), true);
  * ```
  *
  * @module

@@ -100,11 +100,15 @@ export interface HttpServerHandle {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serveHttp } from "./serve_http.ts";
- * const server = await serveHttp(() => new Response("hello"), { port: 0 });
+ * const server = await serveHttp(() => new Response("hello"), { hostname: "127.0.0.1", port: 0 });
+ * assert.equal(server.addr.hostname, "127.0.0.1");
+ * assert.notEqual(server.addr.port, 0); // the port the OS picked
  * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
- * if (await response.text() !== "hello") throw new Error("unexpected reply");
- * await server.shutdown();
+ * assert.equal(response.status, 200);
+ * assert.equal(await response.text(), "hello");
+ * assert.equal(await server.shutdown(), true); // nothing was left in flight
  * ```
  */
 export function serveHttp(
