@@ -99,14 +99,23 @@ function defaultOnError(error: unknown, request: Request): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "../src/fs/backup_fs.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
  * import { createWebDavHono } from "./app.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * const app = createWebDavHono(new BackupFS(store, { jobId: "dav" }));
- * const response = await app.fetch(new Request("http://localhost/", { method: "OPTIONS" }));
- * console.log(response.headers.get("DAV")); // 1, 2
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const app = createWebDavHono(new BackupFS(store, { jobId: "dav" }));
+ *   const options = await app.fetch(new Request("http://localhost/", { method: "OPTIONS" }));
+ *   assert.equal(options.headers.get("DAV"), "1, 2");
+ *   const put = await app.fetch(new Request("http://localhost/a.txt", { method: "PUT", body: "hi" }));
+ *   assert.equal(put.status, 201);
+ *   const get = await app.fetch(new Request("http://localhost/a.txt"));
+ *   assert.equal(await get.text(), "hi");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hono {

@@ -98,15 +98,23 @@ type Resolved =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS } from "./backup_fs.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * const fs = new BackupFS(store, { jobId: "home" });
- * await fs.mkdir("/docs");
- * await fs.writeTextFile("/docs/hello.txt", "hello");
- * console.log(await fs.readTextFile("/docs/hello.txt")); // hello
- * for await (const entry of fs.readDir("/docs")) console.log(entry.name); // hello.txt
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.mkdir("/docs");
+ *   await fs.writeTextFile("/docs/hello.txt", "hello");
+ *   assert.equal(await fs.readTextFile("/docs/hello.txt"), "hello");
+ *   const names = [];
+ *   for await (const entry of fs.readDir("/docs")) names.push(entry.name);
+ *   assert.deepEqual(names, ["hello.txt"]);
+ *   assert.equal((await fs.stat("/docs/hello.txt")).size, 5);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class BackupFS {

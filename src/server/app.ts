@@ -30,8 +30,9 @@ import { encodeOutput } from "./wire_output.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_JSON_BODY_BYTES } from "./app.ts";
- * console.log(MAX_JSON_BODY_BYTES); // 65536
+ * assert.equal(MAX_JSON_BODY_BYTES, 65536);
  * ```
  */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
@@ -41,10 +42,20 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024;
  *
  * @example
  * ```ts
- * import type { RequestErrorContext } from "./app.ts";
- * function logFailure(error: unknown, context: RequestErrorContext): void {
- *   console.error(`request ${context.requestId} (${context.operation ?? "no route"}) failed`, error);
- * }
+ * import assert from "node:assert/strict";
+ * import { createStorageApp, type RequestErrorContext } from "./app.ts";
+ * const failures: RequestErrorContext[] = [];
+ * const app = createStorageApp({} as never, { // an unsigned request never reaches the store
+ *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ *   onError: (_error, context) => failures.push(context),
+ * });
+ * const response = await app.fetch(new Request("http://127.0.0.1/restore-jobs/job-1/objects/list"));
+ * await response.body?.cancel();
+ * assert.equal(response.status, 403);
+ * assert.deepEqual(failures, [{
+ *   requestId: response.headers.get("x-amzn-RequestId"),
+ *   operation: "ListObjects",
+ * }]);
  * ```
  */
 export interface RequestErrorContext {
@@ -59,13 +70,15 @@ export interface RequestErrorContext {
  *
  * @example
  * ```ts
- * import type { StorageAppOptions } from "./app.ts";
+ * import assert from "node:assert/strict";
+ * import { createStorageApp, type StorageAppOptions } from "./app.ts";
  * const options: StorageAppOptions = {
  *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
  *   region: "us-east-1",
  *   maxChunkLength: 16 * 1024 * 1024,
  *   onError: (error, { requestId }) => console.error(`request ${requestId} failed:`, error),
  * };
+ * assert.equal(typeof createStorageApp({} as never, options).fetch, "function");
  * ```
  */
 export interface StorageAppOptions {
@@ -91,8 +104,10 @@ export interface StorageAppOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StorageAppEnv } from "./app.ts";
  * const variables: StorageAppEnv["Variables"] = { requestId: crypto.randomUUID() };
+ * assert.match(variables.requestId, /^[0-9a-f-]{36}$/);
  * ```
  */
 export type StorageAppEnv = { Variables: { requestId: string } };
@@ -104,6 +119,7 @@ type Env = StorageAppEnv;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createStorageApp, type StorageApp } from "./app.ts";
  * import { BackupStorageClient } from "../storage/client/mod.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
@@ -115,7 +131,7 @@ type Env = StorageAppEnv;
  * // Unsigned requests are refused.
  * const refused = await app.fetch(new Request("http://127.0.0.1/restore-jobs/job-1/objects/list"));
  * await refused.body?.cancel();
- * console.log(refused.status); // 403
+ * assert.equal(refused.status, 403);
  * // Served over HTTP, signed requests from a client succeed.
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
  * const client = new BackupStorageClient({
@@ -125,7 +141,7 @@ type Env = StorageAppEnv;
  * });
  * await client.putObject({ BackupJobId: "job-1", ObjectName: "empty" });
  * const { ObjectList } = await client.listObjects({ StorageJobId: "job-1" });
- * console.log(ObjectList.map((o) => o.Name)); // [ "empty" ]
+ * assert.deepEqual(ObjectList.map((o) => o.Name), ["empty"]);
  * await client.close();
  * await server.shutdown();
  * await store.close();
@@ -161,14 +177,24 @@ function defaultOnError(error: unknown, context: RequestErrorContext): void {
  * Creates the Hono app serving BackupStorage over `storage`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { createStorageApp } from "./app.ts";
  * import { EmbeddedStore } from "../storage/store/mod.ts";
- * const store = await EmbeddedStore.open("./data");
- * const app = createStorageApp(store, {
- *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
- * });
- * Deno.serve({ port: 9000 }, app.fetch);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ *   const app = createStorageApp(store, {
+ *     credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
+ *   });
+ *   await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+ *   const response = await fetch(`http://127.0.0.1:${server.addr.port}/no/such/operation`);
+ *   await response.body?.cancel();
+ *   assert.equal(response.status, 404);
+ *   assert.ok(response.headers.has("x-amzn-RequestId"));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function createStorageApp(
