@@ -26,10 +26,26 @@ export interface LoadedCredentials {
  * `aws_session_token`). Throws when the file is missing or holds no key pair.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCredentialsFile } from "./cli_credentials.ts";
- * const keys = await loadCredentialsFile("./credentials");
- * console.log([...keys.keys()]);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(
+ *     `${dir}/credentials`,
+ *     "[default]\naws_access_key_id = AKID1\naws_secret_access_key = s1\n" +
+ *       "[other]\naws_access_key_id = AKID2\naws_secret_access_key = s2\naws_session_token = t2\n" +
+ *       "[incomplete]\naws_access_key_id = AKID3\n",
+ *   );
+ *   const keys = await loadCredentialsFile(`${dir}/credentials`);
+ *   assert.deepEqual(keys, new Map([
+ *     ["AKID1", { secretAccessKey: "s1" }],
+ *     ["AKID2", { secretAccessKey: "s2", sessionToken: "t2" }],
+ *   ]));
+ *   await assert.rejects(loadCredentialsFile(`${dir}/missing`), Deno.errors.NotFound);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function loadCredentialsFile(path: string): Promise<Map<string, AccessKeyEntry>> {
@@ -69,8 +85,12 @@ function randomString(alphabet: string, length: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateKeyPair } from "./cli_credentials.ts";
- * console.log(generateKeyPair().accessKeyId.length); // 20
+ * const { accessKeyId, secretAccessKey } = generateKeyPair();
+ * assert.match(accessKeyId, /^AKID[A-Z2-7]{16}$/);
+ * assert.match(secretAccessKey, /^[A-Za-z0-9+/]{40}$/);
+ * assert.notEqual(generateKeyPair().accessKeyId, accessKeyId);
  * ```
  */
 export function generateKeyPair(): { accessKeyId: string; secretAccessKey: string } {
@@ -89,10 +109,28 @@ export function generateKeyPair(): { accessKeyId: string; secretAccessKey: strin
  * mode 0600).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveCredentials } from "./cli_credentials.ts";
- * const { keys, source } = await resolveCredentials({ dataDir: "./backupfs-data" });
- * console.log(source, keys.size);
+ * const dataDir = await Deno.makeTempDir();
+ * try {
+ *   // With no file and an empty environment, a pair is generated and kept…
+ *   const env = (_name: string) => undefined;
+ *   const first = await resolveCredentials({ dataDir, env });
+ *   assert.equal(first.source, "generated");
+ *   assert.equal(first.path, `${dataDir}/credentials`);
+ *   assert.equal(first.keys.size, 1);
+ *   // …and read back the next time.
+ *   const again = await resolveCredentials({ dataDir, env });
+ *   assert.deepEqual(again.keys, first.keys);
+ *   // The environment's pair comes first.
+ *   const vars: Record<string, string> = { AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "s" };
+ *   const fromEnv = await resolveCredentials({ dataDir, env: (name) => vars[name] });
+ *   assert.equal(fromEnv.source, "env");
+ *   assert.deepEqual(fromEnv.keys, new Map([["AKID", { secretAccessKey: "s" }]]));
+ * } finally {
+ *   await Deno.remove(dataDir, { recursive: true });
+ * }
  * ```
  */
 export async function resolveCredentials(

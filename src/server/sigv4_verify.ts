@@ -35,9 +35,11 @@ const HEX64 = /^[0-9a-f]{64}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { AccessKeyEntry } from "./sigv4_verify.ts";
  * const entry: AccessKeyEntry = { secretAccessKey: "secret" };
  * const keys = new Map<string, AccessKeyEntry>([["AKIDEXAMPLE", entry]]);
+ * assert.equal(keys.get("AKIDEXAMPLE")?.sessionToken, undefined); // no session token required
  * ```
  */
 export interface AccessKeyEntry {
@@ -52,12 +54,15 @@ export interface AccessKeyEntry {
  *
  * @example
  * ```ts
- * import type { CredentialLookup } from "./sigv4_verify.ts";
+ * import assert from "node:assert/strict";
+ * import { type CredentialLookup, SigV4Verifier } from "./sigv4_verify.ts";
  * // A fixed set of keys…
  * const fixed: CredentialLookup = new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]);
  * // …or a lookup, e.g. in a database; `undefined` means the key is unknown.
  * const lookup: CredentialLookup = (accessKeyId) =>
  *   Promise.resolve(accessKeyId === "AKIDEXAMPLE" ? { secretAccessKey: "secret" } : undefined);
+ * assert.ok(new SigV4Verifier({ credentials: fixed }));
+ * assert.ok(new SigV4Verifier({ credentials: lookup }));
  * ```
  */
 export type CredentialLookup =
@@ -165,8 +170,11 @@ function deny(reason: string): never {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAmzDate } from "./sigv4_verify.ts";
- * console.log(parseAmzDate("20240102T030405Z")?.toISOString()); // 2024-01-02T03:04:05.000Z
+ * assert.equal(parseAmzDate("20240102T030405Z")?.toISOString(), "2024-01-02T03:04:05.000Z");
+ * assert.equal(parseAmzDate("20240230T000000Z"), undefined); // no February 30th
+ * assert.equal(parseAmzDate("2024-01-02T03:04:05Z"), undefined); // not the basic format
  * ```
  */
 export function parseAmzDate(value: string): Date | undefined {
@@ -193,9 +201,11 @@ function parseDateHeader(value: string): Date | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRawQuery } from "./sigv4_verify.ts";
- * const query = parseRawQuery("a=1&b=x%2Fy&a=2");
- * console.log(query.a, query.b); // [ "1", "2" ] x/y
+ * const query = parseRawQuery("a=1&b=x%2Fy&a=2&c=1+1");
+ * assert.deepEqual({ ...query }, { a: ["1", "2"], b: "x/y", c: "1+1" });
+ * assert.throws(() => parseRawQuery("a=%zz"), URIError);
  * ```
  */
 export function parseRawQuery(raw: string): Record<string, string | string[]> {
@@ -220,8 +230,9 @@ export function parseRawQuery(raw: string): Record<string, string | string[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rawPathAndQuery } from "./sigv4_verify.ts";
- * console.log(rawPathAndQuery("http://h/a/b%2Fc?x=1")); // { path: "/a/b%2Fc", query: "x=1" }
+ * assert.deepEqual(rawPathAndQuery("http://h/a/b%2Fc?x=1"), { path: "/a/b%2Fc", query: "x=1" });
  * ```
  */
 export function rawPathAndQuery(url: string): { path: string; query: string } {
@@ -277,18 +288,32 @@ function hasEmptyBody(request: Request): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SigV4Verifier } from "./sigv4_verify.ts";
+ * import { createSigner, signRequest } from "../storage/client/signer.ts";
+ * import { encodeRequest } from "../storage/client/request_encoder.ts";
+ * import { OPERATIONS } from "../storage/operations.ts";
  * const verifier = new SigV4Verifier({
  *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
  * });
- * try {
- *   await verifier.verify(new Request("http://localhost/"), {
- *     unsignedPayload: false,
- *     maxSignedBodyBytes: 65536,
- *   });
- * } catch (error) {
- *   console.log((error as Error).name); // AccessDeniedException
- * }
+ * const options = { unsignedPayload: false, maxSignedBodyBytes: 65536 };
+ * // An unsigned request is refused…
+ * await assert.rejects(verifier.verify(new Request("http://localhost/"), options), {
+ *   name: "AccessDeniedException",
+ * });
+ * // …a request signed with an accepted key is not.
+ * const signer = createSigner(
+ *   () => Promise.resolve({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
+ *   { region: () => Promise.resolve("us-east-1") },
+ * );
+ * const encoded = encodeRequest(OPERATIONS.ListObjects, { StorageJobId: "job" }, {
+ *   endpoint: new URL("http://127.0.0.1:9000"),
+ * });
+ * // `host` is signed; fetch would send it from the URL.
+ * const headers = { ...await signRequest(signer, encoded), host: encoded.host };
+ * const request = new Request(`http://${encoded.host}${encoded.path}`, { method: encoded.method, headers });
+ * const verified = await verifier.verify(request, options);
+ * assert.equal(verified.accessKeyId, "AKIDEXAMPLE");
  * ```
  */
 export class SigV4Verifier {
