@@ -22,8 +22,11 @@ export const MAX_PRESIGN_EXPIRES = 604_800;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { PresignableOperation } from "./presign.ts";
+ * import { OPERATIONS } from "../operations.ts";
  * const operation: PresignableOperation = "GetChunk";
+ * assert.equal(OPERATIONS[operation].method, "GET");
  * ```
  */
 export type PresignableOperation = "GetChunk" | "GetObjectMetadata" | "ListChunks" | "ListObjects";
@@ -42,8 +45,13 @@ export interface PresignOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { presignExpiry } from "./presign.ts";
- * console.log(presignExpiry(undefined), presignExpiry(60)); // 900 60
+ * assert.equal(presignExpiry(undefined), 900);
+ * assert.equal(presignExpiry(60), 60);
+ * assert.throws(() => presignExpiry(0), RangeError);
+ * assert.throws(() => presignExpiry(604_801), RangeError);
+ * assert.throws(() => presignExpiry(1.5), RangeError);
  * ```
  */
 export function presignExpiry(expiresIn: number | undefined): number {
@@ -61,6 +69,7 @@ export function presignExpiry(expiresIn: number | undefined): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { presignRequest } from "./presign.ts";
  * import { createSigner } from "./signer.ts";
  * import { encodeRequest } from "./request_encoder.ts";
@@ -72,7 +81,15 @@ export function presignExpiry(expiresIn: number | undefined): number {
  * const request = encodeRequest(OPERATIONS.GetChunk, { StorageJobId: "job", ChunkToken: "t" }, {
  *   endpoint: new URL("http://127.0.0.1:9000"),
  * });
- * console.log(await presignRequest(signer, request, { expiresIn: 60 }));
+ * const signingDate = new Date("2024-01-02T03:04:05Z");
+ * const url = new URL(await presignRequest(signer, request, { expiresIn: 60, signingDate }));
+ * assert.equal(url.origin + url.pathname, "http://127.0.0.1:9000/restore-jobs/job/chunk/t");
+ * assert.equal(url.searchParams.get("X-Amz-Algorithm"), "AWS4-HMAC-SHA256");
+ * assert.equal(url.searchParams.get("X-Amz-Credential"), "AKID/20240102/us-east-1/backup-storage/aws4_request");
+ * assert.equal(url.searchParams.get("X-Amz-Date"), "20240102T030405Z");
+ * assert.equal(url.searchParams.get("X-Amz-Expires"), "60");
+ * assert.equal(url.searchParams.get("X-Amz-SignedHeaders"), "host");
+ * assert.match(url.searchParams.get("X-Amz-Signature")!, /^[0-9a-f]{64}$/);
  * ```
  */
 export async function presignRequest(

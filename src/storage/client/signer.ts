@@ -33,12 +33,24 @@ export interface SignRequestOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSigner } from "./signer.ts";
  * const signer = createSigner(
  *   () => Promise.resolve({ accessKeyId: "AKID", secretAccessKey: "secret" }),
  *   { region: () => Promise.resolve("us-east-1") },
  * );
- * console.log(typeof signer.sign); // function
+ * const signed = await signer.sign({
+ *   method: "GET",
+ *   protocol: "http:",
+ *   hostname: "127.0.0.1",
+ *   path: "/",
+ *   query: {},
+ *   headers: { host: "127.0.0.1" },
+ * }, { signingDate: new Date("2024-01-02T03:04:05Z") });
+ * assert.match(
+ *   signed.headers.authorization,
+ *   /^AWS4-HMAC-SHA256 Credential=AKID\/20240102\/us-east-1\/backup-storage\/aws4_request, /,
+ * );
  * ```
  */
 export function createSigner(credentials: CredentialProvider, options: SignerOptions): SignatureV4 {
@@ -58,6 +70,7 @@ export function createSigner(credentials: CredentialProvider, options: SignerOpt
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSigner, signRequest } from "./signer.ts";
  * import { encodeRequest } from "./request_encoder.ts";
  * import { OPERATIONS } from "../operations.ts";
@@ -69,7 +82,9 @@ export function createSigner(credentials: CredentialProvider, options: SignerOpt
  *   endpoint: new URL("http://127.0.0.1:9000"),
  * });
  * const headers = await signRequest(signer, request);
- * console.log(headers.authorization.startsWith("AWS4-HMAC-SHA256 ")); // true
+ * assert.ok(headers.authorization.startsWith("AWS4-HMAC-SHA256 Credential=AKID/"));
+ * assert.match(headers["x-amz-date"], /^\d{8}T\d{6}Z$/);
+ * assert.equal(headers.host, undefined); // fetch sets it from the URL
  * ```
  */
 export async function signRequest(

@@ -16,13 +16,18 @@ import { hmac, sha256 } from "../../../deps/noble_hashes.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHmac } from "node:crypto";
  * import { HmacSha256 } from "./hmac_sha256.ts";
  * const key = new Uint8Array(32).fill(7);
  * const message = new TextEncoder().encode("hello");
- * const mac = new HmacSha256(key).mac(message);
+ * const hmac = new HmacSha256(key);
  * const expected = new Uint8Array(createHmac("sha256", key).update(message).digest());
- * console.log(mac.every((byte, i) => byte === expected[i])); // true
+ * assert.deepEqual(hmac.mac(message), expected);
+ * // Truncated into a caller's buffer.
+ * const out = new Uint8Array(16);
+ * hmac.macInto(message, out);
+ * assert.deepEqual(out, expected.subarray(0, 16));
  * ```
  */
 export class HmacSha256 {
