@@ -50,15 +50,20 @@ import { createSigner, signRequest } from "./signer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageClient, type BackupStorageClientOptions } from "./client.ts";
  * const options: BackupStorageClientOptions = {
- *   endpoint: "http://127.0.0.1:9000",
+ *   endpoint: "http://127.0.0.1:9000/base",
  *   region: "us-east-1",
  *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
  *   maxAttempts: 5,
  *   requestTimeoutMs: 30_000,
  * };
  * await using client = new BackupStorageClient(options); // nothing is sent yet
+ * // Presigning sends nothing either: the URL shows the endpoint (base path kept) and region.
+ * const url = new URL(await client.presign("ListObjects", { StorageJobId: "job-1" }));
+ * assert.equal(url.origin + url.pathname, "http://127.0.0.1:9000/base/restore-jobs/job-1/objects/list");
+ * assert.match(url.searchParams.get("X-Amz-Credential")!, /^AKIDEXAMPLE\/\d{8}\/us-east-1\//);
  * ```
  */
 export interface BackupStorageClientOptions {
@@ -87,6 +92,7 @@ export interface BackupStorageClientOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageClient, type PresignUrlOptions } from "./client.ts";
  * await using client = new BackupStorageClient({
  *   endpoint: "http://127.0.0.1:9000",
@@ -95,7 +101,8 @@ export interface BackupStorageClientOptions {
  * });
  * const options: PresignUrlOptions = { expiresIn: 60 };
  * const url = await client.presign("ListObjects", { StorageJobId: "job-1" }, options);
- * console.log(new URL(url).searchParams.get("X-Amz-Expires")); // 60
+ * assert.equal(new URL(url).searchParams.get("X-Amz-Expires"), "60");
+ * await assert.rejects(client.presign("ListObjects", { StorageJobId: "job-1" }, { expiresIn: 0 }), RangeError);
  * ```
  */
 export interface PresignUrlOptions {
@@ -108,14 +115,11 @@ export interface PresignUrlOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageClient, ClientClosedError } from "./client.ts";
  * const client = new BackupStorageClient({ endpoint: "http://127.0.0.1:9000", region: "us-east-1" });
  * await client.close();
- * try {
- *   await client.listObjects({ StorageJobId: "job-1" });
- * } catch (error) {
- *   console.log(error instanceof ClientClosedError); // true
- * }
+ * await assert.rejects(client.listObjects({ StorageJobId: "job-1" }), ClientClosedError);
  * ```
  */
 export class ClientClosedError extends Error {
@@ -135,15 +139,45 @@ export class ClientClosedError extends Error {
  * or cancel them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupStorageClient } from "./client.ts";
- * await using client = new BackupStorageClient({
- *   endpoint: "http://127.0.0.1:9000",
- *   region: "us-east-1",
- *   credentials: { accessKeyId: "AKID", secretAccessKey: "secret" },
- * });
- * const page = await client.listObjects({ StorageJobId: "job-1" });
- * console.log(page.ObjectList.map((o) => o.Name));
+ * import { chunkChecksum } from "../checksum.ts";
+ * import { createStorageApp } from "../../server/app.ts";
+ * import { EmbeddedStore } from "../store/mod.ts";
+ * // A local service to talk to.
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const credentials = { accessKeyId: "AKID", secretAccessKey: "secret" };
+ *   const app = createStorageApp(store, { credentials: new Map([["AKID", credentials]]) });
+ *   await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+ *
+ *   await using client = new BackupStorageClient({
+ *     endpoint: `http://127.0.0.1:${server.addr.port}`,
+ *     region: "us-east-1",
+ *     credentials,
+ *   });
+ *   const data = new TextEncoder().encode("hello");
+ *   await client.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "a.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.byteLength,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *     InlineChunkChecksumAlgorithm: "SHA256",
+ *   });
+ *   const page = await client.listObjects({ StorageJobId: "job-1" });
+ *   assert.deepEqual(page.ObjectList.map((o) => o.Name), ["a.txt"]);
+ *   const { ChunkList } = await client.listChunks({
+ *     StorageJobId: "job-1",
+ *     ObjectToken: page.ObjectList[0].ObjectToken,
+ *   });
+ *   const chunk = await client.getChunk({ StorageJobId: "job-1", ChunkToken: ChunkList[0].ChunkToken });
+ *   assert.equal(await new Response(chunk.Data).text(), "hello");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class BackupStorageClient implements BackupStorage, AsyncDisposable {
@@ -241,9 +275,40 @@ export class BackupStorageClient implements BackupStorage, AsyncDisposable {
    * (default 900, at most 604800).
    *
    * @example
-   * ```ts ignore
-   * const url = await client.presign("GetChunk", { StorageJobId: "job", ChunkToken: token });
-   * const bytes = await (await fetch(url)).bytes();
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BackupStorageClient } from "./client.ts";
+   * import { chunkChecksum } from "../checksum.ts";
+   * import { createStorageApp } from "../../server/app.ts";
+   * import { EmbeddedStore } from "../store/mod.ts";
+   * const dir = await Deno.makeTempDir();
+   * try {
+   *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+   *   const credentials = { accessKeyId: "AKID", secretAccessKey: "secret" };
+   *   const app = createStorageApp(store, { credentials: new Map([["AKID", credentials]]) });
+   *   await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+   *   const endpoint = `http://127.0.0.1:${server.addr.port}`;
+   *   await using client = new BackupStorageClient({ endpoint, region: "us-east-1", credentials });
+   *   const data = new TextEncoder().encode("hello");
+   *   await store.putObject({
+   *     BackupJobId: "job",
+   *     ObjectName: "a.txt",
+   *     InlineChunk: data,
+   *     InlineChunkLength: data.byteLength,
+   *     InlineChunkChecksum: chunkChecksum(data),
+   *     InlineChunkChecksumAlgorithm: "SHA256",
+   *   });
+   *   const [object] = (await store.listObjects({ StorageJobId: "job" })).ObjectList;
+   *   const [chunk] = (await store.listChunks({ StorageJobId: "job", ObjectToken: object.ObjectToken }))
+   *     .ChunkList;
+   *
+   *   // Anyone holding the URL can fetch the chunk, unsigned, until it expires.
+   *   const url = await client.presign("GetChunk", { StorageJobId: "job", ChunkToken: chunk.ChunkToken });
+   *   const bytes = await (await fetch(url)).bytes();
+   *   assert.deepEqual(bytes, data);
+   * } finally {
+   *   await Deno.remove(dir, { recursive: true });
+   * }
    * ```
    */
   presign(

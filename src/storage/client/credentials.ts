@@ -28,13 +28,15 @@ function defaultChain(profile: string | undefined): CredentialProvider {
  *
  * @example
  * ```ts
- * import type { Credentials } from "./credentials.ts";
+ * import assert from "node:assert/strict";
+ * import { credentialProvider, type Credentials } from "./credentials.ts";
  * const credentials: Credentials = {
  *   accessKeyId: "AKIDEXAMPLE",
  *   secretAccessKey: "secret",
  *   sessionToken: "token of temporary credentials",
  *   expiration: new Date(Date.now() + 3_600_000),
  * };
+ * assert.deepEqual(await credentialProvider(credentials)(), credentials);
  * ```
  */
 export interface Credentials {
@@ -53,10 +55,12 @@ export interface Credentials {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { CredentialProvider } from "./credentials.ts";
  * // For example, keys kept in a secrets manager and fetched when needed.
  * const provider: CredentialProvider = () =>
  *   Promise.resolve({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" });
+ * assert.equal((await provider()).accessKeyId, "AKIDEXAMPLE");
  * ```
  */
 export type CredentialProvider = () => Promise<Credentials>;
@@ -79,9 +83,23 @@ export interface CredentialProviderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { credentialProvider } from "./credentials.ts";
  * const provide = credentialProvider({ accessKeyId: "AKID", secretAccessKey: "secret" });
- * console.log((await provide()).accessKeyId); // AKID
+ * assert.deepEqual(await provide(), { accessKeyId: "AKID", secretAccessKey: "secret" });
+ * // A function's credentials are cached until 5 minutes before they expire.
+ * let clock = 0;
+ * let fetches = 0;
+ * const expiring = credentialProvider(() => {
+ *   fetches++;
+ *   return Promise.resolve({ accessKeyId: "AKID", secretAccessKey: "secret", expiration: new Date(600_000) });
+ * }, { now: () => clock });
+ * await Promise.all([expiring(), expiring()]);
+ * assert.equal(fetches, 1);
+ * clock = 300_000; // 5 minutes left
+ * await expiring();
+ * assert.equal(fetches, 2);
+ * assert.throws(() => credentialProvider({ accessKeyId: "", secretAccessKey: "secret" }), TypeError);
  * ```
  */
 export function credentialProvider(
@@ -174,8 +192,9 @@ export interface ResolveRegionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveRegion } from "./credentials.ts";
- * console.log(await resolveRegion("eu-west-1")); // eu-west-1
+ * assert.equal(await resolveRegion("eu-west-1"), "eu-west-1");
  * ```
  */
 export async function resolveRegion(
