@@ -42,6 +42,12 @@ export type {
 } from "./dav_context.ts";
 export { DavError } from "./dav_error.ts";
 export {
+  type AuthenticateHook,
+  type BasicAuthOptions,
+  createBasicAuth,
+} from "./auth/basic_auth.ts";
+export { storeQuota, type UsageSource } from "./serve/disk_quota.ts";
+export {
   type LockOutcome,
   type LockRequest,
   MemoryLockManager,

@@ -346,6 +346,7 @@ export class MetadataTooLargeError extends RangeError {
   /** The limit: `MAX_METADATA_BLOB_BYTES`. */
   readonly limit: number;
 
+  /** An error for extended attributes that need `bytes`, over `limit`. */
   constructor(bytes: number, limit: number = MAX_METADATA_BLOB_BYTES) {
     super(
       `Extended attributes need ${bytes} bytes, more than the MetadataBlob limit of ${limit} bytes (4 MiB)`,

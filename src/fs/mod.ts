@@ -32,6 +32,7 @@ export { BackupFile, type BackupOpenOptions, type HandleContext } from "./file_h
 export type { ByteSource } from "./byte_source.ts";
 export type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
 export type { ExtendedAttributes, FileAttributes } from "./attributes.ts";
-export { DirectoryNotEmptyError } from "./fs_errors.ts";
+export { DirectoryNotEmptyError, OverlappingPathsError } from "./fs_errors.ts";
+export { MetadataTooLargeError } from "./attributes.ts";
 export { ChunkCache, type ChunkCacheOptions } from "./chunk_cache.ts";
 export { baseName, joinPath, normalizePath, parentOf } from "./paths.ts";

@@ -46,8 +46,28 @@ export {
   type LocalChunkStorage,
 } from "./backup_storage.ts";
 export * from "./errors.ts";
-export * from "./checksum.ts";
-export * from "./limits.ts";
+export {
+  checksumToDigest,
+  chunkChecksum,
+  ChunkHasher,
+  sha256,
+  SHA256_LENGTH,
+  summaryChecksum,
+  SummaryHasher,
+} from "./checksum.ts";
+export {
+  DEFAULT_MAX_CHUNK_LENGTH,
+  MAX_CHUNK_COUNT,
+  MAX_JOB_ID_LENGTH,
+  MAX_METADATA_BLOB_BYTES,
+  MAX_METADATA_STRING_BYTES,
+  MAX_OBJECT_NAME_BYTES,
+  METADATA_STRING_CONTROLS,
+  PAGE_SIZE,
+  validateJobId,
+  validateMetadataString,
+  validateObjectName,
+} from "./limits.ts";
 export * from "./paginate.ts";
 export * from "./client/mod.ts";
 export * from "./store/mod.ts";
