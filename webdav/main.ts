@@ -30,6 +30,7 @@ import { MemoryLockManager } from "./locks/lock_manager.ts";
 import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.ts";
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
+import { onShutdownSignals } from "./serve/shutdown_signals.ts";
 
 /** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
@@ -121,16 +122,6 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   );
 }
 
-function onSignals(handler: () => void): () => void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, handler);
-  return () => {
-    for (const signal of signals) Deno.removeSignalListener(signal, handler);
-  };
-}
-
 /**
  * Runs the WebDAV server with the command line `args` until SIGINT or SIGTERM;
  * resolves with the exit code (0 after a clean stop, 1 on a start-up failure,
@@ -197,7 +188,6 @@ export async function main(args: string[]): Promise<number> {
         authenticate ? ", HTTP Basic authentication on" : ""
       }`,
   );
-  const stopped = Promise.withResolvers<void>();
   let server: HttpServerHandle;
   try {
     server = await serveHttp(dav.fetch, {
@@ -215,16 +205,14 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
 
-  let signalled = false;
-  const removeSignals = onSignals(() => {
-    if (signalled) {
+  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
+  const signals = onShutdownSignals({
+    onForce: () => {
       fail("second signal: exiting now");
       Deno.exit(1);
-    }
-    signalled = true;
-    stopped.resolve();
+    },
   });
-  await stopped.promise;
+  await signals.stopped;
   fail("shutting down");
   if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {
     fail(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`);
@@ -232,7 +220,7 @@ export async function main(args: string[]): Promise<number> {
   if (!await withTimeout(opened.close(), SHUTDOWN_GRACE_MS)) {
     fail("the storage did not close in time");
   }
-  removeSignals();
+  signals.dispose();
   return 0;
 }
 

@@ -27,6 +27,20 @@ import {
   limitsFromFlags,
   serveHttp,
 } from "../http/mod.ts";
+import { onShutdownSignals } from "../../webdav/serve/shutdown_signals.ts";
+
+/** How long shutdown waits for requests in flight, then for the store, in ms. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() =>
+    clearTimeout(timer)
+  );
+}
 
 /** The `--help` text: every flag and environment variable. */
 export const USAGE = `Usage: deno task storage [options]
@@ -153,7 +167,6 @@ async function main(args: string[]): Promise<number> {
 
   const store = await EmbeddedStore.open(options.dataDir);
   const app = createStorageApp(store, { credentials: credentials.keys, region: options.region });
-  const stopped = Promise.withResolvers<void>();
   let server: HttpServerHandle;
   try {
     server = await serveHttp(app.fetch, {
@@ -167,15 +180,24 @@ async function main(args: string[]): Promise<number> {
     console.error(`storage: cannot listen on ${listenUrl(options.listen)}: ${error}`);
     return 1;
   }
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
+  const signals = onShutdownSignals({
+    onForce: () => {
+      console.error("storage: second signal: exiting now");
+      Deno.exit(1);
+    },
+  });
+  await signals.stopped;
   console.error("storage: shutting down");
-  await server.shutdown();
-  await store.close();
+  if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {
+    console.error(
+      `storage: requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`,
+    );
+  }
+  if (!await withTimeout(store.close(), SHUTDOWN_GRACE_MS)) {
+    console.error("storage: the store did not close in time");
+  }
+  signals.dispose();
   return 0;
 }
 
