@@ -21,6 +21,7 @@ import { BackupFS } from "../src/fs/backup_fs.ts";
 import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
 import { EmbeddedStore } from "../src/storage/store/mod.ts";
+import { dataDirectoryWarning } from "../src/storage/store/data_dir_mode.ts";
 import { listenUrl } from "../src/server/listen_address.ts";
 import { type HttpServerHandle, serveHttp } from "../src/http/mod.ts";
 import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
@@ -91,6 +92,8 @@ async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | st
     };
   }
   const dataDir = options.dataDir!;
+  const warning = await dataDirectoryWarning(dataDir);
+  if (warning) fail(`warning: ${warning}`);
   let store: EmbeddedStore;
   try {
     store = await EmbeddedStore.open(dataDir);
@@ -188,6 +191,14 @@ export async function main(args: string[]): Promise<number> {
         authenticate ? ", HTTP Basic authentication on" : ""
       }`,
   );
+  // Listening before "listening on" is printed: a stop right after it is clean.
+  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
+  const signals = onShutdownSignals({
+    onForce: () => {
+      fail("second signal: exiting now");
+      Deno.exit(1);
+    },
+  });
   let server: HttpServerHandle;
   try {
     server = await serveHttp(dav.fetch, {
@@ -200,18 +211,12 @@ export async function main(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
+    signals.dispose();
     await opened.close();
     fail(`cannot listen on ${listenUrl(options.listen)}: ${errorText(error)}`);
     return 1;
   }
 
-  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
-  const signals = onShutdownSignals({
-    onForce: () => {
-      fail("second signal: exiting now");
-      Deno.exit(1);
-    },
-  });
   await signals.stopped;
   fail("shutting down");
   if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {

@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { EmbeddedStore } from "../storage/store/mod.ts";
+import { dataDirectoryWarning } from "../storage/store/data_dir_mode.ts";
 import { createStorageApp } from "./app.ts";
 import { resolveCredentials } from "./cli_credentials.ts";
 import { type ListenAddress, listenUrl, parseListenAddress } from "./listen_address.ts";
@@ -144,6 +145,10 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
 
+  const warning = await dataDirectoryWarning(options.dataDir);
+  if (warning) console.error(`storage: warning: ${warning}`);
+  // Private by default: created 0700 before the generated credentials go in it.
+  await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   let credentials;
   try {
     credentials = await resolveCredentials({
@@ -167,6 +172,14 @@ async function main(args: string[]): Promise<number> {
 
   const store = await EmbeddedStore.open(options.dataDir);
   const app = createStorageApp(store, { credentials: credentials.keys, region: options.region });
+  // Listening before "listening on" is printed: a stop right after it is clean.
+  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
+  const signals = onShutdownSignals({
+    onForce: () => {
+      console.error("storage: second signal: exiting now");
+      Deno.exit(1);
+    },
+  });
   let server: HttpServerHandle;
   try {
     server = await serveHttp(app.fetch, {
@@ -176,17 +189,11 @@ async function main(args: string[]): Promise<number> {
       onListen: (address) => console.log(`listening on ${listenUrl(address)}`),
     });
   } catch (error) {
+    signals.dispose();
     await store.close();
     console.error(`storage: cannot listen on ${listenUrl(options.listen)}: ${error}`);
     return 1;
   }
-  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
-  const signals = onShutdownSignals({
-    onForce: () => {
-      console.error("storage: second signal: exiting now");
-      Deno.exit(1);
-    },
-  });
   await signals.stopped;
   console.error("storage: shutting down");
   if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {

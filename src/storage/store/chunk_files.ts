@@ -68,10 +68,10 @@ export class ChunkFiles {
    */
   static async open(directory: string, options: ChunkFilesOptions = {}): Promise<ChunkFiles> {
     const files = new ChunkFiles(directory, options.durable ?? true);
-    await Deno.mkdir(files.root, { recursive: true });
-    await Deno.mkdir(files.tempDir, { recursive: true });
+    await Deno.mkdir(files.root, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(files.tempDir, { recursive: true, mode: 0o700 });
     for (let i = 0; i < 256; i++) {
-      await Deno.mkdir(join(files.root, fanoutName(i)), { recursive: true });
+      await Deno.mkdir(join(files.root, fanoutName(i)), { recursive: true, mode: 0o700 });
     }
     for await (const entry of Deno.readDir(files.tempDir)) {
       await Deno.remove(join(files.tempDir, entry.name), { recursive: true }).catch(() => {});

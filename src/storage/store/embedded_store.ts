@@ -258,7 +258,8 @@ export class EmbeddedStore implements LocalChunkStorage {
         }
       }
     }
-    await Deno.mkdir(directory, { recursive: true });
+    // Private by default: a new data directory (and any parent created) is 0700.
+    await Deno.mkdir(directory, { recursive: true, mode: 0o700 });
     const real = await Deno.realPath(directory);
     if (openDirectories.has(real)) {
       throw new Error(`The store at ${directory} is already open in this process`);

@@ -149,6 +149,21 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * Makes the database file and its `-wal` / `-shm` companions mode 0600 (SQLite
+ * creates them with the process umask, typically 0644); missing ones are skipped.
+ */
+function privateFiles(path: string): void {
+  if (Deno.build.os === "windows") return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (((Deno.statSync(file).mode ?? 0) & 0o777) !== 0o600) Deno.chmodSync(file, 0o600);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+}
+
+/**
  * The metadata database of one data directory, with its prepared statements.
  * Every method is synchronous; a transaction never spans an `await`.
  *
@@ -187,6 +202,7 @@ export class MetadataDb {
   static open(path: string, options: MetadataDbOptions = {}): MetadataDb {
     const db = new DatabaseSync(path);
     try {
+      privateFiles(path);
       db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("PRAGMA journal_mode = WAL");
@@ -210,6 +226,8 @@ export class MetadataDb {
         db.exec("ROLLBACK");
         throw error;
       }
+      // The WAL (and shared-memory file, when SQLite makes one) exist by now.
+      privateFiles(path);
     } catch (error) {
       db.close();
       if (error instanceof Error && /locked|busy/i.test(error.message)) {
