@@ -32,6 +32,7 @@ import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
 import { onShutdownSignals } from "./serve/shutdown_signals.ts";
+import { report, styleMessage } from "./serve/message_style.ts";
 
 /** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
@@ -48,7 +49,7 @@ interface OpenedStorage {
 }
 
 function fail(message: string): void {
-  console.error(`webdav: ${message}`);
+  report("webdav", message);
 }
 
 function errorText(error: unknown): string {
@@ -141,7 +142,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     options = parseServeCli(args);
   } catch (error) {
-    fail(`${(error as Error).message}\nTry --help.`);
+    fail(`${styleMessage((error as Error).message)} (try --help)`);
     return 2;
   }
   if (options.help) {

@@ -13,9 +13,15 @@ export interface ListenAddress {
   port: number;
 }
 
+/** Options of {@linkcode parseListenAddress}. */
+export interface ParseListenOptions {
+  /** The port the error message's examples use (default 9000, the storage service's). */
+  examplePort?: number;
+}
+
 /**
  * Parses `HOST:PORT`; IPv6 addresses go in brackets. Throws `TypeError` with a
- * readable message on anything else.
+ * readable message on anything else (a port above 65535 is reported out of range).
  *
  * @example
  * ```ts
@@ -23,12 +29,22 @@ export interface ListenAddress {
  * console.log(parseListenAddress("[::1]:9000")); // { hostname: "::1", port: 9000 }
  * ```
  */
-export function parseListenAddress(value: string): ListenAddress {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
+export function parseListenAddress(
+  value: string,
+  options: ParseListenOptions = {},
+): ListenAddress {
+  const example = options.examplePort ?? 9000;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d+)$/.exec(value);
+  if (!m) {
     throw new TypeError(
-      `invalid listen address "${value}": expected HOST:PORT, e.g. 127.0.0.1:9000 or [::1]:9000`,
+      `invalid listen address "${value}": expected HOST:PORT, ` +
+        `e.g. 127.0.0.1:${example} or [::1]:${example}`,
+    );
+  }
+  const port = Number(m[3]);
+  if (m[3].length > 5 || port > 65535) {
+    throw new TypeError(
+      `invalid listen address "${value}": port ${m[3]} is out of range (0–65535)`,
     );
   }
   return { hostname: m[1] ?? m[2], port };

@@ -29,6 +29,11 @@ import {
   serveHttp,
 } from "../http/mod.ts";
 import { onShutdownSignals } from "../../webdav/serve/shutdown_signals.ts";
+import { report, styleMessage } from "../../webdav/serve/message_style.ts";
+
+function say(message: string): void {
+  report("storage", message);
+}
 
 /** How long shutdown waits for requests in flight, then for the store, in ms. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -137,7 +142,7 @@ async function main(args: string[]): Promise<number> {
   try {
     options = parseCli(args);
   } catch (error) {
-    console.error(`storage: ${(error as Error).message}\nTry --help.`);
+    say(`${styleMessage((error as Error).message)} (try --help)`);
     return 2;
   }
   if (options.help) {
@@ -146,7 +151,7 @@ async function main(args: string[]): Promise<number> {
   }
 
   const warning = await dataDirectoryWarning(options.dataDir);
-  if (warning) console.error(`storage: warning: ${warning}`);
+  if (warning) say(`warning: ${warning}`);
   // Private by default: created 0700 before the generated credentials go in it.
   await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   let credentials;
@@ -156,27 +161,33 @@ async function main(args: string[]): Promise<number> {
       dataDir: options.dataDir,
     });
   } catch (error) {
-    console.error(`storage: cannot load credentials: ${(error as Error).message}`);
+    say(`cannot load credentials: ${(error as Error).message}`);
     return 2;
   }
   if (credentials.source === "generated") {
     const [id] = credentials.keys.keys();
-    console.error(`storage: credentials in ${credentials.path} (access key id ${id})`);
+    say(`credentials in ${credentials.path} (access key id ${id})`);
   } else {
-    console.error(
-      `storage: accepting ${credentials.keys.size} access key(s) from ${
+    say(
+      `accepting ${credentials.keys.size} access key(s) from ${
         credentials.source === "env" ? "the environment" : credentials.path
       }`,
     );
   }
 
-  const store = await EmbeddedStore.open(options.dataDir);
+  let store: EmbeddedStore;
+  try {
+    store = await EmbeddedStore.open(options.dataDir);
+  } catch (error) {
+    say(`cannot open the store in ${options.dataDir}: ${(error as Error).message}`);
+    return 1;
+  }
   const app = createStorageApp(store, { credentials: credentials.keys, region: options.region });
   // Listening before "listening on" is printed: a stop right after it is clean.
   // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
   const signals = onShutdownSignals({
     onForce: () => {
-      console.error("storage: second signal: exiting now");
+      say("second signal: exiting now");
       Deno.exit(1);
     },
   });
@@ -191,18 +202,16 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     signals.dispose();
     await store.close();
-    console.error(`storage: cannot listen on ${listenUrl(options.listen)}: ${error}`);
+    say(`cannot listen on ${listenUrl(options.listen)}: ${error}`);
     return 1;
   }
   await signals.stopped;
-  console.error("storage: shutting down");
+  say("shutting down");
   if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {
-    console.error(
-      `storage: requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`,
-    );
+    say(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`);
   }
   if (!await withTimeout(store.close(), SHUTDOWN_GRACE_MS)) {
-    console.error("storage: the store did not close in time");
+    say("the store did not close in time");
   }
   signals.dispose();
   return 0;

@@ -4,6 +4,22 @@
  * @module
  */
 
+/** The suffixes accepted (any case), each a power of 1024; `--help` lists these. */
+export const SIZE_SUFFIXES: readonly string[] = [
+  "B",
+  "K",
+  "KiB",
+  "M",
+  "MiB",
+  "G",
+  "GiB",
+  "T",
+  "TiB",
+];
+
+/** How `--help` and the error messages name the suffixes. */
+export const SIZE_SUFFIXES_TEXT = `${SIZE_SUFFIXES.join(", ")} (powers of 1024, any case)`;
+
 const UNITS: Record<string, number> = {
   "": 1,
   b: 1,
@@ -33,7 +49,7 @@ export function parseByteSize(text: string): number {
   const unit = match ? UNITS[match[3].toLowerCase()] : undefined;
   if (!match || unit === undefined || (match[2] !== undefined && unit === 1)) {
     throw new TypeError(
-      `invalid size "${text}": expected bytes with an optional KiB, MiB, GiB or TiB suffix`,
+      `invalid size "${text}": expected bytes with an optional suffix ${SIZE_SUFFIXES_TEXT}`,
     );
   }
   const value = Math.floor(Number(`${match[1]}.${match[2] ?? "0"}`) * unit);

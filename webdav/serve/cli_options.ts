@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { type ListenAddress, parseListenAddress } from "../../src/server/listen_address.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limits.ts";
-import { parseByteSize } from "./byte_size.ts";
+import { parseByteSize, SIZE_SUFFIXES_TEXT } from "./byte_size.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import {
   type ConnectionLimits,
@@ -60,7 +60,7 @@ Options:
   --read-only            Refuse every change (403).
   --chunk-size SIZE      Chunk size of new files (default 4MiB; ${MIN_CHUNK_SIZE} B to 64MiB).
   --cache-size SIZE      Memory for verified chunks shared by all files (default 256MiB).
-                         SIZE is bytes with an optional KiB, MiB or GiB suffix.
+                         SIZE is bytes with an optional suffix: ${SIZE_SUFFIXES_TEXT}.
   --upload-memory SIZE   Memory all uploads in progress may hold at once (default 256MiB);
                          an upload that finds none free waits, and after --body-timeout
                          is answered 503 with Retry-After.
@@ -210,7 +210,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     throw new TypeError("--upload-memory must be at least 1MiB");
   }
   const limits = limitsFromFlags(values);
-  const listen = parseListenAddress(values.listen ?? DEFAULT_LISTEN);
+  const listen = parseListenAddress(values.listen ?? DEFAULT_LISTEN, { examplePort: 8080 });
   if (!help && !isLoopbackHost(listen.hostname) && !users && credentialsFile === undefined) {
     throw new TypeError(
       `refusing to listen on ${listen.hostname} without authentication: anyone on the network ` +
