@@ -11,8 +11,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { styleMessage } from "./message_style.ts";
- * console.log(styleMessage("Unknown option '--x'.")); // unknown option '--x'
+ * assert.equal(styleMessage("Unknown option '--x'."), "unknown option '--x'");
+ * assert.equal(styleMessage("AWS credentials missing"), "AWS credentials missing");
  * ```
  */
 export function styleMessage(text: string): string {
