@@ -31,8 +31,8 @@ import { MemoryLockManager } from "./locks/lock_manager.ts";
 import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.ts";
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
-import { onShutdownSignals } from "./serve/shutdown_signals.ts";
-import { report, styleMessage } from "./serve/message_style.ts";
+import { onShutdownSignals } from "../src/cli/shutdown_signals.ts";
+import { report, styleMessage } from "../src/cli/message_style.ts";
 
 /** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;

@@ -28,8 +28,8 @@ import {
   limitsFromFlags,
   serveHttp,
 } from "../http/mod.ts";
-import { onShutdownSignals } from "../../webdav/serve/shutdown_signals.ts";
-import { report, styleMessage } from "../../webdav/serve/message_style.ts";
+import { onShutdownSignals } from "../cli/shutdown_signals.ts";
+import { report, styleMessage } from "../cli/message_style.ts";
 
 function say(message: string): void {
   report("storage", message);

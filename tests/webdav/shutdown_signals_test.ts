@@ -1,7 +1,7 @@
 // onShutdownSignals: the first SIGTERM stops; a repeat inside the window (the same
 // Ctrl-C delivered twice by `deno task`) is ignored; one after the window forces.
 
-import { onShutdownSignals } from "../../webdav/serve/shutdown_signals.ts";
+import { onShutdownSignals } from "../../src/cli/shutdown_signals.ts";
 import { assertEquals } from "../support/assert.ts";
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
