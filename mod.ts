@@ -21,22 +21,25 @@
  *
  * @example Embedded store, in-process
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkChecksum, EmbeddedStore } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
- * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
- * const data = new TextEncoder().encode("hello, backup");
- * await store.putObject({
- *   BackupJobId: "job-1",
- *   ObjectName: "notes/hello.txt",
- *   InlineChunk: data,
- *   InlineChunkLength: data.byteLength,
- *   InlineChunkChecksum: chunkChecksum(data),
- *   InlineChunkChecksumAlgorithm: "SHA256",
- * });
- * const { ObjectList } = await store.listObjects({ StorageJobId: "job-1" });
- * console.log(ObjectList.map((o) => o.Name)); // [ "notes/hello.txt" ]
- * await store.close();
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ *   const data = new TextEncoder().encode("hello, backup");
+ *   await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "notes/hello.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.byteLength,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *     InlineChunkChecksumAlgorithm: "SHA256",
+ *   });
+ *   const { ObjectList } = await store.listObjects({ StorageJobId: "job-1" });
+ *   assert.deepEqual(ObjectList.map((o) => o.Name), ["notes/hello.txt"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @example Client against a running service
@@ -64,14 +67,20 @@
  *
  * @example A file system over the embedded store
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BackupFS, EmbeddedStore } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
- * const fs = new BackupFS(store, { jobId: "home" });
- * await fs.mkdir("/photos");
- * await fs.writeFile("/photos/cat.jpg", new Uint8Array([0xff, 0xd8, 0xff]));
- * console.log((await fs.stat("/photos/cat.jpg")).contentType); // image/jpeg
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.mkdir("/photos");
+ *   await fs.writeFile("/photos/cat.jpg", new Uint8Array([0xff, 0xd8, 0xff]));
+ *   const info = await fs.stat("/photos/cat.jpg");
+ *   assert.equal(info.size, 3);
+ *   assert.equal(info.contentType, "image/jpeg");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module

@@ -25,8 +25,9 @@ export interface ParseListenOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseListenAddress } from "./listen_address.ts";
- * console.log(parseListenAddress("[::1]:9000")); // { hostname: "::1", port: 9000 }
+ * assert.deepEqual(parseListenAddress("[::1]:9000"), { hostname: "::1", port: 9000 });
  * ```
  */
 export function parseListenAddress(
@@ -55,8 +56,9 @@ export function parseListenAddress(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listenUrl } from "./listen_address.ts";
- * console.log(listenUrl({ hostname: "::1", port: 9000 })); // http://[::1]:9000
+ * assert.equal(listenUrl({ hostname: "::1", port: 9000 }), "http://[::1]:9000");
  * ```
  */
 export function listenUrl(address: ListenAddress): string {

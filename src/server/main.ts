@@ -99,8 +99,9 @@ export interface StorageCliOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCli } from "./main.ts";
- * console.log(parseCli(["--listen", "[::1]:9001"]).listen); // { hostname: "::1", port: 9001 }
+ * assert.deepEqual(parseCli(["--listen", "[::1]:9001"]).listen, { hostname: "::1", port: 9001 });
  * ```
  */
 export function parseCli(args: string[]): StorageCliOptions {

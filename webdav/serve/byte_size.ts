@@ -40,8 +40,11 @@ const UNITS: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseByteSize } from "./byte_size.ts";
- * console.log(parseByteSize("4MiB"), parseByteSize("512"), parseByteSize("1.5k")); // 4194304 512 1536
+ * assert.equal(parseByteSize("4MiB"), 4194304);
+ * assert.equal(parseByteSize("512"), 512);
+ * assert.equal(parseByteSize("1.5k"), 1536);
  * ```
  */
 export function parseByteSize(text: string): number {

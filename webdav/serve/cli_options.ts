@@ -123,9 +123,11 @@ function nonEmpty(name: string, value: string | undefined): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseServeCli } from "./cli_options.ts";
  * const options = parseServeCli(["--listen", "[::1]:8081", "--chunk-size", "1MiB"]);
- * console.log(options.listen, options.chunkSize); // { hostname: "::1", port: 8081 } 1048576
+ * assert.deepEqual(options.listen, { hostname: "::1", port: 8081 });
+ * assert.equal(options.chunkSize, 1048576);
  * ```
  */
 export function parseServeCli(args: string[]): ServeCliOptions {

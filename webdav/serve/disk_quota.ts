@@ -23,8 +23,10 @@ export interface UsageSource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { availableDiskBytes } from "./disk_quota.ts";
- * console.log((await availableDiskBytes(".")) >= 0); // true
+ * const free = await availableDiskBytes(".");
+ * assert.ok(Number.isSafeInteger(free) && free >= 0);
  * ```
  */
 export async function availableDiskBytes(path: string): Promise<number> {
@@ -41,12 +43,17 @@ export async function availableDiskBytes(path: string): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { storeQuota } from "./disk_quota.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * const quota = storeQuota(store, { jobId: "default", directory: dir });
- * console.log((await quota()).usedBytes); // 0
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const quota = storeQuota(store, { jobId: "default", directory: dir });
+ *   assert.equal((await quota()).usedBytes, 0);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export function storeQuota(

@@ -11,9 +11,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLoopbackHost } from "./loopback.ts";
- * console.log(isLoopbackHost("127.0.0.1"), isLoopbackHost("0:0::1"), isLoopbackHost("0.0.0.0"));
- * // true true false
+ * assert.equal(isLoopbackHost("127.0.0.1"), true);
+ * assert.equal(isLoopbackHost("0:0::1"), true);
+ * assert.equal(isLoopbackHost("0.0.0.0"), false);
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {

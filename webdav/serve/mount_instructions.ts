@@ -29,9 +29,11 @@ function isWildcard(hostname: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mountInstructions } from "./mount_instructions.ts";
  * const text = mountInstructions({ hostname: "127.0.0.1", port: 8080 });
- * console.log(text.includes("net use Z: http://127.0.0.1:8080/")); // true
+ * assert.match(text, /net use Z: http:\/\/127\.0\.0\.1:8080\//);
+ * assert.match(text, /gio mount dav:\/\/127\.0\.0\.1:8080\//);
  * ```
  */
 export function mountInstructions(

@@ -35,16 +35,20 @@ const HEX = /^[0-9a-f]{64}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkFiles } from "./chunk_files.ts";
  * const dir = await Deno.makeTempDir();
- * const files = await ChunkFiles.open(dir, { durable: false });
- * const temp = await files.createTemp();
- * await temp.file.write(new TextEncoder().encode("abc"));
- * temp.file.close();
- * const hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
- * await files.install(temp.path, hex);
- * console.log(await Deno.readTextFile(files.path(hex))); // abc
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   const files = await ChunkFiles.open(dir, { durable: false });
+ *   const temp = await files.createTemp();
+ *   await temp.file.write(new TextEncoder().encode("abc"));
+ *   temp.file.close();
+ *   const hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; // SHA-256 of "abc"
+ *   await files.install(temp.path, hex);
+ *   assert.equal(await Deno.readTextFile(files.path(hex)), "abc");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class ChunkFiles {
@@ -169,8 +173,11 @@ export class ChunkFiles {
  * ```ts
  * import { syncDirectory } from "./chunk_files.ts";
  * const dir = await Deno.makeTempDir();
- * await syncDirectory(dir);
- * await Deno.remove(dir);
+ * try {
+ *   await syncDirectory(dir);
+ * } finally {
+ *   await Deno.remove(dir);
+ * }
  * ```
  */
 export async function syncDirectory(path: string): Promise<void> {
@@ -187,8 +194,9 @@ export async function syncDirectory(path: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toHex } from "./chunk_files.ts";
- * console.log(toHex(new Uint8Array([1, 255]))); // 01ff
+ * assert.equal(toHex(new Uint8Array([1, 255])), "01ff");
  * ```
  */
 export function toHex(digest: Uint8Array): string {
@@ -200,8 +208,9 @@ export function toHex(digest: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromHex } from "./chunk_files.ts";
- * console.log(fromHex("01ff")); // Uint8Array(2) [ 1, 255 ]
+ * assert.deepEqual(fromHex("01ff"), new Uint8Array([1, 255]));
  * ```
  */
 export function fromHex(hex: string): Uint8Array {
@@ -227,12 +236,16 @@ const READ_PIECE_BYTES = 16 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fileStream } from "./chunk_files.ts";
  * const path = await Deno.makeTempFile();
- * await Deno.writeTextFile(path, "abc");
- * const file = await Deno.open(path);
- * console.log(await new Response(fileStream(file, 3)).text()); // abc
- * await Deno.remove(path);
+ * try {
+ *   await Deno.writeTextFile(path, "abc");
+ *   const file = await Deno.open(path); // the stream closes it
+ *   assert.equal(await new Response(fileStream(file, 3)).text(), "abc");
+ * } finally {
+ *   await Deno.remove(path);
+ * }
  * ```
  */
 export function fileStream(file: Deno.FsFile, length: number): ReadableStream<Uint8Array> {

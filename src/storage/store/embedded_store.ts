@@ -73,10 +73,11 @@ export type { GarbageReport } from "./garbage_collector.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { EmbeddedStoreOptions } from "./embedded_store.ts";
  * // A store for tests: no GC timer, a short grace period, no fsync.
  * const options: EmbeddedStoreOptions = { gcIntervalMs: 0, gracePeriodMs: 1000, durable: false };
- * console.log(options.durable); // false
+ * assert.equal(options.durable, false);
  * ```
  */
 export interface EmbeddedStoreOptions {
@@ -106,20 +107,24 @@ export interface EmbeddedStoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmbeddedStore } from "./embedded_store.ts";
  * import { chunkChecksum } from "../checksum.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * const data = new Uint8Array(5);
- * await store.putObject({
- *   BackupJobId: "job",
- *   ObjectName: "a",
- *   InlineChunk: data,
- *   InlineChunkLength: data.length,
- *   InlineChunkChecksum: chunkChecksum(data),
- * });
- * const usage = await store.usage("job");
- * console.log(usage.objects, usage.bytes); // 1 5
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const data = new Uint8Array(5);
+ *   await store.putObject({
+ *     BackupJobId: "job",
+ *     ObjectName: "a",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.length,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *   });
+ *   assert.deepEqual(await store.usage("job"), { objects: 1, bytes: 5 });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface JobUsage {
@@ -134,9 +139,10 @@ export interface JobUsage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StoredChunks } from "./embedded_store.ts";
  * const counts: StoredChunks = { files: 2, inline: 5, inlineBytes: 12_345 };
- * console.log(counts.files + counts.inline); // 7
+ * assert.equal(counts.files + counts.inline, 7);
  * ```
  */
 export interface StoredChunks {
@@ -182,22 +188,27 @@ interface ObjectPageState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmbeddedStore } from "./embedded_store.ts";
  * import { chunkChecksum, summaryChecksum, sha256 } from "../checksum.ts";
  * const dir = await Deno.makeTempDir();
- * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- * const data = new TextEncoder().encode("hello");
- * await store.putObject({
- *   BackupJobId: "job-1",
- *   ObjectName: "greeting.txt",
- *   InlineChunk: data,
- *   InlineChunkLength: data.length,
- *   InlineChunkChecksum: chunkChecksum(data),
- * });
- * const page = await store.listObjects({ StorageJobId: "job-1" });
- * console.log(page.ObjectList[0].ObjectChecksum === summaryChecksum([sha256(data)])); // true
- * await store.close();
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const data = new TextEncoder().encode("hello");
+ *   await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "greeting.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.length,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *   });
+ *   const page = await store.listObjects({ StorageJobId: "job-1" });
+ *   assert.equal(page.ObjectList.length, 1);
+ *   assert.equal(page.ObjectList[0].Name, "greeting.txt");
+ *   assert.equal(page.ObjectList[0].ObjectChecksum, summaryChecksum([sha256(data)]));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class EmbeddedStore implements LocalChunkStorage {

@@ -169,13 +169,20 @@ function privateFiles(path: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetadataDb } from "./metadata_db.ts";
  * const dir = await Deno.makeTempDir();
- * const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
- * db.ensureJob("job-1", Date.now());
- * console.log(db.usage("job-1")); // { objects: 0, bytes: 0 }
- * db.close();
- * await Deno.remove(dir, { recursive: true });
+ * try {
+ *   const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
+ *   try {
+ *     db.ensureJob("job-1", Date.now());
+ *     assert.deepEqual(db.usage("job-1"), { objects: 0, bytes: 0 });
+ *   } finally {
+ *     db.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class MetadataDb {
