@@ -32,13 +32,11 @@ import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
 import { onShutdownSignals } from "../src/cli/shutdown_signals.ts";
+import { gracefulStop } from "../src/cli/graceful_stop.ts";
 import { report, styleMessage } from "../src/cli/message_style.ts";
 
 /** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
-
-/** How long shutdown waits for requests in flight, then for the store, in ms. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The storage behind the file system, and how to release it. */
 interface OpenedStorage {
@@ -114,16 +112,6 @@ async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | st
     quota: storeQuota(store, { jobId: options.job, directory: store.directory }),
     description: `the embedded store in ${store.directory}`,
   };
-}
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() =>
-    clearTimeout(timer)
-  );
 }
 
 /**
@@ -219,13 +207,7 @@ export async function main(args: string[]): Promise<number> {
   }
 
   await signals.stopped;
-  fail("shutting down");
-  if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {
-    fail(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`);
-  }
-  if (!await withTimeout(opened.close(), SHUTDOWN_GRACE_MS)) {
-    fail("the storage did not close in time");
-  }
+  await gracefulStop({ server, close: () => opened.close(), say: fail });
   signals.dispose();
   return 0;
 }

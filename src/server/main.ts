@@ -29,23 +29,11 @@ import {
   serveHttp,
 } from "../http/mod.ts";
 import { onShutdownSignals } from "../cli/shutdown_signals.ts";
+import { gracefulStop } from "../cli/graceful_stop.ts";
 import { report, styleMessage } from "../cli/message_style.ts";
 
 function say(message: string): void {
   report("storage", message);
-}
-
-/** How long shutdown waits for requests in flight, then for the store, in ms. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() =>
-    clearTimeout(timer)
-  );
 }
 
 /** The `--help` text: every flag and environment variable. */
@@ -207,13 +195,7 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   await signals.stopped;
-  say("shutting down");
-  if (!await server.shutdown(SHUTDOWN_GRACE_MS)) {
-    say(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`);
-  }
-  if (!await withTimeout(store.close(), SHUTDOWN_GRACE_MS)) {
-    say("the store did not close in time");
-  }
+  await gracefulStop({ server, close: () => store.close(), say });
   signals.dispose();
   return 0;
 }

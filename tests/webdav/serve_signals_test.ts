@@ -5,7 +5,7 @@
 
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "../support/assert.ts";
-import { freePort } from "./support/serve_process.ts";
+import { childEnv, freePort } from "./support/serve_process.ts";
 
 const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -50,15 +50,7 @@ async function runAndSignalGroup(
       "--data",
       dataDir,
     ],
-    env: {
-      NO_COLOR: "1",
-      AWS_ACCESS_KEY_ID: "",
-      AWS_SECRET_ACCESS_KEY: "",
-      AWS_SESSION_TOKEN: "",
-      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/backupfs-test-credentials",
-      AWS_CONFIG_FILE: "/nonexistent/backupfs-test-config",
-      AWS_EC2_METADATA_DISABLED: "true",
-    },
+    env: childEnv({}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

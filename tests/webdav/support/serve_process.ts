@@ -23,7 +23,7 @@ export function freePort(): number {
 }
 
 /** Environment of every child: no colours, no AWS credentials unless given. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
+export function childEnv(extra: Record<string, string>): Record<string, string> {
   return {
     NO_COLOR: "1",
     AWS_ACCESS_KEY_ID: "",
