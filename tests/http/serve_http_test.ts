@@ -33,6 +33,17 @@ async function readUntilClosed(
   return { text: chunks.join(""), closed: false };
 }
 
+/** Sends `head` on a new connection and reads the answer until the server closes it (≤ 5 s). */
+async function exchange(port: number, head: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(encoder.encode(head));
+    return (await readUntilClosed(conn, 5000)).text;
+  } finally {
+    conn.close();
+  }
+}
+
 async function withServer(
   handler: (request: Request) => Response | Promise<Response>,
   options: ServeHttpOptions,
@@ -200,15 +211,7 @@ Deno.test("http: heads that never reach the handler — unknown method 501, over
     },
     { limits: { maxHeaderBytes: 8192 } },
     async (port) => {
-      const send = async (head: string) => {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        try {
-          await conn.write(encoder.encode(head));
-          return (await readUntilClosed(conn, 5000)).text;
-        } finally {
-          conn.close();
-        }
-      };
+      const send = (head: string) => exchange(port, head);
       assertMatch(await send("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 501 /);
       assertMatch(
         await send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(10_000)}\r\n\r\n`),
@@ -251,15 +254,7 @@ Deno.test("http: short bodies carry Content-Length, streamed ones are chunked, H
     },
     {},
     async (port) => {
-      const send = async (head: string) => {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        try {
-          await conn.write(encoder.encode(head));
-          return (await readUntilClosed(conn, 5000)).text;
-        } finally {
-          conn.close();
-        }
-      };
+      const send = (head: string) => exchange(port, head);
       const short = await send(
         "GET /x HTTP/1.1\r\nHost: x\r\nX-In: v\r\nConnection: close\r\n\r\n",
       );

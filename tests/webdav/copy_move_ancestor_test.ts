@@ -2,18 +2,9 @@
 // the source) must not be deleted before the source is read. Refused with 403 as
 // Apache mod_dav does; nothing changes.
 
-import { assertEquals, davTest } from "./support/dav_server.ts";
+import { assertEquals, davTest, sendStatus } from "./support/dav_server.ts";
 
-async function send(
-  dav: { request(path: string, init?: RequestInit): Promise<Response> },
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<number> {
-  const response = await dav.request(path, { method, headers });
-  await response.body?.cancel();
-  return response.status;
-}
+const send = sendStatus;
 
 async function status(
   dav: { request(path: string, init?: RequestInit): Promise<Response> },

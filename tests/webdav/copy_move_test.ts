@@ -1,15 +1,6 @@
-import { assert, assertEquals, davTest } from "./support/dav_server.ts";
+import { assert, assertEquals, davTest, sendStatus } from "./support/dav_server.ts";
 
-async function send(
-  dav: { request(path: string, init?: RequestInit): Promise<Response> },
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<number> {
-  const response = await dav.request(path, { method, headers });
-  await response.body?.cancel();
-  return response.status;
-}
+const send = sendStatus;
 
 davTest(
   "COPY: 201 new, 204 replaced, 412 with Overwrite F, 409 without parent, 403 onto itself, 502 elsewhere",

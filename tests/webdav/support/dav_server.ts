@@ -95,3 +95,15 @@ export function propfindBody(...props: string[]): string {
     props.join("")
   }</D:prop></D:propfind>`;
 }
+
+/** Sends `method` to `path` with `headers` and returns the status (the body is discarded). */
+export async function sendStatus(
+  dav: { request(path: string, init?: RequestInit): Promise<Response> },
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  const response = await dav.request(path, { method, headers });
+  await response.body?.cancel();
+  return response.status;
+}
