@@ -1,12 +1,15 @@
 // `serve` and `storage` warn about an existing data directory other users can read,
 // naming the fix; a directory they create is 0700.
 
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { assert, assertEquals } from "../support/assert.ts";
-import { freePort, startServe } from "./support/serve_process.ts";
+import {
+  freePort,
+  startServe,
+  STORAGE_MAIN,
+  STORAGE_PERMISSIONS,
+} from "./support/serve_process.ts";
 
-const STORAGE_MAIN = fileURLToPath(new URL("../../src/server/main.ts", import.meta.url));
 const posix = Deno.build.os !== "windows";
 
 /** Starts `storage`, waits for its `listening on` line (bounded), stops it with SIGTERM. */
@@ -14,11 +17,7 @@ async function runStorage(dataDir: string): Promise<{ code: number; stderr: stri
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
+      ...STORAGE_PERMISSIONS,
       STORAGE_MAIN,
       "--listen",
       `127.0.0.1:${freePort()}`,

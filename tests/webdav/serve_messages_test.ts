@@ -3,24 +3,17 @@
 // ones accepted, and every message reads `webdav: …` / `storage: …`, lower-case,
 // without a trailing period.
 
-import { fileURLToPath } from "node:url";
 import { parseListenAddress } from "../../src/server/listen_address.ts";
 import { parseByteSize, SIZE_SUFFIXES } from "../../webdav/serve/byte_size.ts";
 import { USAGE } from "../../webdav/serve/cli_options.ts";
 import { assert, assertEquals, assertThrows } from "../support/assert.ts";
-import { runServe } from "./support/serve_process.ts";
-
-const STORAGE_MAIN = fileURLToPath(new URL("../../src/server/main.ts", import.meta.url));
+import { runServe, STORAGE_MAIN, STORAGE_PERMISSIONS } from "./support/serve_process.ts";
 
 async function runStorage(args: string[]): Promise<{ code: number; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
+      ...STORAGE_PERMISSIONS,
       STORAGE_MAIN,
       ...args,
     ],

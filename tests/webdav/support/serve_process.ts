@@ -12,6 +12,16 @@ export const SERVE_PERMISSIONS = [
   "--allow-env",
   "--allow-sys=statfs,homedir",
 ];
+/** `deno task storage` (src/server/main.ts), for the CLI tests that start it. */
+export const STORAGE_MAIN = fileURLToPath(new URL("../../../src/server/main.ts", import.meta.url));
+/** The permissions of the `storage` task, with the network narrowed to loopback. */
+export const STORAGE_PERMISSIONS = [
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+];
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** A port nothing listens on right now (bind port 0, read it, close). */
