@@ -20,6 +20,7 @@
  * @module
  */
 
+export { BodyTooLargeError, readBodyUpTo } from "./bounded_body.ts";
 export {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,

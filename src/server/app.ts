@@ -8,20 +8,16 @@
 
 import { type Context, Hono } from "../../deps/hono.ts";
 import type { BackupStorage } from "../storage/backup_storage.ts";
-import { AccessDeniedException, IllegalArgumentException } from "../storage/errors.ts";
+import { IllegalArgumentException } from "../storage/errors.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH, MAX_METADATA_BLOB_BYTES } from "../storage/limits.ts";
 import { type OperationBinding, OPERATIONS } from "../storage/operations.ts";
 import type { OperationName } from "../storage/types.ts";
 import { checkContentLength } from "./body.ts";
 import { errorResponse, isReportable, jsonErrorResponse } from "./error_response.ts";
 import { decodeLabels, honoPath, matchRoute } from "./routes.ts";
-import {
-  ACCESS_DENIED_MESSAGE,
-  type CredentialLookup,
-  parseRawQuery,
-  rawPathAndQuery,
-  SigV4Verifier,
-} from "./sigv4_verify.ts";
+import { accessDenied } from "./access_denied.ts";
+import { parseRawQuery, rawPathAndQuery } from "./raw_url.ts";
+import { type CredentialLookup, SigV4Verifier } from "./sigv4_verify.ts";
 import { decodeInput } from "./wire_input.ts";
 import { encodeOutput } from "./wire_output.ts";
 
@@ -254,7 +250,7 @@ export function createStorageApp(
     } catch (error) {
       // A body whose declared SHA-256 was wrong is a forgery, whatever the store said.
       const reported = mismatch()
-        ? new AccessDeniedException(ACCESS_DENIED_MESSAGE, { cause: "payload hash mismatch" })
+        ? accessDenied("payload hash mismatch")
         : error instanceof URIError
         ? new IllegalArgumentException("Malformed percent-encoding in the query string")
         : error;

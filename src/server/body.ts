@@ -8,6 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { IllegalArgumentException } from "../storage/errors.ts";
+import { BodyTooLargeError, readBodyUpTo } from "../http/bounded_body.ts";
 
 /**
  * Rejects a request whose `Content-Length` exceeds `limit` before any of its body
@@ -41,7 +42,8 @@ export function checkContentLength(headers: Headers, limit: number): number | un
 
 /**
  * Reads a whole body, failing with `IllegalArgumentException` once more than
- * `limit` bytes arrive (the rest is cancelled, never buffered).
+ * `limit` bytes arrive (the rest is cancelled, never buffered): `readBodyUpTo` of
+ * `src/http/bounded_body.ts` with the service's error.
  *
  * @example
  * ```ts
@@ -57,32 +59,12 @@ export async function readBounded(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
 ): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw new IllegalArgumentException(`Request body must be at most ${limit} bytes`);
-      }
-      parts.push(value);
-    }
-  } finally {
-    reader.releaseLock();
+    return await readBodyUpTo(body, limit);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new IllegalArgumentException(error.message);
+    throw error;
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }
 
 /**

@@ -45,10 +45,10 @@ export {
   type AccessKeyEntry,
   type CredentialLookup,
   DEFAULT_MAX_CLOCK_SKEW_MS,
-  SIGNING_SERVICE,
   SigV4Verifier,
   type SigV4VerifierOptions,
   type VerifiedRequest,
   type VerifyOptions,
 } from "./sigv4_verify.ts";
+export { SIGNING_SERVICE } from "../storage/client/signer.ts";
 export { type LoadedCredentials, resolveCredentials } from "./cli_credentials.ts";

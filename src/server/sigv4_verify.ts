@@ -6,29 +6,34 @@
  * constant time. Every failure is an `AccessDeniedException` with one generic
  * message; the precise reason travels only in `cause` (for server-side logs).
  *
+ * The parts of a signature are parsed by `sigv4_parse.ts`; the raw URL by
+ * `raw_url.ts`.
+ *
  * @module
  */
 
 import { Buffer } from "node:buffer";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { getCanonicalHeaders, Hash, SignatureV4 } from "../../deps/smithy.ts";
-import { AccessDeniedException } from "../storage/errors.ts";
+import { UNSIGNED_PAYLOAD } from "../storage/client/signer.ts";
+import { accessDenied, deny } from "./access_denied.ts";
 import { readBounded, sha256Hex, verifyingStream } from "./body.ts";
+import { parseRawQuery, rawPathAndQuery, type RawQuery } from "./raw_url.ts";
+import {
+  formatAmzDate,
+  isHexSha256,
+  parseAuthorizationHeader,
+  parsePresignedQuery,
+  signedRequestDate,
+  SIGV4_ALGORITHM,
+  type SigV4Scope,
+  singleQueryValue,
+} from "./sigv4_parse.ts";
 
-/** Signing name of the BackupStorage service. */
-export const SIGNING_SERVICE = "backup-storage";
 /** Default tolerance between the request's date and the server clock (15 minutes). */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
-/** Longest validity of a presigned URL (7 days), in seconds. */
-export const MAX_PRESIGNED_EXPIRES_SECONDS = 604800;
-/** The payload hash a client sends when it does not sign the body. */
-export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
-/** The message of every authentication failure. */
-export const ACCESS_DENIED_MESSAGE = "The request signature could not be verified";
 
-const ALGORITHM = "AWS4-HMAC-SHA256";
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const HEX64 = /^[0-9a-f]{64}$/;
 
 /**
  * The secret (and optional session token) of one access key.
@@ -103,22 +108,13 @@ export interface VerifiedRequest {
   readonly payloadMismatch: () => boolean;
 }
 
-type Query = Record<string, string | string[]>;
-
 interface SignableRequest {
   method: string;
   protocol: string;
   hostname: string;
   path: string;
-  query: Query;
+  query: RawQuery;
   headers: Record<string, string>;
-}
-
-interface Scope {
-  accessKeyId: string;
-  shortDate: string;
-  region: string;
-  service: string;
 }
 
 /** SignatureV4 with access to the canonical-request steps, for recomputing a client's signature. */
@@ -126,7 +122,7 @@ class RecomputingSigner extends SignatureV4 {
   async signatureFor(
     request: SignableRequest,
     signedHeaders: readonly string[],
-    options: { payloadHash: string; date: Date; scope: Scope },
+    options: { payloadHash: string; date: Date; scope: SigV4Scope },
   ): Promise<string> {
     const { payloadHash, date, scope } = options;
     const canonicalHeaders = getCanonicalHeaders(
@@ -143,10 +139,10 @@ class RecomputingSigner extends SignatureV4 {
     );
     const credentialScope = `${scope.shortDate}/${scope.region}/${scope.service}/aws4_request`;
     const stringToSign = await this.createStringToSign(
-      longDate(date),
+      formatAmzDate(date),
       credentialScope,
       canonicalRequest,
-      ALGORITHM,
+      SIGV4_ALGORITHM,
     );
     return await this.sign(stringToSign, {
       signingDate: date,
@@ -154,112 +150,6 @@ class RecomputingSigner extends SignatureV4 {
       signingService: scope.service,
     });
   }
-}
-
-function longDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
-}
-
-/** Internal: a reason to refuse, turned into the one generic AccessDeniedException. */
-function deny(reason: string): never {
-  throw new AccessDeniedException(ACCESS_DENIED_MESSAGE, { cause: reason });
-}
-
-/**
- * Parses an ISO 8601 basic timestamp (`20240102T030405Z`) strictly.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseAmzDate } from "./sigv4_verify.ts";
- * assert.equal(parseAmzDate("20240102T030405Z")?.toISOString(), "2024-01-02T03:04:05.000Z");
- * assert.equal(parseAmzDate("20240230T000000Z"), undefined); // no February 30th
- * assert.equal(parseAmzDate("2024-01-02T03:04:05Z"), undefined); // not the basic format
- * ```
- */
-export function parseAmzDate(value: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return undefined;
-  const date = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  return longDate(date) === value ? date : undefined;
-}
-
-function parseDateHeader(value: string): Date | undefined {
-  const basic = parseAmzDate(value);
-  if (basic) return basic;
-  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value)) {
-    return undefined;
-  }
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? new Date(ms) : undefined;
-}
-
-/**
- * Splits a raw query string into decoded keys and values (`+` stays a plus, as
- * SigV4 clients percent-encode spaces). Repeated keys give arrays. Throws on a
- * malformed percent escape.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseRawQuery } from "./sigv4_verify.ts";
- * const query = parseRawQuery("a=1&b=x%2Fy&a=2&c=1+1");
- * assert.deepEqual({ ...query }, { a: ["1", "2"], b: "x/y", c: "1+1" });
- * assert.throws(() => parseRawQuery("a=%zz"), URIError);
- * ```
- */
-export function parseRawQuery(raw: string): Record<string, string | string[]> {
-  const query: Query = Object.create(null);
-  if (raw === "") return query;
-  for (const pair of raw.split("&")) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? "" : decodeURIComponent(pair.slice(eq + 1));
-    const existing = query[key];
-    if (existing === undefined) query[key] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else query[key] = [existing, value];
-  }
-  return query;
-}
-
-/**
- * The raw path and raw query string of a request URL, as the client sent them
- * (still percent-encoded).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { rawPathAndQuery } from "./sigv4_verify.ts";
- * assert.deepEqual(rawPathAndQuery("http://h/a/b%2Fc?x=1"), { path: "/a/b%2Fc", query: "x=1" });
- * ```
- */
-export function rawPathAndQuery(url: string): { path: string; query: string } {
-  const parsed = new URL(url);
-  return { path: parsed.pathname, query: parsed.search.slice(1) };
-}
-
-function parseCredential(value: string): Scope {
-  const parts = value.split("/");
-  if (parts.length !== 5) deny("malformed credential");
-  const [accessKeyId, shortDate, region, service, terminator] = parts;
-  if (accessKeyId === "" || !/^\d{8}$/.test(shortDate) || region === "") {
-    deny("malformed credential");
-  }
-  if (terminator !== "aws4_request") deny("malformed credential terminator");
-  if (service !== SIGNING_SERVICE) deny("wrong service in credential scope");
-  return { accessKeyId, shortDate, region, service };
-}
-
-function parseSignedHeaders(value: string): string[] {
-  const names = value.split(";");
-  for (let i = 0; i < names.length; i++) {
-    if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(names[i])) deny("malformed signed headers");
-    if (i > 0 && names[i - 1] >= names[i]) deny("signed headers not sorted or repeated");
-  }
-  if (!names.includes("host")) deny("host is not signed");
-  return names;
 }
 
 function equalSignatures(expected: string, given: string): boolean {
@@ -273,14 +163,20 @@ function equalSecrets(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
-function single(query: Query, key: string): string | undefined {
-  const value = query[key];
-  if (Array.isArray(value)) deny(`repeated ${key}`);
-  return value;
-}
-
 function hasEmptyBody(request: Request): boolean {
   return request.body === null || request.headers.get("content-length") === "0";
+}
+
+/**
+ * Reads a body that must be hashed before its signature can be checked: refused
+ * unless its `Content-Length` is given and at most `maxBytes`.
+ */
+async function readSignedPayload(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const length = Number(request.headers.get("content-length") ?? NaN);
+  if (request.body !== null && !(length <= maxBytes)) {
+    deny("signed payload too large or of unknown length");
+  }
+  return await readBounded(request.body, maxBytes);
 }
 
 /**
@@ -339,7 +235,7 @@ export class SigV4Verifier {
    */
   async verify(request: Request, options: VerifyOptions): Promise<VerifiedRequest> {
     const { path, query: rawQuery } = rawPathAndQuery(request.url);
-    let query: Query;
+    let query: RawQuery;
     try {
       query = parseRawQuery(rawQuery);
     } catch {
@@ -355,7 +251,7 @@ export class SigV4Verifier {
     deny("no signature");
   }
 
-  async #entryFor(scope: Scope): Promise<AccessKeyEntry | undefined> {
+  async #entryFor(scope: SigV4Scope): Promise<AccessKeyEntry | undefined> {
     if (this.#region !== undefined && scope.region !== this.#region) deny("wrong region");
     return await this.#lookup(scope.accessKeyId);
   }
@@ -376,7 +272,7 @@ export class SigV4Verifier {
       signedHeaders: string[];
       payloadHashes: string[];
       date: Date;
-      scope: Scope;
+      scope: SigV4Scope;
       signature: string;
     },
   ): Promise<void> {
@@ -402,8 +298,10 @@ export class SigV4Verifier {
     if (!ok) deny("signature mismatch");
   }
 
-  #checkDate(date: Date, scope: Scope, windowEndMs?: number): void {
-    if (longDate(date).slice(0, 8) !== scope.shortDate) deny("date outside credential scope day");
+  #checkDate(date: Date, scope: SigV4Scope, windowEndMs?: number): void {
+    if (formatAmzDate(date).slice(0, 8) !== scope.shortDate) {
+      deny("date outside credential scope day");
+    }
     const now = this.#now();
     if (date.getTime() - now > this.#skew) deny("request date in the future");
     const end = windowEndMs ?? date.getTime() + this.#skew;
@@ -415,7 +313,7 @@ export class SigV4Verifier {
   #signable(
     request: Request,
     path: string,
-    query: Query,
+    query: RawQuery,
     signedHeaders: string[],
   ): SignableRequest {
     const headers: Record<string, string> = {};
@@ -437,23 +335,10 @@ export class SigV4Verifier {
 
   async #verifyHeader(
     request: Request,
-    options: VerifyOptions & { path: string; query: Query; authorization: string },
+    options: VerifyOptions & { path: string; query: RawQuery; authorization: string },
   ): Promise<VerifiedRequest> {
-    const m =
-      /^AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})$/
-        .exec(options.authorization);
-    if (!m) deny("malformed authorization header");
-    const scope = parseCredential(m[1]);
-    const signedHeaders = parseSignedHeaders(m[2]);
-    const signature = m[3];
-
-    const amzDate = request.headers.get("x-amz-date");
-    const dateName = amzDate !== null ? "x-amz-date" : "date";
-    const dateValue = amzDate ?? request.headers.get("date");
-    if (dateValue === null) deny("no date");
-    if (!signedHeaders.includes(dateName)) deny("date header not signed");
-    const date = dateName === "x-amz-date" ? parseAmzDate(dateValue) : parseDateHeader(dateValue);
-    if (date === undefined) deny("malformed date");
+    const { scope, signedHeaders, signature } = parseAuthorizationHeader(options.authorization);
+    const date = signedRequestDate(request.headers, signedHeaders);
     this.#checkDate(date, scope);
 
     const entry = await this.#entryFor(scope);
@@ -467,26 +352,21 @@ export class SigV4Verifier {
     if (declared === UNSIGNED_PAYLOAD) {
       if (!options.unsignedPayload) deny("UNSIGNED-PAYLOAD on a signed-payload operation");
       payloadHash = UNSIGNED_PAYLOAD;
-    } else if (declared !== null && !HEX64.test(declared)) {
+    } else if (declared !== null && !isHexSha256(declared)) {
       deny("unsupported payload hash");
     } else if (options.unsignedPayload && declared !== null) {
       payloadHash = declared;
       if (request.body !== null) {
         body = verifyingStream(request.body, declared, {
           onMismatch: () => mismatch = true,
-          error: () =>
-            new AccessDeniedException(ACCESS_DENIED_MESSAGE, { cause: "payload hash mismatch" }),
+          error: () => accessDenied("payload hash mismatch"),
         });
       } else if (declared !== EMPTY_SHA256) {
         deny("payload hash mismatch");
       }
     } else {
       // The body must be hashed before the signature can be checked: it is small.
-      const length = Number(request.headers.get("content-length") ?? NaN);
-      if (request.body !== null && !(length <= options.maxSignedBodyBytes)) {
-        deny("signed payload too large or of unknown length");
-      }
-      const bytes = await readBounded(request.body, options.maxSignedBodyBytes);
+      const bytes = await readSignedPayload(request, options.maxSignedBodyBytes);
       const actual = sha256Hex(bytes);
       if (declared !== null && declared !== actual) deny("payload hash mismatch");
       payloadHash = actual;
@@ -506,33 +386,14 @@ export class SigV4Verifier {
 
   async #verifyPresigned(
     request: Request,
-    options: VerifyOptions & { path: string; query: Query },
+    options: VerifyOptions & { path: string; query: RawQuery },
   ): Promise<VerifiedRequest> {
     const { query } = options;
-    if (single(query, "X-Amz-Algorithm") !== ALGORITHM) deny("unsupported algorithm");
-    const credential = single(query, "X-Amz-Credential");
-    const dateValue = single(query, "X-Amz-Date");
-    const expiresValue = single(query, "X-Amz-Expires");
-    const signedHeadersValue = single(query, "X-Amz-SignedHeaders");
-    const signature = single(query, "X-Amz-Signature");
-    if (
-      credential === undefined || dateValue === undefined || expiresValue === undefined ||
-      signedHeadersValue === undefined || signature === undefined
-    ) {
-      deny("presigned query incomplete");
-    }
-    if (!HEX64.test(signature)) deny("malformed signature");
-    const scope = parseCredential(credential);
-    const signedHeaders = parseSignedHeaders(signedHeadersValue);
-    const date = parseAmzDate(dateValue);
-    if (date === undefined) deny("malformed date");
-    if (!/^\d{1,6}$/.test(expiresValue)) deny("malformed expiry");
-    const expires = Number(expiresValue);
-    if (expires < 1 || expires > MAX_PRESIGNED_EXPIRES_SECONDS) deny("expiry out of range");
-    this.#checkDate(date, scope, date.getTime() + expires * 1000);
+    const { scope, signedHeaders, signature, date, expiresSeconds } = parsePresignedQuery(query);
+    this.#checkDate(date, scope, date.getTime() + expiresSeconds * 1000);
 
     const entry = await this.#entryFor(scope);
-    const token = single(query, "X-Amz-Security-Token");
+    const token = singleQueryValue(query, "X-Amz-Security-Token");
     if (entry) this.#checkToken(entry, token, true);
 
     // Clients hash the (empty) payload of a GET, or send UNSIGNED-PAYLOAD.
@@ -542,11 +403,7 @@ export class SigV4Verifier {
       payloadHashes.push(UNSIGNED_PAYLOAD);
       if (hasEmptyBody(request)) payloadHashes.push(EMPTY_SHA256);
     } else {
-      const length = Number(request.headers.get("content-length") ?? NaN);
-      if (request.body !== null && !(length <= options.maxSignedBodyBytes)) {
-        deny("signed payload too large or of unknown length");
-      }
-      const bytes = await readBounded(request.body, options.maxSignedBodyBytes);
+      const bytes = await readSignedPayload(request, options.maxSignedBodyBytes);
       payloadHashes.push(sha256Hex(bytes));
       if (bytes.byteLength === 0) payloadHashes.push(UNSIGNED_PAYLOAD);
       body = bytes;

@@ -16,7 +16,7 @@
 import { Hash, SignatureV4 } from "../../deps/smithy.ts";
 import { createStorageApp } from "../../src/server/app.ts";
 import { isReportable } from "../../src/server/error_response.ts";
-import { parseRawQuery } from "../../src/server/sigv4_verify.ts";
+import { parseRawQuery } from "../../src/server/raw_url.ts";
 import { chunkChecksum } from "../../src/storage/checksum.ts";
 import { BackupStorageClient } from "../../src/storage/client/mod.ts";
 import { encodeLabel, type OperationBinding, OPERATIONS } from "../../src/storage/operations.ts";

@@ -4,7 +4,8 @@
 import { Hash, SignatureV4 } from "../../deps/smithy.ts";
 import { createStorageApp } from "../../src/server/app.ts";
 import { sha256Hex } from "../../src/server/body.ts";
-import { type AccessKeyEntry, parseAmzDate } from "../../src/server/sigv4_verify.ts";
+import { parseAmzDate } from "../../src/server/sigv4_parse.ts";
+import type { AccessKeyEntry } from "../../src/server/sigv4_verify.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import {
   ACCESS_KEY_ID,

@@ -25,6 +25,7 @@
  */
 
 import { SaxesParser, type SaxesStartTagPlain, type SaxesTagPlain } from "../../deps/saxes.ts";
+import { BodyTooLargeError, readBodyUpTo } from "../../src/http/bounded_body.ts";
 import { DavError } from "../dav_error.ts";
 import { clark, XML_NS, XMLNS_NS } from "./names.ts";
 
@@ -314,9 +315,9 @@ function checkBinding(prefix: string, uri: string): void {
  */
 export async function readXmlBody(
   request: Request,
-  options: { maxBytes?: number; maxDepth?: number } = {},
+  options?: { maxBytes?: number; maxDepth?: number },
 ): Promise<XmlElement | undefined> {
-  const bytes = await readBoundedBody(request, { maxBytes: options.maxBytes });
+  const bytes = await readBoundedBody(request, { maxBytes: options?.maxBytes });
   if (bytes.byteLength === 0) return undefined;
   let text: string;
   try {
@@ -325,13 +326,13 @@ export async function readXmlBody(
     throw new DavError(400, "The XML request body is not valid UTF-8");
   }
   if (text.trim() === "") return undefined;
-  return parseXml(text, options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth });
+  return parseXml(text, options?.maxDepth === undefined ? {} : { maxDepth: options.maxDepth });
 }
 
 /**
  * Reads a request body into memory, refusing (`DavError` 413) more than
  * `maxBytes` (default 1 MiB) — by `Content-Length` before reading, or as soon as
- * the streamed bytes exceed it.
+ * the streamed bytes exceed it (`readBodyUpTo` of `src/http/bounded_body.ts`).
  *
  * @example
  * ```ts
@@ -345,39 +346,22 @@ export async function readXmlBody(
  */
 export async function readBoundedBody(
   request: Request,
-  options: { maxBytes?: number | undefined } = {},
+  options?: { maxBytes?: number | undefined },
 ): Promise<Uint8Array> {
-  const max = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
+  const max = options?.maxBytes ?? DEFAULT_MAX_XML_BYTES;
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (Number.isFinite(declared) && declared > max) {
     await request.body?.cancel().catch(() => {});
     throw new DavError(413, "The XML request body is too large");
   }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel().catch(() => {});
-        throw new DavError(413, "The XML request body is too large");
-      }
-      parts.push(value);
+    return await readBodyUpTo(request.body, max);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new DavError(413, "The XML request body is too large");
     }
-  } finally {
-    reader.releaseLock();
+    throw error;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }
 
 /**
