@@ -7,7 +7,7 @@
  */
 
 import { type Context, Hono } from "../../deps/hono.ts";
-import type { BackupStorage } from "../storage/backup_storage.ts";
+import { type BackupStorage, OPERATION_METHODS } from "../storage/backup_storage.ts";
 import { IllegalArgumentException } from "../storage/errors.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH, MAX_METADATA_BLOB_BYTES } from "../storage/limits.ts";
 import { type OperationBinding, OPERATIONS } from "../storage/operations.ts";
@@ -149,18 +149,6 @@ export interface StorageApp {
   readonly fetch: (request: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 }
 
-const METHODS: Record<OperationName, keyof BackupStorage> = {
-  DeleteObject: "deleteObject",
-  GetChunk: "getChunk",
-  GetObjectMetadata: "getObjectMetadata",
-  ListChunks: "listChunks",
-  ListObjects: "listObjects",
-  NotifyObjectComplete: "notifyObjectComplete",
-  PutChunk: "putChunk",
-  PutObject: "putObject",
-  StartObject: "startObject",
-};
-
 function defaultOnError(error: unknown, context: RequestErrorContext): void {
   if (isReportable(error)) return;
   console.error(
@@ -244,7 +232,9 @@ export function createStorageApp(
       // No request.signal: Deno aborts it once a response is sent, which would cut
       // streamed response bodies; a client that goes away mid-body surfaces as an
       // error of the body stream instead.
-      const method = storage[METHODS[binding.name]] as (input: unknown) => Promise<object>;
+      const method = storage[OPERATION_METHODS[binding.name]] as (
+        input: unknown,
+      ) => Promise<object>;
       const output = await method.call(storage, input);
       return encodeOutput(binding, output);
     } catch (error) {

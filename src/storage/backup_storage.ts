@@ -19,6 +19,7 @@ import type {
   ListObjectsOutput,
   NotifyObjectCompleteInput,
   NotifyObjectCompleteOutput,
+  OperationName,
   OperationOptions,
   PutChunkInput,
   PutChunkOutput,
@@ -78,6 +79,31 @@ export interface BackupStorage {
   /** Opens a pending upload, invisible to readers until completed. */
   startObject(input: StartObjectInput, options?: OperationOptions): Promise<StartObjectOutput>;
 }
+
+/**
+ * The {@link BackupStorage} method of each operation of the model: the one table
+ * that dispatches an operation by name (the storage service's routes, test
+ * wrappers that intercept every call).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPERATION_METHODS } from "./backup_storage.ts";
+ * assert.equal(OPERATION_METHODS.ListObjects, "listObjects");
+ * assert.equal(Object.keys(OPERATION_METHODS).length, 9);
+ * ```
+ */
+export const OPERATION_METHODS: Readonly<Record<OperationName, keyof BackupStorage>> = {
+  DeleteObject: "deleteObject",
+  GetChunk: "getChunk",
+  GetObjectMetadata: "getObjectMetadata",
+  ListChunks: "listChunks",
+  ListObjects: "listObjects",
+  NotifyObjectComplete: "notifyObjectComplete",
+  PutChunk: "putChunk",
+  PutObject: "putObject",
+  StartObject: "startObject",
+};
 
 /**
  * What {@link LocalChunkStorage.putChunkHashed} takes: a `PutChunk` without a

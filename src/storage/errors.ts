@@ -404,9 +404,22 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "ServiceInternalException",
 ]);
 
-const CLASSES: Record<
-  ErrorCode,
-  new (message?: string, options?: ServiceErrorOptions) => BackupStorageServiceError
+/**
+ * The class of each exception of the model, by code.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ERROR_CLASSES, ERROR_STATUS, ThrottlingException } from "./errors.ts";
+ * assert.equal(ERROR_CLASSES.ThrottlingException, ThrottlingException);
+ * assert.deepEqual(Object.keys(ERROR_CLASSES), Object.keys(ERROR_STATUS));
+ * ```
+ */
+export const ERROR_CLASSES: Readonly<
+  Record<
+    ErrorCode,
+    new (message?: string, options?: ServiceErrorOptions) => BackupStorageServiceError
+  >
 > = {
   AccessDeniedException,
   DataAlreadyExistsException,
@@ -466,7 +479,7 @@ export function errorFromCode(
   fields: ErrorFields = {},
 ): BackupStorageServiceError {
   if (code === "DataAlreadyExistsException") return new DataAlreadyExistsException(message, fields);
-  const known = CLASSES[code as ErrorCode];
+  const known = ERROR_CLASSES[code as ErrorCode];
   if (known) return new known(message, fields);
   return new BackupStorageServiceError(code, message, fields);
 }

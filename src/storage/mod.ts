@@ -44,6 +44,7 @@ export {
   type HashedPutChunkInput,
   isLocalChunkStorage,
   type LocalChunkStorage,
+  OPERATION_METHODS,
 } from "./backup_storage.ts";
 export * from "./errors.ts";
 export {

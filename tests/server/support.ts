@@ -2,7 +2,7 @@
 // and requests signed with @smithy/signature-v4 the way a client signs them.
 
 import { Hash, SignatureV4 } from "../../deps/smithy.ts";
-import type { BackupStorage } from "../../src/storage/backup_storage.ts";
+import { type BackupStorage, OPERATION_METHODS } from "../../src/storage/backup_storage.ts";
 import { encodeLabel } from "../../src/storage/operations.ts";
 import type { OperationName } from "../../src/storage/types.ts";
 
@@ -16,18 +16,6 @@ export interface RecordedCall {
   operation: OperationName;
   input: Record<string, unknown>;
 }
-
-const METHOD_TO_OPERATION: Record<string, OperationName> = {
-  deleteObject: "DeleteObject",
-  getChunk: "GetChunk",
-  getObjectMetadata: "GetObjectMetadata",
-  listChunks: "ListChunks",
-  listObjects: "ListObjects",
-  notifyObjectComplete: "NotifyObjectComplete",
-  putChunk: "PutChunk",
-  putObject: "PutObject",
-  startObject: "StartObject",
-};
 
 async function drain(value: unknown): Promise<unknown> {
   if (value instanceof ReadableStream) {
@@ -47,7 +35,12 @@ export class RecordingStorage {
 
   asStorage(): BackupStorage {
     const target = {} as Record<string, unknown>;
-    for (const [method, operation] of Object.entries(METHOD_TO_OPERATION)) {
+    for (
+      const [operation, method] of Object.entries(OPERATION_METHODS) as [
+        OperationName,
+        string,
+      ][]
+    ) {
       target[method] = async (input: Record<string, unknown>) => {
         const copy: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(input)) copy[key] = await drain(value);

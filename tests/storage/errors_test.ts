@@ -3,36 +3,19 @@
 
 import { assert, assertEquals, assertInstanceOf } from "../support/assert.ts";
 import {
-  AccessDeniedException,
   BackupStorageServiceError,
   DataAlreadyExistsException,
+  ERROR_CLASSES,
   ERROR_STATUS,
   errorFromCode,
-  IllegalArgumentException,
-  KMSInvalidKeyUsageException,
-  NotReadableInputStreamException,
-  ResourceNotFoundException,
-  RetryableException,
   ServiceInternalException,
-  ServiceUnavailableException,
   ThrottlingException,
 } from "../../src/storage/errors.ts";
 
-const classes = {
-  AccessDeniedException,
-  DataAlreadyExistsException,
-  IllegalArgumentException,
-  KMSInvalidKeyUsageException,
-  NotReadableInputStreamException,
-  ResourceNotFoundException,
-  RetryableException,
-  ServiceInternalException,
-  ServiceUnavailableException,
-  ThrottlingException,
-};
-
 Deno.test("errorFromCode builds each model exception's own class", () => {
-  for (const [code, type] of Object.entries(classes)) {
+  assertEquals(Object.keys(ERROR_CLASSES).sort(), Object.keys(ERROR_STATUS).sort());
+  for (const [code, type] of Object.entries(ERROR_CLASSES)) {
+    assertEquals(type.name, code); // the class named after the code, not another one
     const e = errorFromCode(code, `msg ${code}`, { requestId: "req-1" });
     assertInstanceOf(e, type);
     assertInstanceOf(e, BackupStorageServiceError);
@@ -59,7 +42,8 @@ Deno.test("an unknown code becomes a generic service error that keeps code and s
 });
 
 Deno.test("only throttling and transient or server faults are retryable", () => {
-  const retryable = Object.keys(classes).filter((code) => errorFromCode(code, "").retryable).sort();
+  const retryable = Object.keys(ERROR_CLASSES).filter((code) => errorFromCode(code, "").retryable)
+    .sort();
   assertEquals(retryable, [
     "RetryableException",
     "ServiceInternalException",

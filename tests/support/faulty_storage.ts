@@ -2,9 +2,9 @@
 // operation (throw a given error, or corrupt the bytes GetChunk returns) and
 // read back how often each operation was called.
 
-import type { BackupStorage } from "../../src/storage/backup_storage.ts";
+import { type BackupStorage, OPERATION_METHODS } from "../../src/storage/backup_storage.ts";
 import type { GetChunkOutput, OperationName, OperationOptions } from "../../src/storage/types.ts";
-import { drainBodies, METHODS, StorageInterceptor } from "./storage_interceptor.ts";
+import { drainBodies, StorageInterceptor } from "./storage_interceptor.ts";
 
 /** What a queued fault does to one call. */
 export type Fault =
@@ -14,7 +14,7 @@ export type Fault =
 /** Wraps a BackupStorage; faults queued with `fail`/`corrupt` apply to the next calls of an operation. */
 export class FaultyStorage extends StorageInterceptor {
   readonly calls: Record<OperationName, number> = Object.fromEntries(
-    Object.keys(METHODS).map((k) => [k, 0]),
+    Object.keys(OPERATION_METHODS).map((k) => [k, 0]),
   ) as Record<OperationName, number>;
   #faults = new Map<OperationName, Fault[]>();
 

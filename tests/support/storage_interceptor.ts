@@ -2,21 +2,8 @@
 // goes through `intercept(operation, input, options, forward)`, where `forward()`
 // runs the call on the wrapped storage. Subclasses count, fail or alter calls.
 
-import type { BackupStorage } from "../../src/storage/backup_storage.ts";
+import { type BackupStorage, OPERATION_METHODS } from "../../src/storage/backup_storage.ts";
 import type { OperationName, OperationOptions } from "../../src/storage/types.ts";
-
-/** The interface method of each operation. */
-export const METHODS: Record<OperationName, keyof BackupStorage> = {
-  DeleteObject: "deleteObject",
-  GetChunk: "getChunk",
-  GetObjectMetadata: "getObjectMetadata",
-  ListChunks: "listChunks",
-  ListObjects: "listObjects",
-  NotifyObjectComplete: "notifyObjectComplete",
-  PutChunk: "putChunk",
-  PutObject: "putObject",
-  StartObject: "startObject",
-};
 
 /** Wraps a BackupStorage; subclasses decide what happens to each call. */
 export abstract class StorageInterceptor implements BackupStorage {
@@ -32,7 +19,7 @@ export abstract class StorageInterceptor implements BackupStorage {
 
   #call<I, O>(operation: OperationName, input: I, options?: OperationOptions): Promise<O> {
     // deno-lint-ignore no-explicit-any
-    const method = (this.inner as any)[METHODS[operation]] as (
+    const method = (this.inner as any)[OPERATION_METHODS[operation]] as (
       i: I,
       o?: OperationOptions,
     ) => Promise<O>;

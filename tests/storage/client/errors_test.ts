@@ -4,32 +4,13 @@ import {
   AccessDeniedException,
   BackupStorageServiceError,
   DataAlreadyExistsException,
+  ERROR_CLASSES,
   ERROR_STATUS,
-  IllegalArgumentException,
-  KMSInvalidKeyUsageException,
-  NotReadableInputStreamException,
   ResourceNotFoundException,
-  RetryableException,
-  ServiceInternalException,
-  ServiceUnavailableException,
-  ThrottlingException,
 } from "../../../src/storage/errors.ts";
 import { errorCode } from "../../../src/storage/client/error_decoder.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../../support/assert.ts";
 import { CREDENTIALS, errorResponse, json, startServer, testClient } from "./_helpers.ts";
-
-const CLASSES = {
-  AccessDeniedException,
-  DataAlreadyExistsException,
-  IllegalArgumentException,
-  KMSInvalidKeyUsageException,
-  NotReadableInputStreamException,
-  ResourceNotFoundException,
-  RetryableException,
-  ServiceInternalException,
-  ServiceUnavailableException,
-  ThrottlingException,
-};
 
 Deno.test("every model exception decodes to its class with status, request id, message", async () => {
   const codes = Object.keys(ERROR_STATUS) as Array<keyof typeof ERROR_STATUS>;
@@ -43,7 +24,7 @@ Deno.test("every model exception decodes to its class with status, request id, m
     const code = codes[current];
     const error = await assertRejects(
       () => client.listObjects({ StorageJobId: "job" }),
-      CLASSES[code],
+      ERROR_CLASSES[code],
     );
     assertInstanceOf(error, BackupStorageServiceError);
     assertEquals(error.code, code);
