@@ -29,10 +29,11 @@
 
 export { BackupFS, type BackupFSOptions, type BackupWriteFileOptions } from "./backup_fs.ts";
 export { BackupFile, type BackupOpenOptions, type HandleContext } from "./file_handle.ts";
-export type { ByteSource } from "./byte_source.ts";
+export { type ByteSource, readPieces, type ReadPiecesOptions } from "./byte_source.ts";
 export type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
 export type { ExtendedAttributes, FileAttributes } from "./attributes.ts";
 export { DirectoryNotEmptyError, OverlappingPathsError } from "./fs_errors.ts";
 export { MetadataTooLargeError } from "./attributes.ts";
 export { ChunkCache, type ChunkCacheOptions } from "./chunk_cache.ts";
 export { baseName, joinPath, normalizePath, parentOf } from "./paths.ts";
+export { isRetryableFailure } from "./retryable.ts";
