@@ -3,34 +3,23 @@
  * Paths map to objects (`/a/b.txt` ↔ `a/b.txt`), byte ranges to chunks; empty
  * directories persist as marker objects (`a/dir/`).
  *
+ * This module is the public API; its parts do the work: `path_resolver.ts` (what a
+ * path is, cached), `directory_reader.ts` (listings), `object_io.ts` (bytes),
+ * `version_metadata.ts` and `metadata_rewrite.ts` (attributes), `markers.ts`
+ * (directory markers), `tree_copy.ts` and `tree_remove.ts` (copy, rename, remove),
+ * `handle_context.ts` and `file_handle.ts` (open files).
+ *
  * @module
  */
 
-import { mime } from "../../deps/mime.ts";
 import type { BackupStorage } from "../storage/backup_storage.ts";
-import { ResourceNotFoundException } from "../storage/errors.ts";
 import { validateJobId } from "../storage/limits.ts";
-import type { BackupObject } from "../storage/types.ts";
-import {
-  decodeMetadataBlob,
-  decodeMetadataString,
-  encodeMetadataBlob,
-  encodeMetadataString,
-  type ExtendedAttributes,
-  type FileAttributes,
-} from "./attributes.ts";
-import { ChunkCache } from "./chunk_cache.ts";
-import { ChunkMap } from "./chunk_map.ts";
+import type { ExtendedAttributes } from "./attributes.ts";
 import { type ByteSource, readPieces } from "./byte_source.ts";
-import { DirectoryLister } from "./directory_lister.ts";
+import { ChunkCache } from "./chunk_cache.ts";
+import { readDirectoryEntries, readDirectoryInfo } from "./directory_reader.ts";
 import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle.ts";
-import {
-  type BackupDirEntry,
-  type BackupFileInfo,
-  directoryInfo,
-  fileInfo,
-  writtenFileInfo,
-} from "./file_info.ts";
+import { type BackupDirEntry, type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
 import {
   alreadyExists,
   directoryNotEmpty,
@@ -38,60 +27,20 @@ import {
   isADirectory,
   notADirectory,
   notFound,
-  overlappingPaths,
   permissionDenied,
 } from "./fs_errors.ts";
-import { MetadataCache, MISSING } from "./metadata_cache.ts";
-import { ObjectReader } from "./object_reader.ts";
-import { ObjectWriter } from "./object_writer.ts";
-import { baseName, directoryPrefixOf, normalizePath, objectNameOf, parentOf } from "./paths.ts";
+import { handleContextFor } from "./handle_context.ts";
+import { DirectoryMarkers } from "./markers.ts";
+import { MetadataRewriter } from "./metadata_rewrite.ts";
+import { ObjectIo } from "./object_io.ts";
+import { PathResolver } from "./path_resolver.ts";
+import { normalizePath, parentOf } from "./paths.ts";
+import { TreeCopier } from "./tree_copy.ts";
+import { TreeRemover } from "./tree_remove.ts";
+import { VersionMetadata } from "./version_metadata.ts";
+import type { BackupFSOptions, BackupWriteFileOptions } from "./backup_fs_options.ts";
 
-/** Options of {@link BackupFS}. */
-export interface BackupFSOptions {
-  /** The job whose namespace holds the file system. */
-  jobId: string;
-  /** Bytes per chunk of new files (default 4 MiB). */
-  chunkSize?: number;
-  /** PutChunks in flight per file being written (default 4). */
-  uploadConcurrency?: number;
-  /** Bytes of verified chunks kept in memory, shared by all files (default 256 MiB). */
-  cacheBytes?: number;
-  /** Chunks fetched ahead of a sequential reader (default 4). */
-  prefetch?: number;
-  /** How long a stat or lookup is reused, in ms (default 1000); this BackupFS's own writes keep it exact. */
-  metadataTtlMs?: number;
-  /** Directory for the spool files of non-sequential writes (default: the system temp dir). */
-  spoolDirectory?: string;
-  /** Largest spool file (default 64 GiB). */
-  maxSpoolBytes?: number;
-  /** Refuse every change with `PermissionDenied`. */
-  readOnly?: boolean;
-  /** Clock for mtimes (ms since epoch). */
-  now?: () => number;
-}
-
-/** Options of {@link BackupFS.writeFile}. */
-export interface BackupWriteFileOptions {
-  /** Create the file when missing (default true). */
-  create?: boolean;
-  /** Fail with `AlreadyExists` when the file exists. */
-  createNew?: boolean;
-  /** Add to the end of the existing content instead of replacing it. */
-  append?: boolean;
-  /** Permission bits (default: the existing file's, else 0o644). */
-  mode?: number;
-  /** Modification time to record (default: now). */
-  mtime?: Date | number;
-  /** Content type to record (default: the existing file's, else by extension). */
-  contentType?: string;
-  /** Aborts the write; the old version stays. */
-  signal?: AbortSignal;
-}
-
-/** What a path resolves to, as cached. */
-type Resolved =
-  | { kind: "file"; object: BackupObject; info: BackupFileInfo }
-  | { kind: "directory"; marker?: BackupObject; info: BackupFileInfo };
+export type { BackupFSOptions, BackupWriteFileOptions } from "./backup_fs_options.ts";
 
 /**
  * A file system over BackupStorage, shaped like Deno's file API.
@@ -124,44 +73,54 @@ export class BackupFS {
   readonly jobId: string;
   /** Whether every change is refused. */
   readonly readOnly: boolean;
-  #chunkSize: number;
-  #uploadConcurrency: number;
-  #prefetch: number;
-  #spoolDirectory?: string;
-  #maxSpoolBytes?: number;
-  #now: () => number;
-  #cache: ChunkCache;
-  #lister: DirectoryLister;
-  /** Paths' lookups, and the child names of directories listed in full. */
-  #meta: MetadataCache<Resolved, Set<string>>;
+  /** Readers and writers of objects, with this file system's settings. */
+  #io: ObjectIo;
+  /** What paths are, with the cache of lookups and listings. */
+  #paths: PathResolver;
+  #versions: VersionMetadata;
+  #markers: DirectoryMarkers;
+  #copier: TreeCopier;
+  #remover: TreeRemover;
+  #rewriter: MetadataRewriter;
 
   /** A file system over `storage` in the namespace of `options.jobId`. */
   constructor(storage: BackupStorage, options: BackupFSOptions) {
-    validateJobId(options.jobId);
+    const jobId = options.jobId;
+    validateJobId(jobId);
     this.storage = storage;
-    this.jobId = options.jobId;
+    this.jobId = jobId;
     this.readOnly = options.readOnly ?? false;
-    this.#chunkSize = options.chunkSize ?? 4 * 1024 * 1024;
-    this.#uploadConcurrency = options.uploadConcurrency ?? 4;
-    this.#prefetch = options.prefetch ?? 4;
-    if (options.spoolDirectory !== undefined) this.#spoolDirectory = options.spoolDirectory;
-    if (options.maxSpoolBytes !== undefined) this.#maxSpoolBytes = options.maxSpoolBytes;
-    this.#now = options.now ?? Date.now;
-    this.#cache = new ChunkCache({ maxBytes: options.cacheBytes ?? 256 * 1024 * 1024 });
-    this.#lister = new DirectoryLister(storage, { jobId: options.jobId });
-    this.#meta = new MetadataCache<Resolved, Set<string>>({
-      ttlMs: options.metadataTtlMs ?? 1000,
+    const now = options.now ?? Date.now;
+    const io = new ObjectIo(storage, {
+      jobId,
+      chunkCache: new ChunkCache({ maxBytes: options.cacheBytes ?? 256 * 1024 * 1024 }),
+      prefetch: options.prefetch,
+      chunkSize: options.chunkSize,
+      uploadConcurrency: options.uploadConcurrency,
+      spoolDirectory: options.spoolDirectory,
+      maxSpoolBytes: options.maxSpoolBytes,
     });
+    const paths = new PathResolver(storage, { jobId, metadataTtlMs: options.metadataTtlMs });
+    const versions = new VersionMetadata(storage, { jobId, chunkSize: io.chunkSize, now });
+    const markers = new DirectoryMarkers(storage, { jobId, paths, now });
+    const copier = new TreeCopier(io, { paths, markers, versions });
+    this.#io = io;
+    this.#paths = paths;
+    this.#versions = versions;
+    this.#markers = markers;
+    this.#copier = copier;
+    this.#remover = new TreeRemover(storage, { jobId, paths, markers });
+    this.#rewriter = new MetadataRewriter({ paths, versions, copier, markers, now });
   }
 
   /** The chunk cache shared by every file of this file system. */
   get chunkCache(): ChunkCache {
-    return this.#cache;
+    return this.#io.chunkCache;
   }
 
   /** ListObjects calls made so far by directory listings and lookups. */
   get listCalls(): number {
-    return this.#lister.listCalls;
+    return this.#paths.lister.listCalls;
   }
 
   // ------------------------------------------------------------------ reading
@@ -169,7 +128,7 @@ export class BackupFS {
   /** Info about a file or directory; `NotFound` when nothing is there. */
   async stat(path: string): Promise<BackupFileInfo> {
     const p = normalizePath(path);
-    const resolved = await this.#resolve(p, "stat");
+    const resolved = await this.#paths.lookupPath(p, "stat");
     if (!resolved) throw notFound("stat", p);
     return resolved.info;
   }
@@ -181,7 +140,7 @@ export class BackupFS {
 
   /** Whether anything exists at a path. */
   async exists(path: string): Promise<boolean> {
-    return (await this.#resolve(normalizePath(path), "exists")) !== undefined;
+    return (await this.#paths.lookupPath(normalizePath(path), "exists")) !== undefined;
   }
 
   /**
@@ -190,25 +149,7 @@ export class BackupFS {
    * lookup that tells an empty directory from a file or nothing.
    */
   async *readDir(path: string): AsyncIterable<BackupDirEntry> {
-    const p = normalizePath(path);
-    const epoch = this.#meta.epoch;
-    const names = new ChildNames();
-    let any = false;
-    try {
-      for await (const entry of this.#lister.list(p)) {
-        any = true;
-        names.add(entry.name);
-        yield {
-          name: entry.name,
-          isFile: entry.isFile,
-          isDirectory: entry.isDirectory,
-          isSymlink: false,
-        };
-      }
-    } catch (error) {
-      throw fromStorageError(error, "readdir", p);
-    }
-    await this.#listed(p, { any, names, epoch });
+    yield* readDirectoryEntries(this.#paths, normalizePath(path));
   }
 
   /**
@@ -218,64 +159,23 @@ export class BackupFS {
    * cache, so a `stat` of an entry right after is free.
    */
   async *readDirInfo(path: string): AsyncIterable<{ name: string; info: BackupFileInfo }> {
-    const p = normalizePath(path);
-    const epoch = this.#meta.epoch;
-    const names = new ChildNames();
-    let any = false;
-    try {
-      for await (const entry of this.#lister.list(p)) {
-        any = true;
-        names.add(entry.name);
-        const child = p === "/" ? `/${entry.name}` : `${p}/${entry.name}`;
-        let resolved: Resolved;
-        if (entry.isDirectory) {
-          resolved = {
-            kind: "directory",
-            ...(entry.object ? { marker: entry.object } : {}),
-            info: directoryInfo(entry.object),
-          };
-        } else if (entry.object) {
-          const object = entry.object;
-          resolved = { kind: "file", object, info: await this.#describe(object, child, "readdir") };
-        } else {
-          // Not expected from the lister; look it up rather than guess.
-          const looked = await this.#resolve(child, "readdir");
-          if (!looked) continue;
-          yield { name: entry.name, info: looked.info };
-          continue;
-        }
-        this.#meta.set(child, resolved, { epoch });
-        yield { name: entry.name, info: resolved.info };
-      }
-    } catch (error) {
-      throw fromStorageError(error, "readdir", p);
-    }
-    await this.#listed(p, { any, names, epoch });
+    yield* readDirectoryInfo(this.#paths, normalizePath(path));
   }
 
   /** The whole content of a file. */
-  async readFile(path: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async readFile(path: string, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
     const p = normalizePath(path);
-    const { object, info } = await this.#file(p, "readfile");
-    const out = new Uint8Array(info.size);
-    const reader = this.#reader(p, object, info.size);
+    const { object, info } = await this.#paths.lookupFile(p, "readfile");
+    const { ObjectToken: objectToken } = object;
     try {
-      for (let position = 0; position < info.size;) {
-        options.signal?.throwIfAborted();
-        const n = await reader.readAt(position, out.subarray(position));
-        if (n === null || n === 0) break;
-        position += n;
-      }
+      return await this.#io.readAll(p, { objectToken, size: info.size, signal: options?.signal });
     } catch (error) {
       throw fromStorageError(error, "readfile", p);
-    } finally {
-      reader.close();
     }
-    return out;
   }
 
   /** The content of a file as UTF-8 text. */
-  async readTextFile(path: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  async readTextFile(path: string, options?: { signal?: AbortSignal }): Promise<string> {
     return new TextDecoder().decode(await this.readFile(path, options));
   }
 
@@ -285,73 +185,56 @@ export class BackupFS {
    */
   async readStream(
     path: string,
-    options: { start?: number; end?: number } = {},
+    options?: { start?: number; end?: number },
   ): Promise<ReadableStream<Uint8Array>> {
     const p = normalizePath(path);
-    const { object, info } = await this.#file(p, "read");
-    const reader = this.#reader(p, object, info.size);
-    const pieces = reader.stream(options).getReader();
-    // The reader is closed however the stream ends: read to its end, failed, or
-    // cancelled (a client that went away).
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { value, done } = await pieces.read();
-          if (!done) return controller.enqueue(value);
-          reader.close();
-          controller.close();
-        } catch (error) {
-          reader.close();
-          controller.error(error);
-        }
-      },
-      async cancel(reason) {
-        reader.close();
-        await pieces.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
+    const { object, info } = await this.#paths.lookupFile(p, "read");
+    return this.#io.stream(p, { ...options, objectToken: object.ObjectToken, size: info.size });
   }
 
   /** The extended attributes (dead properties, xattrs, overflowing content type) of a path. */
   async getExtendedAttributes(path: string): Promise<ExtendedAttributes> {
     const p = normalizePath(path);
-    const resolved = await this.#resolve(p, "getxattr");
+    const resolved = await this.#paths.lookupPath(p, "getxattr");
     if (!resolved) throw notFound("getxattr", p);
     const object = resolved.kind === "file" ? resolved.object : resolved.marker;
     if (!object) return {};
-    return await this.#readBlob(object, p);
+    return await this.#versions.readExtendedAttributes(object, p);
   }
 
   // ------------------------------------------------------------------ writing
 
   /**
-   * Opens a file, like `Deno.open`. Reading sees the version current at open;
-   * writes become visible, atomically, when the file is closed.
+   * Opens a file, like `Deno.open` (default: for reading). Reading sees the version
+   * current at open; writes become visible, atomically, when the file is closed.
    */
-  async open(path: string, options: BackupOpenOptions = { read: true }): Promise<BackupFile> {
+  async open(path: string, options?: BackupOpenOptions): Promise<BackupFile> {
     const p = normalizePath(path);
-    const write = options.write === true || options.append === true;
-    const read = options.read ?? !write;
-    const create = options.create === true || options.createNew === true;
-    if ((create || options.truncate) && !write) {
+    const write = options?.write === true || options?.append === true;
+    const read = options?.read ?? !write;
+    const create = options?.create === true || options?.createNew === true;
+    if ((create || options?.truncate) && !write) {
       throw new TypeError(`open '${p}': create and truncate need write or append`);
     }
     if (write && this.readOnly) throw readOnlyError("open", p);
     if (p === "/") throw isADirectory("open", p);
-    const resolved = await this.#resolve(p, "open");
-    if (resolved && options.createNew) throw alreadyExists("open", p);
+    const resolved = await this.#paths.lookupPath(p, "open");
+    if (resolved && options?.createNew) throw alreadyExists("open", p);
     if (resolved?.kind === "directory") throw isADirectory("open", p);
     if (!resolved) {
       if (!create) throw notFound("open", p);
-      await this.#requireParent(p, "open");
+      await this.#paths.requireParent(p, "open");
     }
-    const base = resolved?.kind === "file"
-      ? { object: resolved.object, info: resolved.info }
-      : undefined;
-    const truncated = write && options.truncate === true && !options.append;
+    const base = resolved?.kind === "file" ? resolved : undefined;
+    const truncated = write && options?.truncate === true && !options?.append;
     return new BackupFile(
-      this.#handleContext(p, base, { mode: options.mode }),
-      { read, write, append: options.append === true },
+      handleContextFor(this.#io, p, {
+        base,
+        mode: options?.mode,
+        versions: this.#versions,
+        paths: this.#paths,
+      }),
+      { read, write, append: options?.append === true },
       { truncated, created: !resolved },
     );
   }
@@ -372,17 +255,18 @@ export class BackupFS {
   async writeFile(
     path: string,
     data: Uint8Array | ByteSource,
-    options: BackupWriteFileOptions = {},
+    options?: BackupWriteFileOptions,
   ): Promise<BackupFileInfo> {
+    const { create, createNew, append, mode, mtime, contentType, signal } = options ?? {};
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("writefile", p);
-    if (options.append) {
+    if (append) {
       const file = await this.open(p, {
         write: true,
         append: true,
-        create: options.create ?? true,
-        ...(options.createNew ? { createNew: true } : {}),
-        ...(options.mode === undefined ? {} : { mode: options.mode }),
+        create: create ?? true,
+        ...(createNew ? { createNew: true } : {}),
+        ...(mode === undefined ? {} : { mode }),
       });
       try {
         if (data instanceof Uint8Array) await file.write(data);
@@ -395,29 +279,34 @@ export class BackupFS {
       return file.written ?? await this.stat(p);
     }
     if (p === "/") throw isADirectory("writefile", p);
-    const resolved = await this.#resolve(p, "writefile");
-    if (resolved && options.createNew) throw alreadyExists("writefile", p);
+    const resolved = await this.#paths.lookupPath(p, "writefile");
+    if (resolved && createNew) throw alreadyExists("writefile", p);
     if (resolved?.kind === "directory") throw isADirectory("writefile", p);
     if (!resolved) {
-      if (options.create === false) throw notFound("writefile", p);
-      await this.#requireParent(p, "writefile");
+      if (create === false) throw notFound("writefile", p);
+      await this.#paths.requireParent(p, "writefile");
     }
     const previous = resolved?.kind === "file" ? resolved : undefined;
-    const writer = this.#writer(p, options.signal);
+    const writer = this.#io.writer(p, signal ? { signal } : {});
     try {
       if (data instanceof Uint8Array) {
         await writer.write(data);
       } else {
         // Each piece is copied into a chunk buffer before the next is read.
-        const signal = options.signal;
         for await (const piece of readPieces(data, signal ? { signal } : {})) {
           await writer.write(piece);
         }
       }
-      options.signal?.throwIfAborted();
-      const metadata = await this.#metadataFor(p, writer.size, previous, options);
+      signal?.throwIfAborted();
+      const metadata = await this.#versions.forNewVersion(p, writer.size, {
+        previous,
+        mode,
+        mtime,
+        contentType,
+      });
       const result = await writer.close(() => metadata);
-      this.#committed(p);
+      // The new token is only known from a listing: drop the entry so the next stat reads it.
+      this.#paths.cache.invalidateAdded(p);
       return writtenFileInfo(metadata.attributes, result.objectChecksum);
     } catch (error) {
       await writer.abort().catch(() => {});
@@ -429,44 +318,47 @@ export class BackupFS {
   writeTextFile(
     path: string,
     text: string,
-    options: BackupWriteFileOptions = {},
+    options?: BackupWriteFileOptions,
   ): Promise<BackupFileInfo> {
     return this.writeFile(path, new TextEncoder().encode(text), options);
   }
 
   /** Creates a directory (and its missing parents with `recursive`). */
-  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<void> {
+  async mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void> {
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("mkdir", p);
-    const resolved = await this.#resolve(p, "mkdir");
+    const resolved = await this.#paths.lookupPath(p, "mkdir");
     if (resolved) {
-      if (resolved.kind === "directory" && options.recursive) return;
+      if (resolved.kind === "directory" && options?.recursive) return;
       throw alreadyExists("mkdir", p);
     }
-    if (options.recursive) {
+    if (options?.recursive) {
       // Every ancestor must be a directory or nothing (a file in the way is an error).
       for (let a = parentOf(p); a !== "/"; a = parentOf(a)) {
-        const ancestor = await this.#resolve(a, "mkdir");
+        const ancestor = await this.#paths.lookupPath(a, "mkdir");
         if (ancestor?.kind === "file") throw notADirectory("mkdir", a);
         if (ancestor) break;
       }
     } else {
-      await this.#requireParent(p, "mkdir");
+      await this.#paths.requireParent(p, "mkdir");
     }
-    await this.#putMarker(p, { mode: options.mode ?? 0o755 });
+    await this.#markers.create(p, { mode: options?.mode ?? 0o755 });
   }
 
   /** Removes a file or an empty directory; `recursive` removes a directory with everything in it. */
-  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+  async remove(path: string, options?: { recursive?: boolean }): Promise<void> {
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("remove", p);
     if (p === "/") throw permissionDenied("remove", p, "the root cannot be removed");
-    const resolved = await this.#resolve(p, "remove");
+    const resolved = await this.#paths.lookupPath(p, "remove");
     if (!resolved) throw notFound("remove", p);
-    if (resolved.kind === "directory" && !options.recursive && await this.#lister.hasChildren(p)) {
+    if (
+      resolved.kind === "directory" && !options?.recursive &&
+      await this.#paths.lister.hasChildren(p)
+    ) {
       throw directoryNotEmpty("remove", p);
     }
-    await this.#deleteResolved(p, resolved, "remove");
+    await this.#remover.remove(p, { resolved, op: "remove" });
   }
 
   /**
@@ -479,27 +371,12 @@ export class BackupFS {
     const dst = normalizePath(to);
     if (this.readOnly) throw readOnlyError("rename", src);
     if (src === dst) {
-      if (!(await this.#resolve(src, "rename"))) throw notFound("rename", src);
+      if (!(await this.#paths.lookupPath(src, "rename"))) throw notFound("rename", src);
       return;
     }
-    await this.#copy(src, dst, "rename", { replaceDirectory: true });
-    const resolved = await this.#resolve(src, "rename");
-    if (resolved) await this.#deleteResolved(src, resolved, "rename");
-  }
-
-  /** Deletes a file, or a directory with everything under it, and keeps its parent. */
-  async #deleteResolved(p: string, resolved: Resolved, op: string): Promise<void> {
-    if (resolved.kind === "file") {
-      await this.#deleteObject(objectNameOf(p), p, op);
-    } else {
-      // walk() yields the directory's own marker first, then everything under it.
-      for await (const object of this.#lister.walk(p)) {
-        await this.#deleteObject(object.Name, p, op);
-      }
-      this.#meta.invalidateTree(p);
-    }
-    this.#meta.set(p, MISSING);
-    await this.#keepParent(p);
+    await this.#copier.copy(src, dst, { op: "rename", replaceDirectory: true });
+    const resolved = await this.#paths.lookupPath(src, "rename");
+    if (resolved) await this.#remover.remove(src, { resolved, op: "rename" });
   }
 
   /** Copies a file (overwriting a file at the destination), chunk by chunk. */
@@ -507,30 +384,30 @@ export class BackupFS {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     if (this.readOnly) throw readOnlyError("copyfile", src);
-    const resolved = await this.#resolve(src, "copyfile");
+    const resolved = await this.#paths.lookupPath(src, "copyfile");
     if (!resolved) throw notFound("copyfile", src);
     if (resolved.kind === "directory") throw isADirectory("copyfile", src);
     if (src === dst) return;
-    await this.#copy(src, dst, "copyfile", { replaceDirectory: false });
+    await this.#copier.copy(src, dst, { op: "copyfile", replaceDirectory: false });
   }
 
   /** Copies a file or, with `recursive`, a whole directory tree. */
-  async copy(from: string, to: string, options: { recursive?: boolean } = {}): Promise<void> {
+  async copy(from: string, to: string, options?: { recursive?: boolean }): Promise<void> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     if (this.readOnly) throw readOnlyError("copy", src);
-    const resolved = await this.#resolve(src, "copy");
+    const resolved = await this.#paths.lookupPath(src, "copy");
     if (!resolved) throw notFound("copy", src);
-    if (resolved.kind === "directory" && !options.recursive) throw isADirectory("copy", src);
+    if (resolved.kind === "directory" && !options?.recursive) throw isADirectory("copy", src);
     if (src === dst) return;
-    await this.#copy(src, dst, "copy", { replaceDirectory: false });
+    await this.#copier.copy(src, dst, { op: "copy", replaceDirectory: false });
   }
 
-  /** Cuts or extends (with zeros) a file to `size` bytes. */
-  async truncate(path: string, size = 0): Promise<void> {
+  /** Cuts or extends (with zeros) a file to `size` bytes (default 0). */
+  async truncate(path: string, size?: number): Promise<void> {
     const file = await this.open(path, { write: true });
     try {
-      await file.truncate(size);
+      await file.truncate(size ?? 0);
     } catch (error) {
       await file.abort();
       throw error;
@@ -545,15 +422,19 @@ export class BackupFS {
   async utime(
     path: string,
     mtime: Date | number,
-    options: { birthtime?: Date | number } = {},
+    options?: { birthtime?: Date | number },
   ): Promise<void> {
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("utime", p);
-    await this.#rewriteMetadata(p, "utime", (attrs) => ({
-      ...attrs,
-      mtime: +mtime,
-      ...(options.birthtime === undefined ? {} : { birthtime: +options.birthtime }),
-    }));
+    const birthtime = options?.birthtime;
+    await this.#rewriter.rewrite(p, {
+      op: "utime",
+      change: (attrs) => ({
+        ...attrs,
+        mtime: +mtime,
+        ...(birthtime === undefined ? {} : { birthtime: +birthtime }),
+      }),
+    });
   }
 
   /**
@@ -566,432 +447,10 @@ export class BackupFS {
   ): Promise<void> {
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("setxattr", p);
-    await this.#rewriteMetadata(p, "setxattr", (attrs) => attrs, update);
-  }
-
-  // ------------------------------------------------------------------ internals
-
-  async #resolve(p: string, op: string): Promise<Resolved | undefined> {
-    const cached = this.#meta.get(p);
-    if (cached === MISSING) return undefined;
-    if (cached !== undefined) return cached;
-    // A directory just listed in full answers for its absent children: Finder's
-    // floods of `._name` and `.DS_Store` lookups after a listing cost nothing.
-    const parent = parentOf(p);
-    if (parent !== p && this.#meta.getListing(parent)?.has(baseName(p)) === false) {
-      this.#meta.set(p, MISSING);
-      return undefined;
-    }
-    // A write that invalidates this path while the lookup runs makes its answer stale.
-    const epoch = this.#meta.epoch;
-    let found;
-    try {
-      found = await this.#lister.lookup(p);
-    } catch (error) {
-      throw fromStorageError(error, op, p);
-    }
-    let resolved: Resolved | undefined;
-    if (!found) {
-      resolved = undefined;
-    } else if (found.kind === "directory") {
-      resolved = {
-        kind: "directory",
-        ...(found.marker ? { marker: found.marker } : {}),
-        info: directoryInfo(found.marker),
-      };
-    } else {
-      resolved = {
-        kind: "file",
-        object: found.object,
-        info: await this.#describe(found.object, p, op),
-      };
-    }
-    this.#meta.set(p, resolved ?? MISSING, { epoch });
-    return resolved;
-  }
-
-  async #describe(object: BackupObject, p: string, op: string): Promise<BackupFileInfo> {
-    const attrs = decodeMetadataString(object.MetadataString);
-    if (attrs) return fileInfo(object, attrs, attrs.size);
-    // Written by another tool: the size comes from the chunk list.
-    try {
-      const size = await new ChunkMap(this.storage, {
-        jobId: this.jobId,
-        objectToken: object.ObjectToken,
-      }).size();
-      return fileInfo(object, undefined, size, mime.getType(p) ?? undefined);
-    } catch (error) {
-      throw fromStorageError(error, op, p);
-    }
-  }
-
-  async #file(p: string, op: string): Promise<{ object: BackupObject; info: BackupFileInfo }> {
-    const resolved = await this.#resolve(p, op);
-    if (!resolved) throw notFound(op, p);
-    if (resolved.kind === "directory") throw isADirectory(op, p);
-    return resolved;
-  }
-
-  async #requireParent(p: string, op: string): Promise<void> {
-    const parent = parentOf(p);
-    if (parent === p) return;
-    const resolved = await this.#resolve(parent, op);
-    if (!resolved) throw notFound(op, parent);
-    if (resolved.kind !== "directory") throw notADirectory(op, parent);
-  }
-
-  /** After the last child of an implicit directory goes, its parent stays, as a marker. */
-  async #keepParent(p: string): Promise<void> {
-    const parent = parentOf(p);
-    if (parent === "/" || parent === p) return;
-    this.#meta.invalidate(parent);
-    // An implicit directory (no marker) vanishes with its last child: give it one.
-    if (!(await this.#resolve(parent, "remove"))) await this.#putMarker(parent, { mode: 0o755 });
-  }
-
-  #reader(p: string, object: BackupObject, size: number): ObjectReader {
-    return new ObjectReader(this.storage, {
-      jobId: this.jobId,
-      objectToken: object.ObjectToken,
-      path: p,
-      cache: this.#cache,
-      prefetch: this.#prefetch,
-      size,
+    await this.#rewriter.rewrite(p, {
+      op: "setxattr",
+      change: (attrs) => attrs,
+      updateExtended: update,
     });
-  }
-
-  #writer(p: string, signal?: AbortSignal): ObjectWriter {
-    return new ObjectWriter(this.storage, {
-      jobId: this.jobId,
-      objectName: objectNameOf(p),
-      path: p,
-      chunkSize: this.#chunkSize,
-      inFlight: this.#uploadConcurrency,
-      ...(signal ? { signal } : {}),
-    });
-  }
-
-  async #readBlob(object: BackupObject, p: string): Promise<ExtendedAttributes> {
-    // Our own versions say when they have no blob: no storage call then.
-    if (decodeMetadataString(object.MetadataString)?.noBlob) return {};
-    try {
-      const out = await this.storage.getObjectMetadata({
-        StorageJobId: this.jobId,
-        ObjectToken: object.ObjectToken,
-      });
-      const bytes = new Uint8Array(await new Response(out.MetadataBlob).arrayBuffer());
-      return decodeMetadataBlob(bytes.byteLength > 0 ? bytes : undefined);
-    } catch (error) {
-      throw fromStorageError(error, "getxattr", p);
-    }
-  }
-
-  /**
-   * The metadata string and blob of a version: the content type goes in the blob
-   * only when it does not fit the string, and the string says when there is no
-   * blob at all (so reading extended attributes costs nothing then).
-   */
-  #encodeMetadata(
-    attributes: FileAttributes,
-    extended: ExtendedAttributes,
-  ): { metadataString: string; metadataBlob?: Uint8Array } {
-    const { contentType: _stale, ...carried } = extended;
-    const { noBlob: _old, contentTypeInBlob: _was, ...attrs } = attributes;
-    const withoutBlob = encodeMetadataBlob(carried) === undefined;
-    let encoded = encodeMetadataString(withoutBlob ? { ...attrs, noBlob: true } : attrs);
-    // A content type that does not fit needs the blob after all.
-    if (encoded.overflow.contentType !== undefined) encoded = encodeMetadataString(attrs);
-    const metadataBlob = encodeMetadataBlob({
-      ...carried,
-      ...(encoded.overflow.contentType === undefined
-        ? {}
-        : { contentType: encoded.overflow.contentType }),
-    });
-    return { metadataString: encoded.metadataString, ...(metadataBlob ? { metadataBlob } : {}) };
-  }
-
-  /** Attributes and encoded metadata of a new version of a file. */
-  async #metadataFor(
-    p: string,
-    size: number,
-    previous: { object: BackupObject; info: BackupFileInfo } | undefined,
-    options: { mode?: number; mtime?: Date | number; contentType?: string } = {},
-  ): Promise<{ metadataString: string; metadataBlob?: Uint8Array; attributes: FileAttributes }> {
-    const now = this.#now();
-    // Dead properties and xattrs of the old version carry over.
-    const extended = previous ? await this.#readBlob(previous.object, p) : {};
-    const contentType = options.contentType ?? previous?.info.contentType ??
-      extended.contentType ?? mime.getType(p) ?? undefined;
-    const attributes: FileAttributes = {
-      size,
-      mtime: options.mtime === undefined ? now : +options.mtime,
-      birthtime: previous?.info.birthtime?.getTime() ?? now,
-      mode: options.mode ?? previous?.info.mode ?? 0o644,
-      chunkSize: this.#chunkSize,
-      ...(contentType === undefined ? {} : { contentType }),
-    };
-    return { ...this.#encodeMetadata(attributes, extended), attributes };
-  }
-
-  #handleContext(
-    p: string,
-    base: { object: BackupObject; info: BackupFileInfo } | undefined,
-    options: { mode?: number | undefined },
-  ) {
-    return {
-      storage: this.storage,
-      jobId: this.jobId,
-      path: p,
-      objectName: objectNameOf(p),
-      cache: this.#cache,
-      prefetch: this.#prefetch,
-      chunkSize: this.#chunkSize,
-      uploadConcurrency: this.#uploadConcurrency,
-      ...(this.#spoolDirectory === undefined ? {} : { spoolDirectory: this.#spoolDirectory }),
-      ...(this.#maxSpoolBytes === undefined ? {} : { maxSpoolBytes: this.#maxSpoolBytes }),
-      ...(base
-        ? { base: { objectToken: base.object.ObjectToken, size: base.info.size, info: base.info } }
-        : {}),
-      describe: (size: number): BackupFileInfo => ({
-        ...(base?.info ?? {
-          isFile: true,
-          isDirectory: false,
-          isSymlink: false as const,
-          mtime: null,
-          atime: null,
-          birthtime: null,
-          mode: options.mode ?? 0o644,
-        }),
-        size,
-      }),
-      metadataFor: (size: number) =>
-        this.#metadataFor(p, size, base, options.mode === undefined ? {} : { mode: options.mode }),
-      committed: () => this.#committed(p),
-    };
-  }
-
-  /**
-   * After a listing ran to its end: an empty one must be a directory (else
-   * NotFound or NotADirectory); then its child names are remembered (unless it
-   * changed meanwhile).
-   */
-  async #listed(
-    p: string,
-    listing: { any: boolean; names: ChildNames; epoch: number },
-  ): Promise<void> {
-    if (!listing.any) {
-      const resolved = await this.#resolve(p, "readdir");
-      if (!resolved) throw notFound("readdir", p);
-      if (resolved.kind !== "directory") throw notADirectory("readdir", p);
-    }
-    if (!listing.names.overflowed) {
-      this.#meta.setListing(p, listing.names.set, { epoch: listing.epoch });
-    }
-  }
-
-  /** Records a new version of a file just completed by this BackupFS. */
-  #committed(p: string): void {
-    // The new token is only known from a listing: drop the entry so the next stat reads it.
-    this.#meta.invalidateAdded(p);
-  }
-
-  async #putMarker(
-    p: string,
-    attrs: { mode: number },
-    extended?: ExtendedAttributes,
-  ): Promise<void> {
-    const now = this.#now();
-    const metadata = this.#encodeMetadata(
-      { size: 0, mtime: now, birthtime: now, mode: attrs.mode },
-      extended ?? {},
-    );
-    const writer = new ObjectWriter(this.storage, {
-      jobId: this.jobId,
-      objectName: directoryPrefixOf(p),
-      path: p,
-    });
-    try {
-      await writer.close(() => metadata);
-    } catch (error) {
-      await writer.abort().catch(() => {});
-      throw fromStorageError(error, "mkdir", p);
-    }
-    this.#meta.invalidateAdded(p);
-  }
-
-  async #deleteObject(name: string, p: string, op: string): Promise<void> {
-    try {
-      await this.storage.deleteObject({ BackupJobId: this.jobId, ObjectName: name });
-    } catch (error) {
-      // Someone else removed it first: the outcome is the one asked for.
-      if (!(error instanceof ResourceNotFoundException)) throw fromStorageError(error, op, p);
-    }
-    this.#meta.invalidate(p);
-  }
-
-  /** Copies `src` (file or tree) to `dst`; the caller removes the source for a move. */
-  async #copy(
-    src: string,
-    dst: string,
-    op: string,
-    options: { replaceDirectory: boolean },
-  ): Promise<void> {
-    const source = await this.#resolve(src, op);
-    if (!source) throw notFound(op, src);
-    if (dst === "/") throw isADirectory(op, dst);
-    if (source.kind === "directory" && dst.startsWith(src === "/" ? "/" : `${src}/`)) {
-      throw overlappingPaths(op, src, dst, "inside");
-    }
-    // Replacing an ancestor would delete the source before it is read.
-    if (src.startsWith(`${dst}/`)) throw overlappingPaths(op, src, dst, "ancestor");
-    const target = await this.#resolve(dst, op);
-    if (!target) await this.#requireParent(dst, op);
-    if (source.kind === "file") {
-      if (target?.kind === "directory") throw isADirectory(op, dst);
-      await this.#copyObject(source.object, objectNameOf(dst), src, op);
-      this.#meta.invalidateAdded(dst);
-      return;
-    }
-    if (target?.kind === "file") throw notADirectory(op, dst);
-    if (target?.kind === "directory") {
-      if (!options.replaceDirectory || await this.#lister.hasChildren(dst)) {
-        throw alreadyExists(op, dst);
-      }
-    }
-    const from = directoryPrefixOf(src);
-    const to = directoryPrefixOf(dst);
-    if (source.marker || !target) {
-      if (source.marker) await this.#copyObject(source.marker, to, src, op);
-      else await this.#putMarker(dst, { mode: 0o755 });
-    }
-    for await (const object of this.#lister.walk(src)) {
-      if (object.Name === from) continue;
-      await this.#copyObject(object, to + object.Name.slice(from.length), src, op);
-    }
-    this.#meta.invalidateTree(dst);
-  }
-
-  /** Copies one object to a new name, chunk by chunk (verified), with its metadata. */
-  async #copyObject(object: BackupObject, name: string, p: string, op: string, metadata?: {
-    metadataString?: string;
-    metadataBlob?: Uint8Array;
-  }): Promise<void> {
-    const map = new ChunkMap(this.storage, { jobId: this.jobId, objectToken: object.ObjectToken });
-    const reader = new ObjectReader(this.storage, {
-      jobId: this.jobId,
-      objectToken: object.ObjectToken,
-      path: p,
-      cache: this.#cache,
-      prefetch: this.#prefetch,
-    });
-    const writer = new ObjectWriter(this.storage, {
-      jobId: this.jobId,
-      objectName: name,
-      path: p,
-      chunkSize: this.#chunkSize,
-      inFlight: this.#uploadConcurrency,
-    });
-    try {
-      const meta = metadata ?? {
-        ...(object.MetadataString === undefined ? {} : { metadataString: object.MetadataString }),
-        ...(await this.#blobBytes(object, p)),
-      };
-      for (let index = 0;; index++) {
-        const chunk = await map.chunk(index);
-        if (!chunk) break;
-        const bytes = new Uint8Array(chunk.length);
-        for (let filled = 0; filled < chunk.length;) {
-          const n = await reader.readAt(chunk.offset + filled, bytes.subarray(filled));
-          if (n === null || n === 0) throw new Error(`chunk ${index} ended early`);
-          filled += n;
-        }
-        await writer.write(bytes);
-      }
-      await writer.close(() => meta);
-    } catch (error) {
-      await writer.abort().catch(() => {});
-      throw fromStorageError(error, op, p);
-    } finally {
-      reader.close();
-    }
-  }
-
-  async #blobBytes(object: BackupObject, p: string): Promise<{ metadataBlob?: Uint8Array }> {
-    if (decodeMetadataString(object.MetadataString)?.noBlob) return {};
-    try {
-      const out = await this.storage.getObjectMetadata({
-        StorageJobId: this.jobId,
-        ObjectToken: object.ObjectToken,
-      });
-      const bytes = new Uint8Array(await new Response(out.MetadataBlob).arrayBuffer());
-      return bytes.byteLength > 0 ? { metadataBlob: bytes } : {};
-    } catch (error) {
-      throw fromStorageError(error, "copy", p);
-    }
-  }
-
-  /** Rewrites a path's version with new attributes and/or extended attributes. */
-  async #rewriteMetadata(
-    p: string,
-    op: string,
-    change: (attrs: FileAttributes) => FileAttributes,
-    updateExtended?: (current: ExtendedAttributes) => ExtendedAttributes,
-  ): Promise<void> {
-    const resolved = await this.#resolve(p, op);
-    if (!resolved) throw notFound(op, p);
-    const object = resolved.kind === "file" ? resolved.object : resolved.marker;
-    const current = object ? await this.#readBlob(object, p) : {};
-    const extended = updateExtended ? updateExtended({ ...current }) : current;
-    const info = resolved.info;
-    const attrs = change({
-      size: info.size,
-      mtime: info.mtime?.getTime() ?? this.#now(),
-      ...(info.birthtime ? { birthtime: info.birthtime.getTime() } : {}),
-      ...(info.mode === null ? {} : { mode: info.mode }),
-      ...((info.contentType ?? current.contentType) === undefined
-        ? {}
-        : { contentType: info.contentType ?? current.contentType }),
-      ...(info.chunkSize === undefined ? {} : { chunkSize: info.chunkSize }),
-    });
-    const metadata = this.#encodeMetadata(attrs, extended);
-    if (resolved.kind === "file") {
-      await this.#copyObject(resolved.object, objectNameOf(p), p, op, metadata);
-    } else {
-      const writer = new ObjectWriter(this.storage, {
-        jobId: this.jobId,
-        objectName: directoryPrefixOf(p),
-        path: p,
-      });
-      try {
-        await writer.close(() => metadata);
-      } catch (error) {
-        await writer.abort().catch(() => {});
-        throw fromStorageError(error, op, p);
-      }
-    }
-    this.#meta.invalidate(p);
-  }
-}
-
-/**
- * Most child names remembered for one listed directory; a bigger one is not
- * remembered. With the cache's 100 listings at most, that bounds the memory
- * (~400,000 names).
- */
-const MAX_LISTED_NAMES = 4096;
-
-/** The child names seen by a listing, up to {@link MAX_LISTED_NAMES}. */
-class ChildNames {
-  readonly set = new Set<string>();
-  overflowed = false;
-
-  add(name: string): void {
-    if (this.overflowed) return;
-    if (this.set.size >= MAX_LISTED_NAMES) {
-      this.overflowed = true;
-      this.set.clear();
-    } else {
-      this.set.add(name);
-    }
   }
 }

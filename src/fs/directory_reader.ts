@@ -1,0 +1,178 @@
+/**
+ * Reading a directory of a BackupFS: its entries, or its entries with their info,
+ * from one listing. The listing runs first: any child proves the path is a
+ * directory, so only an empty listing needs the lookup that tells an empty
+ * directory from a file or nothing. A listing that ran to its end also leaves its
+ * child names in the resolver's cache, so lookups of absent children cost nothing.
+ *
+ * @module
+ */
+
+import type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
+import { directoryInfo } from "./file_info.ts";
+import { fromStorageError, notADirectory, notFound } from "./fs_errors.ts";
+import type { PathResolver, ResolvedPath } from "./path_resolver.ts";
+
+/**
+ * The entries of the directory at the normalized path `p`, names in byte order;
+ * `NotFound` or `NotADirectory` (after an empty listing) when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { BackupFS } from "./backup_fs.ts";
+ * import { readDirectoryEntries } from "./directory_reader.ts";
+ * import { PathResolver } from "./path_resolver.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.mkdir("/docs/a", { recursive: true });
+ *   await fs.writeTextFile("/docs/b.txt", "b");
+ *   const paths = new PathResolver(store, { jobId: "home" });
+ *   const names = [];
+ *   for await (const entry of readDirectoryEntries(paths, "/docs")) names.push(entry.name);
+ *   assert.deepEqual(names, ["a", "b.txt"]);
+ *   await assert.rejects(Array.fromAsync(readDirectoryEntries(paths, "/docs/b.txt")), Deno.errors.NotADirectory);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function* readDirectoryEntries(
+  paths: PathResolver,
+  p: string,
+): AsyncGenerator<BackupDirEntry> {
+  const epoch = paths.cache.epoch;
+  const names = new ChildNames();
+  let any = false;
+  try {
+    for await (const entry of paths.lister.list(p)) {
+      any = true;
+      names.add(entry.name);
+      yield {
+        name: entry.name,
+        isFile: entry.isFile,
+        isDirectory: entry.isDirectory,
+        isSymlink: false,
+      };
+    }
+  } catch (error) {
+    throw fromStorageError(error, "readdir", p);
+  }
+  await listingEnded(paths, p, { any, names, epoch });
+}
+
+/**
+ * The entries of the directory at the normalized path `p` with their info, names in
+ * byte order, built from the listing itself: no lookup per entry (only an object
+ * another tool wrote, without BackupFS attributes, costs a chunk listing for its
+ * size). Each entry's info is also cached, so a lookup of it right after is free.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { BackupFS } from "./backup_fs.ts";
+ * import { readDirectoryInfo } from "./directory_reader.ts";
+ * import { PathResolver } from "./path_resolver.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await new BackupFS(store, { jobId: "home" }).writeTextFile("/a.txt", "hello");
+ *   const paths = new PathResolver(store, { jobId: "home" });
+ *   const entries = await Array.fromAsync(readDirectoryInfo(paths, "/"));
+ *   assert.deepEqual(entries.map((e) => [e.name, e.info.size]), [["a.txt", 5]]);
+ *   const calls = paths.lister.listCalls;
+ *   assert.equal((await paths.lookupPath("/a.txt", "stat"))?.info.size, 5);
+ *   assert.equal(paths.lister.listCalls, calls); // primed by the listing
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function* readDirectoryInfo(
+  paths: PathResolver,
+  p: string,
+): AsyncGenerator<{ name: string; info: BackupFileInfo }> {
+  const epoch = paths.cache.epoch;
+  const names = new ChildNames();
+  let any = false;
+  try {
+    for await (const entry of paths.lister.list(p)) {
+      any = true;
+      names.add(entry.name);
+      const child = p === "/" ? `/${entry.name}` : `${p}/${entry.name}`;
+      let resolved: ResolvedPath;
+      if (entry.isDirectory) {
+        resolved = {
+          kind: "directory",
+          ...(entry.object ? { marker: entry.object } : {}),
+          info: directoryInfo(entry.object),
+        };
+      } else if (entry.object) {
+        const object = entry.object;
+        resolved = {
+          kind: "file",
+          object,
+          info: await paths.fileInfoOf(object, { path: child, op: "readdir" }),
+        };
+      } else {
+        // Not expected from the lister; look it up rather than guess.
+        const looked = await paths.lookupPath(child, "readdir");
+        if (!looked) continue;
+        yield { name: entry.name, info: looked.info };
+        continue;
+      }
+      paths.cache.set(child, resolved, { epoch });
+      yield { name: entry.name, info: resolved.info };
+    }
+  } catch (error) {
+    throw fromStorageError(error, "readdir", p);
+  }
+  await listingEnded(paths, p, { any, names, epoch });
+}
+
+/**
+ * After a listing ran to its end: an empty one must be a directory (else
+ * NotFound or NotADirectory); then its child names are remembered (unless it
+ * changed meanwhile).
+ */
+async function listingEnded(
+  paths: PathResolver,
+  p: string,
+  listing: { any: boolean; names: ChildNames; epoch: number },
+): Promise<void> {
+  if (!listing.any) {
+    const resolved = await paths.lookupPath(p, "readdir");
+    if (!resolved) throw notFound("readdir", p);
+    if (resolved.kind !== "directory") throw notADirectory("readdir", p);
+  }
+  if (!listing.names.overflowed) {
+    paths.cache.setListing(p, listing.names.set, { epoch: listing.epoch });
+  }
+}
+
+/**
+ * Most child names remembered for one listed directory; a bigger one is not
+ * remembered. With the cache's 100 listings at most, that bounds the memory
+ * (~400,000 names).
+ */
+const MAX_LISTED_NAMES = 4096;
+
+/** The child names seen by a listing, up to {@link MAX_LISTED_NAMES}. */
+class ChildNames {
+  readonly set = new Set<string>();
+  overflowed = false;
+
+  add(name: string): void {
+    if (this.overflowed) return;
+    if (this.set.size >= MAX_LISTED_NAMES) {
+      this.overflowed = true;
+      this.set.clear();
+    } else {
+      this.set.add(name);
+    }
+  }
+}
