@@ -22,8 +22,6 @@ import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
 import { EmbeddedStore } from "../src/storage/store/mod.ts";
 import { dataDirectoryWarning } from "../src/storage/store/data_dir_mode.ts";
-import { listenUrl } from "../src/server/listen_address.ts";
-import { type HttpServerHandle, serveHttp } from "../src/http/mod.ts";
 import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
 import { loadCredentials } from "./auth/credentials_file.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
@@ -31,9 +29,9 @@ import { MemoryLockManager } from "./locks/lock_manager.ts";
 import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.ts";
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
-import { onShutdownSignals } from "../src/cli/shutdown_signals.ts";
-import { gracefulStop } from "../src/cli/graceful_stop.ts";
-import { report, styleMessage } from "../src/cli/message_style.ts";
+import { report } from "../src/cli/message_style.ts";
+import { runCommand } from "../src/cli/run_command.ts";
+import { serveUntilStopped } from "../src/cli/serve_loop.ts";
 
 /** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
@@ -114,30 +112,8 @@ async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | st
   };
 }
 
-/**
- * Runs the WebDAV server with the command line `args` until SIGINT or SIGTERM;
- * resolves with the exit code (0 after a clean stop, 1 on a start-up failure,
- * 2 on bad options).
- *
- * @example
- * ```ts ignore
- * import { main } from "./main.ts";
- * Deno.exit(await main(["--listen", "127.0.0.1:8081", "--data", "/tmp/dav-data"]));
- * ```
- */
-export async function main(args: string[]): Promise<number> {
-  let options: ServeCliOptions;
-  try {
-    options = parseServeCli(args);
-  } catch (error) {
-    fail(`${styleMessage((error as Error).message)} (try --help)`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
-
+/** Opens the storage, builds the file system and its WebDAV app, then serves until stopped. */
+async function serveWebDav(options: ServeCliOptions): Promise<number> {
   let authenticate: AuthenticateHook | undefined;
   try {
     const users = await loadUsers(options);
@@ -180,36 +156,31 @@ export async function main(args: string[]): Promise<number> {
         authenticate ? ", HTTP Basic authentication on" : ""
       }`,
   );
-  // Listening before "listening on" is printed: a stop right after it is clean.
-  // A repeat within 2 s is the same Ctrl-C (deno task forwards it); a later one forces.
-  const signals = onShutdownSignals({
-    onForce: () => {
-      fail("second signal: exiting now");
-      Deno.exit(1);
+  return await serveUntilStopped(dav.fetch, {
+    listen: options.listen,
+    limits: options.limits,
+    close: () => opened.close(),
+    say: fail,
+    onListen: (address) => {
+      console.error(mountInstructions(address, { auth: authenticate !== undefined }));
     },
+    describeError: errorText,
   });
-  let server: HttpServerHandle;
-  try {
-    server = await serveHttp(dav.fetch, {
-      hostname: options.listen.hostname,
-      port: options.listen.port,
-      limits: options.limits,
-      onListen: (address) => {
-        console.log(`listening on ${listenUrl(address)}`);
-        console.error(mountInstructions(address, { auth: authenticate !== undefined }));
-      },
-    });
-  } catch (error) {
-    signals.dispose();
-    await opened.close();
-    fail(`cannot listen on ${listenUrl(options.listen)}: ${errorText(error)}`);
-    return 1;
-  }
+}
 
-  await signals.stopped;
-  await gracefulStop({ server, close: () => opened.close(), say: fail });
-  signals.dispose();
-  return 0;
+/**
+ * Runs the WebDAV server with the command line `args` until SIGINT or SIGTERM;
+ * resolves with the exit code (0 after a clean stop, 1 on a start-up failure,
+ * 2 on bad options).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["--listen", "127.0.0.1:8081", "--data", "/tmp/dav-data"]));
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCommand(args, { parse: parseServeCli, usage: USAGE, say: fail, run: serveWebDav });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

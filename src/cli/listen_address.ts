@@ -1,11 +1,22 @@
 /**
  * Parsing of a `HOST:PORT` listen address (`127.0.0.1:9000`, `[::1]:9000`,
- * `localhost:0`) and formatting of the URL a server listens on.
+ * `localhost:0`) and formatting of the URL a server listens on, for both
+ * commands (`deno task serve`, `deno task storage`).
  *
  * @module
  */
 
-/** A host and port to listen on. */
+/**
+ * A host and port to listen on.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ListenAddress, listenUrl } from "./listen_address.ts";
+ * const address: ListenAddress = { hostname: "127.0.0.1", port: 0 }; // port 0: the OS picks one
+ * assert.equal(listenUrl(address), "http://127.0.0.1:0");
+ * ```
+ */
 export interface ListenAddress {
   /** Host name or address, without brackets. */
   hostname: string;
@@ -13,7 +24,17 @@ export interface ListenAddress {
   port: number;
 }
 
-/** Options of {@linkcode parseListenAddress}. */
+/**
+ * Options of {@linkcode parseListenAddress}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseListenAddress, type ParseListenOptions } from "./listen_address.ts";
+ * const options: ParseListenOptions = { examplePort: 8080 };
+ * assert.throws(() => parseListenAddress("8080", options), /e\.g\. 127\.0\.0\.1:8080/);
+ * ```
+ */
 export interface ParseListenOptions {
   /** The port the error message's examples use (default 9000, the storage service's). */
   examplePort?: number;
@@ -32,9 +53,9 @@ export interface ParseListenOptions {
  */
 export function parseListenAddress(
   value: string,
-  options: ParseListenOptions = {},
+  options?: ParseListenOptions,
 ): ListenAddress {
-  const example = options.examplePort ?? 9000;
+  const example = options?.examplePort ?? 9000;
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d+)$/.exec(value);
   if (!m) {
     throw new TypeError(

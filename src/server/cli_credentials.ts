@@ -167,3 +167,33 @@ export async function resolveCredentials(
     path,
   };
 }
+
+/**
+ * The line `deno task storage` prints about the keys it accepts: where a
+ * generated pair is kept (and its access key id, never the secret), or how many
+ * keys came from where.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { credentialsMessage } from "./cli_credentials.ts";
+ * const keys = new Map([["AKID1", { secretAccessKey: "s1" }]]);
+ * assert.equal(
+ *   credentialsMessage({ keys, source: "generated", path: "/d/credentials" }),
+ *   "credentials in /d/credentials (access key id AKID1)",
+ * );
+ * assert.equal(
+ *   credentialsMessage({ keys, source: "env" }),
+ *   "accepting 1 access key(s) from the environment",
+ * );
+ * ```
+ */
+export function credentialsMessage(credentials: LoadedCredentials): string {
+  if (credentials.source === "generated") {
+    const [id] = credentials.keys.keys();
+    return `credentials in ${credentials.path} (access key id ${id})`;
+  }
+  return `accepting ${credentials.keys.size} access key(s) from ${
+    credentials.source === "env" ? "the environment" : credentials.path
+  }`;
+}

@@ -2,8 +2,8 @@
 // and the timestamp forms the wire accepts.
 
 import { resolveCredentials } from "../../src/server/cli_credentials.ts";
-import { listenUrl, parseListenAddress } from "../../src/server/listen_address.ts";
-import { parseCli } from "../../src/server/main.ts";
+import { listenUrl, parseListenAddress } from "../../src/cli/listen_address.ts";
+import { parseStorageCli } from "../../src/server/cli_options.ts";
 import { parseTimestamp } from "../../src/server/wire_input.ts";
 import { IllegalArgumentException } from "../../src/storage/errors.ts";
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
@@ -19,11 +19,11 @@ Deno.test("listen addresses: IPv4, IPv6 in brackets, names; bad ones refused", (
 });
 
 Deno.test("flags: defaults, every option, unknown flags refused", () => {
-  const defaults = parseCli([]);
+  const defaults = parseStorageCli([]);
   assertEquals(defaults.listen, { hostname: "127.0.0.1", port: 9000 });
   assertEquals(defaults.dataDir, `${Deno.cwd()}/backupfs-data`);
   assertEquals(defaults.help, false);
-  const all = parseCli([
+  const all = parseStorageCli([
     "--listen=[::1]:1234",
     "--data",
     "/tmp/d",
@@ -48,10 +48,14 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     help: true,
   });
   assertEquals(defaults.limits, {});
-  assertThrows(() => parseCli(["--keepalive-timeout", "x"]), TypeError, "--keepalive-timeout");
-  assertThrows(() => parseCli(["--bogus"]), TypeError);
-  assertThrows(() => parseCli(["positional"]), TypeError);
-  assertThrows(() => parseCli(["--region", "EU WEST"]), TypeError);
+  assertThrows(
+    () => parseStorageCli(["--keepalive-timeout", "x"]),
+    TypeError,
+    "--keepalive-timeout",
+  );
+  assertThrows(() => parseStorageCli(["--bogus"]), TypeError);
+  assertThrows(() => parseStorageCli(["positional"]), TypeError);
+  assertThrows(() => parseStorageCli(["--region", "EU WEST"]), TypeError);
 });
 
 Deno.test("credentials: every profile of a file, else env, else a generated pair", async () => {
@@ -70,7 +74,11 @@ Deno.test("credentials: every profile of a file, else env, else a generated pair
       ["AKID1", { secretAccessKey: "s1" }],
       ["AKID2", { secretAccessKey: "s2", sessionToken: "t2" }],
     ]);
-    await assertRejects(() => resolveCredentials({ file: `${dir}/missing`, dataDir: dir }), Error);
+    await assertRejects(
+      () => resolveCredentials({ file: `${dir}/missing`, dataDir: dir }),
+      Deno.errors.NotFound,
+      `${dir}/missing`,
+    );
 
     const env = {
       AWS_ACCESS_KEY_ID: "AKENV",

@@ -3,7 +3,7 @@
 // ones accepted, and every message reads `webdav: …` / `storage: …`, lower-case,
 // without a trailing period.
 
-import { parseListenAddress } from "../../src/server/listen_address.ts";
+import { parseListenAddress } from "../../src/cli/listen_address.ts";
 import { parseByteSize, SIZE_SUFFIXES } from "../../webdav/serve/byte_size.ts";
 import { USAGE } from "../../webdav/serve/cli_options.ts";
 import { assert, assertEquals, assertThrows } from "../support/assert.ts";

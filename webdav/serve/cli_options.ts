@@ -5,9 +5,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { type ListenAddress, parseListenAddress } from "../../src/server/listen_address.ts";
+import { checkRegionFlag, nonEmptyFlag, parseFlags } from "../../src/cli/flags.ts";
+import { type ListenAddress, parseListenAddress } from "../../src/cli/listen_address.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limits.ts";
 import { parseByteSize, SIZE_SUFFIXES_TEXT } from "./byte_size.ts";
 import { isLoopbackHost } from "./loopback.ts";
@@ -18,7 +18,7 @@ import {
   limitsFromFlags,
 } from "../../src/http/mod.ts";
 
-export type { ListenAddress } from "../../src/server/listen_address.ts";
+export type { ListenAddress } from "../../src/cli/listen_address.ts";
 
 /** Default listen address. */
 export const DEFAULT_LISTEN = "127.0.0.1:8080";
@@ -111,11 +111,6 @@ function sizeOption(name: string, value: string | undefined): number | undefined
   }
 }
 
-function nonEmpty(name: string, value: string | undefined): string | undefined {
-  if (value === "") throw new TypeError(`--${name} must not be empty`);
-  return value;
-}
-
 /**
  * Parses the command line; throws `TypeError` with a readable message on
  * unknown flags, bad values, conflicting flags, or a non-loopback address
@@ -131,36 +126,26 @@ function nonEmpty(name: string, value: string | undefined): string | undefined {
  * ```
  */
 export function parseServeCli(args: string[]): ServeCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        listen: { type: "string" },
-        data: { type: "string" },
-        job: { type: "string" },
-        endpoint: { type: "string" },
-        region: { type: "string" },
-        user: { type: "string" },
-        password: { type: "string" },
-        credentials: { type: "string" },
-        "read-only": { type: "boolean" },
-        "chunk-size": { type: "string" },
-        "cache-size": { type: "string" },
-        "upload-memory": { type: "string" },
-        ...LIMIT_FLAGS,
-        help: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new TypeError((error as Error).message);
-  }
+  const values = parseFlags(args, {
+    listen: { type: "string" },
+    data: { type: "string" },
+    job: { type: "string" },
+    endpoint: { type: "string" },
+    region: { type: "string" },
+    user: { type: "string" },
+    password: { type: "string" },
+    credentials: { type: "string" },
+    "read-only": { type: "boolean" },
+    "chunk-size": { type: "string" },
+    "cache-size": { type: "string" },
+    "upload-memory": { type: "string" },
+    ...LIMIT_FLAGS,
+    help: { type: "boolean" },
+  });
   const help = values.help ?? false;
-  const data = nonEmpty("data", values.data);
-  const endpoint = nonEmpty("endpoint", values.endpoint);
-  const credentialsFile = nonEmpty("credentials", values.credentials);
+  const data = nonEmptyFlag("data", values.data);
+  const endpoint = nonEmptyFlag("endpoint", values.endpoint);
+  const credentialsFile = nonEmptyFlag("credentials", values.credentials);
   const job = values.job ?? DEFAULT_JOB;
   try {
     validateJobId(job);
@@ -182,9 +167,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
   }
   if (values.region !== undefined) {
     if (endpoint === undefined) throw new TypeError("--region needs --endpoint");
-    if (!/^[a-z0-9-]{1,64}$/.test(values.region)) {
-      throw new TypeError(`invalid --region "${values.region}"`);
-    }
+    checkRegionFlag(values.region);
   }
   let users: Map<string, string> | undefined;
   if (values.user !== undefined || values.password !== undefined) {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { ListenAddress } from "../../src/server/listen_address.ts";
+import type { ListenAddress } from "../../src/cli/listen_address.ts";
 
-export type { ListenAddress } from "../../src/server/listen_address.ts";
+export type { ListenAddress } from "../../src/cli/listen_address.ts";
 
 /** Options of {@link mountInstructions}. */
 export interface MountInstructionsOptions {
