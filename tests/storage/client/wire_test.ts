@@ -1,6 +1,7 @@
 // What the client puts on the wire for each of the nine operations, and how it
 // decodes the answers: exact method, raw path, query, headers, body, signature.
 
+import { AssertionError } from "node:assert";
 import { IllegalArgumentException } from "../../../src/storage/errors.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../support/assert.ts";
 import {
@@ -394,9 +395,14 @@ Deno.test("the signature check in these tests does catch a tampered request", as
   await client.startObject({ BackupJobId: "j", ObjectName: "o" });
   const [req] = server.requests;
   await verifySignature(req);
-  await assertRejects(() => verifySignature({ ...req, rawPath: "/backup-jobs/j/object/p" }), Error);
+  await assertRejects(
+    () => verifySignature({ ...req, rawPath: "/backup-jobs/j/object/p" }),
+    AssertionError,
+    "signature mismatch",
+  );
   await assertRejects(
     () => verifySignature(req, { accessKeyId: "AKIDTEST", secretAccessKey: "wrong" }),
-    Error,
+    AssertionError,
+    "signature mismatch",
   );
 });
