@@ -325,7 +325,7 @@ export class EmbeddedStore implements LocalChunkStorage {
    * takes time on a big store; for maintenance and tests.
    */
   storedChunks(): Promise<StoredChunks> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       let files = 0;
       for (let index = 0; index < 256; index++) {
         files += (await this.#files.listFanout(index)).length;
@@ -336,7 +336,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Object count and bytes of a job's current versions (zeros for an unknown job). */
   usage(jobId: string): Promise<JobUsage> {
-    return this.#track(() => {
+    return this.#trackOperation(() => {
       validateJobId(jobId);
       return Promise.resolve(this.#db.usage(jobId));
     });
@@ -366,7 +366,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Opens a pending upload, invisible to readers until completed. */
   startObject(input: StartObjectInput, _options?: OperationOptions): Promise<StartObjectOutput> {
-    return this.#track(() => {
+    return this.#trackOperation(() => {
       const job = input.BackupJobId;
       validateJobId(job);
       validateObjectName(input.ObjectName);
@@ -391,7 +391,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Stores one chunk of a pending upload. */
   putChunk(input: PutChunkInput, options?: OperationOptions): Promise<PutChunkOutput> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       let expected: Uint8Array;
       try {
         requireAlgorithm(input.ChecksumAlgorithm, "SHA256", "ChecksumAlgorithm");
@@ -413,7 +413,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     input: HashedPutChunkInput,
     options?: OperationOptions,
   ): Promise<PutChunkOutput> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       if (!(input.Data instanceof Uint8Array)) {
         throw new IllegalArgumentException("Data must be bytes for putChunkHashed");
       }
@@ -451,14 +451,14 @@ export class EmbeddedStore implements LocalChunkStorage {
       this.#db.transaction(() => {
         const upload = this.#pendingUpload(input.BackupJobId, input.UploadId);
         if (upload.version_id !== uploadVersion) throw notPending();
-        this.#keep(ingested);
+        this.#storeInlineBody(ingested);
         this.#db.putChunk(upload.version_id, index, ingested.digest, length);
       });
     } catch (error) {
       this.#db.addCandidate(ingested.digest);
       throw error;
     } finally {
-      this.#release(ingested);
+      this.#unpinBodyFile(ingested);
     }
     await this.#db.flush();
     return {
@@ -473,7 +473,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     input: NotifyObjectCompleteInput,
     options?: OperationOptions,
   ): Promise<NotifyObjectCompleteOutput> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       const job = input.BackupJobId;
       let blobLength = 0;
       let blobDigest: Uint8Array | undefined;
@@ -557,7 +557,7 @@ export class EmbeddedStore implements LocalChunkStorage {
           }
           const now = this.#now();
           this.#replaceCurrent(version, upload.throw_on_duplicate === 1, now);
-          if (ingested) this.#keep(ingested);
+          if (ingested) this.#storeInlineBody(ingested);
           this.#db.completeVersion(version.id, {
             chunks_count: summary.count,
             size,
@@ -575,7 +575,7 @@ export class EmbeddedStore implements LocalChunkStorage {
         if (ingested) this.#db.addCandidate(ingested.digest);
         throw error;
       } finally {
-        if (ingested) this.#release(ingested);
+        if (ingested) this.#unpinBodyFile(ingested);
       }
       await this.#db.flush();
       return output;
@@ -584,7 +584,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Stores a whole object of zero or one chunk in one call. */
   putObject(input: PutObjectInput, options?: OperationOptions): Promise<PutObjectOutput> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       const job = input.BackupJobId;
       const body = input.InlineChunk;
       let name: Uint8Array;
@@ -675,7 +675,7 @@ export class EmbeddedStore implements LocalChunkStorage {
             retired_at: null,
           });
           if (ingested) {
-            this.#keep(ingested);
+            this.#storeInlineBody(ingested);
             this.#db.insertChunk(versionId, 0, ingested.digest, length);
           }
           this.#db.addUsage(job, current ? 0 : 1, length - (current?.size ?? 0));
@@ -692,14 +692,14 @@ export class EmbeddedStore implements LocalChunkStorage {
         if (ingested) this.#db.addCandidate(ingested.digest);
         throw error;
       } finally {
-        if (ingested) this.#release(ingested);
+        if (ingested) this.#unpinBodyFile(ingested);
       }
     });
   }
 
   /** Lists one page of a job's current objects, names in byte order. */
   listObjects(input: ListObjectsInput, _options?: OperationOptions): Promise<ListObjectsOutput> {
-    return this.#track(() => {
+    return this.#trackOperation(() => {
       const job = input.StorageJobId;
       validateJobId(job);
       const size = pageSize(input.MaxResults);
@@ -739,7 +739,7 @@ export class EmbeddedStore implements LocalChunkStorage {
         const completed = row.completed_at ?? 0;
         if (state.before !== undefined && !(completed < state.before)) continue;
         if (state.after !== undefined && !(completed > state.after)) continue;
-        output.ObjectList.push(this.#describe(row, job));
+        output.ObjectList.push(this.#objectOf(row, job));
       }
       if (resumeAfter === undefined && filtered && rows.length === FILTERED_SCAN_LIMIT) {
         // The scan budget ran out: continue after the last row examined.
@@ -754,7 +754,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Lists one page of a version's chunks, by index. */
   listChunks(input: ListChunksInput, _options?: OperationOptions): Promise<ListChunksOutput> {
-    return this.#track(() => {
+    return this.#trackOperation(() => {
       const job = input.StorageJobId;
       validateJobId(job);
       const size = pageSize(input.MaxResults);
@@ -796,7 +796,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Streams one chunk's bytes. */
   getChunk(input: GetChunkInput, _options?: OperationOptions): Promise<GetChunkOutput> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       const job = input.StorageJobId;
       validateJobId(job);
       const ids = unpackIds(
@@ -827,7 +827,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     input: GetObjectMetadataInput,
     _options?: OperationOptions,
   ): Promise<GetObjectMetadataOutput> {
-    return this.#track(async () => {
+    return this.#trackOperation(async () => {
       const job = input.StorageJobId;
       validateJobId(job);
       const version = this.#visibleVersion(job, input.ObjectToken);
@@ -849,7 +849,7 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Removes the current version of an object; readers holding its token keep it through the grace period. */
   deleteObject(input: DeleteObjectInput, _options?: OperationOptions): Promise<DeleteObjectOutput> {
-    return this.#track(() => {
+    return this.#trackOperation(() => {
       const job = input.BackupJobId;
       validateJobId(job);
       validateObjectName(input.ObjectName);
@@ -870,7 +870,8 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   // ------------------------------------------------------------- helpers
 
-  #track<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs an operation, in flight until it settles (`close` waits for it); refused once closed. */
+  #trackOperation<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
     let promise: Promise<T>;
     try {
@@ -951,13 +952,13 @@ export class EmbeddedStore implements LocalChunkStorage {
     }
   }
 
-  /** Inside the transaction that records a reference to it: keeps an inline body. */
-  #keep(ingested: Ingested): void {
+  /** Inside the transaction that records a reference to it: keeps an inline body in the db. */
+  #storeInlineBody(ingested: Ingested): void {
     if (ingested.inline) this.#db.putInlineChunk(ingested.digest, ingested.inline);
   }
 
   /** After that transaction: unpins a file body (an inline one holds no pin). */
-  #release(ingested: Ingested): void {
+  #unpinBodyFile(ingested: Ingested): void {
     if (!ingested.inline) this.#files.unpin(ingested.hex);
   }
 
@@ -1053,7 +1054,8 @@ export class EmbeddedStore implements LocalChunkStorage {
     return version;
   }
 
-  #describe(row: ListedVersion, job: string): BackupObject {
+  /** The `ListObjects` entry of a listed version, with its signed object token. */
+  #objectOf(row: ListedVersion, job: string): BackupObject {
     const object: BackupObject = {
       Name: decoder.decode(row.name),
       ChunksCount: row.chunks_count ?? 0,
