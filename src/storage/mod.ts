@@ -5,7 +5,9 @@
  * {@link BackupStorageClient} and the durable in-process {@link EmbeddedStore}.
  *
  * Code written against `BackupStorage` runs unchanged over the embedded store and
- * over any BackupStorage-compatible service reached through the client.
+ * over any BackupStorage-compatible service reached through the client. Code that
+ * needs only the interface imports `interface.ts`, which never loads the client
+ * or the store (nor SQLite).
  *
  * @example
  * ```ts
@@ -38,37 +40,7 @@
  * @module
  */
 
-export type * from "./types.ts";
-export {
-  type BackupStorage,
-  type HashedPutChunkInput,
-  isLocalChunkStorage,
-  type LocalChunkStorage,
-  OPERATION_METHODS,
-} from "./backup_storage.ts";
-export * from "./errors.ts";
-export {
-  checksumToDigest,
-  chunkChecksum,
-  ChunkHasher,
-  sha256,
-  SHA256_LENGTH,
-  summaryChecksum,
-  SummaryHasher,
-} from "./checksum.ts";
-export {
-  DEFAULT_MAX_CHUNK_LENGTH,
-  MAX_CHUNK_COUNT,
-  MAX_JOB_ID_LENGTH,
-  MAX_METADATA_BLOB_BYTES,
-  MAX_METADATA_STRING_BYTES,
-  MAX_OBJECT_NAME_BYTES,
-  METADATA_STRING_CONTROLS,
-  PAGE_SIZE,
-  validateJobId,
-  validateMetadataString,
-  validateObjectName,
-} from "./limits.ts";
-export * from "./paginate.ts";
+// The interface and everything written against it (no client, no store, no SQLite).
+export * from "./interface.ts";
 export * from "./client/mod.ts";
 export * from "./store/mod.ts";
