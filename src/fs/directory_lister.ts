@@ -1,18 +1,8 @@
 /**
- * Directory listing and path lookup over `ListObjects`, which has no delimiter.
- *
- * A directory is listed by skip-scan: `ListObjects` from the directory's prefix;
- * once a child directory `sub` is seen (its marker `a/sub/` or any descendant
- * `a/sub/…`), the scan restarts just past every name under `a/sub/` (at `a/sub0`,
- * `0` being the character after `/`), so the cost grows with the number of
- * children, not of descendants.
- *
- * Children come out with names in byte order (UTF-8, i.e. code point order). Scan
- * order is not quite that order: the directory `b` (seen at `a/b/…`) sorts before
- * the file `b.txt` (seen at `a/b.txt`, earlier in the scan, because `.` < `/`).
- * So a child whose name has a character below `/` is held back until the scan has
- * passed the place where such a directory would show up; when too many are held
- * (a pathological directory), one extra `ListObjects` settles the question.
+ * Directory listing and path lookup over `ListObjects`, which has no delimiter:
+ * a directory is listed by skip-scan (see `directory_scan.ts`), concurrent
+ * listings of one directory share one scan (see `listing_flight.ts`), and a path
+ * is looked up with usually one call.
  *
  * Names no normalized path can reach are not reported as children: the empty name
  * (from `a//x`), `.` and `..`. `walk` and `hasChildren` still see their objects.
@@ -23,33 +13,13 @@
 import type { BackupStorage } from "../storage/backup_storage.ts";
 import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
 import type { BackupObject, ListObjectsInput, ListObjectsOutput } from "../storage/types.ts";
+import { type ListedEntry, rememberNextToken, scanDirectory } from "./directory_scan.ts";
+import { ListingFlight } from "./listing_flight.ts";
 import { pathChanges } from "./metadata_cache.ts";
+import { compareNames } from "./name_order.ts";
 import { objectNameOf } from "./paths.ts";
 
-/**
- * One child of a directory.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { ListedEntry } from "./directory_lister.ts";
- * function describe(entry: ListedEntry): string {
- *   return entry.isDirectory ? `${entry.name}/` : `${entry.name} (${entry.object?.ChunksCount ?? 0} chunks)`;
- * }
- * assert.equal(describe({ name: "2024", isFile: false, isDirectory: true }), "2024/");
- * assert.equal(describe({ name: "a.txt", isFile: true, isDirectory: false }), "a.txt (0 chunks)");
- * ```
- */
-export interface ListedEntry {
-  /** The child's name (one path segment). */
-  name: string;
-  /** A file (an object without a trailing `/`). */
-  isFile: boolean;
-  /** A directory (implicit, or with a marker object). */
-  isDirectory: boolean;
-  /** The file's object, or the directory's marker object when it has one. */
-  object?: BackupObject;
-}
+export type { ListedEntry } from "./directory_scan.ts";
 
 /**
  * What a path is, as {@link DirectoryLister.lookup} finds it.
@@ -140,37 +110,6 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Compares two strings in UTF-8 byte order (which is code point order; plain `<`
- * compares UTF-16 code units and puts U+E000–U+FFFF after astral characters).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { compareNames } from "./directory_lister.ts";
- * const names = ["b", "a", "\u{1F600}", "\uFF01"];
- * assert.deepEqual(names.sort(compareNames), ["a", "b", "\uFF01", "\u{1F600}"]);
- * assert.deepEqual(names.sort(), ["a", "b", "\u{1F600}", "\uFF01"]); // plain sort: UTF-16 order
- * ```
- */
-export function compareNames(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-  if (unit < 0xd800) return unit;
-  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
-}
-
-const SLASH = 0x2f;
-/** The character right after `/`: `prefix + "0"` is the first name past `prefix + "/…"`. */
-const AFTER_SLASH = "0";
 /** Names one lookup lists at once: the file and the next name, which usually sorts past its directory. */
 const LOOKUP_PAGE = 2;
 
@@ -181,20 +120,14 @@ function directoryFound(first: BackupObject, directoryPrefix: string): LookupRes
     : { kind: "directory" };
 }
 
-/** A child not yet released, and what must be known before it can be. */
-interface Held {
-  entry: ListedEntry;
-  /**
-   * Marker names `prefix + d + "/"` of every directory `d` that would sort at or
-   * before this child but show up later in the scan: each stem `d` of the name
-   * followed by a character below `/`, and (for a file) the name itself. Largest
-   * first. The child is released once the scan has passed or probed them all.
-   */
-  bounds: string[];
-}
-
-function unreachable(name: string): boolean {
-  return name === "" || name === "." || name === "..";
+/**
+ * The prefix of every object under a directory (`""` for the root), or `undefined`
+ * when it is too long for anything to be under it.
+ */
+function listingPrefixOf(directoryPath: string): string | undefined {
+  const name = objectNameOf(directoryPath);
+  const prefix = name === "" ? "" : name + "/";
+  return utf8Length(prefix) > MAX_OBJECT_NAME_BYTES ? undefined : prefix;
 }
 
 /**
@@ -234,7 +167,7 @@ export class DirectoryLister {
   readonly #shareWindowMs: number;
   readonly #maxShared: number;
   /** Listings in flight that others may join, by directory prefix. */
-  readonly #flights = new Map<string, Flight>();
+  readonly #flights = new Map<string, ListingFlight>();
   #listCalls = 0;
 
   /** Makes a lister for one job. */
@@ -262,37 +195,52 @@ export class DirectoryLister {
     return this.#listCalls;
   }
 
-  async #listObjects(
+  /** One `ListObjects` call of this job, counted. */
+  readonly #listObjects = async (
     input: Omit<ListObjectsInput, "StorageJobId">,
     signal?: AbortSignal,
-  ): Promise<ListObjectsOutput> {
+  ): Promise<ListObjectsOutput> => {
     signal?.throwIfAborted();
     this.#listCalls++;
     return await this.#storage.listObjects(
       { StorageJobId: this.#jobId, ...input },
       signal ? { signal } : undefined,
     );
+  };
+
+  /** The skip-scan of the directory `prefix`; with `after`, only children sorting after it. */
+  #scan(
+    prefix: string,
+    signal: AbortSignal | undefined,
+    after: string | undefined,
+  ): AsyncGenerator<ListedEntry[]> {
+    return scanDirectory(prefix, {
+      listObjects: this.#listObjects,
+      pageSize: this.#pageSize,
+      maxHeld: this.#maxHeld,
+      signal,
+      after,
+    });
   }
 
   /**
-   * Children of a directory, names in byte order, by skip-scan (see the module
-   * doc). A name that is both a file `a/x` and a directory `a/x/…` is reported once,
+   * Children of a directory, names in byte order, by skip-scan (see
+   * `directory_scan.ts`). A name that is both a file `a/x` and a directory `a/x/…` is reported once,
    * as a directory. Listing a path that is a file or does not exist yields nothing:
    * use {@link lookup} to tell them apart.
    */
-  async *list(directoryPath: string, options: ListOptions = {}): AsyncGenerator<ListedEntry> {
-    const signal = options.signal;
-    const name = objectNameOf(directoryPath);
-    const prefix = name === "" ? "" : name + "/";
-    if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return;
+  async *list(directoryPath: string, options?: ListOptions): AsyncGenerator<ListedEntry> {
+    const signal = options?.signal;
+    const prefix = listingPrefixOf(directoryPath);
+    if (prefix === undefined) return;
     if (!this.#share) {
       for await (const batch of this.#scan(prefix, signal, undefined)) yield* batch;
       return;
     }
-    const path = name === "" ? "/" : `/${name}`;
+    const path = prefix === "" ? "/" : `/${prefix.slice(0, -1)}`;
     let flight = this.#flights.get(prefix);
     if (flight === undefined || !this.#joinable(flight, path)) {
-      flight = new Flight(this.#scan(prefix, undefined, undefined), pathChanges.epoch);
+      flight = new ListingFlight(this.#scan(prefix, undefined, undefined), pathChanges.epoch);
       this.#flights.set(prefix, flight);
     }
     const current = flight;
@@ -331,184 +279,10 @@ export class DirectoryLister {
   }
 
   /** Whether a listing of `path` may join `flight`. */
-  #joinable(flight: Flight, path: string): boolean {
+  #joinable(flight: ListingFlight, path: string): boolean {
     return !flight.done && flight.base === 0 &&
       Date.now() - flight.startedAt <= this.#shareWindowMs &&
       !pathChanges.changedSince(path, flight.epoch);
-  }
-
-  /**
-   * The skip-scan of one directory (see the module doc), in batches of children
-   * (one per page); with `after`, only the children whose names sort after it.
-   */
-  async *#scan(
-    prefix: string,
-    signal: AbortSignal | undefined,
-    after: string | undefined,
-  ): AsyncGenerator<ListedEntry[]> {
-    const held: Held[] = [];
-    /** Child directories already reported (or held): entries under them are skipped. */
-    const directories = new Set<string>();
-    /** Bounds a probe has settled: nothing under them is left unknown. */
-    const settled = new Set<string>();
-    let position = after === undefined ? prefix : prefix + after;
-
-    const boundsOf = (entry: ListedEntry): string[] => {
-      const childName = entry.name;
-      const bounds: string[] = [];
-      for (let i = 1; i < childName.length; i++) {
-        if (childName.charCodeAt(i) < SLASH) bounds.push(prefix + childName.slice(0, i) + "/");
-      }
-      if (entry.isFile) bounds.push(prefix + childName + "/");
-      return bounds;
-    };
-    const hold = (entry: ListedEntry): void => {
-      let at = held.length;
-      while (at > 0 && compareNames(held[at - 1].entry.name, entry.name) > 0) at--;
-      const item = { entry, bounds: boundsOf(entry) };
-      if (at > 0 && held[at - 1].entry.name === entry.name) {
-        held[at - 1] = item; // a directory replaces a same-named file: the directory wins
-      } else {
-        held.splice(at, 0, item);
-      }
-    };
-    const addDirectory = (childName: string, marker: BackupObject | undefined): void => {
-      directories.add(childName);
-      if (unreachable(childName)) return;
-      const entry: ListedEntry = { name: childName, isFile: false, isDirectory: true };
-      if (marker) entry.object = marker;
-      hold(entry);
-    };
-    /** The first bound of an item neither passed by the scan nor probed. */
-    const unresolved = (item: Held): string | undefined => {
-      const bounds = item.bounds;
-      // Passing the largest bound passes them all.
-      if (bounds.length === 0 || compareNames(position, bounds[0]) >= 0) return undefined;
-      return bounds.find((b) => !settled.has(b) && compareNames(position, b) < 0);
-    };
-    const releasable = (item: Held): boolean => unresolved(item) === undefined;
-    /** Children released and not yet yielded (yielded once per page: few async hops). */
-    const ready: ListedEntry[] = [];
-    const release = (all: boolean): void => {
-      let n = 0;
-      while (n < held.length && (all || releasable(held[n]))) n++;
-      if (n === 0) return;
-      for (let i = 0; i < n; i++) {
-        const entry = held[i].entry;
-        if (after === undefined || compareNames(entry.name, after) > 0) ready.push(entry);
-      }
-      held.splice(0, n);
-    };
-
-    let request: Omit<ListObjectsInput, "StorageJobId"> = {
-      MaxResults: this.#pageSize,
-      ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
-      ...(after === undefined ? {} : { StartingObjectName: prefix + after }),
-    };
-    const tokens = new Set<string>();
-    for (;;) {
-      const page = await this.#listObjects(request, signal);
-      let endedUnder: string | undefined;
-      for (const object of page.ObjectList) {
-        const objectName = object.Name;
-        if (!objectName.startsWith(prefix)) continue;
-        const rest = objectName.slice(prefix.length);
-        endedUnder = undefined;
-        if (rest === "") continue; // the directory's own marker
-        const slash = rest.indexOf("/");
-        if (slash === -1) {
-          // A same-named directory already reported wins over the file.
-          if (!unreachable(rest) && !directories.has(rest)) {
-            hold({ name: rest, isFile: true, isDirectory: false, object });
-          }
-        } else {
-          const childName = rest.slice(0, slash);
-          if (!directories.has(childName)) {
-            addDirectory(childName, slash === rest.length - 1 ? object : undefined);
-          }
-          endedUnder = childName;
-        }
-        position = objectName;
-        release(false);
-        if (held.length > this.#maxHeld) {
-          await this.#settle(prefix, held, {
-            settled,
-            addDirectory,
-            unresolved,
-            ready,
-            after,
-            signal,
-          });
-          release(false);
-        }
-      }
-      if (ready.length > 0) yield ready.splice(0);
-      if (page.NextToken === undefined || page.NextToken === "") break;
-      if (endedUnder !== undefined) {
-        // Skip every remaining name under the child directory the page ended in.
-        position = prefix + endedUnder + AFTER_SLASH;
-        release(false);
-        request = {
-          MaxResults: this.#pageSize,
-          StartingObjectName: position,
-          ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
-        };
-      } else {
-        if (tokens.has(page.NextToken)) {
-          throw new Error("ListObjects returned a NextToken it had already returned");
-        }
-        tokens.add(page.NextToken);
-        request = { MaxResults: this.#pageSize, NextToken: page.NextToken };
-      }
-    }
-    release(true);
-    if (ready.length > 0) yield ready.splice(0);
-  }
-
-  /**
-   * Too many children are held back: probe the unresolved bounds of the first one
-   * (is there a directory of that name?), one `ListObjects` each, until few enough
-   * remain; the children released go to `state.ready`, in order.
-   */
-  async #settle(
-    prefix: string,
-    held: Held[],
-    state: {
-      settled: Set<string>;
-      addDirectory: (name: string, marker: BackupObject | undefined) => void;
-      unresolved: (item: Held) => string | undefined;
-      ready: ListedEntry[];
-      after: string | undefined;
-      signal: AbortSignal | undefined;
-    },
-  ): Promise<void> {
-    // Each round probes one new bound or releases at least the first child.
-    while (held.length > this.#maxHeld) {
-      const bound = state.unresolved(held[0]);
-      if (bound !== undefined) {
-        const page = await this.#listObjects(
-          { StartingObjectPrefix: bound, MaxResults: 1 },
-          state.signal,
-        );
-        const found = page.ObjectList[0];
-        if (found !== undefined && found.Name.startsWith(bound)) {
-          // bound is `prefix + child + "/"`: that child is a directory.
-          state.addDirectory(
-            bound.slice(prefix.length, -1),
-            found.Name === bound ? found : undefined,
-          );
-        }
-        state.settled.add(bound);
-      }
-      let n = 0;
-      while (n < held.length && state.unresolved(held[n]) === undefined) n++;
-      for (const item of held.splice(0, n)) {
-        const after = state.after;
-        if (after === undefined || compareNames(item.entry.name, after) > 0) {
-          state.ready.push(item.entry);
-        }
-      }
-    }
   }
 
   /**
@@ -520,10 +294,10 @@ export class DirectoryLister {
    * then the directory's own names. Only when such siblings fill the page does a
    * second call probe the directory.
    */
-  async lookup(path: string, options: ListOptions = {}): Promise<LookupResult> {
+  async lookup(path: string, options?: ListOptions): Promise<LookupResult> {
     const name = objectNameOf(path);
     if (name === "") return { kind: "directory" };
-    const signal = options.signal;
+    const signal = options?.signal;
     const directoryPrefix = name + "/";
     const page = await this.#listObjects(
       { StartingObjectName: name, StartingObjectPrefix: name, MaxResults: LOOKUP_PAGE },
@@ -553,13 +327,12 @@ export class DirectoryLister {
   }
 
   /** Whether a directory has any object under it besides its own marker (1 `ListObjects` call). */
-  async hasChildren(directoryPath: string, options: ListOptions = {}): Promise<boolean> {
-    const name = objectNameOf(directoryPath);
-    const prefix = name === "" ? "" : name + "/";
-    if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return false;
+  async hasChildren(directoryPath: string, options?: ListOptions): Promise<boolean> {
+    const prefix = listingPrefixOf(directoryPath);
+    if (prefix === undefined) return false;
     const page = await this.#listObjects(
       prefix === "" ? { MaxResults: 1 } : { StartingObjectPrefix: prefix, MaxResults: 2 },
-      options.signal,
+      options?.signal,
     );
     return page.ObjectList.some((o) => o.Name !== prefix && o.Name.startsWith(prefix));
   }
@@ -569,101 +342,21 @@ export class DirectoryLister {
    * own marker included (first) — for recursive remove, copy and rename. For `/`,
    * every object of the job.
    */
-  async *walk(directoryPath: string, options: ListOptions = {}): AsyncGenerator<BackupObject> {
-    const name = objectNameOf(directoryPath);
-    const prefix = name === "" ? "" : name + "/";
-    if (utf8Length(prefix) > MAX_OBJECT_NAME_BYTES) return;
+  async *walk(directoryPath: string, options?: ListOptions): AsyncGenerator<BackupObject> {
+    const prefix = listingPrefixOf(directoryPath);
+    if (prefix === undefined) return;
     let request: Omit<ListObjectsInput, "StorageJobId"> = {
       MaxResults: this.#pageSize,
       ...(prefix === "" ? {} : { StartingObjectPrefix: prefix }),
     };
     const tokens = new Set<string>();
     for (;;) {
-      const page = await this.#listObjects(request, options.signal);
+      const page = await this.#listObjects(request, options?.signal);
       for (const object of page.ObjectList) if (object.Name.startsWith(prefix)) yield object;
       const next = page.NextToken;
       if (next === undefined || next === "") return;
-      if (tokens.has(next)) {
-        throw new Error("ListObjects returned a NextToken it had already returned");
-      }
-      tokens.add(next);
+      rememberNextToken(tokens, next);
       request = { MaxResults: this.#pageSize, NextToken: next };
     }
-  }
-}
-
-/**
- * One scan of a directory shared by the listings that joined it: the entries not
- * yet read by every consumer (at most `maxShared` of them), pulled page by page by
- * whichever consumer needs the next one.
- */
-class Flight {
-  readonly startedAt = Date.now();
-  /** The change-log epoch when the scan began. */
-  readonly epoch: number;
-  /** Entries from sequence number `base` on. */
-  entries: ListedEntry[] = [];
-  base = 0;
-  done = false;
-  failed = false;
-  error: unknown;
-  /** Each consumer's next sequence number. */
-  readonly cursors = new Set<{ at: number }>();
-  readonly #scan: AsyncGenerator<ListedEntry[]>;
-  #pulling: Promise<void> | undefined;
-
-  constructor(scan: AsyncGenerator<ListedEntry[]>, epoch: number) {
-    this.#scan = scan;
-    this.epoch = epoch;
-  }
-
-  /** Sequence number after the last entry pulled. */
-  get head(): number {
-    return this.base + this.entries.length;
-  }
-
-  /** Pulls the next batch (one pull at a time, shared by all who wait). */
-  pull(maxShared: number, ended: () => void): Promise<void> {
-    this.#pulling ??= this.#pull(maxShared, ended).finally(() => {
-      this.#pulling = undefined;
-    });
-    return this.#pulling;
-  }
-
-  async #pull(maxShared: number, ended: () => void): Promise<void> {
-    try {
-      const next = await this.#scan.next();
-      if (next.done) {
-        this.done = true;
-        ended();
-        return;
-      }
-      this.entries.push(...next.value);
-    } catch (error) {
-      this.done = true;
-      this.failed = true;
-      this.error = error;
-      ended();
-      return;
-    }
-    // Drop what every consumer has read, and beyond `maxShared` what the slowest
-    // have not (they continue on their own).
-    let first = this.head;
-    for (const cursor of this.cursors) first = Math.min(first, cursor.at);
-    first = Math.max(first, this.head - maxShared);
-    if (first > this.base) {
-      this.entries.splice(0, first - this.base);
-      this.base = first;
-    }
-  }
-
-  /** A consumer is done with it; the last one stops the scan. */
-  leave(cursor: { at: number }, ended: () => void): void {
-    this.cursors.delete(cursor);
-    if (this.cursors.size > 0 || this.done) return;
-    this.done = true;
-    ended();
-    const pulling = this.#pulling ?? Promise.resolve();
-    void pulling.then(() => this.#scan.return(undefined)).catch(() => {});
   }
 }

@@ -10,6 +10,7 @@ import {
 } from "../support/assert.ts";
 import { bytesOf, fsTest } from "./backends.ts";
 import { chunkChecksum } from "../../src/storage/checksum.ts";
+import { DirectoryNotEmptyError } from "../../src/fs/fs_errors.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -124,14 +125,15 @@ fsTest("mkdir, readDir in byte order, empty directories persist, remove", async 
   assertEquals(await names(fs, "/a/b/c"), []);
   assert((await fs.stat("/a/b/c")).isDirectory);
   // Non-empty without recursive: a clear error.
-  const e = await assertRejects(() => fs.remove("/a"), Error);
-  assertMatch(e.message, /not empty|\/a/i);
+  const e = await assertRejects(() => fs.remove("/a"), DirectoryNotEmptyError);
+  assertEquals(e.message, "Directory not empty: remove '/a'");
   await fs.remove("/a/b/c");
   assertEquals(await names(fs, "/a/b"), []);
   await fs.remove("/a", { recursive: true });
   await assertRejects(() => fs.stat("/a"), Deno.errors.NotFound);
   assertEquals(await names(fs, "/"), []);
-  await assertRejects(() => fs.remove("/"), Error);
+  const root = await assertRejects(() => fs.remove("/"), Deno.errors.PermissionDenied);
+  assertEquals(root.message, "Permission denied: remove '/': the root cannot be removed");
 });
 
 fsTest("a directory stays when its last file is removed", async ({ fs }) => {
