@@ -346,14 +346,15 @@ export class MetadataTooLargeError extends RangeError {
   /** The limit: `MAX_METADATA_BLOB_BYTES`. */
   readonly limit: number;
 
-  /** An error for extended attributes that need `bytes`, over `limit`. */
-  constructor(bytes: number, limit: number = MAX_METADATA_BLOB_BYTES) {
+  /** An error for extended attributes that need `bytes`, over `limit` (default `MAX_METADATA_BLOB_BYTES`). */
+  constructor(bytes: number, limit?: number) {
+    const max = limit ?? MAX_METADATA_BLOB_BYTES;
     super(
-      `Extended attributes need ${bytes} bytes, more than the MetadataBlob limit of ${limit} bytes (4 MiB)`,
+      `Extended attributes need ${bytes} bytes, more than the MetadataBlob limit of ${max} bytes (4 MiB)`,
     );
     this.name = "MetadataTooLargeError";
     this.bytes = bytes;
-    this.limit = limit;
+    this.limit = max;
   }
 }
 

@@ -188,11 +188,11 @@ export class MetadataCache<T, L = unknown> {
   #epoch = 0;
 
   /** Makes an empty cache. */
-  constructor(options: MetadataCacheOptions = {}) {
-    this.#ttlMs = options.ttlMs ?? 1000;
-    this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#maxListings = options.maxListings ?? 100;
-    this.#now = options.now ?? Date.now;
+  constructor(options?: MetadataCacheOptions) {
+    this.#ttlMs = options?.ttlMs ?? 1000;
+    this.#maxEntries = options?.maxEntries ?? 10_000;
+    this.#maxListings = options?.maxListings ?? 100;
+    this.#now = options?.now ?? Date.now;
     if (!(this.#ttlMs >= 0)) throw new RangeError("ttlMs must be ≥ 0");
     if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 0) {
       throw new RangeError("maxEntries must be an integer ≥ 0");
@@ -224,8 +224,8 @@ export class MetadataCache<T, L = unknown> {
   }
 
   /** Caches a path's value (or {@link MISSING}) for the TTL. */
-  set(path: string, value: T | typeof MISSING, options: CacheSetOptions = {}): void {
-    if (this.#stale(path, options.epoch)) return;
+  set(path: string, value: T | typeof MISSING, options?: CacheSetOptions): void {
+    if (this.#stale(path, options?.epoch)) return;
     this.#write(this.#entries, path, value, this.#maxEntries);
   }
 
@@ -235,8 +235,8 @@ export class MetadataCache<T, L = unknown> {
   }
 
   /** Caches a directory's listing for the TTL. */
-  setListing(directoryPath: string, listing: L, options: CacheSetOptions = {}): void {
-    if (this.#stale(directoryPath, options.epoch)) return;
+  setListing(directoryPath: string, listing: L, options?: CacheSetOptions): void {
+    if (this.#stale(directoryPath, options?.epoch)) return;
     this.#write(this.#listings, directoryPath, listing, this.#maxListings);
   }
 
