@@ -537,6 +537,52 @@ Deno.test("ObjectWriter: over the HTTP client and service, uploads, blobs and ab
   }
 });
 
+Deno.test("ObjectWriter: over the HTTP client, retryable failures follow the client's retry policy alone", async () => {
+  await using t = await openTestStore();
+  const faulty = new FaultyStorage(t.store);
+  const app = createStorageApp(faulty, {
+    credentials: new Map([["WRITERKEY", { secretAccessKey: "writer-secret" }]]),
+    onError: () => {},
+  });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+  const client = new BackupStorageClient({
+    endpoint: `http://127.0.0.1:${server.addr.port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "WRITERKEY", secretAccessKey: "writer-secret" },
+    maxAttempts: 2,
+    retryBaseDelayMs: 1,
+    retryMaxDelayMs: 5,
+  });
+  try {
+    // The client gives up after its 2 attempts; the writer's own retries do not stack on them.
+    faulty.fail("PutChunk", () => new ThrottlingException("still throttled"), 100);
+    const w = writer(client, "http/throttled.bin", {
+      chunkSize: KiB,
+      inFlight: 1,
+      retryDelayMs: 1,
+    });
+    await assertRejects(async () => {
+      await w.write(patternBytes(3 * KiB));
+      await w.close();
+    }, ThrottlingException);
+    assertEquals(faulty.calls.PutChunk, 2);
+    assertEquals(w.stats.retries, 0);
+
+    // A fault the client absorbs never reaches the writer.
+    faulty.reset();
+    faulty.fail("PutObject", () => new ThrottlingException(), 1);
+    const small = writer(client, "http/small.bin", { chunkSize: KiB, retryDelayMs: 1 });
+    await small.write(patternBytes(10));
+    await small.close();
+    assertEquals(faulty.calls.PutObject, 2);
+    assertEquals(small.stats.retries, 0);
+    assertEquals((await listAll(client)).map((o) => o.Name), ["http/small.bin"]);
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+});
+
 Deno.test("ObjectWriter: a store in this process hashes each chunk itself (putChunkHashed), never PutChunk", async () => {
   await using t = await openTestStore();
   const calls = { putChunk: 0, putChunkHashed: 0 };
