@@ -3,14 +3,20 @@
  * verifies every chunk's SHA-256 before a byte of it is returned or cached, and
  * prefetches ahead of sequential readers.
  *
+ * The reader maps byte ranges to chunks (`chunk_map.ts`) and copies their bytes
+ * out; `verified_chunk.ts` fetches and checks one chunk, `chunk_loader.ts` gets
+ * chunks through the shared cache under the reader's limit of `GetChunk`s in
+ * flight, and `read_ahead.ts` fetches ahead of sequential reads and long scans.
+ *
  * @module
  */
 
 import type { BackupStorage } from "../storage/backup_storage.ts";
-import { encodeBase64, sha256Async } from "../storage/checksum.ts";
 import { ResourceNotFoundException } from "../storage/errors.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
+import { ChunkLoader } from "./chunk_loader.ts";
 import { type ChunkLocation, ChunkMap } from "./chunk_map.ts";
+import { prefetchAfter, ScanWindow } from "./read_ahead.ts";
 
 /**
  * Options of {@link ObjectReader}.
@@ -62,6 +68,26 @@ export interface ObjectReaderOptions {
 }
 
 /**
+ * Options of {@link ObjectReader.stream}: the byte range to stream.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ObjectStreamOptions } from "./object_reader.ts";
+ * const range: ObjectStreamOptions = { start: 7, end: 12 }; // bytes 7 to 11
+ * const tail: ObjectStreamOptions = { start: 7 }; // from byte 7 to the end
+ * assert.equal(range.end! - range.start!, 5);
+ * assert.equal(tail.end, undefined);
+ * ```
+ */
+export interface ObjectStreamOptions {
+  /** First byte (default 0). */
+  start?: number;
+  /** End of the range, exclusive (default the end of the object). */
+  end?: number;
+}
+
+/**
  * Reads one object version by byte ranges.
  *
  * Every chunk fetched with `GetChunk` is read whole and checked against the chunk
@@ -110,8 +136,6 @@ export interface ObjectReaderOptions {
  * ```
  */
 export class ObjectReader {
-  #storage: BackupStorage;
-  #jobId: string;
   #path: string;
   #cache: ChunkCache;
   #prefetch: number;
@@ -121,9 +145,8 @@ export class ObjectReader {
   #closed = false;
   /** Where the previous read ended: a read starting here is sequential. */
   #lastEnd = 0;
-  #slots: Slots;
-  /** Prefetch tasks and fetches in flight, for `settled()`. */
-  #pending = new Set<Promise<unknown>>();
+  /** Verified chunks through the cache, within `maxInFlight`; tracked for `settled()`. */
+  #loader: ChunkLoader;
 
   /** Makes a reader of the version `options.objectToken`; nothing is fetched until a read. */
   constructor(storage: BackupStorage, options: ObjectReaderOptions) {
@@ -144,13 +167,17 @@ export class ObjectReader {
         `ObjectReader: size must be a non-negative integer, got ${options.size}`,
       );
     }
-    this.#storage = storage;
-    this.#jobId = options.jobId;
     this.#path = options.path;
     this.#cache = options.cache;
     this.#prefetch = prefetch;
     this.#size = options.size;
-    this.#slots = new Slots(maxInFlight);
+    this.#loader = new ChunkLoader(storage, {
+      jobId: options.jobId,
+      path: options.path,
+      cache: options.cache,
+      maxInFlight,
+      signal: this.#abort.signal,
+    });
     this.#map = new ChunkMap(storage, {
       jobId: options.jobId,
       objectToken: options.objectToken,
@@ -199,13 +226,13 @@ export class ObjectReader {
       const sequential = position === this.#lastEnd;
       this.#lastEnd = end;
       const copies = chunks.map((chunk) =>
-        chunk.length === 0 ? Promise.resolve() : this.#chunkBytes(chunk).then((bytes) => {
+        chunk.length === 0 ? Promise.resolve() : this.#loader.cachedBytes(chunk).then((bytes) => {
           const from = Math.max(position, chunk.offset);
           const to = Math.min(end, chunk.offset + chunk.length);
           buffer.set(bytes.subarray(from - chunk.offset, to - chunk.offset), from - position);
         })
       );
-      if (sequential) this.#schedulePrefetch(last.index, chunks);
+      if (sequential) this.#prefetchAfter(last.index, chunks);
       await settleAll(copies);
       return end - position;
     } catch (error) {
@@ -227,9 +254,9 @@ export class ObjectReader {
    * loading) are still served from it, copied. Shorter ranges go through the cache
    * and are emitted in copied pieces of at most 1 MiB.
    */
-  stream(options: { start?: number; end?: number } = {}): ReadableStream<Uint8Array> {
-    const start = options.start ?? 0;
-    const requestedEnd = options.end ?? Number.MAX_SAFE_INTEGER;
+  stream(options?: ObjectStreamOptions): ReadableStream<Uint8Array> {
+    const start = options?.start ?? 0;
+    const requestedEnd = options?.end ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isSafeInteger(start) || start < 0) {
       throw new RangeError(`stream: start must be a non-negative integer, got ${start}`);
     }
@@ -257,12 +284,14 @@ export class ObjectReader {
             current = undefined;
             const chunk = await this.#map.locate(position);
             if (chunk === undefined) {
-              if (this.#size !== undefined && position < this.#size) throw this.#shorter();
+              if (this.#size !== undefined && position < this.#size) {
+                throw this.#truncatedChunkError();
+              }
               controller.close();
               return;
             }
-            const bytes = this.#chunkBytes(chunk);
-            this.#schedulePrefetch(chunk.index, [chunk]);
+            const bytes = this.#loader.cachedBytes(chunk);
+            this.#prefetchAfter(chunk.index, [chunk]);
             current = { chunk, bytes: await bytes };
           }
           const { chunk, bytes } = current;
@@ -290,10 +319,7 @@ export class ObjectReader {
 
   /** Resolves once no fetch, prefetch or page load of this reader is in flight. */
   async settled(): Promise<void> {
-    // Bounded: each round waits for the tasks in flight; closed readers start no new ones.
-    for (let round = 0; round < 1000 && this.#pending.size > 0; round++) {
-      await Promise.allSettled([...this.#pending]);
-    }
+    await this.#loader.settled();
     await this.#map.idle();
   }
 
@@ -305,120 +331,44 @@ export class ObjectReader {
    * whole as one piece once verified.
    */
   #scan(start: number, end: number): ReadableStream<Uint8Array> {
-    let position = start;
-    /** Chunks scheduled, in order, with their verified bytes to come. */
-    const window: { chunk: ChunkLocation; bytes: Promise<ScanBytes> }[] = [];
-    let windowBytes = 0;
-    /** The chunk to schedule next: its index, or `undefined` before the first `locate`. */
-    let nextIndex: number | undefined;
-    /** No chunk after the scheduled ones holds bytes of the range. */
-    let exhausted = false;
-    /** Where the last chunk scheduled (or skipped, when empty) ends. */
-    let scheduledTo = start;
-    const budget = this.#cache.maxBytes;
-    /** Schedules chunks until `size` are waiting (the one being sent is no longer in `window`). */
-    const fill = async (size: number) => {
-      // Bounded by `size` plus the zero-length chunks skipped.
-      while (!exhausted && window.length < size) {
-        const chunk = nextIndex === undefined
-          ? await this.#map.locate(position)
-          : await this.#map.chunk(nextIndex);
-        if (chunk === undefined || chunk.offset >= end) {
-          if (chunk === undefined && this.#size !== undefined && end > scheduledTo) {
-            throw this.#shorter();
-          }
-          exhausted = true;
-          return;
-        }
-        if (window.length > 0 && windowBytes + chunk.length > budget) return;
-        nextIndex = chunk.index + 1;
-        scheduledTo = chunk.offset + chunk.length;
-        if (chunk.length === 0) continue;
-        const bytes = this.#scanBytes(chunk, window.length > 0);
-        bytes.catch(() => {}); // awaited by pull; a cancelled stream leaves it unobserved
-        window.push({ chunk, bytes });
-        windowBytes += chunk.length;
-      }
-    };
+    const scan = new ScanWindow(this.#loader, this.#map, {
+      start,
+      end,
+      prefetch: this.#prefetch,
+      ...(this.#size === undefined ? {} : { size: this.#size }),
+      truncatedError: () => this.#truncatedChunkError(),
+    });
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         try {
           this.#checkOpen();
-          if (position >= end) {
+          const piece = await scan.next();
+          if (piece === undefined) {
             controller.close();
             return;
           }
-          if (window.length === 0) await fill(1);
-          const next = window.shift();
-          if (next === undefined) {
-            controller.close();
-            return;
-          }
-          await fill(this.#prefetch); // keeps the window full while this chunk is awaited and sent
-          const { chunk } = next;
-          const { bytes, shared } = await next.bytes;
-          windowBytes -= chunk.length;
-          const from = Math.max(position, chunk.offset) - chunk.offset;
-          const to = Math.min(end, chunk.offset + chunk.length) - chunk.offset;
-          controller.enqueue(
-            shared
-              ? bytes.slice(from, to)
-              : from === 0 && to === bytes.length
-              ? bytes
-              : bytes.subarray(from, to),
-          );
-          position = chunk.offset + to;
-          if (position >= end) controller.close();
+          controller.enqueue(piece);
+          if (scan.done) controller.close();
         } catch (error) {
-          window.length = 0;
-          windowBytes = 0;
+          scan.clear();
           throw this.#translate(error);
         }
       },
       cancel: () => {
-        window.length = 0;
+        scan.clear();
       },
     }, { highWaterMark: 0 });
-  }
-
-  /**
-   * Verified bytes of a chunk for a scan: the cache's when it holds or is loading
-   * them (shared: the caller copies), else a fetch of the scan's own that the cache
-   * never sees. A joined load that fails is fetched again by the scan itself.
-   */
-  async #scanBytes(chunk: ChunkLocation, prefetch: boolean): Promise<ScanBytes> {
-    const kept = this.#cache.peek(chunk.checksum);
-    if (kept !== undefined) return { bytes: kept, shared: true };
-    if (this.#cache.loading(chunk.checksum)) {
-      try {
-        const bytes = await this.#cache.get(
-          chunk.checksum,
-          () => this.#fetchVerified(chunk, prefetch),
-        );
-        return { bytes, shared: true };
-      } catch (error) {
-        if (this.#closed) throw error;
-      }
-    }
-    return { bytes: await this.#track(this.#fetchVerified(chunk, prefetch)), shared: false };
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new Deno.errors.BadResource(`${this.#path}: the reader is closed`);
   }
 
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#pending.add(promise);
-    const done = () => this.#pending.delete(promise);
-    promise.then(done, done);
-    return promise;
-  }
-
   /** The chunks holding bytes of [from, to), in order (zero-length ones between included). */
   async #chunksFor(from: number, to: number): Promise<ChunkLocation[]> {
     const first = await this.#map.locate(from);
     if (first === undefined) {
-      if (this.#size !== undefined && from < this.#size) throw this.#shorter();
+      if (this.#size !== undefined && from < this.#size) throw this.#truncatedChunkError();
       return [];
     }
     const chunks = [first];
@@ -427,7 +377,7 @@ export class ObjectReader {
     while (last.offset + last.length < to) {
       const next = await this.#map.chunk(last.index + 1);
       if (next === undefined) {
-        if (this.#size !== undefined && to <= this.#size) throw this.#shorter();
+        if (this.#size !== undefined && to <= this.#size) throw this.#truncatedChunkError();
         break;
       }
       chunks.push(next);
@@ -436,127 +386,13 @@ export class ObjectReader {
     return chunks;
   }
 
-  /**
-   * Verified bytes of a chunk through the cache. When this call joined a load
-   * started elsewhere (a prefetch, another reader) and that load failed, the chunk
-   * is fetched again by this call: someone else's failure never fails this read.
-   */
-  async #chunkBytes(chunk: ChunkLocation): Promise<Uint8Array> {
-    let ownLoad = false;
-    const load = () => {
-      ownLoad = true;
-      return this.#track(this.#fetchVerified(chunk, false));
-    };
-    try {
-      return await this.#cache.get(chunk.checksum, load);
-    } catch (error) {
-      if (ownLoad || this.#closed) throw error;
-      return await this.#cache.get(chunk.checksum, load);
-    }
+  /** Prefetches the chunks after `lastIndex` (a sequential read reached it). */
+  #prefetchAfter(lastIndex: number, reading: ChunkLocation[]): void {
+    prefetchAfter(this.#loader, this.#map, { lastIndex, count: this.#prefetch, reading });
   }
 
-  /** Prefetches the chunks after `lastIndex`, within the cache's budget. */
-  #schedulePrefetch(lastIndex: number, reading: ChunkLocation[]): void {
-    if (this.#prefetch === 0 || this.#closed) return;
-    let budget = this.#cache.maxBytes;
-    for (const chunk of reading) budget -= chunk.length;
-    const task = (async () => {
-      for (let k = 1; k <= this.#prefetch; k++) {
-        if (this.#closed) return;
-        const chunk = await this.#map.chunk(lastIndex + k);
-        if (chunk === undefined) return;
-        budget -= chunk.length;
-        if (budget < 0) return; // never hold more than the cache can keep
-        if (chunk.length === 0) continue;
-        if (this.#cache.peek(chunk.checksum) !== undefined) continue;
-        if (this.#cache.loading(chunk.checksum)) continue;
-        if (!this.#slots.free) return; // no queueing behind reads: the next read schedules again
-        this.#cache.get(chunk.checksum, () => this.#track(this.#fetchVerified(chunk, true)))
-          .catch(() => {}); // a failed prefetch is refetched by the read that needs it
-      }
-    })().catch(() => {});
-    this.#track(task);
-  }
-
-  /** Fetches a chunk, verifying length and SHA-256; refetches once on a mismatch. */
-  async #fetchVerified(chunk: ChunkLocation, prefetch: boolean): Promise<Uint8Array> {
-    // Take the slot synchronously when one is free, so reads reach storage in call order.
-    if (!this.#slots.tryAcquire()) await this.#slots.acquire(prefetch, this.#abort.signal);
-    try {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const bytes = await this.#fetchOnce(chunk);
-        if (bytes !== undefined) return bytes;
-      }
-    } finally {
-      this.#slots.release();
-    }
-    throw new Deno.errors.InvalidData(
-      `${this.#path}: chunk ${chunk.index} failed verification twice (its bytes do not match ` +
-        `the length and SHA-256 of the chunk list); no byte of it was returned`,
-    );
-  }
-
-  /** One GetChunk, read whole; the bytes when they match, `undefined` when they do not. */
-  async #fetchOnce(chunk: ChunkLocation): Promise<Uint8Array | undefined> {
-    const signal = this.#abort.signal;
-    signal.throwIfAborted();
-    const output = await this.#storage.getChunk(
-      { StorageJobId: this.#jobId, ChunkToken: chunk.token },
-      { signal },
-    );
-    const reader = output.Data.getReader();
-    const onAbort = () => {
-      reader.cancel(signal.reason).catch(() => {});
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      if (signal.aborted) onAbort();
-      const pieces: Uint8Array[] = [];
-      let filled = 0;
-      let overflow = false;
-      // Bounded by the stream's length; stops as soon as it runs past the expected length.
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (filled + value.byteLength > chunk.length) {
-          overflow = true;
-          await reader.cancel().catch(() => {});
-          break;
-        }
-        pieces.push(value);
-        filled += value.byteLength;
-      }
-      signal.throwIfAborted();
-      if (overflow || filled !== chunk.length) return undefined;
-      // A chunk that arrived whole (the embedded store reads it in one go) is kept
-      // as it came; pieces (HTTP) are joined once.
-      let bytes: Uint8Array;
-      if (pieces.length === 1) {
-        bytes = pieces[0];
-      } else {
-        bytes = new Uint8Array(chunk.length);
-        let offset = 0;
-        for (const piece of pieces) {
-          bytes.set(piece, offset);
-          offset += piece.byteLength;
-        }
-      }
-      // A big chunk is verified off the main thread (Web Crypto on a worker thread),
-      // so prefetched chunks hash in parallel with the reader's other work; a small
-      // one in place, where the thread hop would cost more than the hash.
-      const digest = await sha256Async(bytes);
-      signal.throwIfAborted();
-      return encodeBase64(digest) === chunk.checksum ? bytes : undefined;
-    } catch (error) {
-      await reader.cancel().catch(() => {});
-      throw error;
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      reader.releaseLock();
-    }
-  }
-
-  #shorter(): Error {
+  /** The error of an object whose chunks end before its recorded size. */
+  #truncatedChunkError(): Error {
     return new Deno.errors.InvalidData(
       `${this.#path}: the object's chunks end before its recorded size of ${this.#size} bytes`,
     );
@@ -585,59 +421,8 @@ const STREAM_PIECE_BYTES = 1024 * 1024;
 /** A `stream()` range longer than the cache's size over this is a scan (see `stream`). */
 const SCAN_FRACTION = 8;
 
-/** Verified bytes for a scan, and whether they are the cache's (to copy, never to hand out). */
-interface ScanBytes {
-  bytes: Uint8Array;
-  shared: boolean;
-}
-
 /** Waits for every promise, then rethrows the first rejection (no copy still runs after). */
 async function settleAll(promises: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(promises);
   for (const result of results) if (result.status === "rejected") throw result.reason;
-}
-
-/** A counting semaphore where reads wait ahead of prefetches. */
-class Slots {
-  #free: number;
-  #reads: Array<() => void> = [];
-  #prefetches: Array<() => void> = [];
-
-  constructor(count: number) {
-    this.#free = count;
-  }
-
-  get free(): boolean {
-    return this.#free > 0;
-  }
-
-  tryAcquire(): boolean {
-    if (this.#free === 0) return false;
-    this.#free--;
-    return true;
-  }
-
-  acquire(prefetch: boolean, signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const queue = prefetch ? this.#prefetches : this.#reads;
-      const grant = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        const at = queue.indexOf(grant);
-        if (at >= 0) queue.splice(at, 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      queue.push(grant);
-    });
-  }
-
-  release(): void {
-    const next = this.#reads.shift() ?? this.#prefetches.shift();
-    if (next) next();
-    else this.#free++;
-  }
 }

@@ -1,0 +1,163 @@
+/**
+ * Fetching one chunk whose bytes can be trusted: `GetChunk`, read whole, checked
+ * against the length and SHA-256 the chunk list gives for it, fetched once more
+ * on a mismatch. No byte of a chunk that fails the check is ever returned.
+ *
+ * @module
+ */
+
+import type { BackupStorage } from "../storage/backup_storage.ts";
+import { encodeBase64, sha256Async } from "../storage/checksum.ts";
+import type { ChunkLocation } from "./chunk_map.ts";
+
+/**
+ * Options of {@link fetchVerifiedChunk}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { VerifiedChunkOptions } from "./verified_chunk.ts";
+ * const options: VerifiedChunkOptions = {
+ *   jobId: "job-1",
+ *   path: "/a.bin",
+ *   signal: new AbortController().signal,
+ * };
+ * assert.equal(options.jobId, "job-1");
+ * ```
+ */
+export interface VerifiedChunkOptions {
+  /** Job the chunk token belongs to. */
+  jobId: string;
+  /** The file's path, for error messages. */
+  path: string;
+  /** Cancels the fetch (its stream is cancelled too); it rejects with the reason. */
+  signal: AbortSignal;
+}
+
+/**
+ * The verified bytes of `chunk`: one `GetChunk` read whole, whose length and
+ * SHA-256 must match the chunk list's; a mismatch is fetched once more, and a
+ * second one is `Deno.errors.InvalidData` naming the path and the chunk index.
+ * Storage errors propagate as they are.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { chunkChecksum } from "../storage/checksum.ts";
+ * import { ChunkMap } from "./chunk_map.ts";
+ * import { fetchVerifiedChunk } from "./verified_chunk.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const data = new TextEncoder().encode("hello, world");
+ *   await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "greeting.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.length,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *   });
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   const map = new ChunkMap(store, { jobId: "job-1", objectToken: object.ObjectToken });
+ *   const chunk = (await map.chunk(0))!;
+ *   const signal = new AbortController().signal;
+ *   const bytes = await fetchVerifiedChunk(store, chunk, {
+ *     jobId: "job-1",
+ *     path: "/greeting.txt",
+ *     signal,
+ *   });
+ *   assert.equal(new TextDecoder().decode(bytes), "hello, world");
+ *   // A chunk list that disagrees with the bytes: never returned.
+ *   const wrong = { ...chunk, checksum: chunkChecksum(new Uint8Array(12)) };
+ *   await assert.rejects(
+ *     fetchVerifiedChunk(store, wrong, { jobId: "job-1", path: "/greeting.txt", signal }),
+ *     Deno.errors.InvalidData,
+ *   );
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function fetchVerifiedChunk(
+  storage: BackupStorage,
+  chunk: ChunkLocation,
+  options: VerifiedChunkOptions,
+): Promise<Uint8Array> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const bytes = await fetchChunkOnce(storage, chunk, options);
+    if (bytes !== undefined) return bytes;
+  }
+  throw new Deno.errors.InvalidData(
+    `${options.path}: chunk ${chunk.index} failed verification twice (its bytes do not match ` +
+      `the length and SHA-256 of the chunk list); no byte of it was returned`,
+  );
+}
+
+/** One GetChunk, read whole; the bytes when they match, `undefined` when they do not. */
+async function fetchChunkOnce(
+  storage: BackupStorage,
+  chunk: ChunkLocation,
+  options: VerifiedChunkOptions,
+): Promise<Uint8Array | undefined> {
+  const signal = options.signal;
+  signal.throwIfAborted();
+  const output = await storage.getChunk(
+    { StorageJobId: options.jobId, ChunkToken: chunk.token },
+    { signal },
+  );
+  const reader = output.Data.getReader();
+  const onAbort = () => {
+    reader.cancel(signal.reason).catch(() => {});
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    if (signal.aborted) onAbort();
+    const pieces: Uint8Array[] = [];
+    let filled = 0;
+    let overflow = false;
+    // Bounded by the stream's length; stops as soon as it runs past the expected length.
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (filled + value.byteLength > chunk.length) {
+        overflow = true;
+        await reader.cancel().catch(() => {});
+        break;
+      }
+      pieces.push(value);
+      filled += value.byteLength;
+    }
+    signal.throwIfAborted();
+    if (overflow || filled !== chunk.length) return undefined;
+    const bytes = joinPieces(pieces, chunk.length);
+    // A big chunk is verified off the main thread (Web Crypto on a worker thread),
+    // so prefetched chunks hash in parallel with the reader's other work; a small
+    // one in place, where the thread hop would cost more than the hash.
+    const digest = await sha256Async(bytes);
+    signal.throwIfAborted();
+    return encodeBase64(digest) === chunk.checksum ? bytes : undefined;
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+}
+
+/**
+ * The pieces of a chunk as one array of `length` bytes. A chunk that arrived
+ * whole (the embedded store reads it in one go) is kept as it came; pieces (HTTP)
+ * are joined once.
+ */
+function joinPieces(pieces: Uint8Array[], length: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0];
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return bytes;
+}
