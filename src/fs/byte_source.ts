@@ -62,9 +62,9 @@ const FIRST_BUFFER = 16 * 1024;
  */
 export async function* readPieces(
   source: ByteSource,
-  options: ReadPiecesOptions = {},
+  options?: ReadPiecesOptions,
 ): AsyncGenerator<Uint8Array> {
-  const signal = options.signal;
+  const signal = options?.signal;
   if (!(source instanceof ReadableStream)) {
     for await (const piece of source) {
       signal?.throwIfAborted();
@@ -78,7 +78,7 @@ export async function* readPieces(
   let finished = false;
   try {
     // Small first, doubling while reads fill it: a 4 KiB body costs no 1 MiB buffer.
-    const maxBuffer = Math.max(1, options.bufferSize ?? DEFAULT_BUFFER);
+    const maxBuffer = Math.max(1, options?.bufferSize ?? DEFAULT_BUFFER);
     let buffer = byob ? new ArrayBuffer(Math.min(FIRST_BUFFER, maxBuffer)) : undefined;
     for (;;) {
       signal?.throwIfAborted();

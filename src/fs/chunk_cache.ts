@@ -74,8 +74,8 @@ export class ChunkCache {
   #generation = 0;
 
   /** Makes an empty cache holding at most `options.maxBytes` bytes. */
-  constructor(options: ChunkCacheOptions = {}) {
-    const maxBytes = options.maxBytes ?? DEFAULT_CHUNK_CACHE_BYTES;
+  constructor(options?: ChunkCacheOptions) {
+    const maxBytes = options?.maxBytes ?? DEFAULT_CHUNK_CACHE_BYTES;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
       throw new RangeError(`ChunkCache: maxBytes must be a non-negative integer, got ${maxBytes}`);
     }

@@ -222,19 +222,20 @@ export class BackupFile implements AsyncDisposable {
   }
 
   /** Cuts or extends (with zeros) the file to `size` bytes (default 0). */
-  truncate(size = 0): Promise<void> {
+  truncate(size?: number): Promise<void> {
+    const length = size === undefined ? 0 : size;
     return this.#serial(async () => {
       this.#assertOpen("truncate");
       if (!this.#mode.write) {
         throw badResource("truncate", this.#ctx.path, "file not opened for writing");
       }
-      if (!Number.isSafeInteger(size) || size < 0) {
-        throw new TypeError(`truncate: size ${size} is out of range for '${this.#ctx.path}'`);
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new TypeError(`truncate: size ${length} is out of range for '${this.#ctx.path}'`);
       }
-      if (size === this.#size) return;
+      if (length === this.#size) return;
       await this.#toSpool();
-      await this.#spool!.truncate(size);
-      this.#size = size;
+      await this.#spool!.truncate(length);
+      this.#size = length;
       this.#dirty = true;
     });
   }

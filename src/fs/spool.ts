@@ -178,14 +178,14 @@ export class Spool implements AsyncDisposable {
    * A new, empty spool file in a fresh directory inside `directory` (default:
    * the system temp dir), refusing to grow past `maxBytes` (default 64 GiB).
    */
-  static async create(options: SpoolOptions = {}): Promise<Spool> {
-    const maxBytes = options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
+  static async create(options?: SpoolOptions): Promise<Spool> {
+    const maxBytes = options?.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     if (typeof maxBytes !== "number") throw new TypeError("Spool: maxBytes must be a number");
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
       throw new RangeError(`Spool: maxBytes must be a non-negative integer, got ${maxBytes}`);
     }
     const directory = await Deno.makeTempDir({
-      ...(options.directory !== undefined ? { dir: options.directory } : {}),
+      ...(options?.directory !== undefined ? { dir: options.directory } : {}),
       prefix: "backupfs-spool-",
     });
     let file: Deno.FsFile;
@@ -294,8 +294,8 @@ export class Spool implements AsyncDisposable {
    * bytes (the last may be shorter), each a fresh `Uint8Array`, e.g. into an
    * `ObjectWriter`. The size is read when the stream is made.
    */
-  stream(options: SpoolStreamOptions = {}): ReadableStream<Uint8Array> {
-    const pieceSize = options.pieceSize ?? DEFAULT_PIECE_SIZE;
+  stream(options?: SpoolStreamOptions): ReadableStream<Uint8Array> {
+    const pieceSize = options?.pieceSize ?? DEFAULT_PIECE_SIZE;
     if (typeof pieceSize !== "number") {
       throw new TypeError("Spool.stream: pieceSize must be a number");
     }
