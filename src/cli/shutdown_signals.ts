@@ -44,8 +44,8 @@ export function stopSignals(): Deno.Signal[] {
  * signals.dispose();
  * ```
  */
-export function onShutdownSignals(options: ShutdownSignalOptions = {}): ShutdownSignals {
-  const windowMs = options.repeatWindowMs ?? 2_000;
+export function onShutdownSignals(options?: ShutdownSignalOptions): ShutdownSignals {
+  const windowMs = options?.repeatWindowMs ?? 2_000;
   const stopped = Promise.withResolvers<Deno.Signal>();
   let first: number | undefined;
   const handlers = stopSignals().map((signal) => {
@@ -55,7 +55,7 @@ export function onShutdownSignals(options: ShutdownSignalOptions = {}): Shutdown
         first = now;
         stopped.resolve(signal);
       } else if (now - first >= windowMs) {
-        options.onForce?.(signal);
+        options?.onForce?.(signal);
       }
     };
     Deno.addSignalListener(signal, handler);

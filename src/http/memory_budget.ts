@@ -77,15 +77,15 @@ export class MemoryBudget {
    */
   acquire(
     bytes: number,
-    options: { waitMs?: number; signal?: AbortSignal } = {},
+    options?: { waitMs?: number; signal?: AbortSignal },
   ): Promise<MemoryLease | undefined> {
     const want = Math.max(0, Math.min(Math.ceil(bytes), this.totalBytes));
-    if (options.signal?.aborted) return Promise.resolve(undefined);
+    if (options?.signal?.aborted) return Promise.resolve(undefined);
     if (this.#queue.length === 0 && this.#inUse + want <= this.totalBytes) {
       return Promise.resolve(this.#lease(want));
     }
     return new Promise((resolve) => {
-      const signal = options.signal;
+      const signal = options?.signal;
       const giveUp = () => {
         const index = this.#queue.indexOf(waiter);
         if (index < 0) return; // already granted
@@ -103,8 +103,8 @@ export class MemoryBudget {
           resolve(lease);
         },
       };
-      if (options.waitMs !== undefined) {
-        waiter.timer = setTimeout(giveUp, Math.max(0, options.waitMs));
+      if (options?.waitMs !== undefined) {
+        waiter.timer = setTimeout(giveUp, Math.max(0, options?.waitMs));
       }
       signal?.addEventListener("abort", giveUp, { once: true });
       this.#queue.push(waiter);

@@ -113,11 +113,11 @@ export interface HttpServerHandle {
  */
 export function serveHttp(
   handler: (request: Request) => Response | Promise<Response>,
-  options: ServeHttpOptions = {},
+  options?: ServeHttpOptions,
 ): Promise<HttpServerHandle> {
-  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
-  const hostname = options.hostname ?? "127.0.0.1";
-  const onError = options.onError ?? ((error: unknown) => {
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options?.limits };
+  const hostname = options?.hostname ?? "127.0.0.1";
+  const onError = options?.onError ?? ((error: unknown) => {
     console.error(`http: handler failed: ${error instanceof Error ? error.message : error}`);
   });
   const sockets = new Set<Socket>();
@@ -197,14 +197,14 @@ export function serveHttp(
   return new Promise((resolve, reject) => {
     const onListenError = (error: Error) => reject(error);
     server.once("error", onListenError);
-    server.listen(options.port ?? 0, hostname, () => {
+    server.listen(options?.port ?? 0, hostname, () => {
       server.off("error", onListenError);
       const address = server.address() as AddressInfo;
       const addr = { hostname: address.address, port: address.port };
       fallbackHost = address.family === "IPv6"
         ? `[${address.address}]:${address.port}`
         : `${address.address}:${address.port}`;
-      options.onListen?.(addr);
+      options?.onListen?.(addr);
       resolve({
         addr,
         limits,

@@ -118,7 +118,7 @@ export interface VerifyingStreamOptions {
 export function verifyingStream(
   body: ReadableStream<Uint8Array>,
   expectedHex: string,
-  options: VerifyingStreamOptions = {},
+  options?: VerifyingStreamOptions,
 ): ReadableStream<Uint8Array> {
   const hash = createHash("sha256");
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -135,9 +135,9 @@ export function verifyingStream(
         controller.close();
         return;
       }
-      options.onMismatch?.();
+      options?.onMismatch?.();
       controller.error(
-        options.error?.() ?? new Error("Request body does not match its declared SHA-256"),
+        options?.error?.() ?? new Error("Request body does not match its declared SHA-256"),
       );
     },
     async cancel(reason) {

@@ -35,7 +35,7 @@ export function jsonErrorResponse(
   status: number,
   code: string,
   message: string,
-  extra: Record<string, string> = {},
+  extra?: Record<string, string>,
 ): Response {
   return new Response(JSON.stringify({ message, ...extra }), {
     status,

@@ -64,12 +64,12 @@ export class BackupStorageServiceError extends Error {
    * Makes an error with `code` as its name; `statusCode` defaults to the model's
    * status for the code (500 for a code the model does not know).
    */
-  constructor(code: string, message: string, options: ServiceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: string, message: string, options?: ServiceErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = code;
     this.code = code;
-    this.statusCode = options.statusCode ?? ERROR_STATUS[code as ErrorCode] ?? 500;
-    if (options.requestId !== undefined) this.requestId = options.requestId;
+    this.statusCode = options?.statusCode ?? ERROR_STATUS[code as ErrorCode] ?? 500;
+    if (options?.requestId !== undefined) this.requestId = options.requestId;
   }
 
   /** Whether the model calls this a server fault (`fault: true`) rather than a client error. */
@@ -98,9 +98,9 @@ export class BackupStorageServiceError extends Error {
  * ```
  */
 export class AccessDeniedException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Access denied", options: ServiceErrorOptions = {}) {
-    super("AccessDeniedException", message, options);
+  /** Makes the error; the message is "Access denied" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("AccessDeniedException", message ?? "Access denied", options);
   }
 }
 
@@ -167,11 +167,16 @@ export class DataAlreadyExistsException extends BackupStorageServiceError {
   /** Algorithm of `Checksum`. */
   readonly ChecksumAlgorithm?: string;
 
-  /** Makes the error, carrying the existing object's checksum when given. */
-  constructor(message = "Object already exists", options: DataAlreadyExistsOptions = {}) {
-    super("DataAlreadyExistsException", message, options);
-    if (options.checksum !== undefined) this.Checksum = options.checksum;
-    if (options.checksumAlgorithm !== undefined) this.ChecksumAlgorithm = options.checksumAlgorithm;
+  /**
+   * Makes the error, carrying the existing object's checksum when given; the
+   * message is "Object already exists" when none is given.
+   */
+  constructor(message?: string, options?: DataAlreadyExistsOptions) {
+    super("DataAlreadyExistsException", message ?? "Object already exists", options);
+    if (options?.checksum !== undefined) this.Checksum = options.checksum;
+    if (options?.checksumAlgorithm !== undefined) {
+      this.ChecksumAlgorithm = options.checksumAlgorithm;
+    }
   }
 }
 
@@ -188,9 +193,9 @@ export class DataAlreadyExistsException extends BackupStorageServiceError {
  * ```
  */
 export class IllegalArgumentException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Illegal argument", options: ServiceErrorOptions = {}) {
-    super("IllegalArgumentException", message, options);
+  /** Makes the error; the message is "Illegal argument" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("IllegalArgumentException", message ?? "Illegal argument", options);
   }
 }
 
@@ -208,9 +213,9 @@ export class IllegalArgumentException extends BackupStorageServiceError {
  * ```
  */
 export class KMSInvalidKeyUsageException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Invalid KMS key usage", options: ServiceErrorOptions = {}) {
-    super("KMSInvalidKeyUsageException", message, options);
+  /** Makes the error; the message is "Invalid KMS key usage" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("KMSInvalidKeyUsageException", message ?? "Invalid KMS key usage", options);
   }
 }
 
@@ -228,9 +233,9 @@ export class KMSInvalidKeyUsageException extends BackupStorageServiceError {
  * ```
  */
 export class NotReadableInputStreamException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Input stream is not readable", options: ServiceErrorOptions = {}) {
-    super("NotReadableInputStreamException", message, options);
+  /** Makes the error; the message is "Input stream is not readable" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("NotReadableInputStreamException", message ?? "Input stream is not readable", options);
   }
 }
 
@@ -265,9 +270,9 @@ export class NotReadableInputStreamException extends BackupStorageServiceError {
  * ```
  */
 export class ResourceNotFoundException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Resource not found", options: ServiceErrorOptions = {}) {
-    super("ResourceNotFoundException", message, options);
+  /** Makes the error; the message is "Resource not found" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("ResourceNotFoundException", message ?? "Resource not found", options);
   }
 }
 
@@ -284,9 +289,9 @@ export class ResourceNotFoundException extends BackupStorageServiceError {
  * ```
  */
 export class RetryableException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Retryable error", options: ServiceErrorOptions = {}) {
-    super("RetryableException", message, options);
+  /** Makes the error; the message is "Retryable error" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("RetryableException", message ?? "Retryable error", options);
   }
 }
 
@@ -304,9 +309,9 @@ export class RetryableException extends BackupStorageServiceError {
  * ```
  */
 export class ServiceInternalException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Internal service error", options: ServiceErrorOptions = {}) {
-    super("ServiceInternalException", message, options);
+  /** Makes the error; the message is "Internal service error" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("ServiceInternalException", message ?? "Internal service error", options);
   }
 }
 
@@ -323,9 +328,9 @@ export class ServiceInternalException extends BackupStorageServiceError {
  * ```
  */
 export class ServiceUnavailableException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Service unavailable", options: ServiceErrorOptions = {}) {
-    super("ServiceUnavailableException", message, options);
+  /** Makes the error; the message is "Service unavailable" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("ServiceUnavailableException", message ?? "Service unavailable", options);
   }
 }
 
@@ -342,9 +347,9 @@ export class ServiceUnavailableException extends BackupStorageServiceError {
  * ```
  */
 export class ThrottlingException extends BackupStorageServiceError {
-  /** Makes the error, with a default message when none is given. */
-  constructor(message = "Request rate exceeded", options: ServiceErrorOptions = {}) {
-    super("ThrottlingException", message, options);
+  /** Makes the error; the message is "Request rate exceeded" when none is given. */
+  constructor(message?: string, options?: ServiceErrorOptions) {
+    super("ThrottlingException", message ?? "Request rate exceeded", options);
   }
 }
 
@@ -476,7 +481,7 @@ export interface ErrorFields extends ServiceErrorOptions {
 export function errorFromCode(
   code: string,
   message: string,
-  fields: ErrorFields = {},
+  fields?: ErrorFields,
 ): BackupStorageServiceError {
   if (code === "DataAlreadyExistsException") return new DataAlreadyExistsException(message, fields);
   const known = ERROR_CLASSES[code as ErrorCode];

@@ -85,12 +85,12 @@ async function* paginate<I extends { NextToken?: string }, O extends { NextToken
   operation: string,
   call: (input: I, options: OperationOptions) => Promise<O>,
   input: I,
-  options: PaginateOptions,
+  options: PaginateOptions | undefined,
 ): AsyncGenerator<O, void, undefined> {
   const seen = new Set<string>();
   if (input.NextToken !== undefined) seen.add(input.NextToken);
-  const maxPages = options.maxPages ?? Infinity;
-  const callOptions: OperationOptions = options.signal ? { signal: options.signal } : {};
+  const maxPages = options?.maxPages ?? Infinity;
+  const callOptions: OperationOptions = options?.signal ? { signal: options.signal } : {};
   let token = input.NextToken;
   for (let pages = 0; pages < maxPages; pages++) {
     const page = await call({ ...input, NextToken: token }, callOptions);
@@ -133,7 +133,7 @@ async function* paginate<I extends { NextToken?: string }, O extends { NextToken
 export function paginateListObjects(
   storage: BackupStorage,
   input: ListObjectsInput,
-  options: PaginateOptions = {},
+  options?: PaginateOptions,
 ): AsyncGenerator<ListObjectsOutput, void, undefined> {
   return paginate("ListObjects", (i, o) => storage.listObjects(i, o), input, options);
 }
@@ -169,7 +169,7 @@ export function paginateListObjects(
 export function paginateListChunks(
   storage: BackupStorage,
   input: ListChunksInput,
-  options: PaginateOptions = {},
+  options?: PaginateOptions,
 ): AsyncGenerator<ListChunksOutput, void, undefined> {
   return paginate("ListChunks", (i, o) => storage.listChunks(i, o), input, options);
 }
@@ -202,7 +202,7 @@ export function paginateListChunks(
 export async function* listAllObjects(
   storage: BackupStorage,
   input: ListObjectsInput,
-  options: PaginateOptions = {},
+  options?: PaginateOptions,
 ): AsyncGenerator<BackupObject, void, undefined> {
   for await (const page of paginateListObjects(storage, input, options)) yield* page.ObjectList;
 }
@@ -239,7 +239,7 @@ export async function* listAllObjects(
 export async function* listAllChunks(
   storage: BackupStorage,
   input: ListChunksInput,
-  options: PaginateOptions = {},
+  options?: PaginateOptions,
 ): AsyncGenerator<Chunk, void, undefined> {
   for await (const page of paginateListChunks(storage, input, options)) yield* page.ChunkList;
 }

@@ -38,7 +38,7 @@ function isWildcard(hostname: string): boolean {
  */
 export function mountInstructions(
   address: ListenAddress,
-  options: MountInstructionsOptions = {},
+  options?: MountInstructionsOptions,
 ): string {
   const wildcard = isWildcard(address.hostname);
   const host = wildcard
@@ -48,16 +48,16 @@ export function mountInstructions(
     : address.hostname;
   const hostPort = `${host}:${address.port}`;
   const url = `http://${hostPort}/`;
-  const user = options.user ?? "NAME";
+  const user = options?.user ?? "NAME";
   const lines = [
     "Mount it:",
     `  macOS Finder      Go → Connect to Server… (⌘K) → ${url}`,
-    `  Windows Explorer  net use Z: ${url}${options.auth ? ` /user:${user} *` : ""}`,
+    `  Windows Explorer  net use Z: ${url}${options?.auth ? ` /user:${user} *` : ""}`,
     "                    (needs the WebClient service: sc start webclient; files are limited",
     "                    to 50 MB unless FileSizeLimitInBytes is raised under",
     "                    HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters)",
   ];
-  if (options.auth) {
+  if (options?.auth) {
     lines.push(
       "                    Windows sends Basic credentials over plain http only with",
       "                    BasicAuthLevel = 2 (DWORD) under that same key; then restart WebClient:",
@@ -66,9 +66,9 @@ export function mountInstructions(
   }
   lines.push(
     `  davfs2 (Linux)    sudo mount -t davfs ${url} /mnt/backupfs${
-      options.auth ? "   (asks for the user name and password)" : ""
+      options?.auth ? "   (asks for the user name and password)" : ""
     }`,
-    `  GNOME             gio mount dav://${options.auth ? `${user}@` : ""}${hostPort}/`,
+    `  GNOME             gio mount dav://${options?.auth ? `${user}@` : ""}${hostPort}/`,
   );
   if (wildcard) lines.push("  (HOST: this machine's name or address)");
   return lines.join("\n");

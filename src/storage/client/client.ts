@@ -195,23 +195,23 @@ export class BackupStorageClient implements BackupStorage, AsyncDisposable {
    * Makes a client. Nothing is sent and no credentials are resolved until the
    * first call; region and endpoint are resolved then too when not given.
    */
-  constructor(options: BackupStorageClientOptions = {}) {
+  constructor(options?: BackupStorageClientOptions) {
     this.#options = { ...options };
-    const maxAttempts = options.maxAttempts ?? RETRY_DEFAULTS.maxAttempts;
+    const maxAttempts = options?.maxAttempts ?? RETRY_DEFAULTS.maxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new RangeError("maxAttempts must be an integer of at least 1");
     }
     this.#maxAttempts = maxAttempts;
-    if (options.endpoint !== undefined) {
-      const url = parseEndpoint(options.endpoint);
+    if (options?.endpoint !== undefined) {
+      const url = parseEndpoint(options?.endpoint);
       this.#endpoint = Promise.resolve(url);
     }
-    this.#credentials = credentialProvider(options.credentials, {
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
+    this.#credentials = credentialProvider(options?.credentials, {
+      ...(options?.profile === undefined ? {} : { profile: options?.profile }),
     });
     this.#signer = createSigner(this.#credentials, { region: () => this.#resolveRegion() });
-    if (options.fetch) {
-      this.#fetch = options.fetch;
+    if (options?.fetch) {
+      this.#fetch = options?.fetch;
     } else {
       const httpClient = Deno.createHttpClient({});
       this.#httpClient = httpClient;
@@ -337,14 +337,14 @@ export class BackupStorageClient implements BackupStorage, AsyncDisposable {
   async presign(
     operation: PresignableOperation,
     input: object,
-    options: PresignUrlOptions = {},
+    options?: PresignUrlOptions,
   ): Promise<string> {
     this.#assertOpen();
     const binding = OPERATIONS[operation];
     if (binding === undefined || binding.method !== "GET") {
       throw new TypeError(`presign supports GetChunk, GetObjectMetadata, ListChunks, ListObjects`);
     }
-    const expiresIn = presignExpiry(options.expiresIn);
+    const expiresIn = presignExpiry(options?.expiresIn);
     const endpoint = await this.#resolveEndpoint();
     const request = encodeRequest(binding, input, { endpoint });
     return await presignRequest(this.#signer, request, { expiresIn });
@@ -396,11 +396,11 @@ export class BackupStorageClient implements BackupStorage, AsyncDisposable {
   async #call<O>(
     operation: OperationName,
     input: object,
-    options: OperationOptions = {},
+    options?: OperationOptions,
   ): Promise<O> {
     this.#assertOpen();
     const binding = OPERATIONS[operation];
-    const signal = options.signal;
+    const signal = options?.signal;
     signal?.throwIfAborted();
     const endpoint = await this.#resolveEndpoint();
     const request = encodeRequest(binding, input, { endpoint });

@@ -104,15 +104,15 @@ export interface CredentialProviderOptions {
  */
 export function credentialProvider(
   source?: Credentials | CredentialProvider,
-  options: CredentialProviderOptions = {},
+  options?: CredentialProviderOptions,
 ): CredentialProvider {
-  const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-  const now = options.now ?? Date.now;
+  const refreshBeforeMs = options?.refreshBeforeMs ?? 5 * 60_000;
+  const now = options?.now ?? Date.now;
   if (source !== undefined && typeof source !== "function") {
     const checked = checkCredentials(source);
     return () => Promise.resolve(checked);
   }
-  const fetchCredentials: CredentialProvider = source ?? defaultChain(options.profile);
+  const fetchCredentials: CredentialProvider = source ?? defaultChain(options?.profile);
   let cached: Credentials | undefined;
   let pending: Promise<Credentials> | undefined;
   return () => {
@@ -134,7 +134,7 @@ export function credentialProvider(
             "BackupStorageClient: no credentials found. Pass the credentials option, or set " +
               "them in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the shared " +
               "credentials/config files (profile " +
-              JSON.stringify(options.profile ?? env("AWS_PROFILE") ?? "default") +
+              JSON.stringify(options?.profile ?? env("AWS_PROFILE") ?? "default") +
               "), SSO, a credential process, web identity, or container/instance metadata.",
             { cause },
           );
@@ -199,12 +199,12 @@ export interface ResolveRegionOptions {
  */
 export async function resolveRegion(
   region?: string,
-  options: ResolveRegionOptions = {},
+  options?: ResolveRegionOptions,
 ): Promise<string> {
   if (region) return region;
   const fromEnv = env("AWS_REGION") ?? env("AWS_DEFAULT_REGION");
   if (fromEnv) return fromEnv;
-  const profile = options.profile ?? env("AWS_PROFILE") ?? "default";
+  const profile = options?.profile ?? env("AWS_PROFILE") ?? "default";
   let fromFile: unknown;
   try {
     const { configFile } = await loadSharedConfigFiles({ ignoreCache: true });

@@ -95,12 +95,12 @@ export function presignExpiry(expiresIn: number | undefined): number {
 export async function presignRequest(
   signer: SignatureV4,
   request: EncodedRequest,
-  options: PresignOptions = {},
+  options?: PresignOptions,
 ): Promise<string> {
   if (request.method !== "GET" || request.body !== undefined) {
     throw new TypeError(`${request.binding.name} cannot be presigned`);
   }
-  const expiresIn = presignExpiry(options.expiresIn);
+  const expiresIn = presignExpiry(options?.expiresIn);
   const contentSha = new Set(["x-amz-content-sha256"]);
   const presigned = await signer.presign({
     method: request.method,
@@ -112,7 +112,7 @@ export async function presignRequest(
     headers: { host: request.host, "x-amz-content-sha256": UNSIGNED_PAYLOAD },
   }, {
     expiresIn,
-    signingDate: options.signingDate ?? new Date(),
+    signingDate: options?.signingDate ?? new Date(),
     unsignableHeaders: contentSha,
     unhoistableHeaders: contentSha,
   });

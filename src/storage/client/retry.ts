@@ -110,11 +110,11 @@ export interface BackoffOptions {
  * assert.equal(backoffDelay(30, { baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 }), 500);
  * ```
  */
-export function backoffDelay(retry: number, options: BackoffOptions = {}): number {
-  const base = options.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs;
-  const cap = options.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs;
+export function backoffDelay(retry: number, options?: BackoffOptions): number {
+  const base = options?.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs;
+  const cap = options?.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs;
   const ceiling = Math.min(cap, base * 2 ** Math.max(0, retry - 1));
-  return Math.floor((options.random ?? Math.random)() * ceiling);
+  return Math.floor((options?.random ?? Math.random)() * ceiling);
 }
 
 /**

@@ -90,7 +90,7 @@ export function createSigner(credentials: CredentialProvider, options: SignerOpt
 export async function signRequest(
   signer: SignatureV4,
   request: EncodedRequest,
-  options: SignRequestOptions = {},
+  options?: SignRequestOptions,
 ): Promise<Record<string, string>> {
   const headers: Record<string, string> = { ...request.headers, host: request.host };
   let body: Uint8Array | undefined;
@@ -110,7 +110,7 @@ export async function signRequest(
     query: { ...request.query },
     headers,
     ...(body === undefined ? {} : { body }),
-  }, { signingDate: options.signingDate ?? new Date() });
+  }, { signingDate: options?.signingDate ?? new Date() });
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(signed.headers as Record<string, string>)) {
     if (name.toLowerCase() !== "host") out[name.toLowerCase()] = value;

@@ -70,8 +70,8 @@ export class ChunkFiles {
    * Prepares the tree under a data directory: creates the 256 fan-out
    * directories and removes temporary files a previous process left behind.
    */
-  static async open(directory: string, options: ChunkFilesOptions = {}): Promise<ChunkFiles> {
-    const files = new ChunkFiles(directory, options.durable ?? true);
+  static async open(directory: string, options?: ChunkFilesOptions): Promise<ChunkFiles> {
+    const files = new ChunkFiles(directory, options?.durable ?? true);
     await Deno.mkdir(files.root, { recursive: true, mode: 0o700 });
     await Deno.mkdir(files.tempDir, { recursive: true, mode: 0o700 });
     for (let i = 0; i < 256; i++) {

@@ -258,9 +258,9 @@ export class EmbeddedStore implements LocalChunkStorage {
    * Opens the store in `directory` (created if missing). Only one store may
    * have a directory open at a time, in this process or any other.
    */
-  static async open(directory: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
-    const durable = options.durable ?? true;
-    for (const [key, value] of Object.entries(options)) {
+  static async open(directory: string, options?: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+    const durable = options?.durable ?? true;
+    for (const [key, value] of Object.entries(options ?? {})) {
       if (
         key.endsWith("Ms") || key === "maxChunkLength"
       ) {
@@ -281,8 +281,8 @@ export class EmbeddedStore implements LocalChunkStorage {
       db = MetadataDb.open(join(real, "metadata.db"), { durable });
       const files = await ChunkFiles.open(real, { durable });
       const tokens = await TokenSigner.open(real, { durable });
-      const store = new EmbeddedStore(real, { db, files, tokens }, options);
-      const interval = options.gcIntervalMs ?? 60_000;
+      const store = new EmbeddedStore(real, { db, files, tokens }, options ?? {});
+      const interval = options?.gcIntervalMs ?? 60_000;
       if (interval > 0) {
         const timer = setInterval(() => {
           store.collectGarbage().catch(() => {});

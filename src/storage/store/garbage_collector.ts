@@ -97,8 +97,12 @@ export class GarbageCollector {
     this.#batch = options.batchSize ?? 256;
   }
 
-  /** One pass. `isOpen` is checked between batches so a closing store stops early. */
-  async run(isOpen: () => boolean = () => true): Promise<GarbageReport> {
+  /**
+   * One pass. `isOpen` (default: always open) is checked between batches so a
+   * closing store stops early.
+   */
+  async run(isOpen?: () => boolean): Promise<GarbageReport> {
+    const open = isOpen ?? (() => true);
     const report: GarbageReport = {
       expiredUploads: 0,
       expiredVersions: 0,
@@ -110,7 +114,7 @@ export class GarbageCollector {
 
     // 1. Uploads past their TTL: abandoned ones lose their pending version and chunks;
     //    completed ones are merely forgotten (their version lives on).
-    while (isOpen()) {
+    while (open()) {
       const uploads = db.expiredUploads(now, this.#batch);
       if (uploads.length === 0) break;
       db.transaction(() => {
@@ -128,7 +132,7 @@ export class GarbageCollector {
     }
 
     // 2. Retired versions past the grace period.
-    while (isOpen()) {
+    while (open()) {
       const versions = db.retiredBefore(now - this.#options.gracePeriodMs, this.#batch);
       if (versions.length === 0) break;
       db.transaction(() => {
@@ -141,7 +145,7 @@ export class GarbageCollector {
 
     // 3. Candidates: digests that lost a reference.
     let after: Uint8Array = EMPTY;
-    while (isOpen()) {
+    while (open()) {
       const digests = db.candidates(after, this.#batch);
       if (digests.length === 0) break;
       after = digests[digests.length - 1];
@@ -169,10 +173,10 @@ export class GarbageCollector {
     }
 
     // 4. Sweep one fan-out directory for orphans a crash left behind.
-    if (isOpen()) {
+    if (open()) {
       const names = await this.#files.listFanout(this.#sweepCursor);
       this.#sweepCursor = (this.#sweepCursor + 1) % 256;
-      for (let i = 0; i < names.length && isOpen(); i += this.#batch) {
+      for (let i = 0; i < names.length && open(); i += this.#batch) {
         if (!(await settleDurable(db))) break;
         for (const hex of names.slice(i, i + this.#batch)) {
           if (this.#files.isPinned(hex) || db.isReferenced(fromHex(hex))) continue;
@@ -188,15 +192,19 @@ export class GarbageCollector {
     return report;
   }
 
-  /** Sweeps all 256 fan-out directories now (the next 256 passes' share of step 4). */
-  async sweepAll(isOpen: () => boolean = () => true): Promise<GarbageReport> {
+  /**
+   * Sweeps all 256 fan-out directories now (the next 256 passes' share of step
+   * 4); `isOpen` (default: always open) stops it early.
+   */
+  async sweepAll(isOpen?: () => boolean): Promise<GarbageReport> {
+    const open = isOpen ?? (() => true);
     const report: GarbageReport = {
       expiredUploads: 0,
       expiredVersions: 0,
       chunksDeleted: 0,
       bytesFreed: 0,
     };
-    for (let index = 0; index < 256 && isOpen(); index++) {
+    for (let index = 0; index < 256 && open(); index++) {
       const names = await this.#files.listFanout(index);
       if (!(await settleDurable(this.#db))) break;
       for (const hex of names) {

@@ -49,9 +49,9 @@ export function requireAlgorithm(
   value: unknown,
   expected: "SHA256" | "SUMMARY",
   member: string,
-  options: { optional?: boolean } = {},
+  options?: { optional?: boolean },
 ): void {
-  if (value === undefined && options.optional) return;
+  if (value === undefined && options?.optional) return;
   if (value !== expected) {
     throw new IllegalArgumentException(`${member} must be ${expected}`);
   }

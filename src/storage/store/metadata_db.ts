@@ -206,11 +206,11 @@ export class MetadataDb {
   }
 
   /** Opens (creating or migrating) the database at `path`. */
-  static open(path: string, options: MetadataDbOptions = {}): MetadataDb {
+  static open(path: string, options?: MetadataDbOptions): MetadataDb {
     const db = new DatabaseSync(path);
     try {
       privateFiles(path);
-      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options?.busyTimeoutMs ?? 5000)}`);
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
@@ -244,7 +244,7 @@ export class MetadataDb {
       }
       throw error;
     }
-    return new MetadataDb(db, path, options.durable ?? true);
+    return new MetadataDb(db, path, options?.durable ?? true);
   }
 
   /** Whether every commit so far is known to be on disk. */

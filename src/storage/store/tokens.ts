@@ -109,7 +109,7 @@ export class TokenSigner {
   }
 
   /** Loads the secret of a data directory, creating it on first use. */
-  static async open(directory: string, options: TokenSignerOptions = {}): Promise<TokenSigner> {
+  static async open(directory: string, options?: TokenSignerOptions): Promise<TokenSigner> {
     const path = join(directory, SECRET_FILE);
     try {
       const secret = await Deno.readFile(path);
@@ -126,13 +126,13 @@ export class TokenSigner {
     try {
       let written = 0;
       while (written < secret.byteLength) written += await file.write(secret.subarray(written));
-      if (options.durable ?? true) await file.sync();
+      if (options?.durable ?? true) await file.sync();
     } finally {
       file.close();
     }
     await Deno.chmod(temp, 0o600);
     await Deno.rename(temp, path);
-    if (options.durable ?? true) await syncDirectory(directory);
+    if (options?.durable ?? true) await syncDirectory(directory);
     return new TokenSigner(secret);
   }
 
