@@ -1,20 +1,28 @@
 /**
- * The Hono app of the WebDAV server: the authentication hook, request limits,
- * path decoding into a `DavRequestContext`, dispatch to the method handlers, and
- * errors (`DavError`, `Deno.errors.*`, storage failures) turned into HTTP answers
- * that never reveal internals.
+ * The Hono app of the WebDAV server, composed of middleware around one small
+ * handler per method:
+ *
+ * 1. errors — anything thrown below becomes its HTTP answer, never revealing
+ *    internals (`middleware/error_answer.ts`, as `app.onError`);
+ * 2. authentication — the `authenticate` hook (`middleware/authentication.ts`);
+ * 3. the method gate — 405 or 501 for a method without a handler
+ *    (`middleware/method_gate.ts`);
+ * 4. the read-only refusal — 403 for changes (`middleware/read_only.ts`);
+ * 5. the request context — the path decoded under the mount prefix
+ *    (`middleware/request_context.ts`);
+ * 6. the method's handler (`methods/`; LOCK and UNLOCK are the lock plugin's,
+ *    `locks/`).
  *
  * @module
  */
 
 import { Hono } from "../deps/hono.ts";
-import type { DavHandler, DavRequestContext, LockManager, UploadAdmission } from "./dav_context.ts";
-import { MemoryBudget } from "../src/http/memory_budget.ts";
-import { DavError } from "./dav_error.ts";
-import type { BackupFS } from "../src/fs/backup_fs.ts";
-import { errorResponse, isUnexpected } from "./http/errors.ts";
-import { decodeRequestPath, encodeHref, normalizePrefix, pathOfHref } from "./http/href.ts";
-import { MemoryLockManager } from "./locks/lock_manager.ts";
+import type { BackupFS } from "../src/fs/mod.ts";
+import { MemoryBudget } from "../src/http/mod.ts";
+import type { DavHandler, UploadAdmission } from "./dav_context.ts";
+import { normalizePrefix } from "./http/href.ts";
+import type { LockManager } from "./locks/lock_manager.ts";
+import { LockTable } from "./locks/lock_table.ts";
 import { copy, move } from "./methods/copy_move.ts";
 import { remove } from "./methods/delete.ts";
 import { getOrHead } from "./methods/get_head.ts";
@@ -25,21 +33,29 @@ import { createPropfindHandler } from "./methods/propfind.ts";
 import { proppatch } from "./methods/proppatch.ts";
 import { put } from "./methods/put.ts";
 import { handleUnlock } from "./methods/unlock.ts";
-import { ALLOWED_METHODS } from "./methods/common.ts";
-import type { QuotaInfo } from "./properties/live_properties.ts";
+import { type AuthenticateHook, authentication } from "./middleware/authentication.ts";
+import type { DavEnv } from "./middleware/dav_env.ts";
+import { answerError, type ErrorReporter } from "./middleware/error_answer.ts";
+import { methodGate } from "./middleware/method_gate.ts";
+import { readOnlyRefusal } from "./middleware/read_only.ts";
+import { requestContext } from "./middleware/request_context.ts";
+import type { QuotaInfo } from "./properties/live_property.ts";
 import { DEFAULT_MAX_XML_BYTES } from "./xml/parse.ts";
 
 /** Options of `createWebDavApp` (webdav/mod.ts), the WebDAV server as a fetch handler. */
 export interface WebDavOptions {
   /** Refuse every change with 403. */
   readOnly?: boolean;
-  /** The lock manager (default: a new in-memory `MemoryLockManager`). */
+  /**
+   * The lock table (default: a new `LockTable` over a memory store). To keep locks
+   * elsewhere, give a `LockTable` over your own `LockStore`.
+   */
   locks?: LockManager;
   /**
    * Authentication hook: a `Response` is answered as is (e.g. 401 with a
    * challenge), a string is the authenticated principal, `undefined` is anonymous.
    */
-  authenticate?: (request: Request) => Promise<string | undefined | Response>;
+  authenticate?: AuthenticateHook;
   /** Largest XML request body, in bytes (default 1 MiB). */
   maxXmlBytes?: number;
   /** The mount path (default `/`). */
@@ -47,7 +63,7 @@ export interface WebDavOptions {
   /** Storage usage for `quota-used-bytes` and `quota-available-bytes`. */
   quota?: () => Promise<QuotaInfo>;
   /** Where unexpected errors are reported (default `console.error`, message only). */
-  onError?: (error: unknown, request: Request) => void;
+  onError?: ErrorReporter;
   /**
    * Memory for uploads in progress: PUT bodies are cut into chunks in memory, so each
    * PUT takes a share of this budget before reading its body (its declared length,
@@ -71,27 +87,29 @@ export const DEFAULT_PER_UPLOAD_BYTES = 21 * 1024 * 1024;
 /** Default longest wait of an upload for memory: 30 s. */
 export const DEFAULT_UPLOAD_WAIT_MS = 30_000;
 
-/** Methods that change something (refused when read-only). */
-const MODIFYING = new Set([
-  "PUT",
-  "DELETE",
-  "MKCOL",
-  "COPY",
-  "MOVE",
-  "PROPPATCH",
-  "LOCK",
-  "UNLOCK",
-]);
-/** A normalized path (not `/`) whose segments are RFC 3986 unreserved characters only. */
-const PLAIN_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/;
-
-/** Methods known to HTTP that this server does not allow on its resources (405). */
-const NOT_ALLOWED = new Set(["POST", "PATCH", "TRACE", "CONNECT", "SEARCH", "REPORT", "ACL"]);
-
-function defaultOnError(error: unknown, request: Request): void {
-  const name = error instanceof Error ? error.name : typeof error;
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`webdav: ${request.method} failed: ${name}: ${message}`);
+/** The handler of each method, by its name in upper case. */
+function methodHandlers(options: WebDavOptions | undefined): Record<string, DavHandler> {
+  return {
+    OPTIONS: optionsHandler,
+    GET: getOrHead,
+    HEAD: getOrHead,
+    PUT: put,
+    DELETE: remove,
+    MKCOL: mkcol,
+    COPY: copy,
+    MOVE: move,
+    PROPFIND: createPropfindHandler({
+      ...(options?.quota ? { quota: options.quota } : {}),
+      ...(options?.listings?.max === undefined ? {} : { maxListings: options.listings.max }),
+      ...(options?.listings?.waitMs === undefined
+        ? {}
+        : { listingWaitMs: options.listings.waitMs }),
+    }),
+    PROPPATCH: proppatch,
+    // The lock plugin's methods.
+    LOCK: handleLock,
+    UNLOCK: handleUnlock,
+  };
 }
 
 /**
@@ -100,7 +118,7 @@ function defaultOnError(error: unknown, request: Request): void {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../src/fs/mod.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
  * import { createWebDavHono } from "./app.ts";
  * const dir = await Deno.makeTempDir();
@@ -113,96 +131,50 @@ function defaultOnError(error: unknown, request: Request): void {
  *   assert.equal(put.status, 201);
  *   const get = await app.fetch(new Request("http://localhost/a.txt"));
  *   assert.equal(await get.text(), "hi");
+ *   const post = await app.fetch(new Request("http://localhost/a.txt", { method: "POST" }));
+ *   assert.equal(post.status, 405);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
-export function createWebDavHono(fs: BackupFS, options: WebDavOptions = {}): Hono {
-  const prefix = normalizePrefix(options.prefix);
-  const locks = options.locks ?? new MemoryLockManager();
-  const readOnly = options.readOnly ?? false;
-  const maxXmlBytes = options.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES;
-  const onError = options.onError ?? defaultOnError;
+export function createWebDavHono(fs: BackupFS, options?: WebDavOptions): Hono<DavEnv> {
+  const readOnly = options?.readOnly ?? false;
+  const report = options?.onError;
   const uploads: UploadAdmission = {
-    budget: new MemoryBudget(options.uploadMemory?.totalBytes ?? DEFAULT_UPLOAD_MEMORY_BYTES),
-    perUploadBytes: options.uploadMemory?.perUploadBytes ?? DEFAULT_PER_UPLOAD_BYTES,
-    waitMs: options.uploadMemory?.waitMs ?? DEFAULT_UPLOAD_WAIT_MS,
+    budget: new MemoryBudget(options?.uploadMemory?.totalBytes ?? DEFAULT_UPLOAD_MEMORY_BYTES),
+    perUploadBytes: options?.uploadMemory?.perUploadBytes ?? DEFAULT_PER_UPLOAD_BYTES,
+    waitMs: options?.uploadMemory?.waitMs ?? DEFAULT_UPLOAD_WAIT_MS,
   };
-  const handlers: Record<string, DavHandler> = {
-    OPTIONS: optionsHandler,
-    GET: getOrHead,
-    HEAD: getOrHead,
-    PUT: put,
-    DELETE: remove,
-    MKCOL: mkcol,
-    COPY: copy,
-    MOVE: move,
-    PROPFIND: createPropfindHandler({
-      ...(options.quota ? { quota: options.quota } : {}),
-      ...(options.listings?.max === undefined ? {} : { maxListings: options.listings.max }),
-      ...(options.listings?.waitMs === undefined ? {} : { listingWaitMs: options.listings.waitMs }),
-    }),
-    PROPPATCH: proppatch,
-    LOCK: handleLock,
-    UNLOCK: handleUnlock,
-  };
+  const handlers = methodHandlers(options);
 
-  const app = new Hono();
-  app.all("*", async (c) => {
-    const request = c.req.raw;
-    const method = request.method.toUpperCase();
+  const app = new Hono<DavEnv>();
+  // Errors (every thrown Error reaches onError; Hono rethrows anything else).
+  app.onError((error, c) => answerError(error, c.req.raw, { report }));
+  app.use(async (c, next) => {
     try {
-      let principal: string | undefined;
-      if (options.authenticate) {
-        const outcome = await options.authenticate(request);
-        if (outcome instanceof Response) return outcome;
-        principal = outcome;
-      }
-      const handler = handlers[method];
-      if (!handler) {
-        await request.body?.cancel().catch(() => {});
-        if (NOT_ALLOWED.has(method)) {
-          throw new DavError(405, "Method Not Allowed", {
-            headers: { Allow: ALLOWED_METHODS.join(", ") },
-          });
-        }
-        throw new DavError(501, "Not Implemented");
-      }
-      if (readOnly && MODIFYING.has(method)) {
-        await request.body?.cancel().catch(() => {});
-        throw new DavError(403, "The server is read-only");
-      }
-      const url = new URL(request.url);
-      if (request.url.includes("#")) {
-        // A fragment is never part of a Request-URI (RFC 7230 §5.3): refuse, never strip.
-        throw new DavError(400, "A fragment is not allowed in the request URI");
-      }
-      const { path, trailingSlash } = decodeRequestPath(url.pathname, prefix);
-      const ctx: DavRequestContext = {
-        request,
-        fs,
-        path,
-        trailingSlash,
-        href: (p, collection) => {
-          // A path of unreserved characters only encodes to itself: no split and
-          // re-encode per member of a listing.
-          if (PLAIN_PATH.test(p)) return collection ? `${prefix}${p}/` : prefix + p;
-          return encodeHref(p, { prefix, ...(collection ? { collection } : {}) });
-        },
-        pathOf: (hrefOrUrl) => pathOfHref(hrefOrUrl, { base: request.url, prefix }),
-        readOnly,
-        locks,
-        ...(principal === undefined ? {} : { principal }),
-        maxXmlBytes,
-        uploads,
-      };
-      return await handler(ctx);
-    } catch (error) {
-      if (isUnexpected(error)) onError(error, request);
-      await request.body?.cancel().catch(() => {});
-      return errorResponse(error, { head: method === "HEAD" });
+      await next();
+    } catch (thrown) {
+      return await answerError(thrown, c.req.raw, { report });
     }
   });
+  if (options?.authenticate) app.use(authentication(options.authenticate));
+  app.use(methodGate(Object.keys(handlers)));
+  if (readOnly) app.use(readOnlyRefusal());
+  app.use(requestContext({
+    fs,
+    prefix: normalizePrefix(options?.prefix),
+    readOnly,
+    locks: options?.locks ?? new LockTable(),
+    maxXmlBytes: options?.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES,
+    uploads,
+  }));
+  for (const [method, handler] of Object.entries(handlers)) {
+    // Hono answers HEAD with the GET route (and drops the body).
+    if (method !== "HEAD") app.on(method, "*", (c) => handler(c.var.dav));
+  }
+  // A method named in another case (`propfind`: Deno.serve passes it as sent)
+  // reaches the same handler; the method gate let only known methods through.
+  app.all("*", (c) => handlers[c.req.method.toUpperCase()]!(c.var.dav));
   return app;
 }

@@ -1,74 +1,15 @@
 /**
- * What every WebDAV method handler receives, and the lock manager contract the
- * handlers rely on. The protocol core (methods, properties, XML) and the locking
- * plugin (locks, the `If` header) meet here.
+ * What every WebDAV method handler receives: the request, the file system, the
+ * decoded path and how to write hrefs, the lock table, the limits. The app's
+ * middleware builds it once per request (`middleware/request_context.ts`);
+ * handlers are functions of it.
  *
  * @module
  */
 
-import type { BackupFS } from "../src/fs/backup_fs.ts";
-import type { MemoryBudget } from "../src/http/memory_budget.ts";
-
-/** One active lock (RFC 4918 §6). */
-export interface ActiveLock {
-  /** The lock token, `urn:uuid:…`. */
-  token: string;
-  /** Path of the lock root (a normalized BackupFS path). */
-  root: string;
-  /** Exclusive or shared. */
-  scope: "exclusive" | "shared";
-  /** 0, or `infinity` (covers everything below a collection root). */
-  depth: 0 | "infinity";
-  /** The `DAV:owner` element's XML as the client sent it, if any. */
-  ownerXml?: string;
-  /** Seconds granted at the last LOCK or refresh. */
-  timeoutSeconds: number;
-  /** When it expires (ms since epoch). */
-  expiresAt: number;
-  /** The authenticated user who took it, if any. */
-  principal?: string;
-}
-
-/** A path a modifying request affects, and how deep. */
-export interface ModifyTarget {
-  /** Normalized BackupFS path. */
-  path: string;
-  /** 0: the resource itself (and, for a new member, its parent collection's membership); infinity: it and everything below. */
-  depth: 0 | "infinity";
-}
-
-/**
- * The locking plugin's contract (implemented in webdav/locks/). Handlers call
- * `assertCanModify` before changing anything, and `evaluateIf` for the `If`
- * header on methods that do not modify.
- */
-export interface LockManager {
-  /**
-   * For a request that will modify `targets` (RFC 4918 §7, §10.4): evaluates the
-   * `If` header (a false header → DavError 412) and requires that, for every lock
-   * covering a target or (for depth infinity) anywhere below it, and for a lock on the
-   * parent collection when a member is added or removed, the lock token was
-   * submitted in the `If` header (else DavError 423 with condition
-   * `lock-token-submitted` listing the lock roots' hrefs). Expired locks are ignored.
-   */
-  assertCanModify(ctx: DavRequestContext, targets: readonly ModifyTarget[]): Promise<void>;
-  /** Evaluates only the `If` header (for GET, PROPFIND, …); a false header → DavError 412. */
-  evaluateIf(ctx: DavRequestContext): Promise<void>;
-  /** Active locks on `path` itself or inherited from a depth-infinity lock on an ancestor. */
-  locksCovering(path: string): ActiveLock[];
-  /**
-   * Drops every lock rooted at or below `path` (after DELETE, or on the source of
-   * MOVE); with `grantedBefore` (a {@link LockManager.checkpoint} taken before the
-   * request checked its locks), only the locks granted before it, so a LOCK that
-   * raced the request and won stays.
-   */
-  removeTree(path: string, options?: { grantedBefore?: number }): void;
-  /**
-   * A mark of the locks granted so far: locks granted later compare greater. Taken by
-   * requests that drop locks when they finish (DELETE, MOVE, COPY onto a locked path).
-   */
-  checkpoint?(): number;
-}
+import type { BackupFS } from "../src/fs/mod.ts";
+import type { MemoryBudget } from "../src/http/mod.ts";
+import type { LockManager } from "./locks/lock_manager.ts";
 
 /** Per-request context passed to every method handler. */
 export interface DavRequestContext {
@@ -86,7 +27,7 @@ export interface DavRequestContext {
   pathOf(hrefOrUrl: string): string | undefined;
   /** Whether changes are refused. */
   readOnly: boolean;
-  /** The lock manager. */
+  /** The lock table. */
   locks: LockManager;
   /** The authenticated user name, if any. */
   principal?: string;

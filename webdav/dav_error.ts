@@ -35,18 +35,18 @@ export class DavError extends Error {
   constructor(
     status: number,
     message: string,
-    options: {
+    options?: {
       condition?: string;
       hrefs?: readonly string[];
       headers?: Record<string, string>;
       cause?: unknown;
-    } = {},
+    },
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DavError";
     this.status = status;
-    if (options.condition !== undefined) this.condition = options.condition;
-    this.hrefs = options.hrefs ?? [];
-    this.headers = options.headers ?? {};
+    if (options?.condition !== undefined) this.condition = options.condition;
+    this.hrefs = options?.hrefs ?? [];
+    this.headers = options?.headers ?? {};
   }
 }

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../src/fs/mod.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
  * import { createWebDavApp } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
@@ -27,34 +27,27 @@
  * @module
  */
 
-import type { BackupFS } from "../src/fs/backup_fs.ts";
+import type { BackupFS } from "../src/fs/mod.ts";
 import { createWebDavHono, type WebDavOptions } from "./app.ts";
 
 export type { WebDavOptions } from "./app.ts";
-export type { QuotaInfo } from "./properties/live_properties.ts";
-export type {
-  ActiveLock,
-  DavHandler,
-  DavRequestContext,
-  LockManager,
-  ModifyTarget,
-  UploadAdmission,
-} from "./dav_context.ts";
+export type { QuotaInfo } from "./properties/live_property.ts";
 export { DavError } from "./dav_error.ts";
-export {
-  type AuthenticateHook,
-  type BasicAuthOptions,
-  createBasicAuth,
-} from "./auth/basic_auth.ts";
+export type { AuthenticateHook } from "./middleware/authentication.ts";
+export type { ErrorReporter } from "./middleware/error_answer.ts";
+export { type BasicAuthOptions, createBasicAuth } from "./auth/basic_auth.ts";
 export { storeQuota, type UsageSource } from "./serve/disk_quota.ts";
+// Locks: the table the server uses, and the store seam to keep locks elsewhere.
+export type { ActiveLock, LockOutcome, LockRecord, LockRequest } from "./locks/lock_record.ts";
 export {
-  type LockOutcome,
-  type LockRequest,
+  type LockManager,
   MemoryLockManager,
   type MemoryLockManagerOptions,
 } from "./locks/lock_manager.ts";
-export type { IfCheck, LockLookup, LockRecord } from "./locks/lock_guard.ts";
-export type { IfCondition, IfEvaluation, IfList } from "./locks/if_header.ts";
+export { LockTable, type LockTableOptions } from "./locks/lock_table.ts";
+export type { LockStore } from "./locks/store/lock_store.ts";
+export { MemoryLockStore } from "./locks/store/memory_lock_store.ts";
+export { FileLockStore } from "./locks/store/file_lock_store.ts";
 
 /** A WebDAV server as a fetch handler. */
 export interface WebDavApp {
@@ -68,7 +61,7 @@ export interface WebDavApp {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../src/fs/mod.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
  * import { createWebDavApp } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
@@ -83,7 +76,7 @@ export interface WebDavApp {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function createWebDavApp(fs: BackupFS, options: WebDavOptions = {}): WebDavApp {
+export function createWebDavApp(fs: BackupFS, options?: WebDavOptions): WebDavApp {
   const app = createWebDavHono(fs, options);
   return { fetch: (request: Request) => Promise.resolve(app.fetch(request)) };
 }

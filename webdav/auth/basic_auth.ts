@@ -15,6 +15,7 @@
  */
 
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { AuthenticateHook } from "../middleware/authentication.ts";
 
 /** The realm announced in the challenge (default). */
 export const DEFAULT_REALM = "BackupFS";
@@ -40,8 +41,7 @@ export interface BasicAuthOptions {
   compare?: (a: Uint8Array, b: Uint8Array) => boolean;
 }
 
-/** The `authenticate` hook type of `createWebDavApp`. */
-export type AuthenticateHook = (request: Request) => Promise<string | undefined | Response>;
+export type { AuthenticateHook } from "../middleware/authentication.ts";
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -128,8 +128,9 @@ export function unauthorizedResponse(realm: string = DEFAULT_REALM): Response {
  */
 export function createBasicAuth(
   users: ReadonlyMap<string, string> | Record<string, string>,
-  options: BasicAuthOptions = {},
+  options?: BasicAuthOptions,
 ): AuthenticateHook {
+  options ??= {};
   const realm = options.realm ?? DEFAULT_REALM;
   // deno-lint-ignore no-control-regex
   if (/["\\\x00-\x1f\x7f]/.test(realm)) throw new TypeError("invalid realm");

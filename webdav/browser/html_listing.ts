@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { BackupFS } from "../../src/fs/backup_fs.ts";
-import { joinPath } from "../../src/fs/paths.ts";
+import { type BackupFS, joinPath } from "../../src/fs/mod.ts";
 import { statEach } from "../properties/members.ts";
 import { textStream } from "../xml/write.ts";
 
@@ -74,7 +73,7 @@ const STYLE = "body{font-family:system-ui,sans-serif;margin:2em}" +
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { htmlListing } from "./html_listing.ts";
  * const dir = await Deno.makeTempDir();

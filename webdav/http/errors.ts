@@ -8,7 +8,7 @@
  */
 
 import { DavError } from "../dav_error.ts";
-import { BackupStorageServiceError } from "../../src/storage/errors.ts";
+import { isRetryableFailure } from "../../src/fs/mod.ts";
 import { errorXml } from "../xml/write.ts";
 
 /**
@@ -21,8 +21,13 @@ import { errorXml } from "../xml/write.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { ThrottlingException } from "../../src/storage/errors.ts";
  * import { toDavError } from "./errors.ts";
  * assert.equal(toDavError(new Deno.errors.NotFound("x")).status, 404);
+ * const busy = toDavError(new ThrottlingException());
+ * assert.equal(busy.status, 503);
+ * assert.equal(new Headers(busy.headers).get("Retry-After"), "5");
+ * assert.equal(toDavError(new Error("bug")).status, 500);
  * ```
  */
 export function toDavError(error: unknown): DavError {
@@ -36,11 +41,7 @@ export function toDavError(error: unknown): DavError {
   if (error instanceof Deno.errors.Busy) return new DavError(409, "Collection not empty");
   if (error instanceof Deno.errors.PermissionDenied) return new DavError(403, "Forbidden");
   if (error instanceof TypeError) return new DavError(400, "Bad request path");
-  if (
-    error instanceof BackupStorageServiceError &&
-    (error.code === "ThrottlingException" || error.code === "ServiceUnavailableException" ||
-      error.code === "RetryableException")
-  ) {
+  if (isRetryableFailure(error)) {
     return new DavError(503, "Storage temporarily unavailable", {
       headers: { "Retry-After": "5" },
     });
@@ -48,7 +49,18 @@ export function toDavError(error: unknown): DavError {
   return new DavError(500, "Internal Server Error", { cause: error });
 }
 
-/** Whether an error is one the server did not expect (worth logging). */
+/**
+ * Whether an error is one the server did not expect (worth logging): one answered
+ * with a 5xx status.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isUnexpected } from "./errors.ts";
+ * assert.equal(isUnexpected(new Error("bug")), true);
+ * assert.equal(isUnexpected(new Deno.errors.NotFound("x")), false);
+ * ```
+ */
 export function isUnexpected(error: unknown): boolean {
   const dav = toDavError(error);
   return dav.status >= 500;
@@ -70,7 +82,7 @@ export function isUnexpected(error: unknown): boolean {
  * assert.ok((await response.text()).includes("<D:propfind-finite-depth"));
  * ```
  */
-export function errorResponse(error: unknown, options: { head?: boolean } = {}): Response {
+export function errorResponse(error: unknown, options?: { head?: boolean }): Response {
   const dav = toDavError(error);
   const headers = new Headers(dav.headers);
   let body: string;
@@ -81,7 +93,7 @@ export function errorResponse(error: unknown, options: { head?: boolean } = {}):
     headers.set("Content-Type", "text/plain; charset=utf-8");
     body = dav.status >= 500 ? genericMessage(dav.status) : `${dav.message}\n`;
   }
-  if (options.head || dav.status === 304) {
+  if (options?.head || dav.status === 304) {
     return new Response(null, { status: dav.status, headers });
   }
   return new Response(body, { status: dav.status, headers });
@@ -89,4 +101,21 @@ export function errorResponse(error: unknown, options: { head?: boolean } = {}):
 
 function genericMessage(status: number): string {
   return status === 503 ? "Service temporarily unavailable\n" : "Internal server error\n";
+}
+
+/**
+ * Whether a file system error means nothing is at the path: NotFound, or a path
+ * below a file (NotADirectory). The one test of "missing" the handlers and the
+ * lock guard share.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isMissing } from "./errors.ts";
+ * assert.equal(isMissing(new Deno.errors.NotFound("gone")), true);
+ * assert.equal(isMissing(new Deno.errors.PermissionDenied("no")), false);
+ * ```
+ */
+export function isMissing(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
 }

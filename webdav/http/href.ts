@@ -7,7 +7,7 @@
  */
 
 import { DavError } from "../dav_error.ts";
-import { normalizePath } from "../../src/fs/paths.ts";
+import { normalizePath } from "../../src/fs/mod.ts";
 
 /**
  * The canonical form of a mount prefix: `""` for the root, else `/a/b` (leading
@@ -81,13 +81,13 @@ export function decodeRequestPath(
  */
 export function encodeHref(
   path: string,
-  options: { prefix?: string; collection?: boolean } = {},
+  options?: { prefix?: string; collection?: boolean },
 ): string {
   const encoded = path.split("/").filter((segment) => segment !== "").map(encodeSegment).join(
     "/",
   );
-  const base = `${options.prefix ?? ""}/${encoded}`;
-  return options.collection && !base.endsWith("/") ? `${base}/` : base;
+  const base = `${options?.prefix ?? ""}/${encoded}`;
+  return options?.collection && !base.endsWith("/") ? `${base}/` : base;
 }
 
 function encodeSegment(segment: string): string {

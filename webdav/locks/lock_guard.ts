@@ -1,7 +1,8 @@
 /**
  * Lock enforcement for requests (RFC 4918 §7, §10.4): evaluates the `If` header
- * against the lock table and the file system, and refuses a modification of a
- * locked resource whose lock token was not submitted.
+ * against the request's lock table (`ctx.locks`) and the file system, and refuses
+ * a modification of a locked resource whose lock token was not submitted. The
+ * method handlers call these; the lock table itself knows nothing of requests.
  *
  * Rules kept here:
  * - A false `If` header → `DavError` 412 (Precondition Failed).
@@ -22,26 +23,19 @@
  * @module
  */
 
-import type { ActiveLock, DavRequestContext, ModifyTarget } from "../dav_context.ts";
+import { parentOf } from "../../src/fs/mod.ts";
+import type { DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
+import { isMissing } from "../http/errors.ts";
 import { evaluateIfHeader, type IfEvaluation, parseIfHeader } from "./if_header.ts";
+import type { ActiveLock, LockRecord } from "./lock_record.ts";
 
-/** A lock as the lock table keeps it: an {@link ActiveLock} plus whether its root is a collection. */
-export interface LockRecord extends ActiveLock {
-  /** Whether the lock root is a collection (its href ends with `/`). */
-  collection?: boolean;
-}
-
-/** What the guard needs from a lock table. */
-export interface LockLookup {
-  /** Active locks on `path` or inherited from a depth-infinity lock on an ancestor. */
-  locksCovering(path: string): LockRecord[];
-  /** Active locks rooted strictly below `path`. */
-  locksBelow(path: string): LockRecord[];
-  /** The active lock with this token, if any. */
-  get(token: string): LockRecord | undefined;
-  /** Number of active locks (lets requests skip all work when there are none). */
-  readonly size: number;
+/** A path a modifying request affects, and how deep. */
+export interface ModifyTarget {
+  /** Normalized BackupFS path. */
+  path: string;
+  /** 0: the resource itself (and, for a new member, its parent collection's membership); infinity: it and everything below. */
+  depth: 0 | "infinity";
 }
 
 /** What {@link checkIfHeader} found. */
@@ -79,20 +73,34 @@ function isOwnedBy(lock: ActiveLock, principal: string | undefined): boolean {
 }
 
 /**
- * Parses and evaluates the request's `If` header (400 when malformed) and collects
- * the lock tokens it submits. Does not throw when the header is false.
+ * Parses and evaluates the request's `If` header against `ctx.locks` and the file
+ * system (400 when malformed) and collects the lock tokens it submits. Does not
+ * throw when the header is false.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import { checkIfHeader } from "./lock_guard.ts";
- * const check = await checkIfHeader(ctx, locks);
- * if (check.present && !check.evaluation!.result) console.log("412");
+ * import { LockTable } from "./lock_table.ts";
+ * const locks = new LockTable();
+ * const { lock } = locks.tryLock({ root: "/a", scope: "exclusive", depth: 0 });
+ * const request = (ifHeader: string) => ({
+ *   request: new Request("http://h/a", { headers: { If: ifHeader } }),
+ *   path: "/a",
+ *   locks,
+ *   fs: { stat: () => Promise.resolve({ etag: "e1" }) },
+ *   pathOf: (href: string) => new URL(href, "http://h/").pathname,
+ * }) as unknown as DavRequestContext;
+ * const check = await checkIfHeader(request(`(<${lock!.token}>)`));
+ * assert.equal(check.evaluation?.result, true);
+ * assert.deepEqual([...check.submitted], [lock!.token]);
+ * const stale = await checkIfHeader(request(`(["e0"])`)); // another ETag: false, no throw
+ * assert.equal(stale.evaluation?.result, false);
  * ```
  */
-export async function checkIfHeader(
-  ctx: DavRequestContext,
-  lookup: LockLookup,
-): Promise<IfCheck> {
+export async function checkIfHeader(ctx: DavRequestContext): Promise<IfCheck> {
+  const table = ctx.locks;
   const value = ctx.request.headers.get("If");
   if (value === null) return { present: false, submitted: new Set() };
   const header = parseIfHeader(value);
@@ -106,7 +114,7 @@ export async function checkIfHeader(
       }
     },
     stateOf: async (path) => {
-      const tokens = new Set(lookup.locksCovering(path).map((lock) => lock.token));
+      const tokens = new Set(table.locksCovering(path).map((lock) => lock.token));
       try {
         const info = await ctx.fs.stat(path);
         return info.etag === undefined ? { tokens } : { etag: `"${info.etag}"`, tokens };
@@ -119,7 +127,7 @@ export async function checkIfHeader(
   const submitted = new Set<string>();
   if (evaluation.result) {
     for (const token of evaluation.tokens) {
-      const lock = lookup.get(token);
+      const lock = table.get(token);
       if (lock && isOwnedBy(lock, ctx.principal)) submitted.add(token);
     }
   }
@@ -127,16 +135,29 @@ export async function checkIfHeader(
 }
 
 /**
- * Evaluates only the `If` header: 400 when malformed, 412 when false.
+ * Evaluates only the `If` header (for GET, PROPFIND, …): 400 when malformed, 412
+ * when false.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import { assertIfHeader } from "./lock_guard.ts";
- * await assertIfHeader(ctx, locks); // before answering GET or PROPFIND
+ * import { LockTable } from "./lock_table.ts";
+ * const request = (headers: HeadersInit) => ({
+ *   request: new Request("http://h/a", { headers }),
+ *   path: "/a",
+ *   locks: new LockTable(),
+ *   fs: { stat: () => Promise.resolve({ etag: "e1" }) },
+ * }) as unknown as DavRequestContext;
+ * assert.equal((await assertIfHeader(request({}))).present, false);
+ * assert.equal((await assertIfHeader(request({ If: '(["e1"])' }))).evaluation?.result, true);
+ * await assert.rejects(assertIfHeader(request({ If: '(["e0"])' })), { status: 412 });
+ * await assert.rejects(assertIfHeader(request({ If: "nonsense" })), { status: 400 });
  * ```
  */
-export async function assertIfHeader(ctx: DavRequestContext, lookup: LockLookup): Promise<IfCheck> {
-  const check = await checkIfHeader(ctx, lookup);
+export async function assertIfHeader(ctx: DavRequestContext): Promise<IfCheck> {
+  const check = await checkIfHeader(ctx);
   if (check.present && !check.evaluation!.result) {
     throw new DavError(412, "The If header evaluated to false");
   }
@@ -144,36 +165,56 @@ export async function assertIfHeader(ctx: DavRequestContext, lookup: LockLookup)
 }
 
 /**
- * For a request that will modify `targets`: the `If` header must be true (else 412)
- * and every lock guarding a target must have its token submitted (else 423 with
- * `lock-token-submitted` listing the lock roots).
+ * For a request that will modify `targets` (RFC 4918 §7, §10.4): the `If` header
+ * must be true (else 412) and every lock of `ctx.locks` guarding a target must
+ * have its token submitted (else 423 with `lock-token-submitted` listing the lock
+ * roots' hrefs). Expired locks are ignored.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import { assertCanModify } from "./lock_guard.ts";
- * await assertCanModify(ctx, locks, [{ path: ctx.path, depth: 0 }]); // before a PUT
+ * import { LockTable } from "./lock_table.ts";
+ * const locks = new LockTable();
+ * const { lock } = locks.tryLock({ root: "/a", scope: "exclusive", depth: 0 });
+ * const put = (headers: HeadersInit) => ({
+ *   request: new Request("http://h/a", { method: "PUT", headers }),
+ *   path: "/a",
+ *   locks,
+ *   fs: { stat: () => Promise.resolve({ etag: "e1" }) },
+ *   href: (path: string) => path,
+ *   pathOf: (href: string) => new URL(href, "http://h/").pathname,
+ * }) as unknown as DavRequestContext;
+ * const target = [{ path: "/a", depth: 0 }] as const;
+ * await assert.rejects(assertCanModify(put({}), target), {
+ *   status: 423,
+ *   condition: "lock-token-submitted",
+ *   hrefs: ["/a"],
+ * });
+ * await assertCanModify(put({ If: `(<${lock!.token}>)` }), target); // the token was submitted
  * ```
  */
 export async function assertCanModify(
   ctx: DavRequestContext,
-  lookup: LockLookup,
   targets: readonly ModifyTarget[],
 ): Promise<void> {
-  const check = await assertIfHeader(ctx, lookup);
-  if (lookup.size === 0) return;
+  const table = ctx.locks;
+  const check = await assertIfHeader(ctx);
+  if (table.size === 0) return;
   // Every resource the request changes that a lock covers, with those locks.
   const guarded = new Map<string, LockRecord[]>();
-  const guard = (path: string, locks = lookup.locksCovering(path)) => {
+  const guard = (path: string, locks = table.locksCovering(path)) => {
     if (locks.length > 0 && !guarded.has(path)) guarded.set(path, locks);
   };
   for (const target of targets) {
     guard(target.path);
     if (target.depth === "infinity") {
-      for (const lock of lookup.locksBelow(target.path)) guard(lock.root);
+      for (const lock of table.locksBelow(target.path)) guard(lock.root);
     }
     if (target.path !== "/") {
       const parent = parentOf(target.path);
-      const parentLocks = lookup.locksCovering(parent);
+      const parentLocks = table.locksCovering(parent);
       if (parentLocks.length > 0) {
         const membership = target.depth === "infinity" || !(await exists(ctx, target.path));
         if (membership) guard(parent, parentLocks);
@@ -223,11 +264,6 @@ export function missingLocks(
   return missing;
 }
 
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash <= 0 ? "/" : path.slice(0, slash);
-}
-
 async function exists(ctx: DavRequestContext, path: string): Promise<boolean> {
   try {
     await ctx.fs.stat(path);
@@ -236,20 +272,4 @@ async function exists(ctx: DavRequestContext, path: string): Promise<boolean> {
     if (isMissing(error)) return false;
     throw error;
   }
-}
-
-/**
- * Whether a file system error means nothing is at the path: NotFound, or a path
- * below a file (NotADirectory).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isMissing } from "./lock_guard.ts";
- * assert.equal(isMissing(new Deno.errors.NotFound("gone")), true);
- * assert.equal(isMissing(new Deno.errors.PermissionDenied("no")), false);
- * ```
- */
-export function isMissing(error: unknown): boolean {
-  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
 }

@@ -1,6 +1,8 @@
 /**
  * XML of locks in responses (RFC 4918 §14.1 `activelock`, §15.8 `lockdiscovery`,
- * §15.10 `supportedlock`) and the body of a LOCK answer.
+ * §15.10 `supportedlock`) and the body of a LOCK answer. The one place these
+ * elements are written: the LOCK answer and the live properties
+ * (`lock_properties.ts`) both use it.
  *
  * The fragments use a prefix bound to `DAV:` by the enclosing document (`D` unless
  * told otherwise); the owner element carries its own namespace declarations.
@@ -8,7 +10,7 @@
  * @module
  */
 
-import type { ActiveLock } from "../dav_context.ts";
+import type { ActiveLock } from "./lock_record.ts";
 import { escapeXml } from "./lock_info.ts";
 
 /** Options of {@link activeLockXml} and {@link lockDiscoveryXml}. */
@@ -51,6 +53,23 @@ export function activeLockXml(lock: ActiveLock, options: LockXmlOptions): string
 }
 
 /**
+ * The `DAV:activelock` elements of `locks`, one after the other: the content of a
+ * `DAV:lockdiscovery` element.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { activeLocksXml } from "./lock_xml.ts";
+ * assert.equal(activeLocksXml([], { href: (l) => l.root, now: 0 }), "");
+ * const lock = { token: "urn:uuid:1", root: "/a", scope: "shared", depth: 0, timeoutSeconds: 9, expiresAt: 9_000 } as const;
+ * assert.equal(activeLocksXml([lock, lock], { href: (l) => l.root, now: 0 }).split("<D:activelock>").length, 3);
+ * ```
+ */
+export function activeLocksXml(locks: readonly ActiveLock[], options: LockXmlOptions): string {
+  return locks.map((lock) => activeLockXml(lock, options)).join("");
+}
+
+/**
  * A `DAV:lockdiscovery` element listing `locks` (empty when none).
  *
  * @example
@@ -63,9 +82,30 @@ export function activeLockXml(lock: ActiveLock, options: LockXmlOptions): string
 export function lockDiscoveryXml(locks: readonly ActiveLock[], options: LockXmlOptions): string {
   const d = options.prefix ?? "D";
   if (locks.length === 0) return `<${d}:lockdiscovery/>`;
-  return `<${d}:lockdiscovery>${
-    locks.map((lock) => activeLockXml(lock, options)).join("")
-  }</${d}:lockdiscovery>`;
+  return `<${d}:lockdiscovery>${activeLocksXml(locks, options)}</${d}:lockdiscovery>`;
+}
+
+/**
+ * The `DAV:lockentry` elements of the locks this server supports — exclusive and
+ * shared write locks: the content of a `DAV:supportedlock` element.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lockEntriesXml } from "./lock_xml.ts";
+ * assert.equal(
+ *   lockEntriesXml(),
+ *   "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>" +
+ *     "<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>",
+ * );
+ * ```
+ */
+export function lockEntriesXml(prefix?: string): string {
+  const d = prefix ?? "D";
+  const entry = (scope: string) =>
+    `<${d}:lockentry><${d}:lockscope><${d}:${scope}/></${d}:lockscope>` +
+    `<${d}:locktype><${d}:write/></${d}:locktype></${d}:lockentry>`;
+  return entry("exclusive") + entry("shared");
 }
 
 /**
@@ -77,14 +117,12 @@ export function lockDiscoveryXml(locks: readonly ActiveLock[], options: LockXmlO
  * import { supportedLockXml } from "./lock_xml.ts";
  * assert.ok(supportedLockXml().includes("<D:exclusive/>"));
  * assert.ok(supportedLockXml().includes("<D:shared/>"));
+ * assert.ok(supportedLockXml("d").startsWith("<d:supportedlock><d:lockentry>"));
  * ```
  */
-export function supportedLockXml(prefix = "D"): string {
-  const d = prefix;
-  const entry = (scope: string) =>
-    `<${d}:lockentry><${d}:lockscope><${d}:${scope}/></${d}:lockscope>` +
-    `<${d}:locktype><${d}:write/></${d}:locktype></${d}:lockentry>`;
-  return `<${d}:supportedlock>${entry("exclusive")}${entry("shared")}</${d}:supportedlock>`;
+export function supportedLockXml(prefix?: string): string {
+  const d = prefix ?? "D";
+  return `<${d}:supportedlock>${lockEntriesXml(d)}</${d}:supportedlock>`;
 }
 
 /**

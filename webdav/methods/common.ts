@@ -7,10 +7,9 @@
 
 import type { DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
-import type { BackupFS } from "../../src/fs/backup_fs.ts";
-import type { BackupFileInfo } from "../../src/fs/file_info.ts";
-import { parentOf } from "../../src/fs/paths.ts";
+import { type BackupFileInfo, type BackupFS, parentOf } from "../../src/fs/mod.ts";
 import { type ConditionalState, quoteEtag } from "../http/conditional.ts";
+import { isMissing } from "../http/errors.ts";
 
 /**
  * `stat`, or `undefined` when nothing is there (also when a parent is a file).
@@ -18,7 +17,7 @@ import { type ConditionalState, quoteEtag } from "../http/conditional.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { statOrUndefined } from "./common.ts";
  * const dir = await Deno.makeTempDir();
@@ -39,9 +38,7 @@ export async function statOrUndefined(
   try {
     return await fs.stat(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
+    if (isMissing(error)) return undefined;
     throw error;
   }
 }
@@ -71,7 +68,7 @@ export function assertWritable(ctx: DavRequestContext): void {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { assertParentCollection } from "./common.ts";
  * const dir = await Deno.makeTempDir();
@@ -99,7 +96,7 @@ export async function assertParentCollection(fs: BackupFS, path: string): Promis
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { validators } from "./common.ts";
  * assert.deepEqual(validators(undefined), { exists: false });
@@ -147,7 +144,7 @@ export const ALLOWED_METHODS = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+ * import type { BackupFileInfo } from "../../src/fs/mod.ts";
  * import { allowFor } from "./common.ts";
  * assert.equal(allowFor(undefined), "OPTIONS, PUT, MKCOL, LOCK");
  * const collection = { isFile: false, isDirectory: true } as BackupFileInfo;

@@ -11,6 +11,7 @@
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
+import { assertCanModify } from "../locks/lock_guard.ts";
 import { assertPreconditions } from "../http/conditional.ts";
 import { readDeadProperties, updateDeadProperties } from "../properties/dead_properties.ts";
 import { assertParentCollection, assertWritable, statOrUndefined, validators } from "./common.ts";
@@ -82,8 +83,8 @@ function transfer(move: boolean): DavHandler {
     const targets = [{ path: destination, depth: "infinity" as const }];
     if (move) targets.unshift({ path: ctx.path, depth: "infinity" as const });
     // Locks granted while this request runs are not the ones it checked: they stay.
-    const grantedBefore = ctx.locks.checkpoint?.();
-    await ctx.locks.assertCanModify(ctx, targets);
+    const grantedBefore = ctx.locks.checkpoint();
+    await assertCanModify(ctx, targets);
     const existing = await statOrUndefined(ctx.fs, destination);
     if (existing && !overwrite) {
       throw new DavError(412, "The destination exists and Overwrite is F");
@@ -120,7 +121,7 @@ function transfer(move: boolean): DavHandler {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -159,7 +160,7 @@ export const copy: DavHandler = transfer(false);
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";

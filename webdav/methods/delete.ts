@@ -7,6 +7,7 @@
 
 import type { DavHandler } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
+import { assertCanModify } from "../locks/lock_guard.ts";
 import { assertPreconditions } from "../http/conditional.ts";
 import { assertWritable, validators } from "./common.ts";
 
@@ -16,7 +17,7 @@ import { assertWritable, validators } from "./common.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -52,8 +53,8 @@ export const remove: DavHandler = async (ctx) => {
   if (ctx.path === "/") throw new DavError(403, "The root collection cannot be deleted");
   assertPreconditions(ctx.request, validators(info));
   // Locks granted while this request runs are not the ones it checked: they stay.
-  const grantedBefore = ctx.locks.checkpoint?.();
-  await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: "infinity" }]);
+  const grantedBefore = ctx.locks.checkpoint();
+  await assertCanModify(ctx, [{ path: ctx.path, depth: "infinity" }]);
   await ctx.fs.remove(ctx.path, { recursive: true });
   ctx.locks.removeTree(ctx.path, { grantedBefore });
   return new Response(null, { status: 204 });

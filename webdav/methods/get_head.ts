@@ -8,11 +8,12 @@
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
-import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+import { assertIfHeader } from "../locks/lock_guard.ts";
+import type { BackupFileInfo } from "../../src/fs/mod.ts";
 import { htmlListing } from "../browser/html_listing.ts";
 import { assertPreconditions } from "../http/conditional.ts";
 import { type ByteRange, ifRangeAllows, parseRange } from "../http/range.ts";
-import { contentTypeOf } from "../properties/live_properties.ts";
+import { contentTypeOf } from "../properties/resource_properties.ts";
 import { validators } from "./common.ts";
 
 /**
@@ -21,7 +22,7 @@ import { validators } from "./common.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -56,7 +57,7 @@ import { validators } from "./common.ts";
  */
 export const getOrHead: DavHandler = async (ctx) => {
   const info = await ctx.fs.stat(ctx.path);
-  await ctx.locks.evaluateIf(ctx);
+  await assertIfHeader(ctx);
   const state = validators(info);
   assertPreconditions(ctx.request, state);
   const head = ctx.request.method === "HEAD";

@@ -6,12 +6,13 @@
  * @module
  */
 
-import type { ActiveLock, DavHandler, DavRequestContext } from "../dav_context.ts";
+import type { DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
 import { parseLockInfo, readBodyText } from "../locks/lock_info.ts";
-import { isMissing, type LockRecord, lockRootHref } from "../locks/lock_guard.ts";
-import { lockTableOf, type MemoryLockManager } from "../locks/lock_manager.ts";
+import { assertCanModify, checkIfHeader, lockRootHref } from "../locks/lock_guard.ts";
+import type { ActiveLock, LockRecord } from "../locks/lock_record.ts";
 import { lockResponseXml } from "../locks/lock_xml.ts";
+import { assertParentCollection, statOrUndefined } from "./common.ts";
 
 const XML_TYPE = "application/xml; charset=utf-8";
 
@@ -24,38 +25,15 @@ function depthOf(request: Request): 0 | "infinity" {
   throw new DavError(400, "LOCK accepts Depth: 0 or infinity only");
 }
 
-/**
- * Seconds a `Timeout` header asks for (RFC 4918 §10.7): the first usable entry —
- * `Infinite` or `Second-n` — clamped to 1…the manager's maximum; the manager's
- * default without one. A `Second-n` too large for a number (its digits beyond
- * what a double holds) asks for more than the maximum: it gets the maximum, not
- * the 1 second that `Number` (Infinity, not finite) would otherwise lead to.
- */
-function requestedTimeout(locks: MemoryLockManager, header: string | null): number {
-  if (header !== null) {
-    for (const raw of header.split(",")) {
-      const item = raw.trim();
-      if (/^infinite$/i.test(item)) return locks.maxTimeoutSeconds;
-      const match = /^second-(\d+)$/i.exec(item);
-      if (match) {
-        const seconds = Number(match[1]); // Infinity for a very long run of digits
-        return Math.max(1, Math.min(locks.maxTimeoutSeconds, seconds));
-      }
-    }
-  }
-  return locks.timeoutFor(null);
-}
-
 function answer(
   ctx: DavRequestContext,
-  locks: MemoryLockManager,
   granted: readonly LockRecord[],
   status: number,
   token?: string,
 ): Response {
   const body = lockResponseXml(granted, {
     href: (lock: ActiveLock) => lockRootHref(ctx, lock),
-    now: locks.currentTime(),
+    now: ctx.locks.currentTime(),
   });
   const headers: Record<string, string> = { "Content-Type": XML_TYPE };
   if (token !== undefined) headers["Lock-Token"] = `<${token}>`;
@@ -63,8 +41,9 @@ function answer(
 }
 
 /** LOCK without a body: refresh the submitted locks covering the resource. */
-async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promise<Response> {
-  const check = await locks.checkIf(ctx);
+async function refresh(ctx: DavRequestContext): Promise<Response> {
+  const locks = ctx.locks;
+  const check = await checkIfHeader(ctx);
   if (!check.present) {
     throw new DavError(400, "A lock refresh needs an If header with the lock token");
   }
@@ -73,11 +52,11 @@ async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promis
   if (covering.length === 0) {
     throw new DavError(412, "No lock covering the resource was submitted for refresh");
   }
-  const seconds = requestedTimeout(locks, ctx.request.headers.get("Timeout"));
+  const seconds = locks.timeoutFor(ctx.request.headers.get("Timeout"));
   const refreshed = covering
     .map((lock) => locks.refresh(lock.token, seconds))
     .filter((lock): lock is LockRecord => lock !== undefined);
-  return answer(ctx, locks, refreshed, 200);
+  return answer(ctx, refreshed, 200);
 }
 
 /**
@@ -96,7 +75,7 @@ async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promis
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -130,34 +109,29 @@ async function refresh(ctx: DavRequestContext, locks: MemoryLockManager): Promis
  * ```
  */
 export async function handleLock(ctx: DavRequestContext): Promise<Response> {
-  const locks = lockTableOf(ctx);
+  const locks = ctx.locks;
   if (ctx.readOnly) throw new DavError(403, "The server is read-only");
   const depth = depthOf(ctx.request);
   const text = (await readBodyText(ctx.request, ctx.maxXmlBytes)).trim();
-  if (text === "") return await refresh(ctx, locks);
+  if (text === "") return await refresh(ctx);
   const info = parseLockInfo(text);
 
-  const check = await locks.checkIf(ctx);
+  const check = await checkIfHeader(ctx);
   if (check.present && !check.evaluation!.result) {
     throw new DavError(412, "The If header evaluated to false");
   }
 
-  let exists = true;
-  let collection = false;
-  try {
-    collection = (await ctx.fs.stat(ctx.path)).isDirectory;
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-    exists = false;
-  }
+  const existing = await statOrUndefined(ctx.fs, ctx.path);
+  const exists = existing !== undefined;
+  const collection = existing?.isDirectory ?? false;
 
   const conflicts = locks.conflicts(ctx.path, info.scope, depth);
   if (conflicts.length > 0) throw conflictError(ctx, conflicts);
 
   if (!exists) {
-    await requireParentCollection(ctx);
+    await assertParentCollection(ctx.fs, ctx.path);
     // Creating a member changes its parent collection: locks there need their tokens.
-    await locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+    await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
   }
 
   const outcome = locks.tryLock({
@@ -165,7 +139,7 @@ export async function handleLock(ctx: DavRequestContext): Promise<Response> {
     collection,
     scope: info.scope,
     depth,
-    timeoutSeconds: requestedTimeout(locks, ctx.request.headers.get("Timeout")),
+    timeoutSeconds: locks.timeoutFor(ctx.request.headers.get("Timeout")),
     ...(info.ownerXml === undefined ? {} : { ownerXml: info.ownerXml }),
     ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
   });
@@ -184,22 +158,8 @@ export async function handleLock(ctx: DavRequestContext): Promise<Response> {
       }
     }
   }
-  return answer(ctx, locks, [lock], status, lock.token);
+  return answer(ctx, [lock], status, lock.token);
 }
-
-/**
- * {@link handleLock} as a {@link DavHandler}.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { DavHandler } from "../dav_context.ts";
- * import { handleLock, lockHandler } from "./lock.ts";
- * const handlers: Record<string, DavHandler> = { LOCK: lockHandler };
- * assert.equal(handlers.LOCK, handleLock);
- * ```
- */
-export const lockHandler: DavHandler = handleLock;
 
 function conflictError(ctx: DavRequestContext, conflicts: readonly LockRecord[]): DavError {
   const hrefs = [...new Set(conflicts.map((lock) => lockRootHref(ctx, lock)))];
@@ -207,15 +167,4 @@ function conflictError(ctx: DavRequestContext, conflicts: readonly LockRecord[])
     condition: "no-conflicting-lock",
     hrefs,
   });
-}
-
-async function requireParentCollection(ctx: DavRequestContext): Promise<void> {
-  const slash = ctx.path.lastIndexOf("/");
-  const parent = slash <= 0 ? "/" : ctx.path.slice(0, slash);
-  try {
-    if ((await ctx.fs.stat(parent)).isDirectory) return;
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-  }
-  throw new DavError(409, "The parent collection does not exist");
 }

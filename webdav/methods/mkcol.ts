@@ -6,6 +6,7 @@
 
 import type { DavHandler } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
+import { assertCanModify } from "../locks/lock_guard.ts";
 import { assertPreconditions } from "../http/conditional.ts";
 import {
   allowFor,
@@ -57,7 +58,7 @@ export async function hasBody(request: Request): Promise<boolean> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -96,7 +97,7 @@ export const mkcol: DavHandler = async (ctx) => {
     throw new DavError(405, "The resource already exists", { headers: { Allow: allowFor(info) } });
   }
   assertPreconditions(ctx.request, validators(info));
-  await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+  await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
   await assertParentCollection(ctx.fs, ctx.path);
   await ctx.fs.mkdir(ctx.path);
   return new Response(null, { status: 201 });

@@ -15,17 +15,18 @@
  * @module
  */
 
-import { MetadataTooLargeError } from "../../src/fs/attributes.ts";
-import type { BackupFS } from "../../src/fs/backup_fs.ts";
+import { type BackupFS, MetadataTooLargeError } from "../../src/fs/mod.ts";
 import type { DavHandler } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
+import { assertCanModify } from "../locks/lock_guard.ts";
 import { assertPreconditions, parseHttpDate } from "../http/conditional.ts";
 import {
   type DeadPropertyChange,
   readDeadProperties,
   updateDeadProperties,
 } from "../properties/dead_properties.ts";
-import { isProtectedProperty, WIN32 } from "../properties/live_properties.ts";
+import { isProtectedProperty } from "../properties/live_properties.ts";
+import { WIN32 } from "../properties/win32_properties.ts";
 import { dav, DAV_NS } from "../xml/names.ts";
 import {
   childElements,
@@ -121,7 +122,7 @@ const TIME_PROPERTIES = new Set([
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -165,7 +166,7 @@ export const proppatch: DavHandler = async (ctx) => {
   const updates = parsePropertyUpdate(root);
   const info = await ctx.fs.stat(ctx.path);
   assertPreconditions(ctx.request, validators(info));
-  await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+  await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
 
   const status = new Map<string, number>();
   const failed = new Map<string, number>();

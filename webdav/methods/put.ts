@@ -8,10 +8,10 @@
  */
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
-import type { MemoryLease } from "../../src/http/memory_budget.ts";
-import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+import type { MemoryLease } from "../../src/http/mod.ts";
 import { DavError } from "../dav_error.ts";
-import { readPieces } from "../../src/fs/byte_source.ts";
+import { assertCanModify } from "../locks/lock_guard.ts";
+import { type BackupFileInfo, readPieces } from "../../src/fs/mod.ts";
 import { assertPreconditions, quoteEtag } from "../http/conditional.ts";
 import {
   allowFor,
@@ -51,7 +51,7 @@ export function parseOcMtime(value: string | null): number | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import type { DavRequestContext } from "../dav_context.ts";
  * import { MemoryLockManager } from "../locks/lock_manager.ts";
@@ -100,7 +100,7 @@ export const put: DavHandler = async (ctx) => {
       });
     }
     assertPreconditions(request, validators(before));
-    await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+    await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
     if (!before) await assertParentCollection(ctx.fs, ctx.path);
     lease = request.body ? await admitUpload(ctx) : undefined;
     const body = request.body ? await bodyOf(request, failure) : new Uint8Array(0);

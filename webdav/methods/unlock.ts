@@ -4,9 +4,8 @@
  * @module
  */
 
-import type { DavHandler, DavRequestContext } from "../dav_context.ts";
+import type { DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
-import { lockTableOf } from "../locks/lock_manager.ts";
 
 /**
  * The token of a `Lock-Token` header (`<urn:uuid:…>`; a bare URI is accepted too),
@@ -59,7 +58,7 @@ export function lockTokenOf(header: string | null): string | undefined {
  * ```
  */
 export function handleUnlock(ctx: DavRequestContext): Promise<Response> {
-  const locks = lockTableOf(ctx);
+  const locks = ctx.locks;
   const token = lockTokenOf(ctx.request.headers.get("Lock-Token"));
   if (token === undefined) {
     return Promise.reject(new DavError(400, "UNLOCK needs a Lock-Token header"));
@@ -78,17 +77,3 @@ export function handleUnlock(ctx: DavRequestContext): Promise<Response> {
   locks.unlock(token);
   return Promise.resolve(new Response(null, { status: 204 }));
 }
-
-/**
- * {@link handleUnlock} as a {@link DavHandler}.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { DavHandler } from "../dav_context.ts";
- * import { handleUnlock, unlockHandler } from "./unlock.ts";
- * const handlers: Record<string, DavHandler> = { UNLOCK: unlockHandler };
- * assert.equal(handlers.UNLOCK, handleUnlock);
- * ```
- */
-export const unlockHandler: DavHandler = handleUnlock;

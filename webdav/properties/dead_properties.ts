@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { BackupFS } from "../../src/fs/backup_fs.ts";
+import type { BackupFS } from "../../src/fs/mod.ts";
 
 /**
  * The dead properties of a path: Clark name → element XML.
@@ -15,7 +15,7 @@ import type { BackupFS } from "../../src/fs/backup_fs.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { readDeadProperties } from "./dead_properties.ts";
  * const dir = await Deno.makeTempDir();
@@ -49,7 +49,7 @@ export interface DeadPropertyChange {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { readDeadProperties, updateDeadProperties } from "./dead_properties.ts";
  * const dir = await Deno.makeTempDir();

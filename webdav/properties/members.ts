@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { BackupFS } from "../../src/fs/backup_fs.ts";
-import type { BackupFileInfo } from "../../src/fs/file_info.ts";
+import type { BackupFileInfo, BackupFS } from "../../src/fs/mod.ts";
 
 /**
  * The entries of a directory with their `stat`, in listing order, built from the
@@ -17,7 +16,7 @@ import type { BackupFileInfo } from "../../src/fs/file_info.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BackupFS } from "../../src/fs/backup_fs.ts";
+ * import { BackupFS } from "../../src/fs/mod.ts";
  * import { EmbeddedStore } from "../../src/storage/store/mod.ts";
  * import { statEach } from "./members.ts";
  * const dir = await Deno.makeTempDir();

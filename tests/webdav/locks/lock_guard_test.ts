@@ -1,3 +1,4 @@
+import { assertCanModify, assertIfHeader } from "../../../webdav/locks/lock_guard.ts";
 import { assertEquals } from "../../support/assert.ts";
 import { davError, etagOf, href, openDav, ORIGIN } from "./support.ts";
 
@@ -8,7 +9,7 @@ Deno.test("lock guard: 412 for a false If header, 423 for an unsubmitted lock, 4
     const etag = await etagOf(fx.fs, "/f");
     const modify = (headers: Record<string, string>, principal?: string) => {
       const ctx = fx.ctx("/f", { method: "PUT", headers, ...(principal ? { principal } : {}) });
-      return ctx.locks.assertCanModify(ctx, [{ path: "/f", depth: 0 }]);
+      return assertCanModify(ctx, [{ path: "/f", depth: 0 }]);
     };
     // Unlocked: only the If header matters.
     await modify({});
@@ -61,14 +62,14 @@ Deno.test("lock guard: 412 for a false If header, 423 for an unsubmitted lock, 4
   }
 });
 
-Deno.test("lock guard: evaluateIf (GET, PROPFIND) checks the header but never asks for tokens", async () => {
+Deno.test("lock guard: assertIfHeader (GET, PROPFIND) checks the header but never asks for tokens", async () => {
   const fx = await openDav();
   try {
     await fx.fs.writeTextFile("/f", "x");
     fx.locks.tryLock({ root: "/f", scope: "exclusive", depth: 0 });
     const read = (headers: Record<string, string>) => {
       const ctx = fx.ctx("/f", { headers });
-      return ctx.locks.evaluateIf(ctx);
+      return assertIfHeader(ctx);
     };
     await read({});
     await read({ If: `([${await etagOf(fx.fs, "/f")}])` });
@@ -92,7 +93,7 @@ Deno.test("lock guard: which locks guard a target (self, ancestors, below for in
     ) => {
       const ctx = fx.ctx(path, { method: "X", headers });
       try {
-        await ctx.locks.assertCanModify(ctx, [{ path, depth }]);
+        await assertCanModify(ctx, [{ path, depth }]);
         return 200;
       } catch (error) {
         return (error as { status: number }).status;
@@ -135,7 +136,7 @@ Deno.test("lock guard: which locks guard a target (self, ancestors, below for in
     );
     const error = await davError(async () => {
       const ctx = fx.ctx("/c", { method: "DELETE" });
-      await ctx.locks.assertCanModify(ctx, [{ path: "/c", depth: "infinity" }]);
+      await assertCanModify(ctx, [{ path: "/c", depth: "infinity" }]);
     });
     assertEquals(error.hrefs, [href("/c/sub", true)]);
   } finally {
@@ -153,7 +154,7 @@ Deno.test("lock guard: several targets (MOVE) need a token for every locked reso
     fx.locks.tryLock({ root: "/b", scope: "shared", depth: 0 });
     const move = (headers: Record<string, string>) => {
       const ctx = fx.ctx("/a", { method: "MOVE", headers });
-      return ctx.locks.assertCanModify(ctx, [
+      return assertCanModify(ctx, [
         { path: "/a", depth: "infinity" },
         { path: "/b", depth: "infinity" },
       ]);
@@ -181,7 +182,7 @@ Deno.test("lock guard: expired locks guard nothing", async () => {
     fx.locks.tryLock({ root: "/f", scope: "exclusive", depth: 0, timeoutSeconds: 10 });
     const modify = () => {
       const ctx = fx.ctx("/f", { method: "PUT" });
-      return ctx.locks.assertCanModify(ctx, [{ path: "/f", depth: 0 }]);
+      return assertCanModify(ctx, [{ path: "/f", depth: 0 }]);
     };
     assertEquals((await davError(modify)).status, 423);
     fx.clock.now += 10_000;

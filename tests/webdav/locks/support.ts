@@ -12,6 +12,7 @@ import {
   MemoryLockManager,
   type MemoryLockManagerOptions,
 } from "../../../webdav/locks/lock_manager.ts";
+import { assertCanModify, assertIfHeader } from "../../../webdav/locks/lock_guard.ts";
 import { handleLock } from "../../../webdav/methods/lock.ts";
 import { handleUnlock } from "../../../webdav/methods/unlock.ts";
 
@@ -165,25 +166,25 @@ async function dispatch(fx: DavFixture, ctx: DavRequestContext): Promise<Respons
       case "UNLOCK":
         return await handleUnlock(ctx);
       case "GET":
-        await ctx.locks.evaluateIf(ctx);
+        await assertIfHeader(ctx);
         return new Response((await fx.fs.readFile(ctx.path)).slice());
       case "PUT": {
-        await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+        await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
         const existed = await fx.fs.exists(ctx.path);
         await fx.fs.writeFile(ctx.path, new Uint8Array(await ctx.request.arrayBuffer()));
         return new Response(null, { status: existed ? 204 : 201 });
       }
       case "PROPPATCH":
-        await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+        await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
         await fx.fs.stat(ctx.path);
         return new Response(null, { status: 207 });
       case "DELETE":
-        await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: "infinity" }]);
+        await assertCanModify(ctx, [{ path: ctx.path, depth: "infinity" }]);
         await fx.fs.remove(ctx.path, { recursive: true });
         ctx.locks.removeTree(ctx.path);
         return new Response(null, { status: 204 });
       case "MKCOL":
-        await ctx.locks.assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
+        await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
         await fx.fs.mkdir(ctx.path);
         return new Response(null, { status: 201 });
       case "MOVE":
@@ -192,7 +193,7 @@ async function dispatch(fx: DavFixture, ctx: DavRequestContext): Promise<Respons
         if (destination === undefined) return new Response(null, { status: 502 });
         const targets = [{ path: destination, depth: "infinity" as const }];
         if (method === "MOVE") targets.unshift({ path: ctx.path, depth: "infinity" });
-        await ctx.locks.assertCanModify(ctx, targets);
+        await assertCanModify(ctx, targets);
         const existed = await fx.fs.exists(destination);
         if (existed) await fx.fs.remove(destination, { recursive: true });
         ctx.locks.removeTree(destination);
