@@ -97,11 +97,11 @@ export function parseBasicAuthorization(
  * assert.equal(response.headers.get("WWW-Authenticate"), 'Basic realm="BackupFS", charset="UTF-8"');
  * ```
  */
-export function unauthorizedResponse(realm: string = DEFAULT_REALM): Response {
+export function unauthorizedResponse(realm?: string): Response {
   return new Response("Authentication required\n", {
     status: 401,
     headers: {
-      "WWW-Authenticate": `Basic realm="${realm}", charset="UTF-8"`,
+      "WWW-Authenticate": `Basic realm="${realm ?? DEFAULT_REALM}", charset="UTF-8"`,
       "Content-Type": "text/plain; charset=utf-8",
     },
   });

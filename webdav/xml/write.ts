@@ -324,8 +324,8 @@ export function statusResponseXml(href: string, status: number): string {
  * );
  * ```
  */
-export function errorXml(condition: string, hrefs: readonly string[] = []): string {
-  const inner = hrefs.map((href) => `<D:href>${escapeText(href)}</D:href>`).join("");
+export function errorXml(condition: string, hrefs?: readonly string[]): string {
+  const inner = (hrefs ?? []).map((href) => `<D:href>${escapeText(href)}</D:href>`).join("");
   return `${XML_DECLARATION}<D:error xmlns:D="DAV:"><D:${condition}>${inner}</D:${condition}></D:error>\n`;
 }
 
