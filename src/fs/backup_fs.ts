@@ -166,9 +166,13 @@ export class BackupFS {
   async readFile(path: string, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
     const p = normalizePath(path);
     const { object, info } = await this.#paths.lookupFile(p, "readfile");
-    const { ObjectToken: objectToken } = object;
+    const signal = options?.signal;
     try {
-      return await this.#io.readAll(p, { objectToken, size: info.size, signal: options?.signal });
+      return await this.#io.readAll(p, {
+        objectToken: object.ObjectToken,
+        size: info.size,
+        signal,
+      });
     } catch (error) {
       throw fromStorageError(error, "readfile", p);
     }

@@ -20,9 +20,31 @@ import { encodeVersionMetadata, type VersionMetadata } from "./version_metadata.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { MetadataRewriterOptions } from "./metadata_rewrite.ts";
- * const keys: (keyof MetadataRewriterOptions)[] = ["paths", "versions", "copier", "markers", "now"];
- * assert.equal(keys.length, 5);
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { ChunkCache } from "./chunk_cache.ts";
+ * import { DirectoryMarkers } from "./markers.ts";
+ * import { MetadataRewriter, type MetadataRewriterOptions } from "./metadata_rewrite.ts";
+ * import { ObjectIo } from "./object_io.ts";
+ * import { PathResolver } from "./path_resolver.ts";
+ * import { TreeCopier } from "./tree_copy.ts";
+ * import { VersionMetadata } from "./version_metadata.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "home", ObjectName: "docs/a.txt" }); // docs/ is implicit
+ *   const jobId = "home";
+ *   const paths = new PathResolver(store, { jobId });
+ *   const versions = new VersionMetadata(store, { jobId });
+ *   const markers = new DirectoryMarkers(store, { jobId, paths });
+ *   const io = new ObjectIo(store, { jobId, chunkCache: new ChunkCache({ maxBytes: 1 << 20 }) });
+ *   const copier = new TreeCopier(io, { paths, markers, versions });
+ *   const options: MetadataRewriterOptions = { paths, versions, copier, markers, now: () => 7000 };
+ *   // An implicit directory has no mtime: the rewrite gives its new marker `now`.
+ *   await new MetadataRewriter(options).rewrite("/docs", { op: "setxattr", change: (a) => a });
+ *   assert.equal((await paths.lookupPath("/docs", "stat"))?.info.mtime?.getTime(), 7000);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export interface MetadataRewriterOptions {
