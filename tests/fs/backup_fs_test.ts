@@ -8,7 +8,7 @@ import {
   assertMatch,
   assertRejects,
 } from "../support/assert.ts";
-import { bytesOf, fsTest } from "./backends.ts";
+import { bytesOf, fsTest } from "./support/backends.ts";
 import { chunkChecksum } from "../../src/storage/checksum.ts";
 import { DirectoryNotEmptyError } from "../../src/fs/fs_errors.ts";
 
@@ -438,7 +438,7 @@ fsTest("readDirInfo gives every entry's info from the listing alone", async ({ f
 
 Deno.test("extended attributes of a version without a blob cost no storage call", async () => {
   const { FaultyStorage } = await import("../support/faulty_storage.ts");
-  const { openFs } = await import("./backends.ts");
+  const { openFs } = await import("./support/backends.ts");
   let counter: InstanceType<typeof FaultyStorage> | undefined;
   const fixture = await openFs("in-process", { metadataTtlMs: 60_000 }, (s) => {
     counter = new FaultyStorage(s);
@@ -542,7 +542,7 @@ fsTest(
 
 Deno.test("a cancelled readStream aborts the chunk reads it still has in flight", async () => {
   const { StorageInterceptor } = await import("../support/storage_interceptor.ts");
-  const { openFs } = await import("./backends.ts");
+  const { openFs } = await import("./support/backends.ts");
   const signals: AbortSignal[] = [];
   class SlowChunks extends StorageInterceptor {
     protected override async intercept<O>(
@@ -609,7 +609,7 @@ fsTest(
 );
 
 Deno.test("a directory too big to remember (over 4,096 names) is looked up as usual", async () => {
-  const { openFs } = await import("./backends.ts");
+  const { openFs } = await import("./support/backends.ts");
   const fixture = await openFs("in-process", { metadataTtlMs: 60_000 });
   try {
     const { fs, store } = fixture;

@@ -18,7 +18,7 @@ import {
   ThrottlingException,
 } from "../../src/storage/errors.ts";
 import type { OperationName } from "../../src/storage/types.ts";
-import { type Backend, BACKENDS, bytesOf } from "./backends.ts";
+import { type Backend, BACKENDS, bytesOf } from "./support/backends.ts";
 import { type FaultFixture, openFaultyFs } from "./support/fault_fixtures.ts";
 import { Rng } from "./support/model_rng.ts";
 

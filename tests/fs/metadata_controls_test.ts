@@ -3,7 +3,7 @@
 // instead, so such a file still saves and keeps its content type.
 
 import { assertEquals } from "../support/assert.ts";
-import { fsTest } from "./backends.ts";
+import { fsTest } from "./support/backends.ts";
 import { encodeMetadataString } from "../../src/fs/attributes.ts";
 import { validateMetadataString } from "../../src/storage/limits.ts";
 import type { BackupFS } from "../../src/fs/backup_fs.ts";

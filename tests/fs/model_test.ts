@@ -41,7 +41,7 @@
 // flag combination is not generated.
 
 import { assertEquals } from "../support/assert.ts";
-import { type Backend, BACKENDS, openFs } from "./backends.ts";
+import { type Backend, BACKENDS, openFs } from "./support/backends.ts";
 import { Rng } from "./support/model_rng.ts";
 import {
   BackupTarget,

@@ -23,7 +23,7 @@ import {
   writeChunked,
 } from "./support/read_fixtures.ts";
 import { corruptChunk, FaultyStorage } from "../support/faulty_storage.ts";
-import { makeClient, startService } from "../integration/support.ts";
+import { makeClient, startService } from "../integration/support/service_fixtures.ts";
 
 type ReaderOptions = Partial<ObjectReaderOptions>;
 

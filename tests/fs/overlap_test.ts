@@ -4,7 +4,7 @@
 // the source before it is read.
 
 import { assertEquals, assertRejects } from "../support/assert.ts";
-import { fsTest } from "./backends.ts";
+import { fsTest } from "./support/backends.ts";
 import { OverlappingPathsError } from "../../src/fs/fs_errors.ts";
 import type { BackupFS } from "../../src/fs/backup_fs.ts";
 import { chunkChecksum } from "../../src/storage/checksum.ts";

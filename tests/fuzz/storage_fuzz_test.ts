@@ -30,8 +30,8 @@ import {
   randomText,
   type Rng,
   utf8,
-} from "./_generators.ts";
-import { escapesOf, type RawRequest, type RawResponse, runFuzz } from "./_harness.ts";
+} from "./support/generators.ts";
+import { escapesOf, type RawRequest, type RawResponse, runFuzz } from "./support/harness.ts";
 
 const FILE = "tests/fuzz/storage_fuzz_test.ts";
 /** A URI label or query member, percent-encoded (lone surrogates replaced first). */

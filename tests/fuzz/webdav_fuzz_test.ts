@@ -38,8 +38,8 @@ import {
   timeoutHeader,
   utf8,
   xmlBody,
-} from "./_generators.ts";
-import { escapesOf, type RawRequest, type RawResponse, runFuzz } from "./_harness.ts";
+} from "./support/generators.ts";
+import { escapesOf, type RawRequest, type RawResponse, runFuzz } from "./support/harness.ts";
 
 const FILE = "tests/fuzz/webdav_fuzz_test.ts";
 const USER = "fuzzer";

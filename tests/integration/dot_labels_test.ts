@@ -8,7 +8,7 @@
 import { IllegalArgumentException } from "../../src/storage/errors.ts";
 import { summaryChecksum } from "../../src/storage/checksum.ts";
 import { assertEquals, assertRejects } from "../support/assert.ts";
-import { makeClient, startService } from "./support.ts";
+import { makeClient, startService } from "./support/service_fixtures.ts";
 
 Deno.test("dot labels: '.' and '..' as job id, name, upload id or token are refused before sending", async () => {
   await using service = await startService();

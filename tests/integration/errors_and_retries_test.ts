@@ -18,8 +18,8 @@ import {
 import type { OperationName, ResponseMetadata } from "../../src/storage/types.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "../support/assert.ts";
 import { FaultyStorage } from "../support/faulty_storage.ts";
-import { makeClient, readAll, type Service, startService } from "./support.ts";
-import { startTcpProxy } from "./tcp_proxy.ts";
+import { makeClient, readAll, type Service, startService } from "./support/service_fixtures.ts";
+import { startTcpProxy } from "./support/tcp_proxy.ts";
 
 const JOB = "job-faults";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -8,7 +8,7 @@ import { ChunkHasher, encodeBase64, summaryChecksum } from "../../src/storage/ch
 import { paginateListChunks } from "../../src/storage/paginate.ts";
 import type { Chunk } from "../../src/storage/types.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { makeClient, startService } from "./support.ts";
+import { makeClient, startService } from "./support/service_fixtures.ts";
 
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 8 * MiB;

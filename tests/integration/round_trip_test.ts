@@ -13,7 +13,7 @@ import {
 import { paginateListChunks, paginateListObjects } from "../../src/storage/paginate.ts";
 import type { BackupObject, OutputBase } from "../../src/storage/types.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
-import { makeClient, readAll, startService } from "./support.ts";
+import { makeClient, readAll, startService } from "./support/service_fixtures.ts";
 
 const JOB = "job-round-trip";
 const EMPTY_CHECKSUM = chunkChecksum(new Uint8Array());

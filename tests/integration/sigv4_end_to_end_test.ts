@@ -17,7 +17,7 @@ import {
   SECRET_ACCESS_KEY,
   type Service,
   startService,
-} from "./support.ts";
+} from "./support/service_fixtures.ts";
 
 const JOB = "job-sigv4";
 const SESSION_KEY_ID = "ASIAINTEGRATION";

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { loadCredentialsFile } from "../../src/server/cli_credentials.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { signedRequest } from "./support.ts";
+import { signedRequest } from "./support/server_fixtures.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/server/main.ts", import.meta.url));
 const PERMISSIONS = [

@@ -11,7 +11,7 @@ import {
   errorFromCode,
 } from "../../src/storage/errors.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { CREDENTIALS, RecordingStorage, signedRequest } from "./support.ts";
+import { CREDENTIALS, RecordingStorage, signedRequest } from "./support/server_fixtures.ts";
 
 function setup() {
   const recorder = new RecordingStorage();

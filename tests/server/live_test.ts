@@ -8,7 +8,7 @@ import { sha256Hex } from "../../src/server/body.ts";
 import { chunkChecksum, summaryChecksum } from "../../src/storage/checksum.ts";
 import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { CREDENTIALS, signedRequest } from "./support.ts";
+import { CREDENTIALS, signedRequest } from "./support/server_fixtures.ts";
 
 async function withServer(
   fn: (ctx: { store: EmbeddedStore; host: string; errors: unknown[] }) => Promise<void>,

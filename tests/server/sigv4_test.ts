@@ -16,7 +16,7 @@ import {
   RecordingStorage,
   SECRET,
   signedRequest,
-} from "./support.ts";
+} from "./support/server_fixtures.ts";
 
 const NOW = Date.parse("2026-03-04T05:06:07Z");
 const MINUTE = 60_000;

@@ -6,7 +6,7 @@ import { createStorageApp } from "../../src/server/app.ts";
 import { readHeaderValue } from "../../src/server/wire_output.ts";
 import { encodeLabel } from "../../src/storage/operations.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { CREDENTIALS, RecordingStorage, signedRequest } from "./support.ts";
+import { CREDENTIALS, RecordingStorage, signedRequest } from "./support/server_fixtures.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -11,7 +11,7 @@ import { IllegalArgumentException } from "../../src/storage/errors.ts";
 import { validateMetadataString } from "../../src/storage/limits.ts";
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
-import { CREDENTIALS, REGION } from "./client/_helpers.ts";
+import { CREDENTIALS, REGION } from "./client/support/client_fixtures.ts";
 
 const REFUSED = [0x00, 0x09, 0x0a, 0x1f, 0x7f, 0x80, 0x85, 0x9b, 0x9f];
 const ACCEPTED = ["\u00a0nbsp", "naïve ü", "日本", "😀", "\u2028 line separator is not C0/C1"];

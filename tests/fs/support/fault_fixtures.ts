@@ -10,7 +10,7 @@ import { BackupStorageClient } from "../../../src/storage/client/mod.ts";
 import { ThrottlingException } from "../../../src/storage/errors.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { FaultyStorage } from "../../support/faulty_storage.ts";
-import type { Backend } from "../backends.ts";
+import type { Backend } from "./backends.ts";
 import { Rng } from "./model_rng.ts";
 import { type RandomFaultOptions, RandomFaults } from "./random_faults.ts";
 

@@ -4,7 +4,7 @@
 import { BackupStorageClient } from "../../../src/storage/client/mod.ts";
 import { credentialProvider, resolveRegion } from "../../../src/storage/client/credentials.ts";
 import { assert, assertEquals, assertRejects } from "../../support/assert.ts";
-import { json, startServer, verifySignature } from "./_helpers.ts";
+import { json, startServer, verifySignature } from "./support/client_fixtures.ts";
 
 const AWS_VARS = [
   "AWS_ACCESS_KEY_ID",

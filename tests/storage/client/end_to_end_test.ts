@@ -14,7 +14,7 @@ import {
 } from "../../../src/storage/errors.ts";
 import { listAllChunks, listAllObjects } from "../../../src/storage/paginate.ts";
 import { assert, assertEquals, assertRejects } from "../../support/assert.ts";
-import { CREDENTIALS, readAll, REGION } from "./_helpers.ts";
+import { CREDENTIALS, readAll, REGION } from "./support/client_fixtures.ts";
 
 interface Service extends AsyncDisposable {
   url: string;

@@ -10,7 +10,13 @@ import {
 } from "../../../src/storage/errors.ts";
 import { errorCode } from "../../../src/storage/client/error_decoder.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../../support/assert.ts";
-import { CREDENTIALS, errorResponse, json, startServer, testClient } from "./_helpers.ts";
+import {
+  CREDENTIALS,
+  errorResponse,
+  json,
+  startServer,
+  testClient,
+} from "./support/client_fixtures.ts";
 
 Deno.test("every model exception decodes to its class with status, request id, message", async () => {
   const codes = Object.keys(ERROR_STATUS) as Array<keyof typeof ERROR_STATUS>;

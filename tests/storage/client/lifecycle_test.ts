@@ -2,7 +2,7 @@
 
 import { BackupStorageClient, ClientClosedError } from "../../../src/storage/client/mod.ts";
 import { assertEquals, assertRejects, assertThrows } from "../../support/assert.ts";
-import { CREDENTIALS, json, startServer, testClient } from "./_helpers.ts";
+import { CREDENTIALS, json, startServer, testClient } from "./support/client_fixtures.ts";
 
 Deno.test("await using closes the client; later calls fail clearly", async () => {
   await using server = startServer(() => json({ UploadId: "u" }));

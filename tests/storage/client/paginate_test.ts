@@ -17,7 +17,7 @@ import type {
   ListObjectsOutput,
 } from "../../../src/storage/types.ts";
 import { assertEquals, assertRejects } from "../../support/assert.ts";
-import { json, startServer, testClient } from "./_helpers.ts";
+import { json, startServer, testClient } from "./support/client_fixtures.ts";
 
 function object(i: number): BackupObject {
   return {

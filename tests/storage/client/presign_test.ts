@@ -3,7 +3,13 @@
 
 import { createHash, createHmac } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../support/assert.ts";
-import { CREDENTIALS, decodeQuery, REGION, startServer, testClient } from "./_helpers.ts";
+import {
+  CREDENTIALS,
+  decodeQuery,
+  REGION,
+  startServer,
+  testClient,
+} from "./support/client_fixtures.ts";
 
 function rfc3986(value: string): string {
   return encodeURIComponent(value).replace(

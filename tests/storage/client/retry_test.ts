@@ -18,7 +18,7 @@ import {
   testClient,
   verifySignature,
   writeRaw,
-} from "./_helpers.ts";
+} from "./support/client_fixtures.ts";
 
 const RETRYABLE: Array<[number, string]> = [
   [429, "ThrottlingException"],

@@ -12,7 +12,7 @@ import {
   testClient,
   verifySignature,
   writeRaw,
-} from "./_helpers.ts";
+} from "./support/client_fixtures.ts";
 
 const MiB = 1024 * 1024;
 const PIECE = 64 * 1024;

@@ -13,7 +13,7 @@ import {
   startServer,
   testClient,
   verifySignature,
-} from "./_helpers.ts";
+} from "./support/client_fixtures.ts";
 
 const EMPTY_SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const NAME = "dir/sub dir/100%+1~ü€😀.txt";

@@ -2,8 +2,8 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { Buffer } from "node:buffer";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
-import { contentFor, summaryOf } from "./crash_content.ts";
-import { putSmall, readObject, seededBytes } from "./helpers.ts";
+import { contentFor, summaryOf } from "./support/crash_content.ts";
+import { putSmall, readObject, seededBytes } from "./support/store_fixtures.ts";
 
 /** mulberry32: a small seeded PRNG, so every run kills at the same offsets. */
 function prng(seed: number): () => number {
@@ -15,7 +15,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const CHILD = fromFileUrl(new URL("./crash_child.ts", import.meta.url));
+const CHILD = fromFileUrl(new URL("./support/crash_child.ts", import.meta.url));
 
 Deno.test("kill -9 at random moments: completed objects survive intact, nothing partial shows", async () => {
   const dir = await Deno.makeTempDir({ prefix: "crash_test_" });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { dataDirectoryWarning } from "../../../src/storage/store/data_dir_mode.ts";
 import { assert, assertEquals } from "../../support/assert.ts";
-import { seededBytes, uploadObject } from "./helpers.ts";
+import { seededBytes, uploadObject } from "./support/store_fixtures.ts";
 
 const posix = Deno.build.os !== "windows";
 

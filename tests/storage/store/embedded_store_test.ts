@@ -20,7 +20,7 @@ import {
   summaryOf,
   uploadObject,
   withStore,
-} from "./helpers.ts";
+} from "./support/store_fixtures.ts";
 
 const JOB = "job-1";
 const EMPTY = chunkChecksum(new Uint8Array());

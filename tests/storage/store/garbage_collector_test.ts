@@ -11,7 +11,7 @@ import {
   summaryOf,
   uploadObject,
   withStore,
-} from "./helpers.ts";
+} from "./support/store_fixtures.ts";
 
 const JOB = "gc-job";
 const GRACE = 60_000;

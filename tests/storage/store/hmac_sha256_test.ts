@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { HmacSha256 } from "../../../src/storage/store/hmac_sha256.ts";
-import { seededBytes } from "./helpers.ts";
+import { seededBytes } from "./support/store_fixtures.ts";
 
 const hex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

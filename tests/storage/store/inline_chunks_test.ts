@@ -14,7 +14,7 @@ import {
   streamOf,
   uploadObject,
   withStore,
-} from "./helpers.ts";
+} from "./support/store_fixtures.ts";
 
 const JOB = "inline-job";
 const KiB = 1024;

@@ -1,6 +1,13 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { IllegalArgumentException } from "../../../src/storage/errors.ts";
-import { allNames, assertRejects, putSmall, seededBytes, tamper, withStore } from "./helpers.ts";
+import {
+  allNames,
+  assertRejects,
+  putSmall,
+  seededBytes,
+  tamper,
+  withStore,
+} from "./support/store_fixtures.ts";
 
 const JOB = "list-job";
 const enc = new TextEncoder();

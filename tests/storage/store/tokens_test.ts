@@ -12,7 +12,13 @@ import {
   TokenSigner,
   unpackIds,
 } from "../../../src/storage/store/tokens.ts";
-import { assertRejects, seededBytes, tamper, uploadObject, withStore } from "./helpers.ts";
+import {
+  assertRejects,
+  seededBytes,
+  tamper,
+  uploadObject,
+  withStore,
+} from "./support/store_fixtures.ts";
 
 const JOB = "tok-job";
 

@@ -5,8 +5,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { sha256, summaryChecksum } from "../../../src/storage/checksum.ts";
-import { seededBytes } from "./helpers.ts";
+import { sha256, summaryChecksum } from "../../../../src/storage/checksum.ts";
+import { seededBytes } from "./store_fixtures.ts";
 
 /** Describes an object of a seed: its chunk count and sizes, as a MetadataString. */
 export function describeObject(seed: string): string {

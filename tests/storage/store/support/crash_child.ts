@@ -9,8 +9,8 @@
  * @module
  */
 
-import { chunkChecksum } from "../../../src/storage/checksum.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { chunkChecksum } from "../../../../src/storage/checksum.ts";
+import { EmbeddedStore } from "../../../../src/storage/store/mod.ts";
 import { contentFor, describeObject, summaryOf } from "./crash_content.ts";
 
 const [dir, roundText] = Deno.args;

@@ -3,7 +3,7 @@
 // deadline per input, a probe on another connection that must keep being
 // answered, and a failure report that names the seed and the case to replay.
 
-import { DEFAULT_SEED, hashString, mix, parseSeed, Rng } from "./_generators.ts";
+import { DEFAULT_SEED, hashString, mix, parseSeed, Rng } from "./generators.ts";
 
 /** One request as sent on the wire. */
 export interface RawRequest {

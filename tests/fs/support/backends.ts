@@ -1,11 +1,11 @@
 // The two backends every BackupFS suite runs against: the embedded store
 // in-process, and the HTTP client talking to the storage service over loopback.
 
-import { BackupFS, type BackupFSOptions } from "../../src/fs/backup_fs.ts";
-import { createStorageApp } from "../../src/server/mod.ts";
-import type { BackupStorage } from "../../src/storage/backup_storage.ts";
-import { BackupStorageClient } from "../../src/storage/client/mod.ts";
-import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+import { BackupFS, type BackupFSOptions } from "../../../src/fs/backup_fs.ts";
+import { createStorageApp } from "../../../src/server/mod.ts";
+import type { BackupStorage } from "../../../src/storage/backup_storage.ts";
+import { BackupStorageClient } from "../../../src/storage/client/mod.ts";
+import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 
 /** A BackupFS over one backend, with what the test needs to reach underneath. */
 export interface FsFixture {

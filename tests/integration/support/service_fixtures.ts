@@ -2,13 +2,13 @@
 // EmbeddedStore in a temp dir (optionally wrapped), served by Deno.serve on
 // 127.0.0.1:0, and BackupStorageClients pointed at it with explicit credentials.
 
-import { createStorageApp, type StorageAppOptions } from "../../src/server/mod.ts";
-import type { BackupStorage } from "../../src/storage/backup_storage.ts";
+import { createStorageApp, type StorageAppOptions } from "../../../src/server/mod.ts";
+import type { BackupStorage } from "../../../src/storage/backup_storage.ts";
 import {
   BackupStorageClient,
   type BackupStorageClientOptions,
-} from "../../src/storage/client/mod.ts";
-import { EmbeddedStore, type EmbeddedStoreOptions } from "../../src/storage/store/mod.ts";
+} from "../../../src/storage/client/mod.ts";
+import { EmbeddedStore, type EmbeddedStoreOptions } from "../../../src/storage/store/mod.ts";
 
 /** The access key every test service accepts (unless a test says otherwise). */
 export const ACCESS_KEY_ID = "AKIDINTEGRATION";

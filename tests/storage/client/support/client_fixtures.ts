@@ -1,13 +1,13 @@
 // Test helpers for the BackupStorageClient tests: a recording Deno.serve server,
 // a raw TCP server for broken connections, and an independent SigV4 check.
 
-import { Hash, SignatureV4 } from "../../../deps/smithy.ts";
+import { Hash, SignatureV4 } from "../../../../deps/smithy.ts";
 import { createHash } from "node:crypto";
 import {
   BackupStorageClient,
   type BackupStorageClientOptions,
-} from "../../../src/storage/client/mod.ts";
-import { assert, assertEquals } from "../../support/assert.ts";
+} from "../../../../src/storage/client/mod.ts";
+import { assert, assertEquals } from "../../../support/assert.ts";
 
 /** Credentials every test client uses. */
 export const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "s3cr3t/Key+value=" };

@@ -1,10 +1,10 @@
 // Helpers for the server tests: a BackupStorage that records what it receives,
 // and requests signed with @smithy/signature-v4 the way a client signs them.
 
-import { Hash, SignatureV4 } from "../../deps/smithy.ts";
-import { type BackupStorage, OPERATION_METHODS } from "../../src/storage/backup_storage.ts";
-import { encodeLabel } from "../../src/storage/operations.ts";
-import type { OperationName } from "../../src/storage/types.ts";
+import { Hash, SignatureV4 } from "../../../deps/smithy.ts";
+import { type BackupStorage, OPERATION_METHODS } from "../../../src/storage/backup_storage.ts";
+import { encodeLabel } from "../../../src/storage/operations.ts";
+import type { OperationName } from "../../../src/storage/types.ts";
 
 export const ACCESS_KEY_ID = "AKIDSERVERTEST";
 export const SECRET = "server-test-secret/with+chars";

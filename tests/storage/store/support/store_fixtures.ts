@@ -6,8 +6,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { chunkChecksum, sha256, summaryChecksum } from "../../../src/storage/checksum.ts";
-import { EmbeddedStore, type EmbeddedStoreOptions } from "../../../src/storage/store/mod.ts";
+import { chunkChecksum, sha256, summaryChecksum } from "../../../../src/storage/checksum.ts";
+import { EmbeddedStore, type EmbeddedStoreOptions } from "../../../../src/storage/store/mod.ts";
 
 /** A clock tests move by hand. */
 export class ManualClock {
