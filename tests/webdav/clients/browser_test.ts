@@ -9,13 +9,13 @@
 // import it reads /proc, which Deno allows only with --allow-all, and the suite runs
 // with scoped permissions. The driver reports what it saw; this test checks it.
 
-import type { DriverReport, DriverRequest } from "./browser_driver.ts";
+import type { DriverReport, DriverRequest } from "./support/browser_driver.ts";
 import { assert, assertEquals } from "../../support/assert.ts";
 import { startDav } from "../support/dav_server.ts";
-import { decodePng, inkPixels } from "./png.ts";
-import { patternBytes, requireTool, runOk, tempDir } from "./support.ts";
+import { decodePng, inkPixels } from "./support/png.ts";
+import { patternBytes, requireTool, runOk, tempDir } from "./support/client_tools.ts";
 
-const DRIVER = new URL("./browser_driver.ts", import.meta.url).pathname;
+const DRIVER = new URL("./support/browser_driver.ts", import.meta.url).pathname;
 const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 
 /** The text files of the listing and their contents. */

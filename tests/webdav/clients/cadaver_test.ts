@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../../support/assert.ts";
 import { startDav } from "../support/dav_server.ts";
-import { patternBytes, requireTool, runOk, sameBytes, tempDir } from "./support.ts";
+import { patternBytes, requireTool, runOk, sameBytes, tempDir } from "./support/client_tools.ts";
 
 /** The namespace cadaver gives the properties of `propset`. */
 const CADAVER_NS = "http://webdav.org/cadaver/custom-properties/";

@@ -18,7 +18,7 @@ import {
   sameBytes,
   startDavProcess,
   waitFor,
-} from "./support.ts";
+} from "./support/client_tools.ts";
 
 const MiB = 1024 * 1024;
 

@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../../support/assert.ts";
 import { startDav } from "../support/dav_server.ts";
-import { patternBytes, requireTool, runOk, sameBytes, tempDir } from "./support.ts";
+import { patternBytes, requireTool, runOk, sameBytes, tempDir } from "./support/client_tools.ts";
 
 const PACKAGES = "gvfs-backends gvfs-daemons gvfs libglib2.0-bin dbus-daemon";
 

@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../../support/assert.ts";
 import { startDav } from "../support/dav_server.ts";
-import { patternBytes, requireTool, runOk, sameBytes, tempDir } from "./support.ts";
+import { patternBytes, requireTool, runOk, sameBytes, tempDir } from "./support/client_tools.ts";
 
 const PACKAGES = "kde-cli-tools kio dbus-daemon";
 

@@ -13,7 +13,7 @@ import {
   sameBytes,
   tempDir,
   writeLocalTree,
-} from "./support.ts";
+} from "./support/client_tools.ts";
 
 const MiB = 1024 * 1024;
 

@@ -2,7 +2,7 @@
 // the Lock-Token header and the XML body reach a fetch client intact.
 
 import { assert, assertEquals } from "../../support/assert.ts";
-import { lockinfo, openDav, PREFIX, serveRequest } from "./support.ts";
+import { lockinfo, openDav, PREFIX, serveRequest } from "./support/lock_fixtures.ts";
 
 Deno.test("LOCK/UNLOCK over HTTP: lock-null 201, Lock-Token, 423 without the token, PUT with it, UNLOCK 204", async () => {
   const fx = await openDav();

@@ -3,7 +3,7 @@
 // and another client, who sends none).
 
 import { assert, assertEquals } from "../../support/assert.ts";
-import { etagOf, href, lockinfo, openDav, ORIGIN, send } from "./support.ts";
+import { etagOf, href, lockinfo, openDav, ORIGIN, send } from "./support/lock_fixtures.ts";
 
 Deno.test("litmus locks sequence: exclusive, shared, collection depth infinity, unmapped URL", async () => {
   const fx = await openDav();

@@ -1,6 +1,6 @@
 import { assertCanModify, assertIfHeader } from "../../../webdav/locks/lock_guard.ts";
 import { assertEquals } from "../../support/assert.ts";
-import { davError, etagOf, href, openDav, ORIGIN } from "./support.ts";
+import { davError, etagOf, href, openDav, ORIGIN } from "./support/lock_fixtures.ts";
 
 Deno.test("lock guard: 412 for a false If header, 423 for an unsubmitted lock, 400 for a malformed one", async () => {
   const fx = await openDav();

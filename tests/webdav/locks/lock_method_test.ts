@@ -4,7 +4,7 @@ import type { LockManager } from "../../../webdav/locks/lock_manager.ts";
 import { supportedLockXml } from "../../../webdav/locks/lock_xml.ts";
 import { parseLockInfo } from "../../../webdav/locks/lock_info.ts";
 import { assert, assertEquals } from "../../support/assert.ts";
-import { davError, href, lockinfo, openDav } from "./support.ts";
+import { davError, href, lockinfo, openDav } from "./support/lock_fixtures.ts";
 
 Deno.test("LOCK: 200 with Lock-Token and a lockdiscovery body describing the lock", async () => {
   const fx = await openDav({ defaultTimeoutSeconds: 300 });

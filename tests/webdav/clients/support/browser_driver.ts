@@ -7,10 +7,10 @@
 // which Deno allows only with --allow-all, and the test suite runs with scoped
 // permissions.
 //
-// Usage: deno run -A tests/webdav/clients/browser_driver.ts REQUEST_JSON
+// Usage: deno run -A tests/webdav/clients/support/browser_driver.ts REQUEST_JSON
 // REQUEST_JSON: { listingUrl, screenshotPath, open: [names of links to click], collection }
 
-import { chromium } from "../../../deps/playwright_core.ts";
+import { chromium } from "../../../../deps/playwright_core.ts";
 
 /** What the driver is asked to do. */
 export interface DriverRequest {

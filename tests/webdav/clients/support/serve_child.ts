@@ -4,14 +4,14 @@
 // mount.davfs, which waits on the server).
 //
 // Usage: deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-env --allow-sys \
-//   tests/webdav/clients/serve_child.ts DIR PORT_FILE [JOB_ID] [CHUNK_SIZE]
+//   tests/webdav/clients/support/serve_child.ts DIR PORT_FILE [JOB_ID] [CHUNK_SIZE]
 // Writes the port to PORT_FILE when listening; stops (closing the server and the
 // store) when its standard input ends, so it never outlives the test.
 
-import { BackupFS } from "../../../src/fs/backup_fs.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
-import { createWebDavApp } from "../../../webdav/mod.ts";
-import { serveHttp } from "../../../src/http/mod.ts";
+import { BackupFS } from "../../../../src/fs/backup_fs.ts";
+import { EmbeddedStore } from "../../../../src/storage/store/mod.ts";
+import { createWebDavApp } from "../../../../webdav/mod.ts";
+import { serveHttp } from "../../../../src/http/mod.ts";
 
 const [dir, portFile, jobId = "clients", chunkSize = String(1024 * 1024)] = Deno.args;
 if (!dir || !portFile) {

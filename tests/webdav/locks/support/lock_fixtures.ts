@@ -3,18 +3,18 @@
 // (mount prefix /dav on http://dav.test) so the LOCK/UNLOCK handlers and the lock
 // guard can be called directly.
 
-import { BackupFS } from "../../../src/fs/backup_fs.ts";
-import { normalizePath } from "../../../src/fs/paths.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
-import type { DavRequestContext } from "../../../webdav/dav_context.ts";
-import { DavError } from "../../../webdav/dav_error.ts";
+import { BackupFS } from "../../../../src/fs/backup_fs.ts";
+import { normalizePath } from "../../../../src/fs/paths.ts";
+import { EmbeddedStore } from "../../../../src/storage/store/mod.ts";
+import type { DavRequestContext } from "../../../../webdav/dav_context.ts";
+import { DavError } from "../../../../webdav/dav_error.ts";
 import {
   MemoryLockManager,
   type MemoryLockManagerOptions,
-} from "../../../webdav/locks/lock_manager.ts";
-import { assertCanModify, assertIfHeader } from "../../../webdav/locks/lock_guard.ts";
-import { handleLock } from "../../../webdav/methods/lock.ts";
-import { handleUnlock } from "../../../webdav/methods/unlock.ts";
+} from "../../../../webdav/locks/lock_manager.ts";
+import { assertCanModify, assertIfHeader } from "../../../../webdav/locks/lock_guard.ts";
+import { handleLock } from "../../../../webdav/methods/lock.ts";
+import { handleUnlock } from "../../../../webdav/methods/unlock.ts";
 
 export const ORIGIN = "http://dav.test";
 export const PREFIX = "/dav";

@@ -3,7 +3,7 @@
 // the test with the Debian package to install), running it with a bounded time,
 // temp dirs, file trees and byte comparison.
 
-import { assert } from "../../support/assert.ts";
+import { assert } from "../../../support/assert.ts";
 
 /**
  * The path of the first of `candidates` that exists; otherwise throws an error
@@ -192,7 +192,7 @@ export interface DavProcess {
 }
 
 const SERVE_CHILD = new URL("./serve_child.ts", import.meta.url);
-const REPO_ROOT = new URL("../../../", import.meta.url);
+const REPO_ROOT = new URL("../../../../", import.meta.url);
 
 /** Starts serve_child.ts over a new store directory and waits (bounded) until it listens. */
 export async function startDavProcess(options: { chunkSize?: number } = {}): Promise<DavProcess> {
