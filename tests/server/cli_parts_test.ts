@@ -53,9 +53,17 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     TypeError,
     "--keepalive-timeout",
   );
-  assertThrows(() => parseStorageCli(["--bogus"]), TypeError);
-  assertThrows(() => parseStorageCli(["positional"]), TypeError);
-  assertThrows(() => parseStorageCli(["--region", "EU WEST"]), TypeError);
+  assertThrows(() => parseStorageCli(["--bogus"]), TypeError, "Unknown option '--bogus'");
+  assertThrows(
+    () => parseStorageCli(["positional"]),
+    TypeError,
+    "Unexpected argument 'positional'",
+  );
+  assertThrows(
+    () => parseStorageCli(["--region", "EU WEST"]),
+    TypeError,
+    'invalid --region "EU WEST"',
+  );
 });
 
 Deno.test("credentials: every profile of a file, else env, else a generated pair", async () => {

@@ -72,7 +72,7 @@ export function errorCode(
  * ```
  */
 export async function decodeError(response: Response): Promise<BackupStorageServiceError> {
-  const text = await readBounded(response);
+  const text = await readTruncatedText(response);
   let body: Record<string, unknown> = {};
   if (text.trim().length > 0) {
     try {
@@ -100,7 +100,12 @@ export async function decodeError(response: Response): Promise<BackupStorageServ
   });
 }
 
-async function readBounded(response: Response): Promise<string> {
+/**
+ * The first `MAX_ERROR_BODY_BYTES` of an error response as text (the rest is
+ * cancelled; a body cut short gives what arrived): unlike a request body, a long
+ * one is cut, not refused.
+ */
+async function readTruncatedText(response: Response): Promise<string> {
   if (response.body === null) return "";
   const reader = response.body.getReader();
   const parts: Uint8Array[] = [];
