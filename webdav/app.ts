@@ -10,8 +10,9 @@
  * 4. the read-only refusal — 403 for changes (`middleware/read_only.ts`);
  * 5. the request context — the path decoded under the mount prefix
  *    (`middleware/request_context.ts`);
- * 6. the method's handler (`methods/`; LOCK and UNLOCK are the lock plugin's,
- *    `locks/`).
+ * 6. the method's handler (`methods/`); LOCK and UNLOCK (`methods/lock.ts`,
+ *    `methods/unlock.ts`) work the lock plugin's table (`locks/`), and every
+ *    handler that changes something asks its guard (`locks/lock_guard.ts`).
  *
  * @module
  */
