@@ -107,7 +107,10 @@ export interface ObjectWriterOptions {
    * `maxAttempts` is not sent again: over HTTP the client's policy is the one.
    */
   retries?: number;
-  /** First backoff delay between attempts in ms, doubled each time (default 50). */
+  /**
+   * Base of the backoff between attempts in ms (default 50): each wait is random
+   * below it, the bound doubling per attempt up to 5 s.
+   */
   retryDelayMs?: number;
 }
 
