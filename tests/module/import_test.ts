@@ -44,7 +44,12 @@ async function denoRun(
   args: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string> = { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" };
-  for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "NPM_CONFIG_REGISTRY"]) {
+  // Where Deno's cache is and how this machine reaches the npm registry (its proxy and the
+  // certificates it trusts) pass through; nothing that configures the module does.
+  const passed = ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "NPM_CONFIG_REGISTRY", "DENO_CERT"];
+  passed.push("DENO_TLS_CA_STORE", "NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY");
+  passed.push("https_proxy", "http_proxy", "no_proxy");
+  for (const name of passed) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
