@@ -17,7 +17,7 @@
  */
 
 import { join } from "node:path";
-import { BackupFS } from "../src/fs/backup_fs.ts";
+import { BackupFS, DEFAULT_CHUNK_SIZE } from "../src/fs/mod.ts";
 import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
 import { EmbeddedStore } from "../src/storage/store/mod.ts";
@@ -32,9 +32,6 @@ import { mountInstructions } from "./serve/mount_instructions.ts";
 import { report } from "../src/cli/message_style.ts";
 import { runCommand } from "../src/cli/run_command.ts";
 import { serveUntilStopped } from "../src/cli/serve_loop.ts";
-
-/** The chunk size of new files when `--chunk-size` is not given (BackupFS's default). */
-const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 
 /** The storage behind the file system, and how to release it. */
 interface OpenedStorage {

@@ -150,7 +150,7 @@ async function listingEnded(
     if (resolved.kind !== "directory") throw notADirectory("readdir", p);
   }
   if (!listing.names.overflowed) {
-    paths.cache.setListing(p, listing.names.set, { epoch: listing.epoch });
+    paths.cache.setListing(p, listing.names.seen, { epoch: listing.epoch });
   }
 }
 
@@ -163,16 +163,16 @@ const MAX_LISTED_NAMES = 4096;
 
 /** The child names seen by a listing, up to {@link MAX_LISTED_NAMES}. */
 class ChildNames {
-  readonly set = new Set<string>();
+  readonly seen = new Set<string>();
   overflowed = false;
 
   add(name: string): void {
     if (this.overflowed) return;
-    if (this.set.size >= MAX_LISTED_NAMES) {
+    if (this.seen.size >= MAX_LISTED_NAMES) {
       this.overflowed = true;
-      this.set.clear();
+      this.seen.clear();
     } else {
-      this.set.add(name);
+      this.seen.add(name);
     }
   }
 }

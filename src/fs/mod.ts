@@ -37,3 +37,4 @@ export { MetadataTooLargeError } from "./attributes.ts";
 export { ChunkCache, type ChunkCacheOptions } from "./chunk_cache.ts";
 export { baseName, joinPath, normalizePath, parentOf } from "./paths.ts";
 export { isRetryableFailure } from "./retryable.ts";
+export { DEFAULT_CHUNK_SIZE } from "./object_writer.ts";

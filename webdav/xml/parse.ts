@@ -140,8 +140,8 @@ class Refused extends Error {}
  * assert.throws(() => parseXml("<a><b></a>"), { status: 400 });
  * ```
  */
-export function parseXml(text: string, options: ParseXmlOptions = {}): XmlElement {
-  const maxDepth = options.maxDepth ?? MAX_XML_DEPTH;
+export function parseXml(text: string, options?: ParseXmlOptions): XmlElement {
+  const maxDepth = options?.maxDepth ?? MAX_XML_DEPTH;
   if (FORBIDDEN.test(text)) {
     throw new DavError(400, "DOCTYPE and ENTITY declarations are not accepted");
   }
