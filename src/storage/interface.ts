@@ -31,7 +31,6 @@ export {
   type HashedPutChunkInput,
   isLocalChunkStorage,
   type LocalChunkStorage,
-  OPERATION_METHODS,
 } from "./backup_storage.ts";
 export * from "./errors.ts";
 export {

@@ -10,14 +10,10 @@ import { assert, assertEquals } from "../support/assert.ts";
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 /** What a user copies or fetches: the module's files (tests and benchmarks are not needed). */
 const MODULE_PARTS = ["mod.ts", "deno.json", "LICENSE", "src", "webdav", "deps"];
-const ENTRY_POINTS = [
-  "mod.ts",
-  "src/storage/mod.ts",
-  "src/fs/mod.ts",
-  "src/http/mod.ts",
-  "src/server/mod.ts",
-  "webdav/mod.ts",
-];
+/** Every entry point `deno.json` exports, as paths relative to the repository. */
+const ENTRY_POINTS: string[] = Object.values(
+  JSON.parse(await Deno.readTextFile(`${REPO}deno.json`)).exports as Record<string, string>,
+).map((path) => path.replace(/^\.\//, ""));
 
 async function copyModule(): Promise<{ root: string; module: string; user: string }> {
   const root = await Deno.makeTempDir({ prefix: "backupfs-import-" });
