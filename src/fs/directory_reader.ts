@@ -11,6 +11,7 @@
 import type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
 import { directoryInfo } from "./file_info.ts";
 import { fromStorageError, notADirectory, notFound } from "./fs_errors.ts";
+import type { ListedEntry } from "./directory_lister.ts";
 import type { PathResolver, ResolvedPath } from "./path_resolver.ts";
 
 /**
@@ -44,24 +45,14 @@ export async function* readDirectoryEntries(
   paths: PathResolver,
   p: string,
 ): AsyncGenerator<BackupDirEntry> {
-  const epoch = paths.cache.epoch;
-  const names = new ChildNames();
-  let any = false;
-  try {
-    for await (const entry of paths.lister.list(p)) {
-      any = true;
-      names.add(entry.name);
-      yield {
-        name: entry.name,
-        isFile: entry.isFile,
-        isDirectory: entry.isDirectory,
-        isSymlink: false,
-      };
-    }
-  } catch (error) {
-    throw fromStorageError(error, "readdir", p);
+  for await (const { entry } of listedChildren(paths, p)) {
+    yield {
+      name: entry.name,
+      isFile: entry.isFile,
+      isDirectory: entry.isDirectory,
+      isSymlink: false,
+    };
   }
-  await listingEnded(paths, p, { any, names, epoch });
 }
 
 /**
@@ -96,13 +87,8 @@ export async function* readDirectoryInfo(
   paths: PathResolver,
   p: string,
 ): AsyncGenerator<{ name: string; info: BackupFileInfo }> {
-  const epoch = paths.cache.epoch;
-  const names = new ChildNames();
-  let any = false;
   try {
-    for await (const entry of paths.lister.list(p)) {
-      any = true;
-      names.add(entry.name);
+    for await (const { entry, epoch } of listedChildren(paths, p)) {
       const child = p === "/" ? `/${entry.name}` : `${p}/${entry.name}`;
       let resolved: ResolvedPath;
       if (entry.isDirectory) {
@@ -127,6 +113,28 @@ export async function* readDirectoryInfo(
       }
       paths.cache.set(child, resolved, { epoch });
       yield { name: entry.name, info: resolved.info };
+    }
+  } catch (error) {
+    throw fromStorageError(error, "readdir", p);
+  }
+}
+
+/**
+ * The children of `p` as the lister gives them, with the cache epoch the listing
+ * began at; at the end, {@link listingEnded}.
+ */
+async function* listedChildren(
+  paths: PathResolver,
+  p: string,
+): AsyncGenerator<{ entry: ListedEntry; epoch: number }> {
+  const epoch = paths.cache.epoch;
+  const names = new ChildNames();
+  let any = false;
+  try {
+    for await (const entry of paths.lister.list(p)) {
+      any = true;
+      names.add(entry.name);
+      yield { entry, epoch };
     }
   } catch (error) {
     throw fromStorageError(error, "readdir", p);
