@@ -42,27 +42,51 @@
  * }
  * ```
  *
- * @example Client against a running service
- * ```ts ignore
- * import { BackupStorageClient, listAllObjects } from "./mod.ts";
- * await using client = new BackupStorageClient({
- *   endpoint: "http://127.0.0.1:9000",
- *   region: "us-east-1",
- *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
- * });
- * for await (const object of listAllObjects(client, { StorageJobId: "job-1" })) {
- *   console.log(object.Name, object.ChunksCount);
+ * @example The store served over HTTP, and the client against it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   BackupStorageClient,
+ *   chunkChecksum,
+ *   createStorageApp,
+ *   EmbeddedStore,
+ *   listAllObjects,
+ *   serveHttp,
+ * } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+ *   const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
+ *   const app = createStorageApp(store, {
+ *     credentials: new Map([[credentials.accessKeyId, credentials]]),
+ *   });
+ *   const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
+ *   try {
+ *     await using client = new BackupStorageClient({
+ *       endpoint: `http://127.0.0.1:${server.addr.port}`,
+ *       region: "us-east-1",
+ *       credentials,
+ *     });
+ *     const data = new TextEncoder().encode("hello");
+ *     await client.putObject({
+ *       BackupJobId: "job-1",
+ *       ObjectName: "a.txt",
+ *       InlineChunk: data,
+ *       InlineChunkLength: data.length,
+ *       InlineChunkChecksum: chunkChecksum(data),
+ *       InlineChunkChecksumAlgorithm: "SHA256",
+ *     });
+ *     const names = [];
+ *     for await (const object of listAllObjects(client, { StorageJobId: "job-1" })) {
+ *       names.push(object.Name);
+ *     }
+ *     assert.deepEqual(names, ["a.txt"]);
+ *   } finally {
+ *     await server.shutdown();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
  * }
- * ```
- *
- * @example Serving the store over HTTP
- * ```ts ignore
- * import { createStorageApp, EmbeddedStore } from "./mod.ts";
- * const store = await EmbeddedStore.open("./backupfs-data");
- * const app = createStorageApp(store, {
- *   credentials: new Map([["AKIDEXAMPLE", { secretAccessKey: "secret" }]]),
- * });
- * Deno.serve({ hostname: "127.0.0.1", port: 9000 }, app.fetch);
  * ```
  *
  * @example A file system over the embedded store

@@ -170,7 +170,7 @@ async function serveWebDav(options: ServeCliOptions): Promise<number> {
  * resolves with the exit code (0 after a clean stop, 1 on a start-up failure,
  * 2 on bad options).
  *
- * @example
+ * @example Not run as a test: it serves until a stop signal (tests/webdav/serve_*_test.ts run it)
  * ```ts ignore
  * import { main } from "./main.ts";
  * Deno.exit(await main(["--listen", "127.0.0.1:8081", "--data", "/tmp/dav-data"]));

@@ -26,8 +26,18 @@ export function styleMessage(text: string): string {
  * Writes `PREFIX: message` on stderr in the shared style.
  *
  * @example
- * ```ts ignore
- * report("storage", "Cannot open the store.");  // storage: cannot open the store
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { report } from "./message_style.ts";
+ * const written: unknown[] = [];
+ * const original = console.error;
+ * console.error = (line: unknown) => written.push(line);
+ * try {
+ *   report("storage", "Cannot open the store.");
+ * } finally {
+ *   console.error = original;
+ * }
+ * assert.deepEqual(written, ["storage: cannot open the store"]);
  * ```
  */
 export function report(prefix: string, message: string): void {

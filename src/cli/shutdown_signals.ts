@@ -36,7 +36,7 @@ export function stopSignals(): Deno.Signal[] {
  * Listens for the stop signals: the first resolves `stopped`, a repeat within the
  * window is ignored, a later one calls `onForce`.
  *
- * @example
+ * @example Not run as a test: it waits for a real signal (tests/webdav/serve_signals_test.ts sends them)
  * ```ts ignore
  * const signals = onShutdownSignals({ onForce: () => Deno.exit(1) });
  * await signals.stopped;

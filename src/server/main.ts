@@ -68,7 +68,7 @@ async function serveStorage(options: StorageCliOptions): Promise<number> {
  * resolves with the exit code (0 after a clean stop, 1 on a start-up failure,
  * 2 on bad options or credentials).
  *
- * @example
+ * @example Not run as a test: it serves until a stop signal (tests/server/cli_test.ts runs it)
  * ```ts ignore
  * import { main } from "./main.ts";
  * Deno.exit(await main(["--listen", "127.0.0.1:9001", "--data", "/tmp/storage-data"]));

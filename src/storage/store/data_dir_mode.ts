@@ -11,9 +11,22 @@
  * enter it, naming the fix; `undefined` when it is private, missing, or on Windows.
  *
  * @example
- * ```ts ignore
- * const warning = await dataDirectoryWarning("./backupfs-data");
- * if (warning) console.error(`storage: warning: ${warning}`);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dataDirectoryWarning } from "./data_dir_mode.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.chmod(dir, 0o755);
+ *   assert.equal(
+ *     await dataDirectoryWarning(dir),
+ *     `${dir} is readable by other users (mode 755); chmod 700 ${dir}`,
+ *   );
+ *   await Deno.chmod(dir, 0o700);
+ *   assert.equal(await dataDirectoryWarning(dir), undefined);
+ *   assert.equal(await dataDirectoryWarning(`${dir}/missing`), undefined);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export async function dataDirectoryWarning(directory: string): Promise<string | undefined> {
