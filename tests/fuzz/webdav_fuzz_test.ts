@@ -12,6 +12,7 @@
 // Replay: the seed is printed; `FUZZ_SEED=… FUZZ_CASE=… deno test …` reruns one
 // case. `FUZZ_SECONDS` sets the time budget per target (default 3).
 
+import { serveHttp } from "../../src/http/mod.ts";
 import { BackupFS } from "../../src/fs/backup_fs.ts";
 import { listAllObjects } from "../../src/storage/paginate.ts";
 import { EmbeddedStore } from "../../src/storage/store/mod.ts";
@@ -93,7 +94,8 @@ async function startFixture(auth: boolean): Promise<Fixture> {
   };
   if (auth) options.authenticate = createBasicAuth(new Map([[USER, PASSWORD]]));
   const dav = createWebDavApp(fs, options);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, dav.fetch);
+  // The server `deno task serve` runs (node's HTTP/1.1 server with its limits).
+  const server = await serveHttp(dav.fetch, { hostname: "127.0.0.1", port: 0 });
   const port = server.addr.port;
   return {
     port,

@@ -1,15 +1,16 @@
-// LOCK and UNLOCK over real HTTP (Deno.serve on 127.0.0.1, port 0): status codes,
+// LOCK and UNLOCK over real HTTP (serveHttp, as `deno task serve`, on 127.0.0.1, port 0): status codes,
 // the Lock-Token header and the XML body reach a fetch client intact.
 
+import { serveHttp } from "../../../src/http/mod.ts";
 import { assert, assertEquals } from "../../support/assert.ts";
 import { lockinfo, openDav, PREFIX, serveRequest } from "./support/lock_fixtures.ts";
 
 Deno.test("LOCK/UNLOCK over HTTP: lock-null 201, Lock-Token, 423 without the token, PUT with it, UNLOCK 204", async () => {
   const fx = await openDav();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) => serveRequest(fx, request),
-  );
+  const server = await serveHttp((request) => serveRequest(fx, request), {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
   try {
     const base = `http://127.0.0.1:${server.addr.port}${PREFIX}`;
     let r = await fetch(`${base}/doc.txt`, {
