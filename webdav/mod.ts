@@ -1,18 +1,23 @@
 /**
  * The WebDAV frontend of BackupFS (RFC 4918 class 1 and 2, RFC 4331 quota,
  * RFC 7232/7233 conditional and range requests): a Hono app over a `BackupFS`,
- * usable in any `Deno.serve`.
+ * as a fetch handler. Serve it with `serveHttp` (`./http`), which bounds every
+ * connection as `deno task serve` does; `Deno.serve` works too, but Deno 2.9
+ * then prints a notice about `request.signal` (which the app watches while a
+ * PUT or a listing waits for its turn) unless run with
+ * `--unstable-no-legacy-abort`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { BackupFS } from "../src/fs/mod.ts";
  * import { EmbeddedStore } from "../src/storage/store/mod.ts";
+ * import { serveHttp } from "../src/http/mod.ts";
  * import { createWebDavApp } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  * const dav = createWebDavApp(new BackupFS(store, { jobId: "dav" }));
- * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, dav.fetch);
+ * const server = await serveHttp(dav.fetch, { hostname: "127.0.0.1", port: 0 });
  * const url = `http://127.0.0.1:${server.addr.port}`;
  * const put = await fetch(`${url}/hello.txt`, { method: "PUT", body: "hello" });
  * assert.equal(put.status, 201);
@@ -56,7 +61,7 @@ export interface WebDavApp {
 }
 
 /**
- * The WebDAV server of `fs`: `{ fetch }` for `Deno.serve` (a Hono app inside).
+ * The WebDAV server of `fs`: `{ fetch }` for `serveHttp` or `Deno.serve` (a Hono app inside).
  *
  * @example
  * ```ts

@@ -6,10 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./model_rng.ts";
  * const rng = new Rng(42);
  * const a = rng.int(10);
- * console.log(a === new Rng(42).int(10)); // true
+ * assert.equal(a, new Rng(42).int(10));
+ * assert.ok(a >= 0 && a < 10);
  * ```
  */
 export class Rng {

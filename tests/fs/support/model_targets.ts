@@ -58,8 +58,10 @@ export interface Target {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorKind } from "./model_targets.ts";
- * console.log(errorKind(new Deno.errors.NotFound("x"))); // NotFound
+ * assert.equal(errorKind(new Deno.errors.NotFound("x")), "NotFound");
+ * assert.equal(errorKind(new TypeError("x")), "InvalidInput");
  * ```
  */
 export function errorKind(error: unknown): string {
@@ -84,8 +86,10 @@ export function errorKind(error: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parentPath } from "./model_targets.ts";
- * console.log(parentPath("/a/b"), parentPath("/a")); // /a /
+ * assert.equal(parentPath("/a/b"), "/a");
+ * assert.equal(parentPath("/a"), "/");
  * ```
  */
 export function parentPath(path: string): string {
