@@ -16,14 +16,14 @@
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
-import type { ChunkCache } from "./chunk_cache.ts";
-import type { FileAttributes } from "./attributes.ts";
 import { type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
 import { badResource, fromStorageError, permissionDenied } from "./fs_errors.ts";
 import { ObjectReader } from "./object_reader.ts";
 import { ObjectWriter } from "./object_writer.ts";
 import { Spool } from "./spool.ts";
+import type { HandleContext } from "./handle_context.ts";
+
+export type { HandleContext } from "./handle_context.ts";
 
 /** Options of {@link BackupFS.open}, as `Deno.OpenOptions`. */
 export interface BackupOpenOptions {
@@ -41,62 +41,6 @@ export interface BackupOpenOptions {
   createNew?: boolean;
   /** Permission bits of a created file (default 0o644). */
   mode?: number;
-}
-
-/**
- * What a handle needs from its file system; {@link BackupFS.open} supplies it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { EmbeddedStore } from "../storage/store/mod.ts";
- * import { BackupFS } from "./backup_fs.ts";
- * import { BackupFile } from "./file_handle.ts";
- * const dir = await Deno.makeTempDir();
- * try {
- *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
- *   const fs = new BackupFS(store, { jobId: "home" });
- *   await fs.writeTextFile("/a.txt", "hello");
- *   // Made by BackupFS.open; user code never builds one.
- *   await using file = await fs.open("/a.txt");
- *   assert.ok(file instanceof BackupFile);
- *   assert.equal(file.path, "/a.txt");
- * } finally {
- *   await Deno.remove(dir, { recursive: true });
- * }
- * ```
- */
-export interface HandleContext {
-  /** The storage holding the file. */
-  storage: BackupStorage;
-  /** The job of the file system. */
-  jobId: string;
-  /** The file's normalized path. */
-  path: string;
-  /** The file's object name. */
-  objectName: string;
-  /** The chunk cache shared by the file system. */
-  cache: ChunkCache;
-  /** Chunks read ahead by sequential reads. */
-  prefetch: number;
-  /** Chunk size of the new version. */
-  chunkSize: number;
-  /** PutChunks in flight. */
-  uploadConcurrency: number;
-  /** Where spool files go. */
-  spoolDirectory?: string;
-  /** Largest spool file. */
-  maxSpoolBytes?: number;
-  /** The version current at open, if the file existed. */
-  base?: { objectToken: string; size: number; info: BackupFileInfo };
-  /** Info of the file as it is now (the handle's own writes included). */
-  describe(size: number): BackupFileInfo;
-  /** Builds the metadata of the new version of `size` bytes, before it is closed. */
-  metadataFor(
-    size: number,
-  ): Promise<{ metadataString?: string; metadataBlob?: Uint8Array; attributes?: FileAttributes }>;
-  /** Called after the new version is current. */
-  committed(): void;
 }
 
 type Mode = { read: boolean; write: boolean; append: boolean };

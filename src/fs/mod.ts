@@ -28,7 +28,8 @@
  */
 
 export { BackupFS, type BackupFSOptions, type BackupWriteFileOptions } from "./backup_fs.ts";
-export { BackupFile, type BackupOpenOptions, type HandleContext } from "./file_handle.ts";
+export { BackupFile, type BackupOpenOptions } from "./file_handle.ts";
+export type { HandleContext } from "./handle_context.ts";
 export { type ByteSource, readPieces, type ReadPiecesOptions } from "./byte_source.ts";
 export type { BackupDirEntry, BackupFileInfo } from "./file_info.ts";
 export type { ExtendedAttributes, FileAttributes } from "./attributes.ts";
