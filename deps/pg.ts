@@ -1,0 +1,33 @@
+/**
+ * node-postgres (`pg`), the PostgreSQL client, pinned here with its types. The
+ * tests drive the throwaway clusters of `tests/support/engines/` through it.
+ *
+ * @example The client and the pool are classes; importing them opens no connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Client, Pool } from "./pg.ts";
+ *
+ * assert.equal(typeof Client.prototype.connect, "function");
+ * assert.equal(typeof Pool.prototype.query, "function");
+ * ```
+ *
+ * @module
+ */
+
+// @ts-types="npm:@types/pg@8.23.1"
+import pg from "npm:pg@8.23.1";
+
+/** A single connection to a PostgreSQL server (`pg.Client`). */
+export const Client: typeof pg.Client = pg.Client;
+/** A pool of connections to a PostgreSQL server (`pg.Pool`). */
+export const Pool: typeof pg.Pool = pg.Pool;
+/** A `pg.Client` instance. */
+export type Client = pg.Client;
+/** A `pg.Pool` instance. */
+export type Pool = pg.Pool;
+/** Connection settings for a client (`pg.ClientConfig`). */
+export type ClientConfig = pg.ClientConfig;
+/** Connection settings for a pool (`pg.PoolConfig`). */
+export type PoolConfig = pg.PoolConfig;
+/** A query's result (`pg.QueryResult`). */
+export type QueryResult = pg.QueryResult;
