@@ -1,7 +1,8 @@
 /**
  * `EmbeddedStore`: the in-process, durable implementation of `BackupStorage`
- * over a data directory. Metadata lives in SQLite (`metadata.db`), chunk bytes in
- * content-addressed files (`chunks/`), token keys in `token-secret`.
+ * over a data directory. Metadata lives in SQLite (`metadata.db`), small chunks
+ * inline in it, longer chunks' bytes in a `ChunkStore` (by default
+ * content-addressed files under `chunks/`), token keys in `token-secret`.
  *
  * Every semantic check of the service lives here; the HTTP service only parses
  * requests and calls these nine methods.
@@ -53,7 +54,10 @@ import type {
   StreamingBody,
 } from "../types.ts";
 import { discardBody, drainEmptyBody, readBody, writeBody } from "./body_reader.ts";
-import { ChunkFiles, fileStream, toHex } from "./chunk_files.ts";
+import { toHex } from "./chunk_files.ts";
+import { ChunkPins } from "./chunks/chunk_pins.ts";
+import type { ChunkStore } from "./chunks/chunk_store.ts";
+import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
 import { GarbageCollector, type GarbageReport } from "./garbage_collector.ts";
 import {
   optionalTime,
@@ -89,8 +93,14 @@ export interface EmbeddedStoreOptions {
   gcIntervalMs?: number;
   /** Largest chunk accepted, in bytes (default `DEFAULT_MAX_CHUNK_LENGTH`). */
   maxChunkLength?: number;
-  /** Fsync chunk files and directories before acknowledging (default true). */
+  /** Fsync the database, chunk files and directories before acknowledging (default true). */
   durable?: boolean;
+  /**
+   * Where chunks longer than `inlineChunkBytes` keep their bytes (default: a
+   * `LocalChunkStore` in the data directory, `chunks/`). The store does not
+   * close it. One store only may use a chunk store.
+   */
+  chunkStore?: ChunkStore;
   /**
    * Chunks and metadata blobs of at most this many bytes are kept in the database
    * instead of a file of their own: one commit instead of a file written, synced,
@@ -214,7 +224,8 @@ interface ObjectPageState {
 export class EmbeddedStore implements LocalChunkStorage {
   #directory: string;
   #db: MetadataDb;
-  #files: ChunkFiles;
+  #chunks: ChunkStore;
+  #pins = new ChunkPins();
   #tokens: TokenSigner;
   #gc: GarbageCollector;
   #grace: number;
@@ -230,12 +241,12 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   private constructor(
     directory: string,
-    parts: { db: MetadataDb; files: ChunkFiles; tokens: TokenSigner },
+    parts: { db: MetadataDb; chunks: ChunkStore; tokens: TokenSigner },
     options: EmbeddedStoreOptions,
   ) {
     this.#directory = directory;
     this.#db = parts.db;
-    this.#files = parts.files;
+    this.#chunks = parts.chunks;
     this.#tokens = parts.tokens;
     this.#grace = options.gracePeriodMs ?? 15 * 60_000;
     this.#uploadTtl = options.uploadTtlMs ?? 24 * 60 * 60_000;
@@ -248,9 +259,10 @@ export class EmbeddedStore implements LocalChunkStorage {
     }
     this.#inlineBytes = inline;
     this.#now = options.now ?? Date.now;
-    this.#gc = new GarbageCollector(this.#db, this.#files, {
+    this.#gc = new GarbageCollector(this.#db, this.#chunks, {
       gracePeriodMs: this.#grace,
       now: this.#now,
+      pins: this.#pins,
     });
   }
 
@@ -279,9 +291,9 @@ export class EmbeddedStore implements LocalChunkStorage {
     let db: MetadataDb | undefined;
     try {
       db = MetadataDb.open(join(real, "metadata.db"), { durable });
-      const files = await ChunkFiles.open(real, { durable });
+      const chunks = options?.chunkStore ?? await LocalChunkStore.open(real, { durable });
       const tokens = await TokenSigner.open(real, { durable });
-      const store = new EmbeddedStore(real, { db, files, tokens }, options ?? {});
+      const store = new EmbeddedStore(real, { db, chunks, tokens }, options ?? {});
       const interval = options?.gcIntervalMs ?? 60_000;
       if (interval > 0) {
         const timer = setInterval(() => {
@@ -328,7 +340,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     return this.#trackOperation(async () => {
       let files = 0;
       for (let index = 0; index < 256; index++) {
-        files += (await this.#files.listFanout(index)).length;
+        files += (await this.#chunks.list(index)).length;
       }
       return { files, ...this.#db.inlineChunkStats() };
     });
@@ -886,9 +898,9 @@ export class EmbeddedStore implements LocalChunkStorage {
   }
 
   /**
-   * Writes a body to a temporary file, checks it, and installs it at its content
-   * address unless a record already references that content. Returns with the
-   * digest pinned: the caller records its reference, then unpins.
+   * Writes a body to a chunk staged in the chunk store, checks it, and stores it
+   * under its digest unless a record already references that content. Returns
+   * with the digest pinned: the caller records its reference, then unpins.
    */
   async #ingest(
     body: StreamingBody | undefined,
@@ -906,39 +918,34 @@ export class EmbeddedStore implements LocalChunkStorage {
       this.#checkDigest(digest, options);
       return { digest, hex: "", inline: bytes };
     }
-    let temp;
+    let staged;
     try {
-      temp = await this.#files.createTemp();
+      staged = await this.#chunks.stage();
     } catch (error) {
       await discardBody(body);
       throw error;
     }
+    let digest: Uint8Array;
     try {
-      let digest: Uint8Array;
-      try {
-        digest = await writeBody(body, temp.file, options);
-        if (this.#files.durable) await temp.file.syncData();
-      } finally {
-        temp.file.close();
-      }
+      digest = await writeBody(body, staged.file, options);
       this.#checkDigest(digest, options);
-      const hex = toHex(digest);
-      this.#files.pin(hex);
-      try {
-        if (this.#db.isReferenced(digest)) {
-          await Deno.remove(temp.path).catch(() => {});
-        } else {
-          await this.#files.install(temp.path, hex);
-        }
-      } catch (error) {
-        this.#files.unpin(hex);
-        throw error;
-      }
-      return { digest, hex };
     } catch (error) {
-      await Deno.remove(temp.path).catch(() => {});
+      await staged.discard();
       throw error;
     }
+    const hex = toHex(digest);
+    this.#pins.pin(hex);
+    try {
+      // A collector deleting these bytes (unreferenced until now) finishes first.
+      const deleting = this.#pins.deletion(hex);
+      if (deleting) await deleting;
+      if (this.#db.isReferenced(digest)) await staged.discard();
+      else await this.#chunks.put(digest, staged);
+    } catch (error) {
+      this.#pins.unpin(hex);
+      throw error;
+    }
+    return { digest, hex };
   }
 
   #checkDigest(
@@ -959,16 +966,16 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** After that transaction: unpins a file body (an inline one holds no pin). */
   #unpinBodyFile(ingested: Ingested): void {
-    if (!ingested.inline) this.#files.unpin(ingested.hex);
+    if (!ingested.inline) this.#pins.unpin(ingested.hex);
   }
 
-  /** The bytes stored under a digest: kept in the database when small, else its file. */
+  /** The bytes stored under a digest: kept in the database when small, else in the chunk store. */
   async #open(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array>> {
     const inline = length <= MAX_INLINE_CHUNK_BYTES ? this.#db.inlineChunk(digest) : undefined;
     if (inline) return bytesStream(inline);
-    const file = await this.#files.openRead(toHex(digest));
-    if (!file) throw versionGone();
-    return fileStream(file, length);
+    const stream = await this.#chunks.get(digest, length);
+    if (!stream) throw versionGone();
+    return stream;
   }
 
   #pendingUpload(job: string, uploadId: string) {

@@ -3,17 +3,21 @@
  * versions whose grace period is over, then deletes chunk files nothing
  * references.
  *
- * Race freedom: an ingest pins a digest before it decides whether to write the
- * file and keeps the pin until the record referencing it has committed. A file
- * is deleted only in one synchronous section that checks it is not pinned, that
- * no record references it, and unlinks it; nothing else runs in between. And a
- * reference is always dropped in a committed transaction before its file is
- * considered, so a crash never leaves a record naming a deleted file.
+ * Race freedom: an ingest pins a digest before it decides whether to store its
+ * bytes and keeps the pin until the record referencing it has committed. Chunk
+ * bytes are deleted only from one synchronous section that checks the digest is
+ * not pinned and that no record references it, and starts the delete, which it
+ * registers with the pins: an ingest pinning the digest later waits for that
+ * delete to settle before storing the bytes again (see `ChunkPins`). And a
+ * reference is always dropped in a committed transaction before its bytes are
+ * considered, so a crash never leaves a record naming deleted bytes.
  *
  * @module
  */
 
-import { type ChunkFiles, fromHex, toHex } from "./chunk_files.ts";
+import { toHex } from "./chunk_files.ts";
+import { ChunkPins } from "./chunks/chunk_pins.ts";
+import type { ChunkStore } from "./chunks/chunk_store.ts";
 import { type MetadataDb, VersionState } from "./metadata_db.ts";
 
 /**
@@ -49,27 +53,30 @@ export interface GarbageCollectorOptions {
   now: () => number;
   /** Rows handled per transaction (default 256). */
   batchSize?: number;
+  /** The pins the store's ingests hold (default: pins of its own, for a collector without a store). */
+  pins?: ChunkPins;
 }
 
 const EMPTY = new Uint8Array();
 
 /**
- * Runs garbage collection passes over one store's database and files. Each pass
- * also sweeps one of the 256 fan-out directories for files no record references
- * (left by a crash between installing a file and committing its record), so the
- * whole tree is swept every 256 passes at a cost of 1/256 of it per pass.
+ * Runs garbage collection passes over one store's database and chunk store.
+ * Each pass also sweeps one of the chunk store's 256 shards for chunks no record
+ * references (left by a crash between storing the bytes and committing their
+ * record), so the whole store is swept every 256 passes at a cost of 1/256 of it
+ * per pass.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ChunkFiles } from "./chunk_files.ts";
+ * import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
  * import { GarbageCollector } from "./garbage_collector.ts";
  * import { MetadataDb } from "./metadata_db.ts";
  * const dir = await Deno.makeTempDir();
- * const files = await ChunkFiles.open(dir, { durable: false });
+ * const chunks = await LocalChunkStore.open(dir, { durable: false });
  * const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
  * try {
- *   const gc = new GarbageCollector(db, files, { gracePeriodMs: 1000, now: Date.now });
+ *   const gc = new GarbageCollector(db, chunks, { gracePeriodMs: 1000, now: Date.now });
  *   // An empty store has nothing to collect.
  *   assert.deepEqual(await gc.run(), {
  *     expiredUploads: 0,
@@ -85,14 +92,17 @@ const EMPTY = new Uint8Array();
  */
 export class GarbageCollector {
   #db: MetadataDb;
-  #files: ChunkFiles;
+  #chunks: ChunkStore;
+  #pins: ChunkPins;
   #options: GarbageCollectorOptions;
   #batch: number;
   #sweepCursor = 0;
 
-  constructor(db: MetadataDb, files: ChunkFiles, options: GarbageCollectorOptions) {
+  /** A collector of `db`'s garbage, deleting unreferenced chunk bytes from `chunks`. */
+  constructor(db: MetadataDb, chunks: ChunkStore, options: GarbageCollectorOptions) {
     this.#db = db;
-    this.#files = files;
+    this.#chunks = chunks;
+    this.#pins = options.pins ?? new ChunkPins();
     this.#options = options;
     this.#batch = options.batchSize ?? 256;
   }
@@ -151,41 +161,32 @@ export class GarbageCollector {
       after = digests[digests.length - 1];
       // A file goes only once the drop of its last reference is on disk.
       if (!(await settleDurable(db))) break;
-      // One synchronous section per batch: check pins and references, unlink.
+      // One synchronous section per batch: check pins and references, start the deletes.
+      const deletes: Deletion[] = [];
       db.transaction(() => {
         for (const digest of digests) {
-          const hex = toHex(digest);
-          if (this.#files.isPinned(hex)) continue; // an ingest is using it; next pass
+          if (this.#pins.isPinned(toHex(digest))) continue; // an ingest is using it; next pass
           if (!db.isReferenced(digest)) {
-            // Kept in the database, in a file, or (after a change of the inline limit) both.
-            for (const freed of [db.deleteInlineChunk(digest), this.#files.removeSync(hex)]) {
-              if (freed >= 0) {
-                report.chunksDeleted++;
-                report.bytesFreed += freed;
-              }
-            }
+            // Kept in the database, in the chunk store, or (after a change of the inline limit) both.
+            count(report, db.deleteInlineChunk(digest));
+            deletes.push(this.#deleteChunk(digest));
           }
           db.deleteCandidate(digest);
         }
       });
+      // A delete that failed leaves its digest a candidate, for the next pass.
+      await settleDeletes(deletes, report, (digest) => db.addCandidate(digest));
       if (digests.length < this.#batch) break;
       await yieldTurn();
     }
 
-    // 4. Sweep one fan-out directory for orphans a crash left behind.
+    // 4. Sweep one shard of the chunk store for orphans a crash left behind.
     if (open()) {
-      const names = await this.#files.listFanout(this.#sweepCursor);
+      const stored = await this.#chunks.list(this.#sweepCursor);
       this.#sweepCursor = (this.#sweepCursor + 1) % 256;
-      for (let i = 0; i < names.length && open(); i += this.#batch) {
+      for (let i = 0; i < stored.length && open(); i += this.#batch) {
         if (!(await settleDurable(db))) break;
-        for (const hex of names.slice(i, i + this.#batch)) {
-          if (this.#files.isPinned(hex) || db.isReferenced(fromHex(hex))) continue;
-          const freed = this.#files.removeSync(hex);
-          if (freed >= 0) {
-            report.chunksDeleted++;
-            report.bytesFreed += freed;
-          }
-        }
+        await settleDeletes(this.#deleteOrphans(stored.slice(i, i + this.#batch)), report);
         await yieldTurn();
       }
     }
@@ -193,8 +194,8 @@ export class GarbageCollector {
   }
 
   /**
-   * Sweeps all 256 fan-out directories now (the next 256 passes' share of step
-   * 4); `isOpen` (default: always open) stops it early.
+   * Sweeps all 256 shards of the chunk store now (the next 256 passes' share of
+   * step 4); `isOpen` (default: always open) stops it early.
    */
   async sweepAll(isOpen?: () => boolean): Promise<GarbageReport> {
     const open = isOpen ?? (() => true);
@@ -205,19 +206,68 @@ export class GarbageCollector {
       bytesFreed: 0,
     };
     for (let index = 0; index < 256 && open(); index++) {
-      const names = await this.#files.listFanout(index);
+      const stored = await this.#chunks.list(index);
       if (!(await settleDurable(this.#db))) break;
-      for (const hex of names) {
-        if (this.#files.isPinned(hex) || this.#db.isReferenced(fromHex(hex))) continue;
-        const freed = this.#files.removeSync(hex);
-        if (freed >= 0) {
-          report.chunksDeleted++;
-          report.bytesFreed += freed;
-        }
-      }
+      await settleDeletes(this.#deleteOrphans(stored), report);
     }
     return report;
   }
+
+  /**
+   * In one synchronous section: starts deleting each stored digest that is
+   * neither pinned nor referenced.
+   */
+  #deleteOrphans(stored: Uint8Array[]): Deletion[] {
+    const deletes: Deletion[] = [];
+    for (const digest of stored) {
+      if (this.#pins.isPinned(toHex(digest)) || this.#db.isReferenced(digest)) continue;
+      deletes.push(this.#deleteChunk(digest));
+    }
+    return deletes;
+  }
+
+  /** Starts deleting a digest's bytes, registered with the pins so an ingest of it waits. */
+  #deleteChunk(digest: Uint8Array): Deletion {
+    const freed = this.#chunks.delete(digest);
+    this.#pins.trackDeletion(toHex(digest), freed);
+    return { digest, freed };
+  }
+}
+
+/** A delete of chunk bytes in progress. */
+interface Deletion {
+  digest: Uint8Array;
+  /** The bytes it frees, -1 when there were none. */
+  freed: Promise<number>;
+}
+
+/** Counts one deleted chunk of `freed` bytes (-1: nothing was there). */
+function count(report: GarbageReport, freed: number): void {
+  if (freed >= 0) {
+    report.chunksDeleted++;
+    report.bytesFreed += freed;
+  }
+}
+
+/**
+ * Waits for deletes and counts them; a failed one is handed to `onFailure`, then
+ * the first failure is thrown once all have settled.
+ */
+async function settleDeletes(
+  deletes: Deletion[],
+  report: GarbageReport,
+  onFailure?: (digest: Uint8Array) => void,
+): Promise<void> {
+  const outcomes = await Promise.allSettled(deletes.map((d) => d.freed));
+  let failure: PromiseRejectedResult | undefined;
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === "fulfilled") count(report, outcome.value);
+    else {
+      failure ??= outcome;
+      onFailure?.(deletes[i].digest);
+    }
+  });
+  if (failure) throw failure.reason;
 }
 
 /**

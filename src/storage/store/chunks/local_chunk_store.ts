@@ -1,0 +1,191 @@
+/**
+ * {@link LocalChunkStore}: chunk bytes as files in a local directory,
+ * `chunks/ab/abcd…` holding the bytes whose SHA-256 is `abcd…`. New content is
+ * staged in `tmp/`, fsynced, then renamed into place and its directory fsynced.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { fileStream, fromHex, syncDirectory, toHex } from "../chunk_files.ts";
+import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
+
+/** Options of {@link LocalChunkStore.open}. */
+export interface LocalChunkStoreOptions {
+  /** Fsync files and directories before reporting them stored (default true). */
+  durable?: boolean;
+}
+
+const HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The chunk file tree of one data directory: `chunks/` with 256 fan-out
+ * directories (`00`…`ff`, by the digest's first byte, so no directory grows too
+ * big) and `tmp/` for staging (on the same file system, so the rename that
+ * installs a file is atomic).
+ *
+ * Deleting is synchronous under its promise (the file is unlinked when
+ * {@link delete} is called), as the store always did.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalChunkStore } from "./local_chunk_store.ts";
+ * import { sha256 } from "../../checksum.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const chunks = await LocalChunkStore.open(dir, { durable: false });
+ *   const bytes = new TextEncoder().encode("abc");
+ *   const staged = await chunks.stage();
+ *   await staged.file.write(bytes);
+ *   await chunks.put(sha256(bytes), staged);
+ *   const hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; // SHA-256 of "abc"
+ *   assert.equal(await Deno.readTextFile(`${dir}/chunks/ba/${hex}`), "abc");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class LocalChunkStore implements ChunkStore {
+  /** Root of the chunk tree (`chunks/` of the directory). */
+  readonly root: string;
+  /** Directory of staged files (`tmp/` of the directory). */
+  readonly tempDir: string;
+  /** Whether files and directories are fsynced. */
+  readonly durable: boolean;
+
+  private constructor(directory: string, durable: boolean) {
+    this.root = join(directory, "chunks");
+    this.tempDir = join(directory, "tmp");
+    this.durable = durable;
+  }
+
+  /**
+   * Prepares the tree under a directory: creates the 256 fan-out directories
+   * and removes staged files a previous process left behind.
+   */
+  static async open(directory: string, options?: LocalChunkStoreOptions): Promise<LocalChunkStore> {
+    const store = new LocalChunkStore(directory, options?.durable ?? true);
+    await Deno.mkdir(store.root, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(store.tempDir, { recursive: true, mode: 0o700 });
+    for (let i = 0; i < 256; i++) {
+      await Deno.mkdir(join(store.root, shardName(i)), { recursive: true, mode: 0o700 });
+    }
+    for await (const entry of Deno.readDir(store.tempDir)) {
+      await Deno.remove(join(store.tempDir, entry.name), { recursive: true }).catch(() => {});
+    }
+    if (store.durable) {
+      await syncDirectory(store.root);
+      await syncDirectory(store.tempDir);
+      await syncDirectory(directory);
+    }
+    return store;
+  }
+
+  /** Path of the file holding the content of a digest. */
+  path(digest: Uint8Array): string {
+    const hex = toHex(digest);
+    return join(this.root, hex.slice(0, 2), hex);
+  }
+
+  /** A new, empty file in `tmp/`. */
+  async stage(): Promise<StagedChunk> {
+    const path = join(this.tempDir, `${Buffer.from(randomBytes(12)).toString("hex")}.part`);
+    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    return new StagedFile(path, file);
+  }
+
+  /**
+   * Fsyncs the staged file (when durable), closes it and renames it to the
+   * digest's content address (replacing any file there, whose content is the
+   * same by construction), then fsyncs that directory, so the entry is on disk
+   * when this resolves.
+   */
+  async put(digest: Uint8Array, staged: StagedChunk): Promise<void> {
+    if (!(staged instanceof StagedFile)) {
+      await staged.discard();
+      throw new TypeError("LocalChunkStore.put takes a chunk staged by this store");
+    }
+    try {
+      try {
+        if (this.durable) await staged.file.syncData();
+      } finally {
+        staged.close();
+      }
+      const target = this.path(digest);
+      await Deno.rename(staged.path, target);
+      if (this.durable) await syncDirectory(join(target, ".."));
+    } catch (error) {
+      await staged.discard();
+      throw error;
+    }
+  }
+
+  /** A stream of the file's `length` bytes (read in pieces of up to 16 MiB). */
+  async get(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array> | undefined> {
+    let file;
+    try {
+      file = await Deno.open(this.path(digest), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+    return fileStream(file, length);
+  }
+
+  /** Unlinks the file of a digest now, synchronously; the bytes freed or -1. */
+  delete(digest: Uint8Array): Promise<number> {
+    const path = this.path(digest);
+    try {
+      const size = Deno.statSync(path).size;
+      Deno.removeSync(path);
+      return Promise.resolve(size);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return Promise.resolve(-1);
+      return Promise.reject(error);
+    }
+  }
+
+  /** The digests of the files in one fan-out directory (`00`…`ff`). */
+  async list(shard: number): Promise<Uint8Array[]> {
+    const digests: Uint8Array[] = [];
+    for await (const entry of Deno.readDir(join(this.root, shardName(shard)))) {
+      if (entry.isFile && HEX.test(entry.name)) digests.push(fromHex(entry.name));
+    }
+    return digests;
+  }
+}
+
+/** A file in `tmp/` being written. */
+class StagedFile implements StagedChunk {
+  readonly path: string;
+  readonly file: Deno.FsFile;
+  #open = true;
+
+  constructor(path: string, file: Deno.FsFile) {
+    this.path = path;
+    this.file = file;
+  }
+
+  close(): void {
+    if (this.#open) {
+      this.#open = false;
+      this.file.close();
+    }
+  }
+
+  async discard(): Promise<void> {
+    try {
+      this.close();
+    } catch {
+      // already closed by a failed write
+    }
+    await Deno.remove(this.path).catch(() => {});
+  }
+}
+
+function shardName(index: number): string {
+  return index.toString(16).padStart(2, "0");
+}
