@@ -2,11 +2,13 @@
  * The AWS SDK's S3 client, pinned here: what `S3ChunkStore` uses to keep chunk
  * bytes in any S3-compatible bucket. The store loads it lazily (`await import(…)`)
  * the first time it talks to the bucket, so importing the store never loads it.
+ * The tests create their buckets with it.
  *
  * @module
  */
 
 export {
+  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,

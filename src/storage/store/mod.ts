@@ -31,3 +31,4 @@ export {
   type JobUsage,
   type StoredChunks,
 } from "./embedded_store.ts";
+export type { ChunkStore, StagedChunk } from "./chunks/chunk_store.ts";

@@ -11,6 +11,10 @@ import { sha256 } from "../../../src/storage/checksum.ts";
 import { toHex } from "../../../src/storage/store/chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "../../../src/storage/store/chunks/chunk_store.ts";
 import { LocalChunkStore } from "../../../src/storage/store/chunks/local_chunk_store.ts";
+import { S3ChunkStore } from "../../../src/storage/store/chunks/s3_chunk_store.ts";
+import { CreateBucketCommand, S3Client } from "../../../deps/aws_s3.ts";
+import { findBinary } from "../../support/engines/_process.ts";
+import { startCephRgw } from "../../support/engines/ceph_rgw.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import {
   assertRejects,
@@ -42,14 +46,20 @@ async function writeAll(staged: StagedChunk, bytes: Uint8Array): Promise<void> {
 }
 
 async function listAll(chunks: ChunkStore): Promise<string[]> {
+  const shards = await Promise.all(Array.from({ length: 256 }, (_, shard) => chunks.list(shard)));
   const all: string[] = [];
-  for (let shard = 0; shard < 256; shard++) {
-    for (const digest of await chunks.list(shard)) {
+  shards.forEach((digests, shard) => {
+    for (const digest of digests) {
       assertEquals(digest[0], shard, "a digest listed in its own shard");
       all.push(toHex(digest));
     }
-  }
+  });
   return all.sort();
+}
+
+async function deleteAll(chunks: ChunkStore): Promise<void> {
+  const digests = (await listAll(chunks)).map((hex) => new Uint8Array(Buffer.from(hex, "hex")));
+  await Promise.all(digests.map((digest) => chunks.delete(digest)));
 }
 
 function conformance(name: string, open: () => Promise<Subject | undefined>): void {
@@ -116,13 +126,7 @@ function conformance(name: string, open: () => Promise<Subject | undefined>): vo
       await t.step(
         "a discarded staging stores nothing; the shards list exactly what is stored",
         async () => {
-          for (
-            const digest of (await listAll(chunks)).map((hex) =>
-              Uint8Array.from(Buffer.from(hex, "hex"))
-            )
-          ) {
-            await chunks.delete(digest);
-          }
+          await deleteAll(chunks);
           const staged = await chunks.stage();
           await writeAll(staged, seededBytes(`${name}-discarded`, 1000));
           await staged.discard();
@@ -136,6 +140,35 @@ function conformance(name: string, open: () => Promise<Subject | undefined>): vo
           assertEquals(await listAll(chunks), stored.map(toHex).sort());
         },
       );
+
+      await t.step("an EmbeddedStore keeps its long chunks there and collects them", async () => {
+        await deleteAll(chunks); // the collector's sweep would count them
+        const dir = await Deno.makeTempDir({ prefix: "chunk_store_test_" });
+        const clock = new ManualClock();
+        const store = await EmbeddedStore.open(dir, {
+          gcIntervalMs: 0,
+          durable: false,
+          now: clock.now,
+          gracePeriodMs: 1000,
+          chunkStore: chunks,
+        });
+        try {
+          const data = seededBytes(`${name}-embedded`, 300_000);
+          const digest = sha256(data);
+          await putSmall(store, "job", "big", data);
+          const [object] = (await store.listObjects({ StorageJobId: "job" })).ObjectList;
+          assertEquals((await readObject(store, "job", object.ObjectToken)).chunks, [data]);
+          assertEquals((await chunks.list(digest[0])).map(toHex), [toHex(digest)]);
+          await store.deleteObject({ BackupJobId: "job", ObjectName: "big" });
+          clock.advance(1000);
+          const report = await store.collectGarbage();
+          assertEquals([report.chunksDeleted, report.bytesFreed], [1, data.length]);
+          assertEquals(await chunks.get(digest, data.length), undefined);
+        } finally {
+          await store.close();
+          await Deno.remove(dir, { recursive: true });
+        }
+      });
     } finally {
       await subject.dispose();
     }
@@ -146,6 +179,46 @@ conformance("LocalChunkStore", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chunk_store_test_" });
   const chunks = await LocalChunkStore.open(dir, { durable: false });
   return { chunks, dispose: () => Deno.remove(dir, { recursive: true }) };
+});
+
+/** Ceph RGW's binaries, without which the S3 case cannot run here. */
+const HAS_RGW = ["radosgw", "ceph-mon", "ceph-osd"].every((name) => findBinary(name));
+
+conformance("S3ChunkStore on Ceph RGW", async () => {
+  if (!HAS_RGW) {
+    console.warn("S3ChunkStore conformance skipped: install radosgw ceph-mon ceph-osd");
+    return undefined;
+  }
+  const rgw = await startCephRgw();
+  try {
+    const credentials = { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey };
+    const s3 = new S3Client({
+      endpoint: rgw.endpoint,
+      region: rgw.region,
+      credentials,
+      forcePathStyle: true,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: "chunks" }));
+    s3.destroy();
+    const chunks = new S3ChunkStore("chunks", {
+      endpoint: rgw.endpoint,
+      region: rgw.region,
+      forcePathStyle: true,
+      prefix: "store-1/",
+      credentials,
+    });
+    return {
+      chunks,
+      dispose: async () => {
+        await chunks.close();
+        await rgw.stop();
+      },
+    };
+  } catch (error) {
+    await rgw.stop();
+    throw error;
+  }
 });
 
 /** Wraps a chunk store so each delete waits for a gate the test opens. */

@@ -34,6 +34,8 @@ import {
 import { fromHex, toHex } from "../chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
 
+export type { CredentialProvider, Credentials } from "../../client/credentials.ts";
+
 type S3Sdk = typeof import("../../../../deps/aws_s3.ts");
 type S3Client = InstanceType<S3Sdk["S3Client"]>;
 
