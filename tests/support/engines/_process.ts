@@ -124,9 +124,19 @@ export function binariesExist(paths: string[]): boolean {
   });
 }
 
-/** Finds `name` on PATH or in the usual sbin/bin directories; undefined when absent. */
-export function findBinary(name: string): string | undefined {
-  const dirs = [
+/**
+ * Finds `name` in `dirs`, by default PATH and the usual sbin/bin directories;
+ * undefined when absent.
+ */
+export function findBinary(name: string, dirs?: string[]): string | undefined {
+  for (const dir of dirs ?? defaultBinaryDirs()) {
+    if (binariesExist([`${dir}/${name}`])) return `${dir}/${name}`;
+  }
+  return undefined;
+}
+
+function defaultBinaryDirs(): string[] {
+  return [
     ...(Deno.env.get("PATH") ?? "").split(":").filter(Boolean),
     "/usr/local/sbin",
     "/usr/local/bin",
@@ -135,10 +145,6 @@ export function findBinary(name: string): string | undefined {
     "/sbin",
     "/bin",
   ];
-  for (const dir of dirs) {
-    if (binariesExist([`${dir}/${name}`])) return `${dir}/${name}`;
-  }
-  return undefined;
 }
 
 /**
