@@ -93,8 +93,8 @@ export async function run(
   }
 }
 
-/** Sends SIGTERM, then SIGKILL if `child` has not exited after `graceMs`; resolves when it exited. */
-export async function stopChild(child: Deno.ChildProcess, graceMs = 10_000): Promise<void> {
+/** Sends SIGTERM, then SIGKILL if `child` has not exited after `graceMs` (default 10 000); resolves when it exited. */
+export async function stopChild(child: Deno.ChildProcess, graceMs?: number): Promise<void> {
   const signal = (name: Deno.Signal) => {
     try {
       child.kill(name);
@@ -104,7 +104,7 @@ export async function stopChild(child: Deno.ChildProcess, graceMs = 10_000): Pro
   let timer: ReturnType<typeof setTimeout> | undefined;
   const exited = await Promise.race([
     child.status.then(() => true),
-    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs ?? 10_000)),
   ]);
   clearTimeout(timer);
   if (!exited) {
@@ -175,13 +175,13 @@ export async function processAlive(pid: number): Promise<boolean> {
   return code === 0 && !new TextDecoder().decode(stdout).trim().startsWith("Z");
 }
 
-/** Waits (bounded by `timeoutMs`) until process `pid` is gone; tells whether it went. */
-export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
+/** Waits (bounded by `timeoutMs`, default 10 000) until process `pid` is gone; tells whether it went. */
+export async function waitForExit(pid: number, timeoutMs?: number): Promise<boolean> {
   try {
     await waitFor(
       `exit of process ${pid}`,
       async () => (await processAlive(pid)) ? undefined : true,
-      { timeoutMs, intervalMs: 50 },
+      { timeoutMs: timeoutMs ?? 10_000, intervalMs: 50 },
     );
     return true;
   } catch {
