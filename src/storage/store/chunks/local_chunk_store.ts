@@ -6,11 +6,10 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileStream, fromHex, syncDirectory, toHex } from "../chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
+import { StagedFile } from "./_staged_file.ts";
 
 /** Options of {@link LocalChunkStore.open}. */
 export interface LocalChunkStoreOptions {
@@ -92,9 +91,7 @@ export class LocalChunkStore implements ChunkStore {
 
   /** A new, empty file in `tmp/`. */
   async stage(): Promise<StagedChunk> {
-    const path = join(this.tempDir, `${Buffer.from(randomBytes(12)).toString("hex")}.part`);
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    return new StagedFile(path, file);
+    return await StagedFile.create(this.tempDir);
   }
 
   /**
@@ -155,34 +152,6 @@ export class LocalChunkStore implements ChunkStore {
       if (entry.isFile && HEX.test(entry.name)) digests.push(fromHex(entry.name));
     }
     return digests;
-  }
-}
-
-/** A file in `tmp/` being written. */
-class StagedFile implements StagedChunk {
-  readonly path: string;
-  readonly file: Deno.FsFile;
-  #open = true;
-
-  constructor(path: string, file: Deno.FsFile) {
-    this.path = path;
-    this.file = file;
-  }
-
-  close(): void {
-    if (this.#open) {
-      this.#open = false;
-      this.file.close();
-    }
-  }
-
-  async discard(): Promise<void> {
-    try {
-      this.close();
-    } catch {
-      // already closed by a failed write
-    }
-    await Deno.remove(this.path).catch(() => {});
   }
 }
 

@@ -17,9 +17,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import {
   type CredentialProvider,
   credentialProvider,
@@ -33,6 +30,7 @@ import {
 } from "../../errors.ts";
 import { fromHex, toHex } from "../chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
+import { StagedFile } from "./_staged_file.ts";
 
 export type { CredentialProvider, Credentials } from "../../client/credentials.ts";
 
@@ -118,9 +116,7 @@ export class S3ChunkStore implements ChunkStore {
   /** A new file in the staging directory. */
   async stage(): Promise<StagedChunk> {
     const directory = await this.#stagingDirectory();
-    const path = join(directory, `${Buffer.from(randomBytes(12)).toString("hex")}.part`);
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    return new StagedFile(path, file);
+    return await StagedFile.create(directory);
   }
 
   /** Uploads the staged bytes under the digest's key, unless an object is there already. */
@@ -270,34 +266,6 @@ export class S3ChunkStore implements ChunkStore {
     this.#ownStaging = true;
     this.#staging ??= Deno.makeTempDir({ prefix: "s3-chunk-staging-" });
     return this.#staging;
-  }
-}
-
-/** A staged file being written. */
-class StagedFile implements StagedChunk {
-  readonly path: string;
-  readonly file: Deno.FsFile;
-  #open = true;
-
-  constructor(path: string, file: Deno.FsFile) {
-    this.path = path;
-    this.file = file;
-  }
-
-  close(): void {
-    if (this.#open) {
-      this.#open = false;
-      this.file.close();
-    }
-  }
-
-  async discard(): Promise<void> {
-    try {
-      this.close();
-    } catch {
-      // already closed by a failed write
-    }
-    await Deno.remove(this.path).catch(() => {});
   }
 }
 
