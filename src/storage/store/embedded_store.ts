@@ -156,7 +156,7 @@ export interface JobUsage {
  * ```
  */
 export interface StoredChunks {
-  /** Chunk files. */
+  /** Chunks in the chunk store (chunk files, for the default local one). */
   files: number;
   /** Small chunks kept in the database. */
   inline: number;
@@ -323,7 +323,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     return pass;
   }
 
-  /** Sweeps the whole chunk tree for files no record references (slow; for maintenance). */
+  /** Sweeps the whole chunk store for chunks no record references (slow; for maintenance). */
   sweepOrphans(): Promise<GarbageReport> {
     if (this.#closed) return Promise.reject(closedError());
     const pass = this.#gcChain.then(() => this.#gc.sweepAll(() => !this.#closed));
@@ -333,8 +333,8 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /**
    * How many chunks (metadata blobs included) the store keeps, across all jobs: in
-   * chunk files, and small ones inline in its database. Counts every file, so it
-   * takes time on a big store; for maintenance and tests.
+   * its chunk store, and small ones inline in its database. Lists every stored
+   * chunk, so it takes time on a big store; for maintenance and tests.
    */
   storedChunks(): Promise<StoredChunks> {
     return this.#trackOperation(async () => {

@@ -41,7 +41,7 @@ export interface GarbageReport {
   expiredVersions: number;
   /** Chunks deleted, kept in files or in the database (including metadata blobs and files a crash orphaned). */
   chunksDeleted: number;
-  /** Bytes of the files deleted. */
+  /** Bytes of the chunks deleted. */
   bytesFreed: number;
 }
 
