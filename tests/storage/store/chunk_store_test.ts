@@ -144,14 +144,7 @@ function conformance(name: string, open: () => Promise<Subject | undefined>): vo
       await t.step("an EmbeddedStore keeps its long chunks there and collects them", async () => {
         await deleteAll(chunks); // the collector's sweep would count them
         const dir = await Deno.makeTempDir({ prefix: "chunk_store_test_" });
-        const clock = new ManualClock();
-        const store = await EmbeddedStore.open(dir, {
-          gcIntervalMs: 0,
-          durable: false,
-          now: clock.now,
-          gracePeriodMs: 1000,
-          chunkStore: chunks,
-        });
+        const { store, clock } = await storeOver(dir, chunks);
         try {
           const data = seededBytes(`${name}-embedded`, 300_000);
           const digest = sha256(data);
@@ -249,10 +242,12 @@ class GatedDeletes implements ChunkStore {
   }
 }
 
-Deno.test("an ingest of content a slow delete is removing waits for it, then stores it again", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chunk_store_test_" });
+/** An embedded store in `dir` over `chunks`, on a manual clock with a 1 s grace period. */
+async function storeOver(
+  dir: string,
+  chunks: ChunkStore,
+): Promise<{ store: EmbeddedStore; clock: ManualClock }> {
   const clock = new ManualClock();
-  const chunks = new GatedDeletes(await LocalChunkStore.open(dir, { durable: false }));
   const store = await EmbeddedStore.open(dir, {
     gcIntervalMs: 0,
     durable: false,
@@ -260,6 +255,13 @@ Deno.test("an ingest of content a slow delete is removing waits for it, then sto
     gracePeriodMs: 1000,
     chunkStore: chunks,
   });
+  return { store, clock };
+}
+
+Deno.test("an ingest of content a slow delete is removing waits for it, then stores it again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chunk_store_test_" });
+  const chunks = new GatedDeletes(await LocalChunkStore.open(dir, { durable: false }));
+  const { store, clock } = await storeOver(dir, chunks);
   try {
     const data = seededBytes("slow-delete", 100_000); // above the inline limit: in the chunk store
     await putSmall(store, "job", "first", data);
