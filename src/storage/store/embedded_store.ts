@@ -54,8 +54,6 @@ import type {
   StreamingBody,
 } from "../types.ts";
 import { discardBody, drainEmptyBody, readBody, writeBody } from "./body_reader.ts";
-import { toHex } from "./chunk_files.ts";
-import { ChunkPins } from "./chunks/chunk_pins.ts";
 import type { ChunkStore } from "./chunks/chunk_store.ts";
 import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
 import { GarbageCollector, type GarbageReport } from "./garbage_collector.ts";
@@ -67,8 +65,18 @@ import {
   requireLength,
   requireString,
 } from "./input_checks.ts";
-import { type ListedVersion, MetadataDb, type VersionRow, VersionState } from "./metadata_db.ts";
+import {
+  type ListedVersion,
+  type MetadataStore,
+  type MetadataTransaction,
+  type UploadRow,
+  type VersionRow,
+  VersionState,
+} from "./metadata/metadata_store.ts";
+import { SqliteMetadataStore } from "./metadata/sqlite_metadata_store.ts";
+import { ChunkClaims } from "./chunk_claims.ts";
 import { packIds, TokenKind, TokenSigner, unpackIds } from "./tokens.ts";
+import { loadTokenSecret } from "./token_secret.ts";
 
 export type { GarbageReport } from "./garbage_collector.ts";
 
@@ -96,9 +104,15 @@ export interface EmbeddedStoreOptions {
   /** Fsync the database, chunk files and directories before acknowledging (default true). */
   durable?: boolean;
   /**
+   * Where the metadata lives (default: a `SqliteMetadataStore` in the data
+   * directory, `metadata.db`). The store does not close it. Any number of
+   * stores, in this process or others, may share one.
+   */
+  metadataStore?: MetadataStore;
+  /**
    * Where chunks longer than `inlineChunkBytes` keep their bytes (default: a
    * `LocalChunkStore` in the data directory, `chunks/`). The store does not
-   * close it. One store only may use a chunk store.
+   * close it. Stores sharing a metadata store share its chunk store too.
    */
   chunkStore?: ChunkStore;
   /**
@@ -168,17 +182,19 @@ const EMPTY_DIGEST = sha256(new Uint8Array());
 const EMPTY_CHECKSUM = encodeBase64(EMPTY_DIGEST);
 /** Above every UTF-8 name: 0xFF never occurs in UTF-8. */
 const NO_UPPER = new Uint8Array([0xff]);
+/** Chunk rows read per query while a completion checks an upload's chunks. */
+const COMPLETION_PAGE = 10_000;
 /** Rows examined per `ListObjects` call when time filters may skip many. */
 const FILTERED_SCAN_LIMIT = 1000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const openDirectories = new Set<string>();
 
 interface Ingested {
   digest: Uint8Array;
-  hex: string;
-  /** The bytes, for a small body kept in the database; `undefined` for a file (pinned). */
+  /** The bytes, for a small body kept in the database. */
   inline?: Uint8Array;
+  /** The claim that keeps a body in the chunk store from the collector until recorded. */
+  claimId?: string;
 }
 
 /** Default of `EmbeddedStoreOptions.inlineChunkBytes`. */
@@ -223,9 +239,10 @@ interface ObjectPageState {
  */
 export class EmbeddedStore implements LocalChunkStorage {
   #directory: string;
-  #db: MetadataDb;
+  #metadata: MetadataStore;
+  #ownMetadata: boolean;
   #chunks: ChunkStore;
-  #pins = new ChunkPins();
+  #claims: ChunkClaims;
   #tokens: TokenSigner;
   #gc: GarbageCollector;
   #grace: number;
@@ -241,11 +258,12 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   private constructor(
     directory: string,
-    parts: { db: MetadataDb; chunks: ChunkStore; tokens: TokenSigner },
+    parts: { metadata: MetadataStore; chunks: ChunkStore; tokens: TokenSigner },
     options: EmbeddedStoreOptions,
   ) {
     this.#directory = directory;
-    this.#db = parts.db;
+    this.#metadata = parts.metadata;
+    this.#ownMetadata = options.metadataStore === undefined;
     this.#chunks = parts.chunks;
     this.#tokens = parts.tokens;
     this.#grace = options.gracePeriodMs ?? 15 * 60_000;
@@ -259,16 +277,17 @@ export class EmbeddedStore implements LocalChunkStorage {
     }
     this.#inlineBytes = inline;
     this.#now = options.now ?? Date.now;
-    this.#gc = new GarbageCollector(this.#db, this.#chunks, {
+    this.#claims = new ChunkClaims(this.#metadata, { now: this.#now });
+    this.#gc = new GarbageCollector(this.#metadata, this.#chunks, {
       gracePeriodMs: this.#grace,
       now: this.#now,
-      pins: this.#pins,
     });
   }
 
   /**
-   * Opens the store in `directory` (created if missing). Only one store may
-   * have a directory open at a time, in this process or any other.
+   * Opens the store in `directory` (created if missing). Any number of stores,
+   * in this process or others, may open one directory (or share one metadata
+   * store and chunk store) at once.
    */
   static async open(directory: string, options?: EmbeddedStoreOptions): Promise<EmbeddedStore> {
     const durable = options?.durable ?? true;
@@ -284,16 +303,12 @@ export class EmbeddedStore implements LocalChunkStorage {
     // Private by default: a new data directory (and any parent created) is 0700.
     await Deno.mkdir(directory, { recursive: true, mode: 0o700 });
     const real = await Deno.realPath(directory);
-    if (openDirectories.has(real)) {
-      throw new Error(`The store at ${directory} is already open in this process`);
-    }
-    openDirectories.add(real);
-    let db: MetadataDb | undefined;
+    let metadata = options?.metadataStore;
     try {
-      db = MetadataDb.open(join(real, "metadata.db"), { durable });
+      metadata ??= SqliteMetadataStore.open(join(real, "metadata.db"), { durable });
       const chunks = options?.chunkStore ?? await LocalChunkStore.open(real, { durable });
-      const tokens = await TokenSigner.open(real, { durable });
-      const store = new EmbeddedStore(real, { db, chunks, tokens }, options ?? {});
+      const tokens = new TokenSigner(await loadTokenSecret(metadata, real));
+      const store = new EmbeddedStore(real, { metadata, chunks, tokens }, options ?? {});
       const interval = options?.gcIntervalMs ?? 60_000;
       if (interval > 0) {
         const timer = setInterval(() => {
@@ -304,8 +319,7 @@ export class EmbeddedStore implements LocalChunkStorage {
       }
       return store;
     } catch (error) {
-      db?.close();
-      openDirectories.delete(real);
+      if (!options?.metadataStore) await metadata?.close();
       throw error;
     }
   }
@@ -342,7 +356,7 @@ export class EmbeddedStore implements LocalChunkStorage {
       for (let index = 0; index < 256; index++) {
         files += (await this.#chunks.list(index)).length;
       }
-      return { files, ...this.#db.inlineChunkStats() };
+      return { files, ...(await this.#metadata.inlineChunkStats()) };
     });
   }
 
@@ -350,7 +364,7 @@ export class EmbeddedStore implements LocalChunkStorage {
   usage(jobId: string): Promise<JobUsage> {
     return this.#trackOperation(() => {
       validateJobId(jobId);
-      return Promise.resolve(this.#db.usage(jobId));
+      return this.#metadata.usage(jobId);
     });
   }
 
@@ -363,8 +377,8 @@ export class EmbeddedStore implements LocalChunkStorage {
         await Promise.allSettled([...this.#inflight]);
       }
       await this.#gcChain;
-      this.#db.close();
-      openDirectories.delete(this.#directory);
+      await this.#gc.release().catch(() => {});
+      if (this.#ownMetadata) await this.#metadata.close();
     })();
     return this.#closing;
   }
@@ -378,18 +392,20 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Opens a pending upload, invisible to readers until completed. */
   startObject(input: StartObjectInput, _options?: OperationOptions): Promise<StartObjectOutput> {
-    return this.#trackOperation(() => {
+    return this.#trackOperation(async () => {
       const job = input.BackupJobId;
       validateJobId(job);
       validateObjectName(input.ObjectName);
       const name = encoder.encode(input.ObjectName);
       const throwOnDuplicate = input.ThrowOnDuplicate === true;
-      if (throwOnDuplicate) this.#checkDuplicate(job, name, input.ObjectName);
+      if (throwOnDuplicate) {
+        checkDuplicate(await this.#metadata.currentVersion(job, name), job, input.ObjectName);
+      }
       const uploadId = Buffer.from(randomBytes(18)).toString("base64url");
       const now = this.#now();
-      this.#db.transaction(() => {
-        const versionId = this.#insertPending(job, name, now);
-        this.#db.insertUpload({
+      await this.#metadata.transaction(async (tx) => {
+        const versionId = await insertPending(tx, job, name, now);
+        await tx.insertUpload({
           upload_id: uploadId,
           job,
           version_id: versionId,
@@ -397,7 +413,7 @@ export class EmbeddedStore implements LocalChunkStorage {
           expires_at: now + this.#uploadTtl,
         });
       });
-      return this.#db.flush().then(() => ({ $metadata: {}, UploadId: uploadId }));
+      return { $metadata: {}, UploadId: uploadId };
     });
   }
 
@@ -446,7 +462,10 @@ export class EmbeddedStore implements LocalChunkStorage {
       const uploadId = requireString(input.UploadId, "UploadId");
       length = requireLength(input.Length, "Length", this.#maxChunk);
       index = requireChunkIndex(input.ChunkIndex);
-      uploadVersion = this.#pendingUpload(input.BackupJobId, uploadId).version_id;
+      uploadVersion = this.#pendingUpload(
+        input.BackupJobId,
+        await this.#metadata.upload(uploadId),
+      ).version_id;
     } catch (error) {
       await discardBody(input.Data);
       throw error;
@@ -460,19 +479,19 @@ export class EmbeddedStore implements LocalChunkStorage {
       signal: options?.signal,
     });
     try {
-      this.#db.transaction(() => {
-        const upload = this.#pendingUpload(input.BackupJobId, input.UploadId);
+      await this.#metadata.transaction(async (tx) => {
+        const upload = this.#pendingUpload(
+          input.BackupJobId,
+          await tx.lockUpload(input.UploadId as string),
+        );
         if (upload.version_id !== uploadVersion) throw notPending();
-        this.#storeInlineBody(ingested);
-        this.#db.putChunk(upload.version_id, index, ingested.digest, length);
+        await this.#claims.record(tx, ingested);
+        await tx.putChunk(upload.version_id, index, ingested.digest, length);
       });
     } catch (error) {
-      this.#db.addCandidate(ingested.digest);
+      await this.#claims.abandon(ingested);
       throw error;
-    } finally {
-      this.#unpinBodyFile(ingested);
     }
-    await this.#db.flush();
     return {
       $metadata: {},
       ChunkChecksum: encodeBase64(ingested.digest),
@@ -517,7 +536,11 @@ export class EmbeddedStore implements LocalChunkStorage {
             );
           }
         }
-        const early = this.#completionState(job, uploadId, input.ObjectChecksum);
+        const early = this.#completionState(
+          job,
+          await this.#metadata.upload(uploadId),
+          input.ObjectChecksum,
+        );
         if (early) {
           await discardBody(input.MetadataBlob);
           return early;
@@ -544,22 +567,27 @@ export class EmbeddedStore implements LocalChunkStorage {
       }
       let output: NotifyObjectCompleteOutput;
       try {
-        output = this.#db.transaction(() => {
-          const repeated = this.#completionState(job, uploadId, input.ObjectChecksum);
+        output = await this.#metadata.transaction(async (tx) => {
+          const locked = await tx.lockUpload(uploadId);
+          const repeated = this.#completionState(job, locked, input.ObjectChecksum);
           if (repeated) return repeated;
-          const upload = this.#pendingUpload(job, uploadId);
-          const version = this.#db.version(upload.version_id);
+          const upload = this.#pendingUpload(job, locked);
+          const version = await tx.version(upload.version_id);
           if (!version || version.state !== VersionState.Pending) throw notPending();
           const summary = new SummaryHasher();
           let size = 0;
-          for (const chunk of this.#db.iterateChunks(version.id)) {
-            if (chunk.idx !== summary.count) {
-              throw new IllegalArgumentException(
-                `Chunk index ${summary.count} is missing: indexes must run from 0 without gaps`,
-              );
+          for (let page = 0; page < Number.MAX_SAFE_INTEGER; page++) {
+            const chunks = await tx.listChunks(version.id, summary.count, COMPLETION_PAGE);
+            for (const chunk of chunks) {
+              if (chunk.idx !== summary.count) {
+                throw new IllegalArgumentException(
+                  `Chunk index ${summary.count} is missing: indexes must run from 0 without gaps`,
+                );
+              }
+              summary.add(chunk.digest);
+              size += chunk.length;
             }
-            summary.add(chunk.digest);
-            size += chunk.length;
+            if (chunks.length < COMPLETION_PAGE) break;
           }
           const checksum = summary.checksum();
           if (checksum !== input.ObjectChecksum) {
@@ -568,9 +596,9 @@ export class EmbeddedStore implements LocalChunkStorage {
             );
           }
           const now = this.#now();
-          this.#replaceCurrent(version, upload.throw_on_duplicate === 1, now);
-          if (ingested) this.#storeInlineBody(ingested);
-          this.#db.completeVersion(version.id, {
+          await replaceCurrent(tx, version, upload.throw_on_duplicate === 1, now);
+          if (ingested) await this.#claims.record(tx, ingested);
+          await tx.completeVersion(version.id, {
             chunks_count: summary.count,
             size,
             object_checksum: checksum,
@@ -579,17 +607,14 @@ export class EmbeddedStore implements LocalChunkStorage {
             meta_length: ingested ? blobLength : null,
             completed_at: now,
           });
-          this.#db.markUploadCompleted(uploadId, checksum);
-          this.#db.addUsage(job, 1, size);
+          await tx.markUploadCompleted(uploadId, checksum);
+          await tx.addUsage(job, 1, size);
           return completeOutput(checksum);
         });
       } catch (error) {
-        if (ingested) this.#db.addCandidate(ingested.digest);
+        if (ingested) await this.#claims.abandon(ingested);
         throw error;
-      } finally {
-        if (ingested) this.#unpinBodyFile(ingested);
       }
-      await this.#db.flush();
       return output;
     });
   }
@@ -633,7 +658,9 @@ export class EmbeddedStore implements LocalChunkStorage {
             "InlineChunkChecksum does not match the SHA-256 of InlineChunk",
           );
         }
-        if (throwOnDuplicate) this.#checkDuplicate(job, name, input.ObjectName);
+        if (throwOnDuplicate) {
+          checkDuplicate(await this.#metadata.currentVersion(job, name), job, input.ObjectName);
+        }
       } catch (error) {
         await discardBody(body);
         throw error;
@@ -665,15 +692,15 @@ export class EmbeddedStore implements LocalChunkStorage {
         }
         // The hot path of small files: the new version goes in as current directly
         // (no pending row to complete), after the one it replaces is retired.
-        this.#db.transaction(() => {
+        await this.#metadata.transaction(async (tx) => {
           const now = this.#now();
-          this.#db.ensureJob(job, now);
-          const current = this.#db.currentVersionFacts(job, name);
+          await tx.ensureJob(job, now);
+          const current = await tx.currentVersion(job, name);
           if (current) {
-            if (throwOnDuplicate) this.#checkDuplicate(job, name, input.ObjectName);
-            this.#db.retireVersion(current.id, now);
+            if (throwOnDuplicate) checkDuplicate(current, job, input.ObjectName);
+            await tx.retireVersion(current.id, now);
           }
-          const versionId = this.#db.insertVersion({
+          const versionId = await tx.insertVersion({
             job,
             name,
             state: VersionState.Current,
@@ -687,12 +714,11 @@ export class EmbeddedStore implements LocalChunkStorage {
             retired_at: null,
           });
           if (ingested) {
-            this.#storeInlineBody(ingested);
-            this.#db.insertChunk(versionId, 0, ingested.digest, length);
+            await this.#claims.record(tx, ingested);
+            await tx.putChunk(versionId, 0, ingested.digest, length);
           }
-          this.#db.addUsage(job, current ? 0 : 1, length - (current?.size ?? 0));
+          await tx.addUsage(job, current ? 0 : 1, length - (current?.size ?? 0));
         });
-        await this.#db.flush();
         return {
           $metadata: {},
           InlineChunkChecksum: ingested ? encodeBase64(ingested.digest) : EMPTY_CHECKSUM,
@@ -701,17 +727,15 @@ export class EmbeddedStore implements LocalChunkStorage {
           ObjectChecksumAlgorithm: "SUMMARY",
         };
       } catch (error) {
-        if (ingested) this.#db.addCandidate(ingested.digest);
+        if (ingested) await this.#claims.abandon(ingested);
         throw error;
-      } finally {
-        if (ingested) this.#unpinBodyFile(ingested);
       }
     });
   }
 
   /** Lists one page of a job's current objects, names in byte order. */
   listObjects(input: ListObjectsInput, _options?: OperationOptions): Promise<ListObjectsOutput> {
-    return this.#trackOperation(() => {
+    return this.#trackOperation(async () => {
       const job = input.StorageJobId;
       validateJobId(job);
       const size = pageSize(input.MaxResults);
@@ -734,9 +758,9 @@ export class EmbeddedStore implements LocalChunkStorage {
         inclusive = true;
       }
       const output: ListObjectsOutput = { $metadata: {}, ObjectList: [] };
-      if (compareBytes(state.last, state.upper) >= 0) return Promise.resolve(output);
+      if (compareBytes(state.last, state.upper) >= 0) return output;
       const filtered = state.before !== undefined || state.after !== undefined;
-      const rows = this.#db.listCurrent(
+      const rows = await this.#metadata.listCurrent(
         job,
         { lower: state.last, inclusive, upper: state.upper },
         filtered ? FILTERED_SCAN_LIMIT : size + 1,
@@ -760,17 +784,17 @@ export class EmbeddedStore implements LocalChunkStorage {
       if (resumeAfter !== undefined) {
         output.NextToken = this.#writeObjectPage(job, { ...state, last: resumeAfter });
       }
-      return Promise.resolve(output);
+      return output;
     });
   }
 
   /** Lists one page of a version's chunks, by index. */
   listChunks(input: ListChunksInput, _options?: OperationOptions): Promise<ListChunksOutput> {
-    return this.#trackOperation(() => {
+    return this.#trackOperation(async () => {
       const job = input.StorageJobId;
       validateJobId(job);
       const size = pageSize(input.MaxResults);
-      const version = this.#visibleVersion(job, input.ObjectToken);
+      const version = await this.#visibleVersion(job, input.ObjectToken);
       let from = 0;
       if (input.NextToken !== undefined) {
         const ids = unpackIds(
@@ -782,7 +806,7 @@ export class EmbeddedStore implements LocalChunkStorage {
         }
         from = ids[1];
       }
-      const rows = this.#db.listChunks(version.id, from, size + 1);
+      const rows = await this.#metadata.listChunks(version.id, from, size + 1);
       const output: ListChunksOutput = { $metadata: {}, ChunkList: [] };
       for (const row of rows.slice(0, size)) {
         output.ChunkList.push(
@@ -802,7 +826,7 @@ export class EmbeddedStore implements LocalChunkStorage {
           packIds(version.id, rows[size].idx),
         );
       }
-      return Promise.resolve(output);
+      return output;
     });
   }
 
@@ -818,9 +842,9 @@ export class EmbeddedStore implements LocalChunkStorage {
       if (!ids) {
         throw new IllegalArgumentException("ChunkToken is not a valid chunk token for this job");
       }
-      const version = this.#db.version(ids[0]);
+      const version = await this.#metadata.version(ids[0]);
       if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
-      const chunk = this.#db.chunk(ids[0], ids[1]);
+      const chunk = await this.#metadata.chunk(ids[0], ids[1]);
       if (!chunk) {
         throw new ResourceNotFoundException("The chunk of this ChunkToken does not exist");
       }
@@ -842,7 +866,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     return this.#trackOperation(async () => {
       const job = input.StorageJobId;
       validateJobId(job);
-      const version = this.#visibleVersion(job, input.ObjectToken);
+      const version = await this.#visibleVersion(job, input.ObjectToken);
       const output: GetObjectMetadataOutput = {
         $metadata: {},
         MetadataBlob: emptyStream(),
@@ -861,22 +885,22 @@ export class EmbeddedStore implements LocalChunkStorage {
 
   /** Removes the current version of an object; readers holding its token keep it through the grace period. */
   deleteObject(input: DeleteObjectInput, _options?: OperationOptions): Promise<DeleteObjectOutput> {
-    return this.#trackOperation(() => {
+    return this.#trackOperation(async () => {
       const job = input.BackupJobId;
       validateJobId(job);
       validateObjectName(input.ObjectName);
       const name = encoder.encode(input.ObjectName);
-      this.#db.transaction(() => {
-        const current = this.#db.currentVersion(job, name);
+      await this.#metadata.transaction(async (tx) => {
+        const current = await tx.currentVersion(job, name);
         if (!current) {
           throw new ResourceNotFoundException(
             `No object named ${JSON.stringify(input.ObjectName)} in job ${job}`,
           );
         }
-        this.#db.retireVersion(current.id, this.#now());
-        this.#db.addUsage(job, -1, -(current.size ?? 0));
+        await tx.retireVersion(current.id, this.#now());
+        await tx.addUsage(job, -1, -(current.size ?? 0));
       });
-      return this.#db.flush().then(() => ({ $metadata: {} }));
+      return { $metadata: {} };
     });
   }
 
@@ -898,9 +922,10 @@ export class EmbeddedStore implements LocalChunkStorage {
   }
 
   /**
-   * Writes a body to a chunk staged in the chunk store, checks it, and stores it
-   * under its digest unless a record already references that content. Returns
-   * with the digest pinned: the caller records its reference, then unpins.
+   * Writes a body to a chunk staged in the chunk store, checks it, claims its
+   * digest, and stores it under the digest unless a record already references
+   * that content. The caller records its reference with the claim
+   * (`ChunkClaims.record`) or abandons it (`ChunkClaims.abandon`).
    */
   async #ingest(
     body: StreamingBody | undefined,
@@ -916,7 +941,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     if (options.length <= this.#inlineBytes) {
       const { bytes, digest } = await readBody(body, options);
       this.#checkDigest(digest, options);
-      return { digest, hex: "", inline: bytes };
+      return { digest, inline: bytes };
     }
     let staged;
     try {
@@ -933,19 +958,23 @@ export class EmbeddedStore implements LocalChunkStorage {
       await staged.discard();
       throw error;
     }
-    const hex = toHex(digest);
-    this.#pins.pin(hex);
+    let claim;
     try {
-      // A collector deleting these bytes (unreferenced until now) finishes first.
-      const deleting = this.#pins.deletion(hex);
-      if (deleting) await deleting;
-      if (this.#db.isReferenced(digest)) await staged.discard();
-      else await this.#chunks.put(digest, staged);
+      // Waits for a collector deleting these bytes (unreferenced until now) to finish.
+      claim = await this.#claims.claim(digest);
     } catch (error) {
-      this.#pins.unpin(hex);
+      await staged.discard();
       throw error;
     }
-    return { digest, hex };
+    const ingested = { digest, claimId: claim.claimId };
+    try {
+      if (claim.referenced) await staged.discard();
+      else await this.#chunks.put(digest, staged);
+    } catch (error) {
+      await this.#claims.abandon(ingested);
+      throw error;
+    }
+    return ingested;
   }
 
   #checkDigest(
@@ -959,27 +988,19 @@ export class EmbeddedStore implements LocalChunkStorage {
     }
   }
 
-  /** Inside the transaction that records a reference to it: keeps an inline body in the db. */
-  #storeInlineBody(ingested: Ingested): void {
-    if (ingested.inline) this.#db.putInlineChunk(ingested.digest, ingested.inline);
-  }
-
-  /** After that transaction: unpins a file body (an inline one holds no pin). */
-  #unpinBodyFile(ingested: Ingested): void {
-    if (!ingested.inline) this.#pins.unpin(ingested.hex);
-  }
-
   /** The bytes stored under a digest: kept in the database when small, else in the chunk store. */
   async #open(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array>> {
-    const inline = length <= MAX_INLINE_CHUNK_BYTES ? this.#db.inlineChunk(digest) : undefined;
+    const inline = length <= MAX_INLINE_CHUNK_BYTES
+      ? await this.#metadata.inlineChunk(digest)
+      : undefined;
     if (inline) return bytesStream(inline);
     const stream = await this.#chunks.get(digest, length);
     if (!stream) throw versionGone();
     return stream;
   }
 
-  #pendingUpload(job: string, uploadId: string) {
-    const upload = this.#db.upload(uploadId);
+  /** An upload row that is pending in `job`, or the error that it is not. */
+  #pendingUpload(job: string, upload: UploadRow | undefined): UploadRow {
     if (!upload || upload.job !== job || upload.completed || upload.expires_at <= this.#now()) {
       throw notPending();
     }
@@ -989,10 +1010,9 @@ export class EmbeddedStore implements LocalChunkStorage {
   /** The answer to a repeated completion, `undefined` for an upload still pending. */
   #completionState(
     job: string,
-    uploadId: string,
+    upload: UploadRow | undefined,
     checksum: string,
   ): NotifyObjectCompleteOutput | undefined {
-    const upload = this.#db.upload(uploadId);
     if (!upload || upload.job !== job || upload.expires_at <= this.#now()) throw notPending();
     if (!upload.completed) return undefined;
     if (upload.object_checksum !== checksum) {
@@ -1003,52 +1023,13 @@ export class EmbeddedStore implements LocalChunkStorage {
     return completeOutput(checksum);
   }
 
-  #checkDuplicate(job: string, name: Uint8Array, displayName: string): void {
-    const current = this.#db.currentVersion(job, name);
-    if (current) {
-      throw new DataAlreadyExistsException(
-        `An object named ${JSON.stringify(displayName)} already exists in job ${job}`,
-        { checksum: current.object_checksum ?? undefined, checksumAlgorithm: "SUMMARY" },
-      );
-    }
-  }
-
-  /** Inside a transaction: a new pending (invisible) version of a name, its job created if new. */
-  #insertPending(job: string, name: Uint8Array, now: number): number {
-    this.#db.ensureJob(job, now);
-    return this.#db.insertVersion({
-      job,
-      name,
-      state: VersionState.Pending,
-      chunks_count: null,
-      size: null,
-      object_checksum: null,
-      metadata_string: null,
-      meta_digest: null,
-      meta_length: null,
-      completed_at: null,
-      retired_at: null,
-    });
-  }
-
-  /** Inside a transaction: retires the current version of `version`'s name, if any. */
-  #replaceCurrent(version: VersionRow, throwOnDuplicate: boolean, now: number): void {
-    const current = this.#db.currentVersion(version.job, version.name);
-    if (!current) return;
-    if (throwOnDuplicate) {
-      this.#checkDuplicate(version.job, version.name, decoder.decode(version.name));
-    }
-    this.#db.retireVersion(current.id, now);
-    this.#db.addUsage(version.job, -1, -(current.size ?? 0));
-  }
-
   #isVisible(version: VersionRow): boolean {
     if (version.state === VersionState.Current) return true;
     return version.state === VersionState.Retired && version.retired_at !== null &&
       this.#now() < version.retired_at + this.#grace;
   }
 
-  #visibleVersion(job: string, token: unknown): VersionRow {
+  async #visibleVersion(job: string, token: unknown): Promise<VersionRow> {
     const ids = unpackIds(
       this.#tokens.verify(TokenKind.Object, job, token) ?? new Uint8Array(),
       1,
@@ -1056,7 +1037,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     if (!ids) {
       throw new IllegalArgumentException("ObjectToken is not a valid object token for this job");
     }
-    const version = this.#db.version(ids[0]);
+    const version = await this.#metadata.version(ids[0]);
     if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
     return version;
   }
@@ -1102,6 +1083,53 @@ export class EmbeddedStore implements LocalChunkStorage {
       after: parsed.a ?? undefined,
     };
   }
+}
+
+/** Refuses a name that has a current version (`ThrowOnDuplicate`). */
+function checkDuplicate(current: VersionRow | undefined, job: string, displayName: string): void {
+  if (current) {
+    throw new DataAlreadyExistsException(
+      `An object named ${JSON.stringify(displayName)} already exists in job ${job}`,
+      { checksum: current.object_checksum ?? undefined, checksumAlgorithm: "SUMMARY" },
+    );
+  }
+}
+
+/** Inside a transaction: a new pending (invisible) version of a name, its job created if new. */
+async function insertPending(
+  tx: MetadataTransaction,
+  job: string,
+  name: Uint8Array,
+  now: number,
+): Promise<number> {
+  await tx.ensureJob(job, now);
+  return await tx.insertVersion({
+    job,
+    name,
+    state: VersionState.Pending,
+    chunks_count: null,
+    size: null,
+    object_checksum: null,
+    metadata_string: null,
+    meta_digest: null,
+    meta_length: null,
+    completed_at: null,
+    retired_at: null,
+  });
+}
+
+/** Inside a transaction: retires the current version of `version`'s name, if any. */
+async function replaceCurrent(
+  tx: MetadataTransaction,
+  version: VersionRow,
+  throwOnDuplicate: boolean,
+  now: number,
+): Promise<void> {
+  const current = await tx.currentVersion(version.job, version.name);
+  if (!current) return;
+  if (throwOnDuplicate) checkDuplicate(current, version.job, decoder.decode(version.name));
+  await tx.retireVersion(current.id, now);
+  await tx.addUsage(version.job, -1, -(current.size ?? 0));
 }
 
 function completeOutput(checksum: string): NotifyObjectCompleteOutput {

@@ -1,24 +1,25 @@
 /**
  * Garbage collection of the embedded store: expires abandoned uploads, drops
- * versions whose grace period is over, then deletes chunk files nothing
+ * versions whose grace period is over, then deletes chunk bytes nothing
  * references.
  *
- * Race freedom: an ingest pins a digest before it decides whether to store its
- * bytes and keeps the pin until the record referencing it has committed. Chunk
- * bytes are deleted only from one synchronous section that checks the digest is
- * not pinned and that no record references it, and starts the delete, which it
- * registers with the pins: an ingest pinning the digest later waits for that
- * delete to settle before storing the bytes again (see `ChunkPins`). And a
- * reference is always dropped in a committed transaction before its bytes are
- * considered, so a crash never leaves a record naming deleted bytes.
+ * Race freedom, across processes (see `metadata/metadata_store.ts`): one
+ * collector runs at a time, holding a lease in the metadata store that expires
+ * when its holder dies. It deletes a digest's bytes only after a transaction
+ * that, under the digest's lock, found no reference and no live writer's claim
+ * on it and recorded the deletion in progress; writers wait for that record to
+ * go before they claim the digest again. That transaction is durable before any
+ * byte is deleted, and a reference is always dropped in a committed transaction
+ * before its bytes are considered, so a crash never leaves a record naming
+ * deleted bytes.
  *
  * @module
  */
 
-import { toHex } from "./chunk_files.ts";
-import { ChunkPins } from "./chunks/chunk_pins.ts";
+import { Buffer } from "node:buffer";
+import { randomBytes } from "node:crypto";
 import type { ChunkStore } from "./chunks/chunk_store.ts";
-import { type MetadataDb, VersionState } from "./metadata_db.ts";
+import { type MetadataStore, VersionState } from "./metadata/metadata_store.ts";
 
 /**
  * What one garbage collection pass did.
@@ -53,30 +54,32 @@ export interface GarbageCollectorOptions {
   now: () => number;
   /** Rows handled per transaction (default 256). */
   batchSize?: number;
-  /** The pins the store's ingests hold (default: pins of its own, for a collector without a store). */
-  pins?: ChunkPins;
+  /** How long the collector's lease lasts without renewal, in ms (default 60 000). */
+  leaseTtlMs?: number;
 }
 
 const EMPTY = new Uint8Array();
+/** Name of the collector's lease in the metadata store. */
+const LEASE = "garbage-collector";
 
 /**
- * Runs garbage collection passes over one store's database and chunk store.
- * Each pass also sweeps one of the chunk store's 256 shards for chunks no record
- * references (left by a crash between storing the bytes and committing their
- * record), so the whole store is swept every 256 passes at a cost of 1/256 of it
- * per pass.
+ * Runs garbage collection passes over one store's metadata and chunk store,
+ * one collector at a time across every process sharing them. Each pass also
+ * sweeps one of the chunk store's 256 shards for chunks no record references
+ * (left by a crash between storing the bytes and committing their record), so
+ * the whole store is swept every 256 passes at a cost of 1/256 of it per pass.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
  * import { GarbageCollector } from "./garbage_collector.ts";
- * import { MetadataDb } from "./metadata_db.ts";
+ * import { SqliteMetadataStore } from "./metadata/sqlite_metadata_store.ts";
  * const dir = await Deno.makeTempDir();
  * const chunks = await LocalChunkStore.open(dir, { durable: false });
- * const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
+ * const metadata = SqliteMetadataStore.open(`${dir}/metadata.db`, { durable: false });
  * try {
- *   const gc = new GarbageCollector(db, chunks, { gracePeriodMs: 1000, now: Date.now });
+ *   const gc = new GarbageCollector(metadata, chunks, { gracePeriodMs: 1000, now: Date.now });
  *   // An empty store has nothing to collect.
  *   assert.deepEqual(await gc.run(), {
  *     expiredUploads: 0,
@@ -84,69 +87,76 @@ const EMPTY = new Uint8Array();
  *     chunksDeleted: 0,
  *     bytesFreed: 0,
  *   });
+ *   await gc.release();
  * } finally {
- *   db.close();
+ *   await metadata.close();
  *   await Deno.remove(dir, { recursive: true });
  * }
  * ```
  */
 export class GarbageCollector {
-  #db: MetadataDb;
+  #metadata: MetadataStore;
   #chunks: ChunkStore;
-  #pins: ChunkPins;
   #options: GarbageCollectorOptions;
   #batch: number;
-  #sweepCursor = 0;
+  #leaseTtl: number;
+  #holder = Buffer.from(randomBytes(12)).toString("base64url");
+  #sweepCursor = Math.floor(Math.random() * 256);
 
-  /** A collector of `db`'s garbage, deleting unreferenced chunk bytes from `chunks`. */
-  constructor(db: MetadataDb, chunks: ChunkStore, options: GarbageCollectorOptions) {
-    this.#db = db;
+  /** A collector of `metadata`'s garbage, deleting unreferenced chunk bytes from `chunks`. */
+  constructor(metadata: MetadataStore, chunks: ChunkStore, options: GarbageCollectorOptions) {
+    this.#metadata = metadata;
     this.#chunks = chunks;
-    this.#pins = options.pins ?? new ChunkPins();
     this.#options = options;
     this.#batch = options.batchSize ?? 256;
+    this.#leaseTtl = options.leaseTtlMs ?? 60_000;
   }
 
   /**
-   * One pass. `isOpen` (default: always open) is checked between batches so a
-   * closing store stops early.
+   * One pass, if this collector holds (or can take) the lease; another
+   * process's collector holding it makes the pass a no-op. `isOpen` (default:
+   * always open) is checked between batches so a closing store stops early.
    */
   async run(isOpen?: () => boolean): Promise<GarbageReport> {
-    const open = isOpen ?? (() => true);
-    const report: GarbageReport = {
-      expiredUploads: 0,
-      expiredVersions: 0,
-      chunksDeleted: 0,
-      bytesFreed: 0,
-    };
-    const db = this.#db;
+    const report = emptyReport();
+    const open = () => (isOpen?.() ?? true);
+    if (!(await this.#renewLease())) return report;
+    const metadata = this.#metadata;
     const now = this.#options.now();
 
     // 1. Uploads past their TTL: abandoned ones lose their pending version and chunks;
     //    completed ones are merely forgotten (their version lives on).
-    while (open()) {
-      const uploads = db.expiredUploads(now, this.#batch);
+    while (open() && (await this.#renewLease())) {
+      const uploads = await metadata.expiredUploads(now, this.#batch);
       if (uploads.length === 0) break;
-      db.transaction(() => {
-        for (const upload of uploads) {
+      report.expiredUploads += await metadata.transaction(async (tx) => {
+        let expired = 0;
+        for (const listed of uploads) {
+          // Read again under its lock: it may have completed since it was listed.
+          const upload = await tx.lockUpload(listed.upload_id);
+          if (!upload) continue;
           if (!upload.completed) {
-            const version = db.version(upload.version_id);
-            if (version?.state === VersionState.Pending) db.dropVersion(version.id);
-            report.expiredUploads++;
+            const version = await tx.version(upload.version_id);
+            if (version?.state === VersionState.Pending) await tx.dropVersion(version.id);
+            expired++;
           }
-          db.deleteUpload(upload.upload_id);
+          await tx.deleteUpload(upload.upload_id);
         }
+        return expired;
       });
       if (uploads.length < this.#batch) break;
       await yieldTurn();
     }
 
     // 2. Retired versions past the grace period.
-    while (open()) {
-      const versions = db.retiredBefore(now - this.#options.gracePeriodMs, this.#batch);
+    while (open() && (await this.#renewLease())) {
+      const versions = await metadata.retiredBefore(
+        now - this.#options.gracePeriodMs,
+        this.#batch,
+      );
       if (versions.length === 0) break;
-      db.transaction(() => {
-        for (const version of versions) db.dropVersion(version.id);
+      await metadata.transaction(async (tx) => {
+        for (const version of versions) await tx.dropVersion(version.id);
       });
       report.expiredVersions += versions.length;
       if (versions.length < this.#batch) break;
@@ -155,38 +165,22 @@ export class GarbageCollector {
 
     // 3. Candidates: digests that lost a reference.
     let after: Uint8Array = EMPTY;
-    while (open()) {
-      const digests = db.candidates(after, this.#batch);
+    while (open() && (await this.#renewLease())) {
+      const digests = await metadata.candidates(after, this.#batch);
       if (digests.length === 0) break;
       after = digests[digests.length - 1];
-      // A file goes only once the drop of its last reference is on disk.
-      if (!(await settleDurable(db))) break;
-      // One synchronous section per batch: check pins and references, start the deletes.
-      const deletes: Deletion[] = [];
-      db.transaction(() => {
-        for (const digest of digests) {
-          if (this.#pins.isPinned(toHex(digest))) continue; // an ingest is using it; next pass
-          if (!db.isReferenced(digest)) {
-            // Kept in the database, in the chunk store, or (after a change of the inline limit) both.
-            count(report, db.deleteInlineChunk(digest));
-            deletes.push(this.#deleteChunk(digest));
-          }
-          db.deleteCandidate(digest);
-        }
-      });
-      // A delete that failed leaves its digest a candidate, for the next pass.
-      await settleDeletes(deletes, report, (digest) => db.addCandidate(digest));
+      await this.#delete(digests, report, { candidates: true });
       if (digests.length < this.#batch) break;
       await yieldTurn();
     }
 
     // 4. Sweep one shard of the chunk store for orphans a crash left behind.
-    if (open()) {
+    if (open() && (await this.#renewLease())) {
       const stored = await this.#chunks.list(this.#sweepCursor);
       this.#sweepCursor = (this.#sweepCursor + 1) % 256;
       for (let i = 0; i < stored.length && open(); i += this.#batch) {
-        if (!(await settleDurable(db))) break;
-        await settleDeletes(this.#deleteOrphans(stored.slice(i, i + this.#batch)), report);
+        if (!(await this.#renewLease())) break;
+        await this.#delete(stored.slice(i, i + this.#batch), report, { candidates: false });
         await yieldTurn();
       }
     }
@@ -198,47 +192,101 @@ export class GarbageCollector {
    * step 4); `isOpen` (default: always open) stops it early.
    */
   async sweepAll(isOpen?: () => boolean): Promise<GarbageReport> {
-    const open = isOpen ?? (() => true);
-    const report: GarbageReport = {
-      expiredUploads: 0,
-      expiredVersions: 0,
-      chunksDeleted: 0,
-      bytesFreed: 0,
-    };
+    const open = () => (isOpen?.() ?? true);
+    const report = emptyReport();
     for (let index = 0; index < 256 && open(); index++) {
+      if (!(await this.#renewLease())) break;
       const stored = await this.#chunks.list(index);
-      if (!(await settleDurable(this.#db))) break;
-      await settleDeletes(this.#deleteOrphans(stored), report);
+      for (let i = 0; i < stored.length && open(); i += this.#batch) {
+        await this.#delete(stored.slice(i, i + this.#batch), report, { candidates: false });
+      }
     }
     return report;
   }
 
-  /**
-   * In one synchronous section: starts deleting each stored digest that is
-   * neither pinned nor referenced.
-   */
-  #deleteOrphans(stored: Uint8Array[]): Deletion[] {
-    const deletes: Deletion[] = [];
-    for (const digest of stored) {
-      if (this.#pins.isPinned(toHex(digest)) || this.#db.isReferenced(digest)) continue;
-      deletes.push(this.#deleteChunk(digest));
-    }
-    return deletes;
+  /** Gives up the lease, so another process's collector need not wait for it to expire. */
+  async release(): Promise<void> {
+    await this.#metadata.transaction((tx) => tx.dropLease(LEASE, this.#holder), {
+      durable: false,
+    });
   }
 
-  /** Starts deleting a digest's bytes, registered with the pins so an ingest of it waits. */
-  #deleteChunk(digest: Uint8Array): Deletion {
-    const freed = this.#chunks.delete(digest);
-    this.#pins.trackDeletion(toHex(digest), freed);
-    return { digest, freed };
+  /** Takes or renews the lease; whether this collector holds it. */
+  #renewLease(): Promise<boolean> {
+    const now = this.#options.now();
+    return this.#metadata.transaction(
+      (tx) => tx.takeLease(LEASE, this.#holder, now, this.#leaseTtl),
+      { durable: false },
+    );
+  }
+
+  /**
+   * Deletes the bytes of those digests (sorted) that nothing references or claims:
+   * candidates (whose rows go, unless claimed) or digests found in the chunk
+   * store by a sweep (for which a deletion in progress means another collector's).
+   */
+  async #delete(
+    digests: Uint8Array[],
+    report: GarbageReport,
+    options: { candidates: boolean },
+  ): Promise<void> {
+    const now = this.#options.now();
+    const sorted = [...digests].sort(Buffer.compare);
+    // Durable before any byte goes: the deletions recorded, and every drop of a
+    // reference committed before them.
+    const doomed = await this.#metadata.transaction(async (tx) => {
+      const chosen: Uint8Array[] = [];
+      let inlineFreed = 0;
+      let inlineDeleted = 0;
+      for (const digest of sorted) {
+        await tx.lockDigest(digest);
+        if (await tx.isReferenced(digest)) {
+          if (options.candidates) await tx.deleteCandidate(digest);
+          continue;
+        }
+        // A writer is bringing these bytes: its record or its failure decides.
+        if (await tx.isClaimed(digest, now)) continue;
+        if (!options.candidates && (await tx.deletion(digest))) continue;
+        // Kept in the database, in the chunk store, or (after a change of the inline limit) both.
+        const freed = await tx.deleteInlineChunk(digest);
+        if (freed >= 0) {
+          inlineDeleted++;
+          inlineFreed += freed;
+        }
+        await tx.addDeletion(digest, now);
+        if (options.candidates) await tx.deleteCandidate(digest);
+        chosen.push(digest);
+      }
+      return { chosen, inlineDeleted, inlineFreed };
+    });
+    report.chunksDeleted += doomed.inlineDeleted;
+    report.bytesFreed += doomed.inlineFreed;
+    if (doomed.chosen.length === 0) return;
+    const outcomes = await Promise.allSettled(
+      doomed.chosen.map((digest) => this.#chunks.delete(digest)),
+    );
+    let failure: PromiseRejectedResult | undefined;
+    await this.#metadata.transaction(async (tx) => {
+      for (let i = 0; i < outcomes.length; i++) {
+        const digest = doomed.chosen[i];
+        const outcome = outcomes[i];
+        await tx.dropDeletion(digest);
+        if (outcome.status === "rejected") {
+          // Left a candidate, for the next pass.
+          failure ??= outcome;
+          await tx.addCandidate(digest);
+        }
+      }
+    }, { durable: false });
+    for (const outcome of outcomes) {
+      if (outcome.status === "fulfilled") count(report, outcome.value);
+    }
+    if (failure) throw failure.reason;
   }
 }
 
-/** A delete of chunk bytes in progress. */
-interface Deletion {
-  digest: Uint8Array;
-  /** The bytes it frees, -1 when there were none. */
-  freed: Promise<number>;
+function emptyReport(): GarbageReport {
+  return { expiredUploads: 0, expiredVersions: 0, chunksDeleted: 0, bytesFreed: 0 };
 }
 
 /** Counts one deleted chunk of `freed` bytes (-1: nothing was there). */
@@ -247,37 +295,6 @@ function count(report: GarbageReport, freed: number): void {
     report.chunksDeleted++;
     report.bytesFreed += freed;
   }
-}
-
-/**
- * Waits for deletes and counts them; a failed one is handed to `onFailure`, then
- * the first failure is thrown once all have settled.
- */
-async function settleDeletes(
-  deletes: Deletion[],
-  report: GarbageReport,
-  onFailure?: (digest: Uint8Array) => void,
-): Promise<void> {
-  const outcomes = await Promise.allSettled(deletes.map((d) => d.freed));
-  let failure: PromiseRejectedResult | undefined;
-  outcomes.forEach((outcome, i) => {
-    if (outcome.status === "fulfilled") count(report, outcome.value);
-    else {
-      failure ??= outcome;
-      onFailure?.(deletes[i].digest);
-    }
-  });
-  if (failure) throw failure.reason;
-}
-
-/**
- * Flushes the database until every commit is on disk (a few tries: writers may
- * keep committing). Returns whether it is, checked synchronously at the end so
- * the caller's next synchronous section runs on durable state.
- */
-async function settleDurable(db: MetadataDb): Promise<boolean> {
-  for (let i = 0; i < 4 && !db.isDurable; i++) await db.flush();
-  return db.isDurable;
 }
 
 function yieldTurn(): Promise<void> {

@@ -8,6 +8,7 @@ import {
   ServiceUnavailableException,
 } from "../../../src/storage/errors.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { TokenKind, TokenSigner } from "../../../src/storage/store/tokens.ts";
 import {
   allNames,
   assertRejects,
@@ -715,35 +716,66 @@ Deno.test("close is idempotent, waits for writes, and later calls fail", async (
   }
 });
 
-Deno.test("a directory can be open by one store at a time", async () => {
+Deno.test("two stores over one directory (two gateways) share it: objects, tokens, uploads", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
-    let error: unknown;
-    try {
-      await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
-    } catch (e) {
-      error = e;
-    }
-    assert(error instanceof Error && /already open/.test(error.message));
-    await store.close();
-    const again = await EmbeddedStore.open(dir, { gcIntervalMs: 1000 });
-    await again.close();
+    await using a = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+    await using b = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+    await putSmall(a, JOB, "from-a", enc.encode("written by a"));
+    // Listed by the other at once, and its token (signed by a) is accepted by b.
+    const listed = (await b.listObjects({ StorageJobId: JOB })).ObjectList;
+    assertEquals(listed.map((o) => o.Name), ["from-a"]);
+    assertEquals(
+      new TextDecoder().decode((await readObject(b, JOB, listed[0].ObjectToken)).bytes),
+      "written by a",
+    );
+    // An upload started on one continues and completes on the other.
+    const data = enc.encode("half here, half there");
+    const { UploadId } = await a.startObject({ BackupJobId: JOB, ObjectName: "moved" });
+    await b.putChunk({
+      BackupJobId: JOB,
+      UploadId,
+      ChunkIndex: 0,
+      Data: data,
+      Length: data.length,
+      Checksum: chunkChecksum(data),
+      ChecksumAlgorithm: "SHA256",
+    });
+    const done = await a.notifyObjectComplete({
+      BackupJobId: JOB,
+      UploadId,
+      ObjectChecksum: summaryChecksum([sha256(data)]),
+      ObjectChecksumAlgorithm: "SUMMARY",
+    });
+    // A repeated completion on the other answers the same.
+    const again = await b.notifyObjectComplete({
+      BackupJobId: JOB,
+      UploadId,
+      ObjectChecksum: summaryChecksum([sha256(data)]),
+      ObjectChecksumAlgorithm: "SUMMARY",
+    });
+    assertEquals(again.ObjectChecksum, done.ObjectChecksum);
+    assertEquals((await a.usage(JOB)).objects, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("the token secret file is private and survives reopening", async () => {
+Deno.test("the token key lives in the metadata database and survives reopening; an old token-secret file is kept", async () => {
   const dir = await Deno.makeTempDir();
   try {
+    // A data directory from before the key moved into the database.
+    const legacy = new Uint8Array(32).map((_, i) => i * 7);
+    await Deno.writeFile(`${dir}/token-secret`, legacy, { mode: 0o600 });
     let token: string;
     {
       await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
       await putSmall(store, JOB, "keep", enc.encode("kept"));
       token = (await store.listObjects({ StorageJobId: JOB })).ObjectList[0].ObjectToken;
     }
-    assertEquals((await Deno.stat(`${dir}/token-secret`)).mode! & 0o777, 0o600);
+    // Signed with the old key: tokens handed out before the upgrade stay valid.
+    assert(new TokenSigner(legacy).verify(TokenKind.Object, JOB, token) !== undefined);
+    await Deno.remove(`${dir}/token-secret`);
     await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
     assertEquals(new TextDecoder().decode((await readObject(store, JOB, token)).bytes), "kept");
   } finally {

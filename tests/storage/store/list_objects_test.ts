@@ -198,7 +198,7 @@ Deno.test("ListObjects: NextToken is tamper-evident and bound to its job", async
 
 Deno.test("ListObjects with a prefix uses the name index as a range", async () => {
   // Cost is O(page): the query plan is an index range search on (job, name).
-  const { MetadataDb } = await import("../../../src/storage/store/metadata_db.ts");
+  const { MetadataDb } = await import("../../../src/storage/store/metadata/sqlite_db.ts");
   const dir = await Deno.makeTempDir();
   try {
     const db = MetadataDb.open(`${dir}/m.db`, { durable: false });

@@ -2,7 +2,7 @@
 // durable once flush() resolves; concurrent flushes share fdatasyncs.
 
 import { assert, assertEquals } from "../../support/assert.ts";
-import { MetadataDb } from "../../../src/storage/store/metadata_db.ts";
+import { MetadataDb } from "../../../src/storage/store/metadata/sqlite_db.ts";
 
 async function withDb(fn: (db: MetadataDb, path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "metadata-db-" });

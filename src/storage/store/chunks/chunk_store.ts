@@ -5,9 +5,10 @@
  * (`LocalChunkStore`) and an S3-compatible bucket (`S3ChunkStore`) implement it.
  *
  * What stays on the metadata side: which digests are referenced (the metadata
- * database is the only judge), small chunks kept inline in the database, and the
- * in-process pins (`ChunkPins`) that keep the collector away from content an
- * ingest is installing. A chunk store keeps bytes and nothing else.
+ * store is the only judge), small chunks kept inline in the database, and the
+ * writers' claims and the deletions in progress that keep the collector and the
+ * writers of every process sharing the store apart (`ChunkClaims`). A chunk
+ * store keeps bytes and nothing else.
  *
  * @module
  */
@@ -57,14 +58,14 @@ export interface StagedChunk {
  *
  * **Garbage collection contract.** A chunk store decides nothing about liveness.
  * The collector calls {@link delete} only for a digest that no record references
- * and that no ingest has pinned, and an ingest that pins a digest waits for any
- * such delete to settle before it puts the digest again (see `ChunkPins`):
- * so `delete` and `put` of one digest never overlap, and a store needs no locking
- * of its own. {@link list} lets the collector find chunks a crash left between
- * `put` and the commit of their reference: it must name every chunk whose `put`
- * resolved and that was not deleted since. One store instance owns its directory
- * or bucket prefix; two processes sharing one is not supported (the embedded
- * store locks its data directory for the same reason).
+ * and no writer has claimed, after recording the deletion in the metadata store;
+ * a writer waits for that record to go before it claims the digest and puts it
+ * again (see `ChunkClaims`): so `delete` and `put` of one digest never overlap,
+ * and a store needs no locking of its own. {@link list} lets the collector find
+ * chunks a crash left between `put` and the commit of their reference: it must
+ * name every chunk whose `put` resolved and that was not deleted since. Any
+ * number of processes sharing one metadata store share its chunk store (one
+ * directory or bucket prefix) the same way.
  *
  * @example
  * ```ts

@@ -1,6 +1,7 @@
 /**
- * The embedded store's metadata in SQLite (`node:sqlite`): schema, migrations
- * (numbered by `PRAGMA user_version`) and prepared statements.
+ * The SQLite engine of the metadata seam (`node:sqlite`): schema, migrations
+ * (numbered by `PRAGMA user_version`) and prepared statements, all synchronous.
+ * `SqliteMetadataStore` puts the asynchronous `MetadataStore` face on it.
  *
  * Tables:
  * - `versions`: every version of every object; `state` is pending (an upload's
@@ -13,6 +14,9 @@
  *   repeated `NotifyObjectComplete` is answered again.
  * - `jobs`: object count and bytes of each job's current versions.
  * - `gc_candidates`: digests that lost a reference and may be garbage.
+ * - `inline_chunks`: small chunks' bytes, by digest.
+ * - `chunk_claims`, `chunk_deletions`, `leases`, `secrets`: the coordination of
+ *   many processes over one store (see `metadata_store.ts`) and the tokens' key.
  *
  * The database runs in WAL mode with `synchronous=NORMAL`: a commit is atomic
  * and consistent when it returns (enough for `kill -9`), and {@link MetadataDb.flush}
@@ -20,64 +24,28 @@
  * loop, one sync shared by every commit before it (group commit). `node:sqlite`
  * is synchronous, so a `synchronous=FULL` commit would stall the whole process for
  * an fsync; this way the store acknowledges a write only after `flush()`, and the
- * garbage collector unlinks a file only once the drop of its last reference is
- * durable ({@link MetadataDb.isDurable}). `locking_mode=EXCLUSIVE` keeps a second
- * process off the same directory.
+ * garbage collector deletes bytes only once its record of the deletion, and every
+ * commit before it, is durable. Any number of processes may open one database:
+ * SQLite serializes their write transactions (`BEGIN IMMEDIATE`, waiting up to
+ * the busy timeout for another's to end), and a sync of the shared WAL file
+ * covers every commit written before it, whoever wrote it.
  *
  * @module
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-
-/** State of a version. */
-export const VersionState = {
-  /** An upload in progress; invisible to readers. */
-  Pending: 0,
-  /** The object's current version; listed. */
-  Current: 1,
-  /** Superseded or deleted; readable by token until the grace period ends. */
-  Retired: 2,
-} as const;
-
-/** A row of `versions`. */
-export interface VersionRow {
-  id: number;
-  job: string;
-  name: Uint8Array;
-  state: number;
-  chunks_count: number | null;
-  size: number | null;
-  object_checksum: string | null;
-  metadata_string: string | null;
-  meta_digest: Uint8Array | null;
-  meta_length: number | null;
-  completed_at: number | null;
-  retired_at: number | null;
-}
-
-/** A row of `uploads`. */
-export interface UploadRow {
-  upload_id: string;
-  job: string;
-  version_id: number;
-  throw_on_duplicate: number;
-  completed: number;
-  object_checksum: string | null;
-  expires_at: number;
-}
-
-/** A row of `chunks`. */
-export interface ChunkRow {
-  idx: number;
-  digest: Uint8Array;
-  length: number;
-}
-
-/** The columns of a version that a listing shows. */
-export type ListedVersion = Pick<
+import type {
+  ChunkRow,
+  CompletionFacts,
+  DeletionRow,
+  ListedVersion,
+  NameRange,
+  UploadRow,
   VersionRow,
-  "id" | "name" | "chunks_count" | "object_checksum" | "metadata_string" | "completed_at"
->;
+} from "./metadata_store.ts";
+
+export { VersionState } from "./metadata_store.ts";
+export type { ChunkRow, ListedVersion, UploadRow, VersionRow } from "./metadata_store.ts";
 
 const LISTED_COLUMNS = "id, name, chunks_count, object_checksum, metadata_string, completed_at";
 
@@ -143,6 +111,29 @@ const MIGRATIONS: readonly string[] = [
     data BLOB NOT NULL
   );
   `,
+  // 3: many processes over one store: writers' claims on chunk digests, chunk
+  // deletions in progress, named leases (one collector at a time), named secrets.
+  `
+  CREATE TABLE chunk_claims (
+    claim_id TEXT PRIMARY KEY,
+    digest BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX chunk_claims_digest ON chunk_claims (digest, expires_at);
+  CREATE TABLE chunk_deletions (
+    digest BLOB PRIMARY KEY,
+    started_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Version of the schema this code writes. */
@@ -170,7 +161,7 @@ function privateFiles(path: string): void {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MetadataDb } from "./metadata_db.ts";
+ * import { MetadataDb } from "./sqlite_db.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   const db = MetadataDb.open(`${dir}/metadata.db`, { durable: false });
@@ -211,11 +202,10 @@ export class MetadataDb {
     try {
       privateFiles(path);
       db.exec(`PRAGMA busy_timeout = ${Math.trunc(options?.busyTimeoutMs ?? 5000)}`);
-      db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
-      // Take the exclusive lock now: a second opener fails instead of racing us.
+      // Migrate under the write lock: a second opener waits for the first to finish.
       db.exec("BEGIN EXCLUSIVE");
       try {
         const version = Number(
@@ -287,8 +277,8 @@ export class MetadataDb {
 
   async #syncWal(): Promise<void> {
     if (!this.#durable) return;
-    // Opened once: while this connection holds the database (exclusive locking),
-    // SQLite keeps its WAL file and rewrites it in place after each checkpoint.
+    // Opened once: while any connection has the database open, SQLite keeps its
+    // WAL file and rewrites it in place after each checkpoint.
     if (!this.#wal) {
       try {
         this.#wal = await Deno.open(this.#walPath, { read: true, write: true });
@@ -313,6 +303,31 @@ export class MetadataDb {
     this.#wal = undefined;
     this.#cache.clear();
     this.#db.close();
+  }
+
+  /** Starts a write transaction (waiting up to the busy timeout for another process's). */
+  begin(): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#depth++;
+  }
+
+  /** Commits the transaction {@link begin} started. */
+  commit(): void {
+    try {
+      this.#db.exec("COMMIT");
+      this.#commits++;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** Rolls back the transaction {@link begin} started. */
+  rollback(): void {
+    try {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    } finally {
+      this.#depth--;
+    }
   }
 
   /** Runs `fn` in one immediate transaction (nested calls join the outer one). */
@@ -404,21 +419,12 @@ export class MetadataDb {
     return Number(result.lastInsertRowid);
   }
 
-  /** Turns a pending version into the current one, with its completion facts. */
+  /** Turns a pending version into the current one, with its completion facts; rows changed. */
   completeVersion(
     id: number,
-    facts: Pick<
-      VersionRow,
-      | "chunks_count"
-      | "size"
-      | "object_checksum"
-      | "metadata_string"
-      | "meta_digest"
-      | "meta_length"
-      | "completed_at"
-    >,
-  ): void {
-    this.#run(
+    facts: CompletionFacts,
+  ): number {
+    return this.#run(
       `UPDATE versions SET state = 1, chunks_count = ?, size = ?, object_checksum = ?,
          metadata_string = ?, meta_digest = ?, meta_length = ?, completed_at = ?
        WHERE id = ? AND state = 0`,
@@ -438,7 +444,6 @@ export class MetadataDb {
     return this.#get<VersionRow>("SELECT * FROM versions WHERE id = ?", id);
   }
 
-  /** The current version of a name, or `undefined`. */
   /** The id and size of a name's current version, if any. */
   currentVersionFacts(
     job: string,
@@ -451,6 +456,7 @@ export class MetadataDb {
     );
   }
 
+  /** The current version of a name, or `undefined`. */
   currentVersion(job: string, name: Uint8Array): VersionRow | undefined {
     return this.#get<VersionRow>(
       "SELECT * FROM versions WHERE job = ? AND name = ? AND state = 1",
@@ -459,9 +465,13 @@ export class MetadataDb {
     );
   }
 
-  /** Retires a current version (superseded or deleted) at `now`. */
-  retireVersion(id: number, now: number): void {
-    this.#run("UPDATE versions SET state = 2, retired_at = ? WHERE id = ? AND state = 1", now, id);
+  /** Retires a current version (superseded or deleted) at `now`; rows changed. */
+  retireVersion(id: number, now: number): number {
+    return this.#run(
+      "UPDATE versions SET state = 2, retired_at = ? WHERE id = ? AND state = 1",
+      now,
+      id,
+    );
   }
 
   /**
@@ -470,7 +480,7 @@ export class MetadataDb {
    */
   listCurrent(
     job: string,
-    range: { lower: Uint8Array; inclusive: boolean; upper: Uint8Array },
+    range: NameRange,
     limit: number,
   ): ListedVersion[] {
     // Only the columns a listing shows: node:sqlite builds every column of every row.
@@ -676,6 +686,89 @@ export class MetadataDb {
   /** Removes a garbage candidate. */
   deleteCandidate(digest: Uint8Array): void {
     this.#run("DELETE FROM gc_candidates WHERE digest = ?", digest);
+  }
+
+  // ---------------------------------------------------------- coordination
+
+  /** Records a writer's claim on a digest, live until `expiresAt`. */
+  addClaim(claimId: string, digest: Uint8Array, expiresAt: number): void {
+    this.#run(
+      "INSERT INTO chunk_claims (claim_id, digest, expires_at) VALUES (?, ?, ?)",
+      claimId,
+      digest,
+      expiresAt,
+    );
+  }
+
+  /** Removes a claim; whether it was there. */
+  dropClaim(claimId: string): boolean {
+    return this.#run("DELETE FROM chunk_claims WHERE claim_id = ?", claimId) > 0;
+  }
+
+  /** Whether a claim on a digest is live at `now`. */
+  isClaimed(digest: Uint8Array, now: number): boolean {
+    return this.#get(
+      "SELECT 1 FROM chunk_claims WHERE digest = ? AND expires_at > ? LIMIT 1",
+      digest,
+      now,
+    ) !== undefined;
+  }
+
+  /** Forgets claims that expired at or before `now` (their writers died). */
+  dropExpiredClaims(now: number): number {
+    return this.#run("DELETE FROM chunk_claims WHERE expires_at <= ?", now);
+  }
+
+  /** The deletion of a digest's bytes in progress, if any. */
+  deletion(digest: Uint8Array): DeletionRow | undefined {
+    return this.#get<DeletionRow>(
+      "SELECT started_at FROM chunk_deletions WHERE digest = ?",
+      digest,
+    );
+  }
+
+  /** Records that a digest's bytes are being deleted. */
+  addDeletion(digest: Uint8Array, now: number): void {
+    this.#run(
+      "INSERT OR REPLACE INTO chunk_deletions (digest, started_at) VALUES (?, ?)",
+      digest,
+      now,
+    );
+  }
+
+  /** Forgets a deletion. */
+  dropDeletion(digest: Uint8Array): void {
+    this.#run("DELETE FROM chunk_deletions WHERE digest = ?", digest);
+  }
+
+  /** Takes or renews a named lease; whether `holder` has it now. */
+  takeLease(name: string, holder: string, now: number, ttlMs: number): boolean {
+    return this.#run(
+      `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+      name,
+      holder,
+      now + ttlMs,
+      now,
+    ) > 0;
+  }
+
+  /** Gives up a lease `holder` has. */
+  dropLease(name: string, holder: string): void {
+    this.#run("DELETE FROM leases WHERE name = ? AND holder = ?", name, holder);
+  }
+
+  /** A named secret. */
+  secret(name: string): Uint8Array | undefined {
+    return this.#get<{ value: Uint8Array }>("SELECT value FROM secrets WHERE name = ?", name)
+      ?.value;
+  }
+
+  /** Stores a named secret unless one is there; returns the one stored. */
+  putSecret(name: string, value: Uint8Array): Uint8Array {
+    this.#run("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", name, value);
+    return this.secret(name)!;
   }
 
   /** The query plan of a statement (for tests that an access path uses an index). */

@@ -1,0 +1,316 @@
+/**
+ * The metadata seam of the embedded store: what it needs from a database that
+ * keeps objects, versions, uploads, chunk references, small chunks' bytes, the
+ * tokens' key, and the coordination rows (claims, deletions in progress, leases)
+ * that let any number of processes share one store. SQLite
+ * (`SqliteMetadataStore`, the default, in the data directory) and PostgreSQL
+ * (`PostgresMetadataStore`) implement it.
+ *
+ * The seam is a transaction: {@link MetadataStore.transaction} runs a function
+ * with a {@link MetadataTransaction} whose reads and writes commit together or
+ * not at all. The store's semantics (what a completion checks, which version is
+ * current) live in `EmbeddedStore`, written once over these primitives; an
+ * engine supplies atomicity, isolation and durability.
+ *
+ * **Isolation.** Inside a transaction an engine guarantees, for the rows a
+ * transaction locks ({@link MetadataTransaction.lockUpload},
+ * {@link MetadataTransaction.lockDigest}) and for the unique current version of
+ * a name, that no other transaction interleaves: SQLite serializes every write
+ * transaction; PostgreSQL takes row and advisory locks, and a unique index
+ * refuses a second current version. A conflict the engine detects (a unique
+ * violation, a serialization failure, a deadlock, {@link TransactionConflict})
+ * rolls the transaction back and runs the function again, so the function must
+ * have no effect outside the transaction and must await nothing but the
+ * transaction's methods.
+ *
+ * **Durability.** A transaction resolves once its commit is durable (unless
+ * `durable: false` is asked for a commit whose loss is harmless), so the store
+ * acknowledges a write only after it is on disk.
+ *
+ * **Chunk coordination across processes.** Chunk bytes are shared by content, so
+ * a collector in one process must never delete bytes that a writer in another is
+ * about to reference. The protocol, over rows of this database:
+ * - a writer takes a *claim* on a digest (refused while a *deletion* of it is in
+ *   progress) before it relies on the bytes being in the chunk store, and swaps
+ *   the claim for a reference in the transaction that records it;
+ * - the collector deletes bytes only for a digest with no reference and no live
+ *   claim, after recording the deletion in progress; it removes that record once
+ *   the bytes are gone;
+ * - both take {@link MetadataTransaction.lockDigest} first, so the checks and the
+ *   writes of one digest never interleave.
+ *
+ * @module
+ */
+
+/**
+ * State of a version.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VersionState } from "./metadata_store.ts";
+ * assert.equal(VersionState.Current, 1);
+ * ```
+ */
+export const VersionState = {
+  /** An upload in progress; invisible to readers. */
+  Pending: 0,
+  /** The object's current version; listed. */
+  Current: 1,
+  /** Superseded or deleted; readable by token until the grace period ends. */
+  Retired: 2,
+} as const;
+
+/** A version: one immutable state of an object. */
+export interface VersionRow {
+  /** Unique id, never reused. */
+  id: number;
+  /** The job (`BackupJobId`). */
+  job: string;
+  /** The object name as UTF-8 bytes (ordered bytewise). */
+  name: Uint8Array;
+  /** One of {@link VersionState}. */
+  state: number;
+  /** Chunks of a completed version. */
+  chunks_count: number | null;
+  /** Sum of the chunks' lengths. */
+  size: number | null;
+  /** The SUMMARY checksum. */
+  object_checksum: string | null;
+  /** `MetadataString`. */
+  metadata_string: string | null;
+  /** SHA-256 of the metadata blob, if any. */
+  meta_digest: Uint8Array | null;
+  /** Length of the metadata blob. */
+  meta_length: number | null;
+  /** When it was completed, in ms since the epoch. */
+  completed_at: number | null;
+  /** When it was superseded or deleted. */
+  retired_at: number | null;
+}
+
+/** An upload (`StartObject`), remembered until its TTL so a repeated completion is answered again. */
+export interface UploadRow {
+  /** The `UploadId`. */
+  upload_id: string;
+  /** The job. */
+  job: string;
+  /** Its pending version. */
+  version_id: number;
+  /** 1 when `ThrowOnDuplicate` was asked. */
+  throw_on_duplicate: number;
+  /** 1 once completed. */
+  completed: number;
+  /** The completion's SUMMARY checksum. */
+  object_checksum: string | null;
+  /** End of its TTL, in ms since the epoch. */
+  expires_at: number;
+}
+
+/** One chunk of a version. */
+export interface ChunkRow {
+  /** Chunk index. */
+  idx: number;
+  /** SHA-256 of its bytes. */
+  digest: Uint8Array;
+  /** Its length in bytes. */
+  length: number;
+}
+
+/** The columns of a version that a listing shows. */
+export type ListedVersion = Pick<
+  VersionRow,
+  "id" | "name" | "chunks_count" | "object_checksum" | "metadata_string" | "completed_at"
+>;
+
+/** The facts a completion writes on a pending version. */
+export type CompletionFacts = Pick<
+  VersionRow,
+  | "chunks_count"
+  | "size"
+  | "object_checksum"
+  | "metadata_string"
+  | "meta_digest"
+  | "meta_length"
+  | "completed_at"
+>;
+
+/** A range of names: `lower <(=) name < upper`, bytewise. */
+export interface NameRange {
+  /** The lower bound. */
+  lower: Uint8Array;
+  /** Whether the lower bound itself is in the range. */
+  inclusive: boolean;
+  /** The upper bound (exclusive). */
+  upper: Uint8Array;
+}
+
+/** A chunk-bytes deletion in progress. */
+export interface DeletionRow {
+  /** When the collector recorded it, in ms since the epoch. */
+  started_at: number;
+}
+
+/** Reads, inside a transaction or outside one. */
+export interface MetadataReader {
+  /** Object count and bytes of a job's current versions (zeros for an unknown job). */
+  usage(job: string): Promise<{ objects: number; bytes: number }>;
+  /** A version by id. */
+  version(id: number): Promise<VersionRow | undefined>;
+  /** The current version of a name. */
+  currentVersion(job: string, name: Uint8Array): Promise<VersionRow | undefined>;
+  /** Current versions of a job in a name range, in byte order. */
+  listCurrent(job: string, range: NameRange, limit: number): Promise<ListedVersion[]>;
+  /** A page of a version's chunks from index `from`, in index order. */
+  listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]>;
+  /** One chunk of a version. */
+  chunk(versionId: number, idx: number): Promise<ChunkRow | undefined>;
+  /** An upload by id. */
+  upload(uploadId: string): Promise<UploadRow | undefined>;
+  /** The bytes of a small chunk kept in the database. */
+  inlineChunk(digest: Uint8Array): Promise<Uint8Array | undefined>;
+  /** How many small chunks are kept in the database, and their bytes. */
+  inlineChunkStats(): Promise<{ inline: number; inlineBytes: number }>;
+  /** Whether a chunk record or a version's metadata blob references a digest. */
+  isReferenced(digest: Uint8Array): Promise<boolean>;
+  /** Uploads whose TTL ended at or before `now`. */
+  expiredUploads(now: number, limit: number): Promise<UploadRow[]>;
+  /** Retired versions retired at or before `before`, oldest first. */
+  retiredBefore(before: number, limit: number): Promise<VersionRow[]>;
+  /** Garbage candidates after `after` (exclusive), in digest order. */
+  candidates(after: Uint8Array, limit: number): Promise<Uint8Array[]>;
+}
+
+/** Reads and writes of one transaction. */
+export interface MetadataTransaction extends MetadataReader {
+  /** Creates a job's row if it has none. */
+  ensureJob(job: string, now: number): Promise<void>;
+  /** Adds to a job's counts of current objects and bytes. */
+  addUsage(job: string, objects: number, bytes: number): Promise<void>;
+  /** Inserts a version; returns its id. */
+  insertVersion(row: Omit<VersionRow, "id">): Promise<number>;
+  /** Turns a pending version into the current one (a conflict if it is not pending). */
+  completeVersion(id: number, facts: CompletionFacts): Promise<void>;
+  /** Retires a current version at `now` (a conflict if it is not current). */
+  retireVersion(id: number, now: number): Promise<void>;
+  /** Deletes a version and its chunk records; every digest they named becomes a candidate. */
+  dropVersion(id: number): Promise<void>;
+  /** Records chunk `idx` of a version, replacing an earlier one (which becomes a candidate). */
+  putChunk(versionId: number, idx: number, digest: Uint8Array, length: number): Promise<void>;
+  /** Records a new upload. */
+  insertUpload(row: Omit<UploadRow, "completed" | "object_checksum">): Promise<void>;
+  /** An upload, locked until the transaction ends (completion and chunks of it serialize). */
+  lockUpload(uploadId: string): Promise<UploadRow | undefined>;
+  /** Marks an upload completed with its checksum. */
+  markUploadCompleted(uploadId: string, objectChecksum: string): Promise<void>;
+  /** Forgets an upload (not its version). */
+  deleteUpload(uploadId: string): Promise<void>;
+  /** Keeps a small chunk's bytes under their digest (no-op when kept already). */
+  putInlineChunk(digest: Uint8Array, data: Uint8Array): Promise<void>;
+  /** Forgets a small chunk's bytes; the bytes freed, -1 when none were kept. */
+  deleteInlineChunk(digest: Uint8Array): Promise<number>;
+  /** Marks a digest as possibly unreferenced. */
+  addCandidate(digest: Uint8Array): Promise<void>;
+  /** Removes a garbage candidate. */
+  deleteCandidate(digest: Uint8Array): Promise<void>;
+  /** Serializes this transaction with every other that locks the same digest. */
+  lockDigest(digest: Uint8Array): Promise<void>;
+  /** Records a writer's claim on a digest, live until `expiresAt`. */
+  addClaim(claimId: string, digest: Uint8Array, expiresAt: number): Promise<void>;
+  /** Removes a claim; whether it was there. */
+  dropClaim(claimId: string): Promise<boolean>;
+  /** Whether a claim on a digest is live at `now`. */
+  isClaimed(digest: Uint8Array, now: number): Promise<boolean>;
+  /** The deletion of a digest's bytes in progress, if any. */
+  deletion(digest: Uint8Array): Promise<DeletionRow | undefined>;
+  /** Records that a digest's bytes are being deleted. */
+  addDeletion(digest: Uint8Array, now: number): Promise<void>;
+  /** Forgets a deletion (done, or abandoned by a collector that died). */
+  dropDeletion(digest: Uint8Array): Promise<void>;
+  /**
+   * Takes or renews a named lease for `holder` until `now + ttlMs`: true when it
+   * is free, expired, or already `holder`'s.
+   */
+  takeLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Gives up a lease `holder` has. */
+  dropLease(name: string, holder: string): Promise<void>;
+  /** A named secret of the store. */
+  secret(name: string): Promise<Uint8Array | undefined>;
+  /** Stores a named secret unless one is there; returns the one stored. */
+  putSecret(name: string, value: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Options of {@link MetadataStore.transaction}. */
+export interface TransactionOptions {
+  /**
+   * Whether the transaction resolves only once its commit is durable (default
+   * true). `false` suits a commit whose loss in a crash is harmless.
+   */
+  durable?: boolean;
+}
+
+/**
+ * A metadata database: the seam between the embedded store and SQLite or
+ * PostgreSQL. See the module documentation for the contract.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { MetadataStore } from "./metadata_store.ts";
+ * import { SqliteMetadataStore } from "./sqlite_metadata_store.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const metadata: MetadataStore = SqliteMetadataStore.open(`${dir}/metadata.db`, {
+ *     durable: false,
+ *   });
+ *   try {
+ *     await metadata.transaction(async (tx) => {
+ *       await tx.ensureJob("job-1", Date.now());
+ *       await tx.addUsage("job-1", 1, 10);
+ *     });
+ *     assert.deepEqual(await metadata.usage("job-1"), { objects: 1, bytes: 10 });
+ *   } finally {
+ *     await metadata.close();
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export interface MetadataStore extends MetadataReader {
+  /** What it is, for logs: an engine and a place, never a password. */
+  readonly description: string;
+  /**
+   * Runs `fn` in one transaction and resolves with its result once committed
+   * (durable unless asked otherwise). A conflict runs `fn` again (a bounded
+   * number of times); an error of `fn` rolls back and is thrown. An unreachable
+   * engine is thrown as `ServiceUnavailableException`.
+   */
+  transaction<T>(
+    fn: (tx: MetadataTransaction) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T>;
+  /** Closes the connection(s). */
+  close(): Promise<void>;
+}
+
+/**
+ * Thrown inside a transaction when a row changed under it (another process won a
+ * race): the transaction is rolled back and run again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TransactionConflict } from "./metadata_store.ts";
+ * const conflict = new TransactionConflict("version 7 is no longer current");
+ * assert.ok(conflict instanceof Error);
+ * assert.equal(conflict.name, "TransactionConflict");
+ * ```
+ */
+export class TransactionConflict extends Error {
+  /** A conflict described by `message`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "TransactionConflict";
+  }
+}
