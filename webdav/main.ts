@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { BackupFS, DEFAULT_CHUNK_SIZE } from "../src/fs/mod.ts";
 import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
-import { EmbeddedStore } from "../src/storage/store/mod.ts";
+import { type OpenedStore, openStore } from "../src/storage/store/store_backends.ts";
 import { dataDirectoryWarning } from "../src/storage/store/data_dir_mode.ts";
 import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
 import { loadCredentials } from "./auth/credentials_file.ts";
@@ -85,27 +85,21 @@ async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | st
       description: `the BackupStorage service at ${options.endpoint}`,
     };
   }
-  const dataDir = options.dataDir!;
-  const warning = await dataDirectoryWarning(dataDir);
+  const location = options.store!;
+  const warning = await dataDirectoryWarning(location.dataDir);
   if (warning) fail(`warning: ${warning}`);
-  let store: EmbeddedStore;
+  let opened: OpenedStore;
   try {
-    store = await EmbeddedStore.open(dataDir);
+    opened = await openStore(location);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/in use|already open/i.test(message)) {
-      return `the data directory ${dataDir} is in use by another process ` +
-        "(`deno task storage` or another `deno task serve` on the same directory?). " +
-        "Stop it, choose another --data DIR, or serve through the running storage " +
-        "service with --endpoint URL";
-    }
-    return `cannot open the store in ${dataDir}: ${errorText(error)}`;
+    return `cannot open the store in ${location.dataDir}: ${errorText(error)}`;
   }
+  const store = opened.store;
   return {
     storage: store,
-    close: () => store.close(),
+    close: () => opened.close(),
     quota: storeQuota(store, { jobId: options.job, directory: store.directory }),
-    description: `the embedded store in ${store.directory}`,
+    description: `the embedded store (${opened.description})`,
   };
 }
 

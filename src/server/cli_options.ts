@@ -5,8 +5,9 @@
  * @module
  */
 
-import { resolve } from "node:path";
 import { checkRegionFlag, nonEmptyFlag, parseFlags } from "../cli/flags.ts";
+import { STORE_FLAGS, STORE_FLAGS_USAGE, storeLocationFromFlags } from "../cli/store_flags.ts";
+import type { StoreLocation } from "../storage/store/store_backends.ts";
 import { type ListenAddress, parseListenAddress } from "../cli/listen_address.ts";
 import { type ConnectionLimits, LIMIT_FLAGS, LIMITS_USAGE, limitsFromFlags } from "../http/mod.ts";
 
@@ -30,6 +31,8 @@ Options:
                         aws_session_token) is accepted.
   --region REGION       Accept only signatures scoped to this region (default: any).
   --help                Show this help and exit.
+
+${STORE_FLAGS_USAGE}
 
 ${LIMITS_USAGE}
 
@@ -61,6 +64,8 @@ export interface StorageCliOptions {
   listen: ListenAddress;
   /** Absolute data directory. */
   dataDir: string;
+  /** Where the store keeps metadata and chunks. */
+  store: StoreLocation;
   /** Credentials file, when given. */
   credentialsFile?: string;
   /** Required credential-scope region, when given. */
@@ -89,15 +94,18 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
     data: { type: "string" },
     credentials: { type: "string" },
     region: { type: "string" },
+    ...STORE_FLAGS,
     ...LIMIT_FLAGS,
     help: { type: "boolean" },
   });
   const data = nonEmptyFlag("data", values.data);
   const credentialsFile = nonEmptyFlag("credentials", values.credentials);
   const region = values.region === undefined ? undefined : checkRegionFlag(values.region);
+  const store = storeLocationFromFlags(values, data ?? DEFAULT_STORAGE_DATA_DIR);
   return {
     listen: parseListenAddress(values.listen ?? DEFAULT_STORAGE_LISTEN),
-    dataDir: resolve(data ?? DEFAULT_STORAGE_DATA_DIR),
+    dataDir: store.dataDir,
+    store,
     credentialsFile,
     region,
     limits: limitsFromFlags(values),

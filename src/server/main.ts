@@ -4,6 +4,8 @@
  *
  * ```
  * deno task storage [--listen HOST:PORT] [--data DIR] [--credentials FILE] [--region REGION]
+ *                   [--metadata postgres://USER@HOST:PORT/DB]
+ *                   [--chunks s3://BUCKET/PREFIX [--s3-endpoint URL] [--s3-region R]]
  * ```
  *
  * Prints exactly one line `listening on http://HOST:PORT` on stdout once ready;
@@ -16,7 +18,7 @@
  * @module
  */
 
-import { EmbeddedStore } from "../storage/store/mod.ts";
+import { type OpenedStore, openStore } from "../storage/store/store_backends.ts";
 import { dataDirectoryWarning } from "../storage/store/data_dir_mode.ts";
 import { report } from "../cli/message_style.ts";
 import { runCommand } from "../cli/run_command.ts";
@@ -47,18 +49,22 @@ async function serveStorage(options: StorageCliOptions): Promise<number> {
   }
   say(credentialsMessage(credentials));
 
-  let store: EmbeddedStore;
+  let opened: OpenedStore;
   try {
-    store = await EmbeddedStore.open(options.dataDir);
+    opened = await openStore(options.store);
   } catch (error) {
     say(`cannot open the store in ${options.dataDir}: ${(error as Error).message}`);
     return 1;
   }
-  const app = createStorageApp(store, { credentials: credentials.keys, region: options.region });
+  say(`store: ${opened.description}`);
+  const app = createStorageApp(opened.store, {
+    credentials: credentials.keys,
+    region: options.region,
+  });
   return await serveUntilStopped(app.fetch, {
     listen: options.listen,
     limits: options.limits,
-    close: () => store.close(),
+    close: () => opened.close(),
     say,
   });
 }

@@ -334,6 +334,10 @@ Deno.test("ObjectWriter: write() waits while the pipeline is full (back-pressure
   await w.write(piece); // fills buffer 0
   await w.write(piece); // chunk 0 in flight, fills buffer 1
   await w.write(piece); // chunk 1 in flight, fills buffer 2
+  // The chunks go out once StartObject has answered (a few turns of the event loop).
+  for (let turn = 0; turn < 200 && gated.inFlight < 2; turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
   assertEquals(gated.inFlight, 2);
   const blocked = w.write(piece); // chunk 2 must wait for a free slot
   assertEquals(await settled(blocked), false, "write() resolved while 2 PutChunks were held");

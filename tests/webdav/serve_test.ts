@@ -296,16 +296,26 @@ Deno.test("serve: unknown flags, bad values and conflicting flags exit 2 with a 
   assertMatch(String(errors[0]), /^webdav: .*--bogus/);
 });
 
-Deno.test("serve: a data directory held by another store is refused with a clear message (exit 1)", async () => {
+Deno.test("serve: two servers and a store in this process share one data directory", async () => {
   await withTempDir(async (dir) => {
     const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+    const first = await startServe(["--listen", `127.0.0.1:${freePort()}`, "--data", dir]);
+    const second = await startServe(["--listen", `127.0.0.1:${freePort()}`, "--data", dir]);
     try {
-      const output = await runServe(["--listen", `127.0.0.1:${freePort()}`, "--data", dir]);
-      assertEquals(output.code, 1, output.stderr);
-      assertMatch(output.stderr, /is in use by another process/);
-      assertMatch(output.stderr, /deno task storage/);
-      assertEquals(output.stdout, "");
+      const body = new TextEncoder().encode("written through the first server\n");
+      const put = await fetch(`${first.origin}/shared.txt`, { method: "PUT", body });
+      assertEquals(put.status, 201);
+      await put.body?.cancel();
+      // The other server reads it (its cache has never seen the name).
+      const got = await fetch(`${second.origin}/shared.txt`);
+      assertEquals(got.status, 200);
+      assertEquals(new Uint8Array(await got.arrayBuffer()), body);
+      // And so does the store this process holds open on the same directory.
+      const listed = await store.listObjects({ StorageJobId: "default" });
+      assert(listed.ObjectList.some((o) => o.Name.includes("shared.txt")), "listed by the store");
     } finally {
+      await first.stop();
+      await second.stop();
       await store.close();
     }
   });

@@ -7,6 +7,12 @@
 
 import { resolve } from "node:path";
 import { checkRegionFlag, nonEmptyFlag, parseFlags } from "../../src/cli/flags.ts";
+import {
+  STORE_FLAGS,
+  STORE_FLAGS_USAGE,
+  storeLocationFromFlags,
+} from "../../src/cli/store_flags.ts";
+import type { StoreLocation } from "../../src/storage/store/store_backends.ts";
 import { type ListenAddress, parseListenAddress } from "../../src/cli/listen_address.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limits.ts";
 import { parseByteSize, SIZE_SUFFIXES_TEXT } from "./byte_size.ts";
@@ -41,9 +47,9 @@ Options:
                          port 0 lets the OS pick one). Anything but loopback requires
                          --user/--password or --credentials.
   --data DIR             Data directory of the embedded store (default ./${DEFAULT_DATA_DIR}).
-                         One process owns a data directory at a time: stop \`deno task storage\`
-                         on the same directory first. WebDAV locks are kept there too
-                         (webdav-locks-JOB.json), so they survive a restart.
+                         Any number of \`deno task serve\` and \`deno task storage\` processes
+                         may use one directory at once. WebDAV locks are kept in the store's
+                         metadata, so they survive a restart and hold across processes.
   --job ID               Backup job (namespace) holding the file system (default "${DEFAULT_JOB}").
   --endpoint URL         Use a remote BackupStorage service at URL instead of the embedded
                          store, signing with the standard AWS credentials (AWS_ACCESS_KEY_ID /
@@ -66,6 +72,8 @@ Options:
                          is answered 503 with Retry-After.
   --help                 Show this help and exit.
 
+${STORE_FLAGS_USAGE}
+
 ${LIMITS_USAGE}
 
 Prints "listening on http://HOST:PORT" on stdout once ready, then how to mount it (on
@@ -78,6 +86,8 @@ export interface ServeCliOptions {
   listen: ListenAddress;
   /** Absolute data directory of the embedded store (absent with `endpoint`). */
   dataDir?: string;
+  /** Where the embedded store keeps metadata and chunks (absent with `endpoint`). */
+  store?: StoreLocation;
   /** The job served. */
   job: string;
   /** Remote BackupStorage endpoint, when given. */
@@ -139,6 +149,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     "chunk-size": { type: "string" },
     "cache-size": { type: "string" },
     "upload-memory": { type: "string" },
+    ...STORE_FLAGS,
     ...LIMIT_FLAGS,
     help: { type: "boolean" },
   });
@@ -164,7 +175,15 @@ export function parseServeCli(args: string[]): ServeCliOptions {
       throw new TypeError("--endpoint must not hold credentials; use the AWS credential chain");
     }
     if (data !== undefined) throw new TypeError("--data and --endpoint exclude each other");
+    for (const flag of Object.keys(STORE_FLAGS) as (keyof typeof STORE_FLAGS)[]) {
+      if (values[flag] !== undefined) {
+        throw new TypeError(`--${flag} and --endpoint exclude each other`);
+      }
+    }
   }
+  const store = endpoint === undefined
+    ? storeLocationFromFlags(values, data ?? DEFAULT_DATA_DIR)
+    : undefined;
   if (values.region !== undefined) {
     if (endpoint === undefined) throw new TypeError("--region needs --endpoint");
     checkRegionFlag(values.region);
@@ -205,7 +224,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
   }
   return {
     listen,
-    ...(endpoint === undefined ? { dataDir: resolve(data ?? DEFAULT_DATA_DIR) } : { endpoint }),
+    ...(store === undefined ? { endpoint } : { dataDir: store.dataDir, store }),
     job,
     ...(values.region === undefined ? {} : { region: values.region }),
     ...(users ? { users } : {}),

@@ -783,13 +783,17 @@ Deno.test("the token key lives in the metadata database and survives reopening; 
   }
 });
 
-Deno.test("stale temp files are removed at open", async () => {
+Deno.test("stale temp files are removed at open; fresh ones (another process staging) stay", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await (await EmbeddedStore.open(dir, { gcIntervalMs: 0 })).close();
     await Deno.writeFile(`${dir}/tmp/leftover.part`, new Uint8Array(10));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+    await Deno.utime(`${dir}/tmp/leftover.part`, twoHoursAgo, twoHoursAgo);
+    // Another process sharing the directory may be staging this one right now.
+    await Deno.writeFile(`${dir}/tmp/in-progress.part`, new Uint8Array(10));
     await using _store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
-    assertEquals([...Deno.readDirSync(`${dir}/tmp`)].length, 0);
+    assertEquals([...Deno.readDirSync(`${dir}/tmp`)].map((e) => e.name), ["in-progress.part"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

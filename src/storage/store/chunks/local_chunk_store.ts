@@ -11,6 +11,9 @@ import { fileStream, fromHex, syncDirectory, toHex } from "../chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
 import { StagedFile } from "./_staged_file.ts";
 
+/** Age after which a staged file nobody writes is a crashed process's leftover (1 h). */
+const STALE_STAGING_MS = 60 * 60_000;
+
 /** Options of {@link LocalChunkStore.open}. */
 export interface LocalChunkStoreOptions {
   /** Fsync files and directories before reporting them stored (default true). */
@@ -63,7 +66,8 @@ export class LocalChunkStore implements ChunkStore {
 
   /**
    * Prepares the tree under a directory: creates the 256 fan-out directories
-   * and removes staged files a previous process left behind.
+   * and removes staged files a crashed process left behind (untouched for an
+   * hour: other processes may share the directory).
    */
   static async open(directory: string, options?: LocalChunkStoreOptions): Promise<LocalChunkStore> {
     const store = new LocalChunkStore(directory, options?.durable ?? true);
@@ -72,8 +76,14 @@ export class LocalChunkStore implements ChunkStore {
     for (let i = 0; i < 256; i++) {
       await Deno.mkdir(join(store.root, shardName(i)), { recursive: true, mode: 0o700 });
     }
+    // Staged files a process left behind: stale ones only, since other processes
+    // sharing this directory may be staging right now.
+    const staleBefore = Date.now() - STALE_STAGING_MS;
     for await (const entry of Deno.readDir(store.tempDir)) {
-      await Deno.remove(join(store.tempDir, entry.name), { recursive: true }).catch(() => {});
+      const path = join(store.tempDir, entry.name);
+      const modified = (await Deno.lstat(path).catch(() => undefined))?.mtime?.getTime();
+      if (modified !== undefined && modified >= staleBefore) continue;
+      await Deno.remove(path, { recursive: true }).catch(() => {});
     }
     if (store.durable) {
       await syncDirectory(store.root);
