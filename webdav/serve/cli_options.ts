@@ -5,7 +5,6 @@
  * @module
  */
 
-import { resolve } from "node:path";
 import { checkRegionFlag, nonEmptyFlag, parseFlags } from "../../src/cli/flags.ts";
 import {
   STORE_FLAGS,
