@@ -163,7 +163,9 @@ export class GarbageCollector {
       await yieldTurn();
     }
 
-    // 3. Candidates: digests that lost a reference.
+    // 3. Candidates: digests that lost a reference. Claims of writers that died
+    //    first: their bytes, if stored, are orphans the sweep (4) finds.
+    await metadata.transaction((tx) => tx.dropExpiredClaims(now), { durable: false });
     let after: Uint8Array = EMPTY;
     while (open() && (await this.#renewLease())) {
       const digests = await metadata.candidates(after, this.#batch);

@@ -179,6 +179,18 @@ export interface MetadataReader {
   retiredBefore(before: number, limit: number): Promise<VersionRow[]>;
   /** Garbage candidates after `after` (exclusive), in digest order. */
   candidates(after: Uint8Array, limit: number): Promise<Uint8Array[]>;
+  /** The version of a named document (0 when there is none): cheap, to see whether it changed. */
+  documentVersion(name: string): Promise<number>;
+  /** A named document (e.g. a job's WebDAV locks) and its version. */
+  document(name: string): Promise<StoredDocument | undefined>;
+}
+
+/** A named document kept in the metadata store. */
+export interface StoredDocument {
+  /** Starts at 1 and grows by one with every write. */
+  version: number;
+  /** The document's text. */
+  body: string;
 }
 
 /** Reads and writes of one transaction. */
@@ -238,6 +250,13 @@ export interface MetadataTransaction extends MetadataReader {
   secret(name: string): Promise<Uint8Array | undefined>;
   /** Stores a named secret unless one is there; returns the one stored. */
   putSecret(name: string, value: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Writes a named document if its version is still `expectedVersion` (0: it
+   * does not exist yet); whether it did. The new version is `expectedVersion + 1`.
+   */
+  putDocument(name: string, body: string, expectedVersion: number): Promise<boolean>;
+  /** Forgets claims that expired at or before `now` (their writers died); how many. */
+  dropExpiredClaims(now: number): Promise<number>;
 }
 
 /** Options of {@link MetadataStore.transaction}. */

@@ -17,6 +17,7 @@
  * - `inline_chunks`: small chunks' bytes, by digest.
  * - `chunk_claims`, `chunk_deletions`, `leases`, `secrets`: the coordination of
  *   many processes over one store (see `metadata_store.ts`) and the tokens' key.
+ * - `documents`: small named documents with a version (a job's WebDAV locks).
  *
  * The database runs in WAL mode with `synchronous=NORMAL`: a commit is atomic
  * and consistent when it returns (enough for `kill -9`), and {@link MetadataDb.flush}
@@ -40,6 +41,7 @@ import type {
   DeletionRow,
   ListedVersion,
   NameRange,
+  StoredDocument,
   UploadRow,
   VersionRow,
 } from "./metadata_store.ts";
@@ -132,6 +134,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE secrets (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE documents (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
 ];
@@ -769,6 +776,34 @@ export class MetadataDb {
   putSecret(name: string, value: Uint8Array): Uint8Array {
     this.#run("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", name, value);
     return this.secret(name)!;
+  }
+
+  /** The version of a named document, 0 when there is none. */
+  documentVersion(name: string): number {
+    return this.#get<{ version: number }>("SELECT version FROM documents WHERE name = ?", name)
+      ?.version ?? 0;
+  }
+
+  /** A named document and its version. */
+  document(name: string): StoredDocument | undefined {
+    return this.#get<StoredDocument>("SELECT version, body FROM documents WHERE name = ?", name);
+  }
+
+  /** Writes a document if its version is still `expectedVersion`; whether it did. */
+  putDocument(name: string, body: string, expectedVersion: number): boolean {
+    if (expectedVersion === 0) {
+      return this.#run(
+        "INSERT OR IGNORE INTO documents (name, version, body) VALUES (?, 1, ?)",
+        name,
+        body,
+      ) > 0;
+    }
+    return this.#run(
+      "UPDATE documents SET version = version + 1, body = ? WHERE name = ? AND version = ?",
+      body,
+      name,
+      expectedVersion,
+    ) > 0;
   }
 
   /** The query plan of a statement (for tests that an access path uses an index). */

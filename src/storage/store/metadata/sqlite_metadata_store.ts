@@ -14,6 +14,7 @@ import type {
   MetadataStore,
   MetadataTransaction,
   NameRange,
+  StoredDocument,
   TransactionOptions,
   UploadRow,
   VersionRow,
@@ -76,6 +77,12 @@ class SqliteOperations implements MetadataTransaction {
   }
   candidates(after: Uint8Array, limit: number): Promise<Uint8Array[]> {
     return this.read(() => this.db.candidates(after, limit));
+  }
+  documentVersion(name: string): Promise<number> {
+    return this.read(() => this.db.documentVersion(name));
+  }
+  document(name: string): Promise<StoredDocument | undefined> {
+    return this.read(() => this.db.document(name));
   }
 
   ensureJob(job: string, now: number): Promise<void> {
@@ -165,6 +172,12 @@ class SqliteOperations implements MetadataTransaction {
   }
   putSecret(name: string, value: Uint8Array): Promise<Uint8Array> {
     return this.write(() => this.db.putSecret(name, value));
+  }
+  putDocument(name: string, body: string, expectedVersion: number): Promise<boolean> {
+    return this.write(() => this.db.putDocument(name, body, expectedVersion));
+  }
+  dropExpiredClaims(now: number): Promise<number> {
+    return this.write(() => this.db.dropExpiredClaims(now));
   }
 
   /** A read; the store's own waits for a transaction of this process to end. */
