@@ -178,12 +178,14 @@ export async function openStore(
           (location.chunks.endpoint ? ` at ${location.chunks.endpoint}` : "")
         : `chunk files in ${store.directory}/chunks`,
     ].join(", ");
+    // Bound now: a caller may wrap `store.close` to close all of it.
+    const closeStore = store.close.bind(store);
     return {
       store,
       description,
       close: async () => {
         try {
-          await store.close();
+          await closeStore();
         } finally {
           await closeBackends();
         }
