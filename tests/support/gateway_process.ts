@@ -1,0 +1,129 @@
+/**
+ * `deno task storage` gateways as child processes over one store (the issue
+ * #11 tests): start one on a location (its flags say where the metadata and
+ * chunks are), stop it with a signal, or kill it with SIGKILL and start it
+ * again on the same port.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import type { StoreLocation } from "../../src/storage/store/store_backends.ts";
+
+const MAIN = fileURLToPath(new URL("../../src/server/main.ts", import.meta.url));
+const PERMISSIONS = [
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+];
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** The key pair every test gateway accepts (written to a credentials file). */
+export const GATEWAY_KEYS = {
+  accessKeyId: "AKIDGATEWAYS",
+  secretAccessKey: "gateways/test+secret",
+};
+
+/** A gateway child process. */
+export interface Gateway {
+  /** `http://127.0.0.1:PORT`. */
+  endpoint: string;
+  /** SIGTERM, then the exit code and stderr. */
+  stop(): Promise<{ code: number; stderr: string }>;
+  /** SIGKILL (no clean-up at all), waiting for the exit. */
+  kill(): Promise<void>;
+}
+
+/** The command-line flags of a store location. */
+export function locationFlags(location: StoreLocation): string[] {
+  const flags = ["--data", location.dataDir];
+  if (location.metadata) flags.push("--metadata", location.metadata);
+  if (location.chunks) {
+    flags.push("--chunks", `s3://${location.chunks.bucket}/${location.chunks.prefix}`);
+    if (location.chunks.endpoint) flags.push("--s3-endpoint", location.chunks.endpoint);
+  }
+  return flags;
+}
+
+/** Writes the credentials file every test gateway reads, in `dir`; returns its path. */
+export async function writeGatewayCredentials(dir: string): Promise<string> {
+  const path = `${dir}/gateway-credentials`;
+  await Deno.writeTextFile(
+    path,
+    `[default]\naws_access_key_id = ${GATEWAY_KEYS.accessKeyId}\n` +
+      `aws_secret_access_key = ${GATEWAY_KEYS.secretAccessKey}\n`,
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+/**
+ * Starts a gateway on `port` over `location`, accepting {@link GATEWAY_KEYS}
+ * (from `credentialsFile`); resolves once it prints `listening on`.
+ */
+export async function startGateway(
+  location: StoreLocation,
+  options: { port: number; credentialsFile: string },
+): Promise<Gateway> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMISSIONS,
+      MAIN,
+      "--listen",
+      `127.0.0.1:${options.port}`,
+      "--credentials",
+      options.credentialsFile,
+      ...locationFlags(location),
+    ],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), STARTUP_TIMEOUT_MS);
+  });
+  try {
+    for (let i = 0; i < 10_000 && !text.includes("\n"); i++) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === "timeout" || next.done) break;
+      text += next.value;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  void (async () => {
+    for (let i = 0; i < 1_000_000; i++) if ((await reader.read()).done) return;
+  })().catch(() => {});
+  if (!text.startsWith("listening on ")) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    throw new Error(`the gateway did not start:\n${await stderr}`);
+  }
+  let ended: Promise<{ code: number; stderr: string }> | undefined;
+  const end = (signal: Deno.Signal) => {
+    if (!ended) {
+      try {
+        child.kill(signal);
+      } catch { /* exited */ }
+      ended = child.status.then(async (status) => ({ code: status.code, stderr: await stderr }));
+    }
+    return ended;
+  };
+  return {
+    endpoint: text.trim().slice("listening on ".length),
+    stop: () => end("SIGTERM"),
+    kill: async () => {
+      await end("SIGKILL");
+    },
+  };
+}
