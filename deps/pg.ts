@@ -1,6 +1,7 @@
 /**
- * node-postgres (`pg`), the PostgreSQL client, pinned here with its types. The
- * tests drive the throwaway clusters of `tests/support/engines/` through it.
+ * node-postgres (`pg`), the PostgreSQL client, pinned here with its types.
+ * `PostgresMetadataStore` runs on it, and the tests drive the throwaway clusters
+ * of `tests/support/engines/` through it.
  *
  * @example The client and the pool are classes; importing them opens no connection
  * ```ts
@@ -31,3 +32,11 @@ export type ClientConfig = pg.ClientConfig;
 export type PoolConfig = pg.PoolConfig;
 /** A query's result (`pg.QueryResult`). */
 export type QueryResult = pg.QueryResult;
+/** A client checked out of a pool (`pg.PoolClient`); `release()` gives it back. */
+export type PoolClient = pg.PoolClient;
+/** A query with an optional statement name and values (`pg.QueryConfig`). */
+export type QueryConfig = pg.QueryConfig;
+/** Per-pool type parsers (`pg.CustomTypesConfig`), instead of the process-wide `types.setTypeParser`. */
+export type CustomTypesConfig = pg.CustomTypesConfig;
+/** The default type parsers of `pg-types` (`pg.types`); `getTypeParser(oid)` reads them. */
+export const types: typeof pg.types = pg.types;

@@ -59,6 +59,20 @@ export interface PostgresCluster extends AsyncDisposable {
   pid: number;
   /** Stops the server (`pg_ctl stop -m fast`, bounded, then SIGKILL) and removes `dir`. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops the server but keeps its data directory and port, to test what clients
+   * do while it is down; mode `immediate` (the default) is a crash: no checkpoint,
+   * every connection dropped at once.
+   */
+  stopServer(options?: StopServerOptions): Promise<void>;
+  /** Starts the server again on the same port and data directory (after `stopServer`); updates `pid`. */
+  startServer(): Promise<void>;
+}
+
+/** Options of {@linkcode PostgresCluster.stopServer}. */
+export interface StopServerOptions {
+  /** `pg_ctl stop --mode` (default `"immediate"`). */
+  mode?: "smart" | "fast" | "immediate";
 }
 
 const USER = "postgres";
@@ -166,7 +180,7 @@ export async function startPostgres(options?: PostgresOptions): Promise<Postgres
     }, { timeoutMs });
     let stopped: Promise<void> | undefined;
     const stop = () => stopped ??= cleanup();
-    return {
+    const cluster: PostgresCluster = {
       url: `postgres://${USER}@127.0.0.1:${port}/${database}`,
       host: "127.0.0.1",
       port,
@@ -176,19 +190,41 @@ export async function startPostgres(options?: PostgresOptions): Promise<Postgres
       pid,
       stop,
       [Symbol.asyncDispose]: stop,
+      async stopServer(options?: StopServerOptions) {
+        if (stopped) throw new Error("The cluster is stopped and removed");
+        started = false;
+        await stopServer(bin("pg_ctl"), data, runAsOwner, timeoutMs, options?.mode ?? "immediate");
+      },
+      async startServer() {
+        if (stopped) throw new Error("The cluster is stopped and removed");
+        started = true;
+        await runAsOwner(bin("pg_ctl"), [
+          "start",
+          "--wait",
+          "--timeout",
+          String(Math.ceil(timeoutMs / 1000)),
+          "--pgdata",
+          data,
+          "--log",
+          log,
+        ]);
+        cluster.pid = Number((await Deno.readTextFile(`${data}/postmaster.pid`)).split("\n")[0]);
+      },
     };
+    return cluster;
   } catch (error) {
     await cleanup();
     throw error;
   }
 }
 
-/** `pg_ctl stop -m fast` (bounded), waits for the postmaster to exit, else SIGKILLs it. */
+/** `pg_ctl stop -m <mode>` (bounded, `fast` unless told), waits for the postmaster to exit, else SIGKILLs it. */
 async function stopServer(
   pgCtl: string,
   data: string,
   runAsOwner: (command: string, args: string[]) => Promise<string>,
   timeoutMs: number,
+  mode?: "smart" | "fast" | "immediate",
 ): Promise<void> {
   let pid: number | undefined;
   try {
@@ -199,7 +235,7 @@ async function stopServer(
     "--pgdata",
     data,
     "--mode",
-    "fast",
+    mode ?? "fast",
     "--wait",
     "--timeout",
     String(Math.ceil(timeoutMs / 1000)),

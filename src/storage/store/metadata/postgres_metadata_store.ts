@@ -1,0 +1,647 @@
+/**
+ * {@link PostgresMetadataStore}: the metadata seam on PostgreSQL, so that any
+ * number of storage and serve processes, on any number of machines, share one
+ * store (its chunk bytes in an S3-compatible bucket).
+ *
+ * **Transactions** run at READ COMMITTED on a pooled connection. The seam's
+ * isolation comes from locks: {@link MetadataTransaction.lockUpload} is
+ * `SELECT … FOR UPDATE`, {@link MetadataTransaction.lockDigest} a transaction
+ * advisory lock keyed by the digest's first 8 bytes, and the partial unique
+ * index `versions (job, name) WHERE state = 1` refuses a second current version
+ * of a name. A transaction that loses a race (no row changed by
+ * `completeVersion`/`retireVersion`, a unique violation, a deadlock, a
+ * serialization failure) is rolled back and run again after a short random
+ * backoff, at most `maxAttempts` times; then the caller gets a
+ * `ServiceUnavailableException` to retry later.
+ *
+ * **Durability**: a commit waits for the server's `synchronous_commit` (on, by
+ * default: the WAL is flushed) unless the transaction asks for `durable: false`,
+ * which sets `synchronous_commit = off` for that transaction alone.
+ *
+ * **Job usage counters** are sharded (see `_postgres_schema.ts`), so writers of
+ * one job do not wait for each other's commits on one row.
+ *
+ * **An unreachable engine** (refused, dropped, shutting down, starting up,
+ * timed out) is thrown as `ServiceUnavailableException`, naming the engine and
+ * never a password; the pool replaces broken connections by itself, so the store
+ * answers again once the server is back, without being reopened.
+ *
+ * **Connection settings**: a URL (`postgres://USER@HOST:PORT/DB`) or `""` to take
+ * them from `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`. Without a
+ * password in either, the password file is read as libpq reads it (option
+ * `passwordFile`, else `PGPASSFILE`, else `~/.pgpass`, only when mode 0600).
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import {
+  Client,
+  type CustomTypesConfig,
+  Pool,
+  type PoolClient,
+  type PoolConfig,
+  type QueryResult,
+  types,
+} from "../../../../deps/pg.ts";
+import { ServiceUnavailableException } from "../../errors.ts";
+import type {
+  ChunkRow,
+  CompletionFacts,
+  DeletionRow,
+  ListedVersion,
+  MetadataStore,
+  MetadataTransaction,
+  NameRange,
+  StoredDocument,
+  TransactionOptions,
+  UploadRow,
+  VersionRow,
+} from "./metadata_store.ts";
+import { TransactionConflict } from "./metadata_store.ts";
+import { pgpassFileName, pgpassPassword } from "./_pgpass.ts";
+import { isConnectionLost, isEngineUnavailable, isRetryableConflict } from "./_postgres_errors.ts";
+import { migratePostgres, quoteIdentifier, USAGE_SHARDS } from "./_postgres_schema.ts";
+import { type Statement, STATEMENTS as SQL } from "./_postgres_statements.ts";
+
+/** Options of {@link PostgresMetadataStore.open}. */
+export interface PostgresMetadataStoreOptions {
+  /** Most connections this process opens (default 10). */
+  maxConnections?: number;
+  /** Bound on opening a connection, or waiting for a free one of the pool, in ms (default 10 000). */
+  connectTimeoutMs?: number;
+  /** Bound on one statement, lock waits included, in ms (default 30 000; the server cancels it). */
+  statementTimeoutMs?: number;
+  /**
+   * Bound on a transaction left idle (its process hung between statements) in
+   * ms, after which the server ends its session and frees its locks (default 60 000).
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Most runs of a transaction that keeps losing races (default 10). */
+  maxAttempts?: number;
+  /**
+   * The password file to read when neither the URL nor `PGPASSWORD` has a
+   * password (default `PGPASSFILE`, else `~/.pgpass`).
+   */
+  passwordFile?: string;
+  /**
+   * A schema to keep the tables in (created when missing), so that several
+   * stores can share one database; lower-case letters, digits and `_`. Default
+   * none: the server's `search_path` (normally `public`).
+   */
+  schema?: string;
+  /** `application_name` of the connections, seen in `pg_stat_activity` (default `"backupfs"`). */
+  applicationName?: string;
+}
+
+const INT8_OID = 20;
+const BYTEA_OID = 17;
+
+/** bigint as a number (ids, sizes and times are far below 2^53). */
+function parseInt8(text: string): number {
+  return Number(text);
+}
+
+/** bytea (hex output) as a plain `Uint8Array` of its own. */
+function parseBytea(text: string): Uint8Array {
+  if (text.startsWith("\\x")) return Uint8Array.fromHex(text.slice(2));
+  // The old "escape" output format: pg-types decodes it to a Buffer.
+  const buffer = types.getTypeParser(BYTEA_OID, "text")(text) as Buffer;
+  return new Uint8Array(buffer);
+}
+
+/** This store's type parsers (per pool: the process-wide ones stay as they are). */
+const TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (format !== "binary") {
+      if (oid === INT8_OID) return parseInt8;
+      if (oid === BYTEA_OID) return parseBytea;
+    }
+    return types.getTypeParser(oid, format as "text");
+  }) as CustomTypesConfig["getTypeParser"],
+};
+
+/** The advisory lock key of a digest: its first 8 bytes as a signed bigint (decimal). */
+function digestLockKey(digest: Uint8Array): string {
+  const bytes = new Uint8Array(8);
+  bytes.set(digest.subarray(0, 8));
+  return new DataView(bytes.buffer).getBigInt64(0).toString();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The reads and writes of the seam over some way to run a statement: a pooled
+ * client of one transaction, or the pool itself for reads outside one.
+ */
+abstract class PostgresOperations implements MetadataTransaction {
+  /** The usage shard of this transaction: one row per job, so no two of ours can deadlock. */
+  #shard?: number;
+
+  /** Runs one named statement. */
+  protected abstract query(statement: Statement, values: unknown[]): Promise<QueryResult>;
+
+  /** Whether writes are allowed (inside a transaction only). */
+  protected abstract readonly writable: boolean;
+
+  #write(statement: Statement, values: unknown[]): Promise<QueryResult> {
+    if (!this.writable) return Promise.reject(new TypeError("A write needs a transaction"));
+    return this.query(statement, values);
+  }
+
+  async #rows<T>(statement: Statement, values: unknown[]): Promise<T[]> {
+    return (await this.query(statement, values)).rows as T[];
+  }
+
+  async #row<T>(statement: Statement, values: unknown[]): Promise<T | undefined> {
+    return (await this.query(statement, values)).rows[0] as T | undefined;
+  }
+
+  async usage(job: string): Promise<{ objects: number; bytes: number }> {
+    const row = (await this.#row<{ objects: number; bytes: number }>(SQL.usage, [job]))!;
+    return { objects: row.objects, bytes: row.bytes };
+  }
+  version(id: number): Promise<VersionRow | undefined> {
+    return this.#row<VersionRow>(SQL.version, [id]);
+  }
+  currentVersion(job: string, name: Uint8Array): Promise<VersionRow | undefined> {
+    return this.#row<VersionRow>(SQL.currentVersion, [job, name]);
+  }
+  listCurrent(job: string, range: NameRange, limit: number): Promise<ListedVersion[]> {
+    return this.#rows<ListedVersion>(
+      range.inclusive ? SQL.listCurrentFrom : SQL.listCurrentAfter,
+      [job, range.lower, range.upper, limit],
+    );
+  }
+  listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]> {
+    return this.#rows<ChunkRow>(SQL.listChunks, [versionId, from, limit]);
+  }
+  chunk(versionId: number, idx: number): Promise<ChunkRow | undefined> {
+    return this.#row<ChunkRow>(SQL.chunk, [versionId, idx]);
+  }
+  upload(uploadId: string): Promise<UploadRow | undefined> {
+    return this.#row<UploadRow>(SQL.upload, [uploadId]);
+  }
+  async inlineChunk(digest: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.#row<{ data: Uint8Array }>(SQL.inlineChunk, [digest]))?.data;
+  }
+  async inlineChunkStats(): Promise<{ inline: number; inlineBytes: number }> {
+    const row = (await this.#row<{ inline: number; bytes: number }>(SQL.inlineChunkStats, []))!;
+    return { inline: row.inline, inlineBytes: row.bytes };
+  }
+  async isReferenced(digest: Uint8Array): Promise<boolean> {
+    return (await this.#row<{ referenced: boolean }>(SQL.isReferenced, [digest]))!.referenced;
+  }
+  expiredUploads(now: number, limit: number): Promise<UploadRow[]> {
+    return this.#rows<UploadRow>(SQL.expiredUploads, [now, limit]);
+  }
+  retiredBefore(before: number, limit: number): Promise<VersionRow[]> {
+    return this.#rows<VersionRow>(SQL.retiredBefore, [before, limit]);
+  }
+  async candidates(after: Uint8Array, limit: number): Promise<Uint8Array[]> {
+    return (await this.#rows<{ digest: Uint8Array }>(SQL.candidates, [after, limit]))
+      .map((row) => row.digest);
+  }
+  async documentVersion(name: string): Promise<number> {
+    return (await this.#row<{ version: number }>(SQL.documentVersion, [name]))?.version ?? 0;
+  }
+  document(name: string): Promise<StoredDocument | undefined> {
+    return this.#row<StoredDocument>(SQL.document, [name]);
+  }
+
+  async ensureJob(job: string, now: number): Promise<void> {
+    await this.#write(SQL.ensureJob, [job, now]);
+  }
+  async addUsage(job: string, objects: number, bytes: number): Promise<void> {
+    this.#shard ??= Math.floor(Math.random() * USAGE_SHARDS);
+    await this.#write(SQL.addUsage, [job, this.#shard, objects, bytes]);
+  }
+  async insertVersion(row: Omit<VersionRow, "id">): Promise<number> {
+    const result = await this.#write(SQL.insertVersion, [
+      row.job,
+      row.name,
+      row.state,
+      row.chunks_count,
+      row.size,
+      row.object_checksum,
+      row.metadata_string,
+      row.meta_digest,
+      row.meta_length,
+      row.completed_at,
+      row.retired_at,
+    ]);
+    return result.rows[0].id as number;
+  }
+  async completeVersion(id: number, facts: CompletionFacts): Promise<void> {
+    const result = await this.#write(SQL.completeVersion, [
+      facts.chunks_count,
+      facts.size,
+      facts.object_checksum,
+      facts.metadata_string,
+      facts.meta_digest,
+      facts.meta_length,
+      facts.completed_at,
+      id,
+    ]);
+    if (result.rowCount === 0) throw new TransactionConflict(`version ${id} is no longer pending`);
+  }
+  async retireVersion(id: number, now: number): Promise<void> {
+    const result = await this.#write(SQL.retireVersion, [now, id]);
+    if (result.rowCount === 0) throw new TransactionConflict(`version ${id} is no longer current`);
+  }
+  async dropVersion(id: number): Promise<void> {
+    await this.#write(SQL.dropVersion, [id]);
+  }
+  async putChunk(
+    versionId: number,
+    idx: number,
+    digest: Uint8Array,
+    length: number,
+  ): Promise<void> {
+    await this.#write(SQL.putChunk, [versionId, idx, digest, length]);
+  }
+  async insertUpload(row: Omit<UploadRow, "completed" | "object_checksum">): Promise<void> {
+    await this.#write(SQL.insertUpload, [
+      row.upload_id,
+      row.job,
+      row.version_id,
+      row.throw_on_duplicate,
+      row.expires_at,
+    ]);
+  }
+  async lockUpload(uploadId: string): Promise<UploadRow | undefined> {
+    return (await this.#write(SQL.lockUpload, [uploadId])).rows[0] as UploadRow | undefined;
+  }
+  async markUploadCompleted(uploadId: string, objectChecksum: string): Promise<void> {
+    await this.#write(SQL.markUploadCompleted, [objectChecksum, uploadId]);
+  }
+  async deleteUpload(uploadId: string): Promise<void> {
+    await this.#write(SQL.deleteUpload, [uploadId]);
+  }
+  async putInlineChunk(digest: Uint8Array, data: Uint8Array): Promise<void> {
+    await this.#write(SQL.putInlineChunk, [digest, data]);
+  }
+  async deleteInlineChunk(digest: Uint8Array): Promise<number> {
+    const row = (await this.#write(SQL.deleteInlineChunk, [digest])).rows[0];
+    return row ? row.length as number : -1;
+  }
+  async addCandidate(digest: Uint8Array): Promise<void> {
+    await this.#write(SQL.addCandidate, [digest]);
+  }
+  async deleteCandidate(digest: Uint8Array): Promise<void> {
+    await this.#write(SQL.deleteCandidate, [digest]);
+  }
+  async lockDigest(digest: Uint8Array): Promise<void> {
+    await this.#write(SQL.lockDigest, [digestLockKey(digest)]);
+  }
+  async addClaim(claimId: string, digest: Uint8Array, expiresAt: number): Promise<void> {
+    await this.#write(SQL.addClaim, [claimId, digest, expiresAt]);
+  }
+  async dropExpiredClaims(now: number): Promise<number> {
+    return (await this.#write(SQL.dropExpiredClaims, [now])).rowCount ?? 0;
+  }
+  async dropClaim(claimId: string): Promise<boolean> {
+    return ((await this.#write(SQL.dropClaim, [claimId])).rowCount ?? 0) > 0;
+  }
+  async isClaimed(digest: Uint8Array, now: number): Promise<boolean> {
+    return (await this.#write(SQL.isClaimed, [digest, now])).rows[0].claimed as boolean;
+  }
+  async deletion(digest: Uint8Array): Promise<DeletionRow | undefined> {
+    return (await this.#write(SQL.deletion, [digest])).rows[0] as DeletionRow | undefined;
+  }
+  async addDeletion(digest: Uint8Array, now: number): Promise<void> {
+    await this.#write(SQL.addDeletion, [digest, now]);
+  }
+  async dropDeletion(digest: Uint8Array): Promise<void> {
+    await this.#write(SQL.dropDeletion, [digest]);
+  }
+  async takeLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    const result = await this.#write(SQL.takeLease, [name, holder, now + ttlMs, now]);
+    return (result.rowCount ?? 0) > 0;
+  }
+  async dropLease(name: string, holder: string): Promise<void> {
+    await this.#write(SQL.dropLease, [name, holder]);
+  }
+  async secret(name: string): Promise<Uint8Array | undefined> {
+    return (await this.#write(SQL.secret, [name])).rows[0]?.value as Uint8Array | undefined;
+  }
+  async putSecret(name: string, value: Uint8Array): Promise<Uint8Array> {
+    await this.#write(SQL.putSecret, [name, value]);
+    // A new statement, a new snapshot: sees a secret another transaction committed meanwhile.
+    return (await this.secret(name))!;
+  }
+  async putDocument(name: string, body: string, expectedVersion: number): Promise<boolean> {
+    const result = expectedVersion === 0
+      ? await this.#write(SQL.insertDocument, [name, body])
+      : await this.#write(SQL.updateDocument, [body, name, expectedVersion]);
+    return (result.rowCount ?? 0) > 0;
+  }
+}
+
+/** The operations of one transaction, on the pooled client it checked out. */
+class PostgresTransaction extends PostgresOperations {
+  protected readonly writable = true;
+  readonly #client: PoolClient;
+  /** Whether the connection failed or broke: the client goes, not back to the pool. */
+  lost = false;
+  /** Whether COMMIT was sent (after which a lost connection leaves the outcome unknown). */
+  committing = false;
+
+  constructor(client: PoolClient) {
+    super();
+    this.#client = client;
+  }
+
+  protected query(statement: Statement, values: unknown[]): Promise<QueryResult> {
+    return this.#send({ name: statement.name, text: statement.text, values });
+  }
+
+  async #send(query: string | { name: string; text: string; values: unknown[] }) {
+    try {
+      return await (typeof query === "string"
+        ? this.#client.query(query)
+        : this.#client.query(query));
+    } catch (error) {
+      if (isConnectionLost(error)) this.lost = true;
+      throw error;
+    }
+  }
+
+  /** BEGIN, READ COMMITTED; not durable: the commit does not wait for the WAL flush. */
+  async begin(durable: boolean): Promise<void> {
+    await this.#send(
+      durable
+        ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+        : "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off",
+    );
+  }
+
+  /** COMMIT; throws when PostgreSQL rolled back instead (a statement of it had failed). */
+  async commit(): Promise<void> {
+    this.committing = true;
+    const result = await this.#send("COMMIT");
+    if (result.command === "ROLLBACK") {
+      throw new Error("The metadata transaction was rolled back: one of its statements failed");
+    }
+  }
+
+  /** ROLLBACK; a failure leaves the connection lost. */
+  async rollback(): Promise<void> {
+    if (this.lost) return;
+    try {
+      await this.#send("ROLLBACK");
+    } catch {
+      this.lost = true;
+    }
+  }
+}
+
+/**
+ * Metadata in a PostgreSQL database, shared by every process that opens it. See
+ * the module documentation for transactions, durability and errors.
+ *
+ * @example Two gateways over one database
+ * ```ts ignore
+ * import assert from "node:assert/strict";
+ * import { PostgresMetadataStore } from "./postgres_metadata_store.ts";
+ *
+ * const url = "postgres://backupfs@db.internal:5432/backupfs"; // password from ~/.pgpass
+ * const a = await PostgresMetadataStore.open(url);
+ * const b = await PostgresMetadataStore.open(url, { maxConnections: 4 });
+ * try {
+ *   assert.equal(a.description, "PostgreSQL backupfs@db.internal:5432/backupfs");
+ *   const secret = new Uint8Array(32).fill(7);
+ *   await a.transaction((tx) => tx.putSecret("token", secret));
+ *   // The first secret stored wins, for every gateway.
+ *   assert.deepEqual(await b.transaction((tx) => tx.putSecret("token", new Uint8Array(32))), secret);
+ * } finally {
+ *   await a.close();
+ *   await b.close();
+ * }
+ * ```
+ *
+ * (Not run by `--doc`, it needs a server: the conformance suite of
+ * tests/storage/store/metadata/metadata_store_test.ts runs these calls on a
+ * throwaway cluster.)
+ */
+export class PostgresMetadataStore extends PostgresOperations implements MetadataStore {
+  /** `PostgreSQL user@host:port/db` (and the schema, if one was asked for); never a password. */
+  readonly description: string;
+  protected readonly writable = false;
+  readonly #pool: Pool;
+  readonly #maxAttempts: number;
+  readonly #password?: string;
+  /** Clients handed out before: a failure on one may be a connection gone stale. */
+  readonly #seen = new WeakSet<PoolClient>();
+  #closed = false;
+  #closing?: Promise<void>;
+  #running = 0;
+  #drained?: PromiseWithResolvers<void>;
+
+  private constructor(
+    pool: Pool,
+    description: string,
+    maxAttempts: number,
+    password: string | undefined,
+  ) {
+    super();
+    this.#pool = pool;
+    this.description = description;
+    this.#maxAttempts = maxAttempts;
+    this.#password = password;
+  }
+
+  /**
+   * Connects to `url` (`postgres://USER@HOST:PORT/DB`; `""` takes everything
+   * from the `PG*` environment variables), creating or migrating the tables.
+   * Throws `ServiceUnavailableException` when the server cannot be reached, and
+   * an Error when its schema is newer than this code.
+   */
+  static async open(
+    url: string,
+    options?: PostgresMetadataStoreOptions,
+  ): Promise<PostgresMetadataStore> {
+    const connectTimeoutMs = options?.connectTimeoutMs ?? 10_000;
+    const statementTimeoutMs = options?.statementTimeoutMs ?? 30_000;
+    const schema = options?.schema;
+    if (schema !== undefined) quoteIdentifier(schema);
+    const config: PoolConfig = {
+      connectionString: url || undefined,
+      max: options?.maxConnections ?? 10,
+      connectionTimeoutMillis: connectTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      idle_in_transaction_session_timeout: options?.idleInTransactionTimeoutMs ?? 60_000,
+      // The client's own bound, for a server that stopped answering at all.
+      query_timeout: statementTimeoutMs + connectTimeoutMs,
+      keepAlive: true,
+      application_name: options?.applicationName ?? "backupfs",
+      types: TYPES,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    };
+    // A client never connected: what pg makes of the URL and the environment.
+    const probe = new Client(config);
+    const target = {
+      host: probe.host,
+      port: probe.port,
+      database: probe.database ?? "",
+      user: probe.user ?? "",
+    };
+    const description = `PostgreSQL ${target.user}@${target.host}:${target.port}/` +
+      `${target.database}${schema ? ` schema ${schema}` : ""}`;
+    const password = typeof probe.password === "string" && probe.password !== ""
+      ? probe.password
+      : undefined;
+    if (password === undefined) {
+      const file = pgpassFileName({ passwordFile: options?.passwordFile });
+      // Asked only when the server wants a password; libpq's rules, without pg's notice.
+      if (file) config.password = async () => (await pgpassPassword(file, target)) ?? "";
+    }
+    const pool = new Pool(config);
+    // An idle client whose server went away reports here; the pool drops it and
+    // connects anew when asked: nothing to do but not crash.
+    pool.on("error", () => {});
+    const store = new PostgresMetadataStore(
+      pool,
+      description,
+      Math.max(1, options?.maxAttempts ?? 10),
+      password,
+    );
+    try {
+      const client = await store.#connect();
+      let lost = false;
+      try {
+        await migratePostgres(client, { schema });
+      } catch (error) {
+        lost = isConnectionLost(error);
+        throw error;
+      } finally {
+        client.release(lost);
+      }
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw store.#engineError(error);
+    }
+    return store;
+  }
+
+  async transaction<T>(
+    fn: (tx: MetadataTransaction) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    if (this.#closed) throw this.#closedError();
+    this.#running++;
+    try {
+      let conflict: unknown;
+      for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+        // A short random backoff, growing: racers that met once spread out.
+        if (attempt > 1) await delay(Math.random() * Math.min(50, 2 ** attempt));
+        const outcome = await this.#attempt(fn, options?.durable ?? true);
+        if (outcome.committed) return outcome.value;
+        conflict = outcome.conflict;
+      }
+      throw new ServiceUnavailableException(
+        "The metadata changed under this request too many times; retry it",
+        { cause: conflict },
+      );
+    } finally {
+      if (--this.#running === 0) this.#drained?.resolve();
+    }
+  }
+
+  /** One run of a transaction: committed, or a conflict to run it again after. */
+  async #attempt<T>(
+    fn: (tx: MetadataTransaction) => Promise<T>,
+    durable: boolean,
+  ): Promise<{ committed: true; value: T } | { committed: false; conflict: unknown }> {
+    const client = await this.#connect();
+    const reused = this.#seen.has(client);
+    this.#seen.add(client);
+    const tx = new PostgresTransaction(client);
+    try {
+      await tx.begin(durable);
+      const value = await fn(tx);
+      await tx.commit();
+      return { committed: true, value };
+    } catch (error) {
+      await tx.rollback();
+      if (tx.lost) {
+        // A pooled connection that went stale (the server restarted): nothing was
+        // committed before COMMIT was sent, so run again on a fresh connection.
+        if (reused && !tx.committing && isConnectionLost(error)) {
+          return { committed: false, conflict: error };
+        }
+        if (tx.committing) {
+          throw new ServiceUnavailableException(
+            `${this.description} went away during a commit, whose outcome is unknown`,
+            { cause: error },
+          );
+        }
+        throw this.#engineError(error);
+      }
+      if (error instanceof TransactionConflict || isRetryableConflict(error)) {
+        return { committed: false, conflict: error };
+      }
+      throw this.#engineError(error);
+    } finally {
+      client.release(tx.lost);
+    }
+  }
+
+  /** A pooled client; an unreachable server is a `ServiceUnavailableException`. */
+  async #connect(): Promise<PoolClient> {
+    if (this.#closed) throw this.#closedError();
+    try {
+      return await this.#pool.connect();
+    } catch (error) {
+      throw this.#engineError(error);
+    }
+  }
+
+  /** A read outside a transaction, on any pooled connection (run again once if it went stale). */
+  protected async query(statement: Statement, values: unknown[]): Promise<QueryResult> {
+    if (this.#closed) throw this.#closedError();
+    const query = { name: statement.name, text: statement.text, values };
+    try {
+      return await this.#pool.query(query);
+    } catch (error) {
+      if (!isConnectionLost(error) || this.#closed) throw this.#engineError(error);
+    }
+    try {
+      return await this.#pool.query(query);
+    } catch (error) {
+      throw this.#engineError(error);
+    }
+  }
+
+  /** An engine that cannot answer, as `ServiceUnavailableException`; other errors as they are. */
+  #engineError(error: unknown): unknown {
+    if (error instanceof ServiceUnavailableException || !isEngineUnavailable(error)) return error;
+    let message = error instanceof Error ? error.message : String(error);
+    if (error instanceof AggregateError && message === "") {
+      message = error.errors.map((inner) => String(inner?.message ?? inner)).join("; ");
+    }
+    if (this.#password) message = message.replaceAll(this.#password, "***");
+    return new ServiceUnavailableException(`${this.description} is unavailable: ${message}`, {
+      cause: error,
+    });
+  }
+
+  #closedError(): ServiceUnavailableException {
+    return new ServiceUnavailableException(`The metadata store (${this.description}) is closed`);
+  }
+
+  /** Waits for this store's transactions to end, then closes its connections. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      if (this.#running > 0) {
+        this.#drained = Promise.withResolvers<void>();
+        await this.#drained.promise;
+      }
+      await this.#pool.end();
+    })();
+    return this.#closing;
+  }
+}
