@@ -10,7 +10,10 @@
  * 4. the read-only refusal — 403 for changes (`middleware/read_only.ts`);
  * 5. the request context — the path decoded under the mount prefix
  *    (`middleware/request_context.ts`);
- * 6. the method's handler (`methods/`); LOCK and UNLOCK (`methods/lock.ts`,
+ * 6. the lock middleware — for a lock table shared by several servers, the
+ *    table brought up to date before a request that reads locks, and a request
+ *    that may change locks run as one change of it (`middleware/lock_sync.ts`);
+ * 7. the method's handler (`methods/`); LOCK and UNLOCK (`methods/lock.ts`,
  *    `methods/unlock.ts`) work the lock plugin's table (`locks/`), and every
  *    handler that changes something asks its guard (`locks/lock_guard.ts`).
  *
@@ -37,6 +40,7 @@ import { handleUnlock } from "./methods/unlock.ts";
 import { type AuthenticateHook, authentication } from "./middleware/authentication.ts";
 import type { DavEnv } from "./middleware/dav_env.ts";
 import { answerError, type ErrorReporter } from "./middleware/error_answer.ts";
+import { lockSync } from "./middleware/lock_sync.ts";
 import { methodGate } from "./middleware/method_gate.ts";
 import { readOnlyRefusal } from "./middleware/read_only.ts";
 import { requestContext } from "./middleware/request_context.ts";
@@ -49,7 +53,9 @@ export interface WebDavOptions {
   readOnly?: boolean;
   /**
    * The lock table (default: a new `LockTable` over a memory store). To keep locks
-   * elsewhere, give a `LockTable` over your own `LockStore`.
+   * elsewhere, give a `LockTable` over your own `LockStore` — for locks shared by
+   * several servers over one store, over a `SharedLockStore`. The app calls the
+   * manager's `withLocks`, when it has one, around every request that uses locks.
    */
   locks?: LockManager;
   /**
@@ -148,6 +154,7 @@ export function createWebDavHono(fs: BackupFS, options?: WebDavOptions): Hono<Da
     waitMs: options?.uploadMemory?.waitMs ?? DEFAULT_UPLOAD_WAIT_MS,
   };
   const handlers = methodHandlers(options);
+  const locks = options?.locks ?? new LockTable();
 
   const app = new Hono<DavEnv>();
   // Errors (every thrown Error reaches onError; Hono rethrows anything else).
@@ -166,10 +173,11 @@ export function createWebDavHono(fs: BackupFS, options?: WebDavOptions): Hono<Da
     fs,
     prefix: normalizePrefix(options?.prefix),
     readOnly,
-    locks: options?.locks ?? new LockTable(),
+    locks,
     maxXmlBytes: options?.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES,
     uploads,
   }));
+  app.use(lockSync(locks));
   for (const [method, handler] of Object.entries(handlers)) {
     // Hono answers HEAD with the GET route (and drops the body).
     if (method !== "HEAD") app.on(method, "*", (c) => handler(c.var.dav));

@@ -25,7 +25,8 @@ import { dataDirectoryWarning } from "../src/storage/store/data_dir_mode.ts";
 import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
 import { loadCredentials } from "./auth/credentials_file.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
-import { MemoryLockManager } from "./locks/lock_manager.ts";
+import { LockTable } from "./locks/lock_table.ts";
+import { type LockDocumentStore, SharedLockStore } from "./locks/store/shared_lock_store.ts";
 import { parseServeCli, type ServeCliOptions, USAGE } from "./serve/cli_options.ts";
 import { storeQuota } from "./serve/disk_quota.ts";
 import { mountInstructions } from "./serve/mount_instructions.ts";
@@ -39,6 +40,8 @@ interface OpenedStorage {
   close(): Promise<void>;
   quota?: WebDavOptions["quota"];
   description: string;
+  /** With the embedded store: the WebDAV locks, kept in its metadata (shared by every server over it). */
+  locks?: LockTable;
 }
 
 function fail(message: string): void {
@@ -95,12 +98,36 @@ async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | st
     return `cannot open the store in ${location.dataDir}: ${errorText(error)}`;
   }
   const store = opened.store;
+  let locks: LockTable;
+  try {
+    locks = await sharedLocks(store.metadataStore, options.job, location.dataDir);
+  } catch (error) {
+    await opened.close();
+    return `cannot read the WebDAV locks of job "${options.job}": ${errorText(error)}`;
+  }
   return {
     storage: store,
     close: () => opened.close(),
     quota: storeQuota(store, { jobId: options.job, directory: store.directory }),
     description: `the embedded store (${opened.description})`,
+    locks,
   };
+}
+
+/**
+ * The lock table of `job` over the store's metadata, shared by every server over
+ * the store; locks of an older version's `webdav-locks-JOB.json` in the data
+ * directory are taken in the first time.
+ */
+async function sharedLocks(
+  metadata: LockDocumentStore,
+  job: string,
+  dataDir: string,
+): Promise<LockTable> {
+  const store = await SharedLockStore.open(metadata, job, {
+    importFile: join(dataDir, `webdav-locks-${job}.json`),
+  });
+  return new LockTable({ store });
 }
 
 /** Opens the storage, builds the file system and its WebDAV app, then serves until stopped. */
@@ -125,13 +152,11 @@ async function serveWebDav(options: ServeCliOptions): Promise<number> {
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
   });
-  // With the embedded store, locks outlive a restart: kept next to its data.
-  const locks = options.dataDir === undefined ? undefined : new MemoryLockManager({
-    persistPath: join(options.dataDir, `webdav-locks-${options.job}.json`),
-  });
+  // With the embedded store, locks live in its metadata: shared by every server
+  // over it, and they outlive restarts. With --endpoint, in this process only.
   const dav = createWebDavApp(fs, {
     readOnly: options.readOnly,
-    ...(locks ? { locks } : {}),
+    ...(opened.locks ? { locks: opened.locks } : {}),
     ...(authenticate ? { authenticate } : {}),
     ...(opened.quota ? { quota: opened.quota } : {}),
     uploadMemory: {

@@ -42,17 +42,27 @@ export type { AuthenticateHook } from "./middleware/authentication.ts";
 export type { ErrorReporter } from "./middleware/error_answer.ts";
 export { type BasicAuthOptions, createBasicAuth } from "./auth/basic_auth.ts";
 export { storeQuota, type UsageSource } from "./serve/disk_quota.ts";
-// Locks: the table the server uses, and the store seam to keep locks elsewhere.
+// Locks: the table the server uses, and the store seam to keep locks elsewhere
+// (SharedLockStore: in the store's metadata, shared by every server over it).
 export type { ActiveLock, LockOutcome, LockRecord, LockRequest } from "./locks/lock_record.ts";
 export {
+  type LockAccess,
   type LockManager,
   MemoryLockManager,
   type MemoryLockManagerOptions,
 } from "./locks/lock_manager.ts";
 export { LockTable, type LockTableOptions } from "./locks/lock_table.ts";
 export type { LockStore } from "./locks/store/lock_store.ts";
-export { MemoryLockStore } from "./locks/store/memory_lock_store.ts";
+export { type LockSnapshot, MemoryLockStore } from "./locks/store/memory_lock_store.ts";
 export { FileLockStore } from "./locks/store/file_lock_store.ts";
+export {
+  DEFAULT_LOCK_CHANGE_WAIT_MS,
+  DEFAULT_LOCK_LEASE_TTL_MS,
+  type LockDocumentStore,
+  type LockDocumentTransaction,
+  SharedLockStore,
+  type SharedLockStoreOptions,
+} from "./locks/store/shared_lock_store.ts";
 
 /** A WebDAV server as a fetch handler. */
 export interface WebDavApp {

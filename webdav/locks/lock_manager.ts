@@ -21,7 +21,9 @@ import { MemoryLockStore } from "./store/memory_lock_store.ts";
  * remove locks; every request evaluates its `If` header and checks a change
  * against the locks covering what it changes (`lock_guard.ts`); DELETE, MOVE and
  * COPY drop the locks of what they replaced or removed. `LockTable` implements
- * it over any `LockStore`: to keep locks elsewhere, implement a store.
+ * it over any `LockStore`: to keep locks elsewhere, implement a store (one
+ * shared by several servers also implements `refresh` and `change`, which
+ * `LockTable.withLocks` calls), or implement this interface.
  *
  * Records returned are copies; expired locks are never returned.
  *
@@ -83,7 +85,31 @@ export interface LockManager {
    * onto a locked path).
    */
   checkpoint(): number;
+  /**
+   * For a lock table shared by several servers (optional; a table of one process
+   * needs none): runs a request with the table as up to date as it needs —
+   * `read`, for a request that reads locks: every lock change committed before
+   * the call is seen; `change`, for a request that may take, refresh or drop
+   * locks: as one change of the shared table, committed before this resolves
+   * (rejects with `DavError` 503 when that cannot be had). The lock middleware
+   * (`middleware/lock_sync.ts`) calls it around every request that uses locks.
+   */
+  withLocks?<T>(access: LockAccess, request: () => Promise<T>): Promise<T>;
 }
+
+/**
+ * What a request does with the lock table, for {@link LockManager.withLocks}:
+ * reads locks, or may change them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { LockAccess } from "./lock_manager.ts";
+ * const accessOf = (method: string): LockAccess => method === "LOCK" ? "change" : "read";
+ * assert.equal(accessOf("LOCK"), "change");
+ * ```
+ */
+export type LockAccess = "read" | "change";
 
 /** Options of {@link MemoryLockManager}: those of a `LockTable`, and a lock file. */
 export interface MemoryLockManagerOptions extends Omit<LockTableOptions, "store"> {

@@ -13,7 +13,7 @@
  */
 
 import { DavError } from "../dav_error.ts";
-import type { LockManager } from "./lock_manager.ts";
+import type { LockAccess, LockManager } from "./lock_manager.ts";
 import type { LockOutcome, LockRecord, LockRequest } from "./lock_record.ts";
 import type { LockStore } from "./store/lock_store.ts";
 import { MemoryLockStore } from "./store/memory_lock_store.ts";
@@ -246,6 +246,18 @@ export class LockTable implements LockManager {
   /** A mark of the locks granted so far: locks granted later compare greater or equal. */
   checkpoint(): number {
     return this.#store.checkpoint();
+  }
+
+  /**
+   * Runs a request with the store as up to date as it needs: for `read`, after
+   * the store's `refresh`; for `change`, inside the store's `change`. A store of
+   * one process has neither: the request just runs.
+   */
+  withLocks<T>(access: LockAccess, request: () => Promise<T>): Promise<T> {
+    const store = this.#store;
+    if (access === "change" && store.change) return store.change(request);
+    if (access === "read" && store.refresh) return store.refresh().then(request);
+    return request();
   }
 
   #clamp(seconds: number | undefined): number {

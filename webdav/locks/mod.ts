@@ -3,7 +3,8 @@
  *
  * - `lock_record.ts` — the locks as data;
  * - `store/` — where locks are kept: the `LockStore` seam, `MemoryLockStore`,
- *   `FileLockStore`;
+ *   `FileLockStore`, and `SharedLockStore` (in the store's metadata, shared by
+ *   every server over that store);
  * - `lock_table.ts` — the rules (conflicts, covering and below, tokens,
  *   timeouts) over any store; `lock_manager.ts` — the `LockManager` contract the
  *   handlers use, and `MemoryLockManager`;
@@ -32,6 +33,7 @@ export * from "./lock_record.ts";
 export * from "./store/lock_store.ts";
 export * from "./store/memory_lock_store.ts";
 export * from "./store/file_lock_store.ts";
+export * from "./store/shared_lock_store.ts";
 export * from "./lock_table.ts";
 export * from "./lock_manager.ts";
 export * from "./if_header.ts";

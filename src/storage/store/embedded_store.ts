@@ -329,6 +329,15 @@ export class EmbeddedStore implements LocalChunkStorage {
     return this.#directory;
   }
 
+  /**
+   * The metadata store the store keeps its records in, for what else must be
+   * shared by every process over this store (e.g. the WebDAV locks). Closed with
+   * the store when the store opened it.
+   */
+  get metadataStore(): MetadataStore {
+    return this.#metadata;
+  }
+
   /** Runs one garbage collection pass now (after any pass already running). */
   collectGarbage(): Promise<GarbageReport> {
     if (this.#closed) return Promise.reject(closedError());

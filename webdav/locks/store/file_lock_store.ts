@@ -13,6 +13,7 @@
 
 import type { LockRecord } from "../lock_record.ts";
 import { MemoryLockStore } from "./memory_lock_store.ts";
+import { readLockFile } from "./_lock_records.ts";
 
 interface LockFile {
   version: 1;
@@ -81,53 +82,4 @@ export class FileLockStore extends MemoryLockStore {
       throw error;
     }
   }
-}
-
-/** The lock records of a lock file; none when it is missing or unreadable. */
-function readLockFile(path: string): LockRecord[] {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-  let data: LockFile;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return []; // an unreadable lock file is treated as no locks
-  }
-  if (data?.version !== 1 || !Array.isArray(data.locks)) return [];
-  const records: LockRecord[] = [];
-  for (const raw of data.locks) {
-    const record = validRecord(raw);
-    if (record) records.push(record);
-  }
-  return records;
-}
-
-function validRecord(raw: unknown): LockRecord | undefined {
-  if (typeof raw !== "object" || raw === null) return undefined;
-  const r = raw as Record<string, unknown>;
-  if (
-    typeof r.token !== "string" || typeof r.root !== "string" || !r.root.startsWith("/") ||
-    (r.scope !== "exclusive" && r.scope !== "shared") ||
-    (r.depth !== 0 && r.depth !== "infinity") ||
-    typeof r.timeoutSeconds !== "number" || typeof r.expiresAt !== "number"
-  ) {
-    return undefined;
-  }
-  const lock: LockRecord = {
-    token: r.token,
-    root: r.root,
-    scope: r.scope,
-    depth: r.depth,
-    timeoutSeconds: r.timeoutSeconds,
-    expiresAt: r.expiresAt,
-    collection: r.collection === true,
-  };
-  if (typeof r.ownerXml === "string") lock.ownerXml = r.ownerXml;
-  if (typeof r.principal === "string") lock.principal = r.principal;
-  return lock;
 }

@@ -5,11 +5,14 @@
  * requests, conflicts or timeouts — the lock table (`../lock_table.ts`) does
  * all of that over any store.
  *
- * Implementations here: `MemoryLockStore` (this process only) and
- * `FileLockStore` (the same, written through to a JSON file). A store shared by
- * several servers — rows in a database — implements the same methods: `get` by
- * token, `listAt` by root path, `listBelow` by path prefix, `put`, `delete`, and
- * a generation per record from a sequence.
+ * Implementations here: `MemoryLockStore` (this process only),
+ * `FileLockStore` (the same, written through to a JSON file), and
+ * `SharedLockStore` (a mirror of a document in the store's metadata, shared by
+ * every server over that store). The methods are synchronous, so a store shared
+ * by several servers mirrors its locks in memory and implements the optional
+ * `refresh` (bring the mirror up to date before a request reads locks) and
+ * `change` (run a request that may change locks as one change of the shared
+ * locks). Another shared store — rows in a database — implements the same.
  *
  * @module
  */
@@ -65,4 +68,19 @@ export interface LockStore {
   generationOf(token: string): number | undefined;
   /** The generation the next new record will get: later records compare greater or equal. */
   checkpoint(): number;
+  /**
+   * For a store shared by several servers that mirrors its locks here: brings
+   * the mirror up to date with every change committed before the call (a request
+   * that reads locks calls it first). Absent on a store of one process.
+   */
+  refresh?(): Promise<void>;
+  /**
+   * For a store shared by several servers: runs `work` (a request that may take,
+   * refresh or drop locks) as one change of the shared locks — no other server
+   * changes them meanwhile, the mirror is up to date when `work` starts, and
+   * what `work` changed is committed before this resolves. Rejects (a `DavError`
+   * 503) when that cannot be had in time or the commit fails; then what `work`
+   * did to the locks is undone. Absent on a store of one process.
+   */
+  change?<T>(work: () => Promise<T>): Promise<T>;
 }

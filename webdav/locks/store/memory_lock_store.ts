@@ -9,6 +9,32 @@ import type { LockRecord } from "../lock_record.ts";
 import type { LockStore } from "./lock_store.ts";
 
 /**
+ * A store's records with their generations, and the generation its next new
+ * record gets: what {@link MemoryLockStore.snapshot} gives and a subclass loads
+ * back with `restore` (e.g. to mirror locks kept elsewhere).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { LockSnapshot } from "./memory_lock_store.ts";
+ * const snapshot: LockSnapshot = {
+ *   nextGeneration: 8,
+ *   locks: [{
+ *     record: { token: "urn:uuid:1", root: "/a", scope: "shared", depth: 0, timeoutSeconds: 60, expiresAt: 60_000 },
+ *     generation: 7,
+ *   }],
+ * };
+ * assert.ok(snapshot.locks.every(({ generation }) => generation < snapshot.nextGeneration));
+ * ```
+ */
+export interface LockSnapshot {
+  /** The generation the next new record gets; greater than every record's. */
+  nextGeneration: number;
+  /** Every record with its generation, in the order they were first stored. */
+  locks: { record: LockRecord; generation: number }[];
+}
+
+/**
  * A {@link LockStore} in memory. Records are handed out as stored (no copies):
  * the lock table copies what it gives away.
  *
@@ -102,6 +128,40 @@ export class MemoryLockStore implements LockStore {
   /** The generation the next new record will get. */
   checkpoint(): number {
     return this.#nextGeneration;
+  }
+
+  /** Every record with its generation, and the next generation (records are not copied). */
+  snapshot(): LockSnapshot {
+    const locks = [...this.#records.values()].map((record) => ({
+      record,
+      generation: this.#generations.get(record.token)!,
+    }));
+    return { nextGeneration: this.#nextGeneration, locks };
+  }
+
+  /**
+   * Replaces every record with those of `snapshot`, keeping their generations
+   * (and ordering them by generation); the next generation becomes the
+   * snapshot's, or one past the greatest record's when that is greater.
+   * `put` and `delete` are not called.
+   */
+  protected restore(snapshot: LockSnapshot): void {
+    this.#records.clear();
+    this.#byRoot.clear();
+    this.#generations.clear();
+    let next = Math.max(0, snapshot.nextGeneration);
+    const ordered = [...snapshot.locks].sort((a, b) => a.generation - b.generation);
+    for (const { record, generation } of ordered) {
+      const previous = this.#records.get(record.token);
+      if (previous) this.#unindex(previous);
+      this.#records.set(record.token, record);
+      this.#generations.set(record.token, generation);
+      let tokens = this.#byRoot.get(record.root);
+      if (!tokens) this.#byRoot.set(record.root, tokens = new Set());
+      tokens.add(record.token);
+      next = Math.max(next, generation + 1);
+    }
+    this.#nextGeneration = next;
   }
 
   #unindex(record: LockRecord): void {
