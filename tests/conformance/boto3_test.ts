@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { createStorageApp } from "../../src/server/app.ts";
 import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { openTestStore } from "../support/test_store.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("./boto3_conformance.py", import.meta.url));
@@ -40,7 +41,7 @@ async function requireBoto3(): Promise<void> {
 Deno.test("boto3 conformance: nine operations, error paths, presigned URL", async () => {
   await requireBoto3();
   const dir = await Deno.makeTempDir({ prefix: "boto3-conformance-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
   const serverErrors: unknown[] = [];
   const app = createStorageApp(store, {
     credentials: new Map([[ACCESS_KEY_ID, { secretAccessKey: SECRET }]]),

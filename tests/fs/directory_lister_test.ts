@@ -6,13 +6,14 @@ import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import type { BackupObject } from "../../src/storage/types.ts";
 import { FaultyStorage } from "../support/faulty_storage.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { openTestStore } from "../support/test_store.ts";
 
 const JOB = "lister-job";
 const encoder = new TextEncoder();
 
 async function withStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "backupfs-lister-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
   try {
     await fn(store);
   } finally {

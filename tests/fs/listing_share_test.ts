@@ -7,12 +7,13 @@ import { BackupFS } from "../../src/fs/backup_fs.ts";
 import { DirectoryLister, type ListedEntry } from "../../src/fs/directory_lister.ts";
 import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { openTestStore } from "../support/test_store.ts";
 
 const JOB = "share-job";
 
 async function withFs(fn: (fs: BackupFS, store: EmbeddedStore) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "backupfs-share-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
   try {
     await fn(new BackupFS(store, { jobId: JOB }), store);
   } finally {

@@ -12,6 +12,7 @@ import { validateMetadataString } from "../../src/storage/limits.ts";
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { CREDENTIALS, REGION } from "./client/support/client_fixtures.ts";
+import { openTestStore } from "../support/test_store.ts";
 
 const REFUSED = [0x00, 0x09, 0x0a, 0x1f, 0x7f, 0x80, 0x85, 0x9b, 0x9f];
 const ACCEPTED = ["\u00a0nbsp", "naïve ü", "日本", "😀", "\u2028 line separator is not C0/C1"];
@@ -86,7 +87,7 @@ async function refusesEverywhere(storage: BackupStorage, job: string): Promise<v
 Deno.test("the embedded store refuses C1 controls in MetadataString (PutObject, NotifyObjectComplete)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "metadata-string-" });
   try {
-    await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+    await using store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
     await refusesEverywhere(store, "job-c1");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -95,7 +96,7 @@ Deno.test("the embedded store refuses C1 controls in MetadataString (PutObject, 
 
 Deno.test("the HTTP service refuses C1 controls in MetadataString: IllegalArgumentException, 400", async () => {
   const dir = await Deno.makeTempDir({ prefix: "metadata-string-http-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
   const app = createStorageApp(store, {
     credentials: new Map([[CREDENTIALS.accessKeyId, {
       secretAccessKey: CREDENTIALS.secretAccessKey,

@@ -19,8 +19,14 @@ import { openStore, type StoreLocation } from "../../src/storage/store/store_bac
 export const ENGINES_ENV = "BACKUPFS_TEST_ENGINES";
 
 /** The engines of this run. */
-export const TEST_ENGINES: "sqlite-files" | "postgres-s3" =
-  Deno.env.get(ENGINES_ENV) === "postgres-s3" ? "postgres-s3" : "sqlite-files";
+export const TEST_ENGINES: "sqlite-files" | "postgres-s3" = enginesOfRun();
+
+function enginesOfRun(): "sqlite-files" | "postgres-s3" {
+  // A child with no environment access (the crash test's) is on the default.
+  const allowed = Deno.permissions.querySync({ name: "env", variable: ENGINES_ENV });
+  if (allowed.state !== "granted") return "sqlite-files";
+  return Deno.env.get(ENGINES_ENV) === "postgres-s3" ? "postgres-s3" : "sqlite-files";
+}
 
 /** Whether this run's stores keep SQLite and chunk files in their directory (the default). */
 export const onLocalFiles: boolean = TEST_ENGINES === "sqlite-files";
@@ -29,9 +35,7 @@ let serial = 0;
 
 /** A fresh name for one store's PostgreSQL schema and S3 prefix. */
 function freshName(): string {
-  return `t${Date.now().toString(36)}${(serial++).toString(36)}${
-    crypto.randomUUID().slice(0, 8)
-  }`;
+  return `t${Date.now().toString(36)}${(serial++).toString(36)}${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { createStorageApp } from "../../../src/server/mod.ts";
 import type { BackupStorage } from "../../../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../../../src/storage/client/mod.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { openTestStore } from "../../support/test_store.ts";
 
 /** A BackupFS over one backend, with what the test needs to reach underneath. */
 export interface FsFixture {
@@ -26,7 +27,7 @@ export async function openFs(
   wrap: (storage: BackupStorage) => BackupStorage = (s) => s,
 ): Promise<FsFixture> {
   const dir = await Deno.makeTempDir({ prefix: "backupfs-fs-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
   let storage: BackupStorage = store;
   let stop = async () => {};
   if (backend === "http") {

@@ -13,6 +13,7 @@ import { FaultyStorage } from "../../support/faulty_storage.ts";
 import type { Backend } from "./backends.ts";
 import { Rng } from "./model_rng.ts";
 import { type RandomFaultOptions, RandomFaults } from "./random_faults.ts";
+import { openTestStore } from "../../support/test_store.ts";
 
 /** The job every fault test uses. */
 export const FAULT_JOB = "fs-faults";
@@ -53,7 +54,7 @@ export async function openFaultyFs(
   options: FaultFixtureOptions = {},
 ): Promise<FaultFixture> {
   const dir = await Deno.makeTempDir({ prefix: "backupfs-faults-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
   const faulty = new FaultyStorage(store);
   const random = new RandomFaults(faulty, new Rng(options.seed ?? 1), {
     errors: () => new ThrottlingException(),

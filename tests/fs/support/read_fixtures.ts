@@ -7,6 +7,7 @@ import { chunkChecksum, sha256, summaryChecksum } from "../../../src/storage/che
 import type { BackupStorage } from "../../../src/storage/backup_storage.ts";
 import type { BackupObject } from "../../../src/storage/types.ts";
 import { FaultyStorage } from "../../support/faulty_storage.ts";
+import { openTestStore as openEngineStore } from "../../support/test_store.ts";
 
 /** The job every read-path test writes to. */
 export const JOB = "read-path-job";
@@ -21,7 +22,7 @@ export interface TestStore extends AsyncDisposable {
 /** Opens an EmbeddedStore in a fresh temp dir (no GC timer, no fsync). */
 export async function openTestStore(options: EmbeddedStoreOptions = {}): Promise<TestStore> {
   const dir = await Deno.makeTempDir({ prefix: "fs_read_test_" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false, ...options });
+  const store = await openEngineStore(dir, { gcIntervalMs: 0, durable: false, ...options });
   return {
     store,
     faulty: new FaultyStorage(store),

@@ -7,6 +7,7 @@ import type { BackupStorage } from "../../../src/storage/backup_storage.ts";
 import { sha256, summaryChecksum } from "../../../src/storage/checksum.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import type { BackupObject, Chunk, PutChunkInput } from "../../../src/storage/types.ts";
+import { openTestStore as openEngineStore } from "../../support/test_store.ts";
 
 /** The job id every write-path test uses. */
 export const JOB = "fs-write-job";
@@ -20,7 +21,7 @@ export interface TestStore extends AsyncDisposable {
 /** Opens a non-durable store without a GC timer in a new temp dir. */
 export async function openTestStore(): Promise<TestStore> {
   const dir = await Deno.makeTempDir({ prefix: "fs-write-test-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  const store = await openEngineStore(dir, { gcIntervalMs: 0, durable: false });
   return {
     store,
     dir,

@@ -1,7 +1,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { openStore } from "../../../src/storage/store/store_backends.ts";
+import { onLocalFiles, testStoreLocation } from "../../support/test_store.ts";
 import { contentFor, summaryOf } from "./support/crash_content.ts";
 import { putSmall, readObject, seededBytes } from "./support/store_fixtures.ts";
 
@@ -24,6 +25,16 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
   let totalDone = 0;
   // What the children reported: name → metadata of the latest completed version, or null if deleted.
   const reported = new Map<string, string | null | undefined>();
+  const location = await testStoreLocation(dir);
+  // On the default, the child touches nothing but the directory; on the engines it
+  // talks to them and reads the AWS chain's files.
+  const permissions = onLocalFiles ? [`--allow-read=${dir}`, `--allow-write=${dir}`] : [
+    "--allow-read",
+    `--allow-write=${dir}`,
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    "--allow-sys",
+  ];
   try {
     for (let round = 0; round < rounds; round++) {
       const child = new Deno.Command(Deno.execPath(), {
@@ -31,10 +42,9 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
           "run",
           "--no-check",
           "--no-prompt",
-          `--allow-read=${dir}`,
-          `--allow-write=${dir}`,
+          ...permissions,
           CHILD,
-          dir,
+          JSON.stringify(location),
           String(round),
         ],
         stdout: "piped",
@@ -79,7 +89,8 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
       totalDone += lines.filter((l) => l.startsWith("DONE")).length;
 
       // Reopen and verify.
-      const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0 });
+      const opened = await openStore(location, { gcIntervalMs: 0 });
+      const store = opened.store;
       try {
         const listed = new Map<string, { meta: string; checksum: string; token: string }>();
         let token: string | undefined;
@@ -130,7 +141,7 @@ Deno.test("kill -9 at random moments: completed objects survive intact, nothing 
         assertEquals(after.ObjectList.length, 1);
         await store.collectGarbage();
       } finally {
-        await store.close();
+        await opened.close();
       }
     }
     assert(totalDone > 0, "the children completed some objects before being killed");

@@ -6,10 +6,11 @@ import { BackupFS } from "../../../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { createWebDavApp } from "../../../webdav/mod.ts";
 import { serveHttp } from "../../../src/http/mod.ts";
+import { openTestStore } from "../../support/test_store.ts";
 
 const port = Number(Deno.args[0] ?? "0");
 const dir = await Deno.makeTempDir({ prefix: "backupfs-litmus-" });
-const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
 const fs = new BackupFS(store, { jobId: "litmus", chunkSize: 64 * 1024 });
 const dav = createWebDavApp(fs, {
   quota: () => Promise.resolve({ usedBytes: 0, availableBytes: 1024 ** 4 }),

@@ -4,18 +4,19 @@
  * PutObject returns. Content is derived from the MetadataString, so any listed
  * object can be verified: `seed=<seed>;chunks=<n>;size=<bytes>`.
  *
- * Usage: crash_child.ts <dir> <round>
+ * Usage: crash_child.ts <store location as JSON> <round>
  *
  * @module
  */
 
 import { chunkChecksum } from "../../../../src/storage/checksum.ts";
-import { EmbeddedStore } from "../../../../src/storage/store/mod.ts";
+import { openStore, type StoreLocation } from "../../../../src/storage/store/store_backends.ts";
 import { contentFor, describeObject, summaryOf } from "./crash_content.ts";
 
-const [dir, roundText] = Deno.args;
+const [locationJson, roundText] = Deno.args;
 const round = Number(roundText);
-const store = await EmbeddedStore.open(dir, { gcIntervalMs: 50, gracePeriodMs: 100 });
+const location = JSON.parse(locationJson) as StoreLocation;
+const { store } = await openStore(location, { gcIntervalMs: 50, gracePeriodMs: 100 });
 const encoder = new TextEncoder();
 const out = (line: string) => Deno.stdout.writeSync(encoder.encode(line + "\n"));
 out("READY");

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { chunkChecksum, sha256, summaryChecksum } from "../../../../src/storage/checksum.ts";
 import { EmbeddedStore, type EmbeddedStoreOptions } from "../../../../src/storage/store/mod.ts";
+import { openTestStore } from "../../../support/test_store.ts";
 
 /** A clock tests move by hand. */
 export class ManualClock {
@@ -28,7 +29,7 @@ export async function withStore(
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "embedded_store_test_" });
   const clock = new ManualClock();
-  const store = await EmbeddedStore.open(dir, {
+  const store = await openTestStore(dir, {
     gcIntervalMs: 0,
     durable: false,
     now: clock.now,
