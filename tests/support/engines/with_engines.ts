@@ -39,7 +39,8 @@ if (import.meta.main) {
       `with_engines: PostgreSQL at ${postgres.host}:${postgres.port} and Ceph RGW at ` +
         `${ceph.endpoint} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
-    const child = new Deno.Command(command, {
+    // `deno` is this very executable (a fresh machine may run it through npx).
+    const child = new Deno.Command(command === "deno" ? Deno.execPath() : command, {
       args,
       env: {
         [ENGINES_ENV]: "postgres-s3",
