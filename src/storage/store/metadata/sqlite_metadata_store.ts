@@ -201,6 +201,13 @@ function settle<T>(fn: () => T): Promise<T> {
 }
 
 /**
+ * The transaction open in this process, over any connection: two connections of
+ * one process to one file must take turns too, or a `BEGIN IMMEDIATE` of one
+ * would block the thread that has to commit the other's (for the busy timeout).
+ */
+const openInProcess: { tx?: Promise<void> } = {};
+
+/**
  * Metadata in a SQLite file. Transactions of this process run one at a time (a
  * transaction's function awaits only SQLite calls, answered at once, so each
  * holds the database's write lock for microseconds); transactions of other
@@ -235,7 +242,6 @@ function settle<T>(fn: () => T): Promise<T> {
 export class SqliteMetadataStore extends SqliteOperations implements MetadataStore {
   /** The database file. */
   readonly description: string;
-  #open?: Promise<void>;
   #closed = false;
   #tx: SqliteOperations;
 
@@ -260,10 +266,10 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
     options?: TransactionOptions,
   ): Promise<T> {
     for (let attempt = 1;; attempt++) {
-      while (this.#open) await this.#open;
+      while (openInProcess.tx) await openInProcess.tx;
       if (this.#closed) throw new ServiceUnavailableException("The metadata store is closed");
       const done = Promise.withResolvers<void>();
-      this.#open = done.promise;
+      openInProcess.tx = done.promise;
       let result: T;
       try {
         this.db.begin();
@@ -283,7 +289,7 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
         }
         throw busyAsUnavailable(error);
       } finally {
-        this.#open = undefined;
+        openInProcess.tx = undefined;
         done.resolve();
       }
       if (options?.durable ?? true) await this.db.flush();
@@ -295,7 +301,7 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#open) await this.#open;
+    while (openInProcess.tx) await openInProcess.tx;
     this.db.close();
   }
 
@@ -303,9 +309,9 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
     if (this.#closed) {
       return Promise.reject(new ServiceUnavailableException("The metadata store is closed"));
     }
-    if (!this.#open) return super.read(fn);
+    if (!openInProcess.tx) return super.read(fn);
     return (async () => {
-      while (this.#open) await this.#open;
+      while (openInProcess.tx) await openInProcess.tx;
       return fn();
     })();
   }
