@@ -334,8 +334,9 @@ export class SharedLockStore extends MemoryLockStore {
     let pause = FIRST_BACKOFF_MS;
     for (let attempt = 0; attempt < MAX_LEASE_TRIES; attempt++) {
       if (await this.#tryLease()) return;
-      const wait = pause * (0.5 + Math.random() / 2);
-      if (performance.now() + wait > deadline) break;
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      const wait = Math.min(left, pause * (0.5 + Math.random() / 2));
       await new Promise((resolve) => setTimeout(resolve, wait));
       pause = Math.min(MAX_BACKOFF_MS, pause * 2);
     }
