@@ -60,12 +60,41 @@ export async function writeGatewayCredentials(dir: string): Promise<string> {
 }
 
 /**
+ * Options of {@link startGateway}.
+ *
+ * @example A gateway whose chunks are in a bucket gets the bucket's keys
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { StartGatewayOptions } from "./gateway_process.ts";
+ * const options: StartGatewayOptions = {
+ *   port: 9000,
+ *   credentialsFile: "/tmp/gateway-credentials",
+ *   env: { AWS_ACCESS_KEY_ID: "bucket-key", AWS_SECRET_ACCESS_KEY: "…", AWS_REGION: "us-east-1" },
+ * };
+ * assert.equal(options.env?.AWS_REGION, "us-east-1");
+ * ```
+ */
+export interface StartGatewayOptions {
+  /** The 127.0.0.1 port to listen on. */
+  port: number;
+  /** The credentials file the gateway accepts keys from ({@link writeGatewayCredentials}). */
+  credentialsFile: string;
+  /**
+   * Environment variables added to the gateway's (over this process's own),
+   * e.g. the S3 keys of a `--chunks` bucket: `AWS_ACCESS_KEY_ID`,
+   * `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`. `NO_COLOR` is always set.
+   */
+  env?: Record<string, string>;
+}
+
+/**
  * Starts a gateway on `port` over `location`, accepting {@link GATEWAY_KEYS}
- * (from `credentialsFile`); resolves once it prints `listening on`.
+ * (from `credentialsFile`), with `env` added to its environment; resolves once
+ * it prints `listening on`.
  */
 export async function startGateway(
   location: StoreLocation,
-  options: { port: number; credentialsFile: string },
+  options: StartGatewayOptions,
 ): Promise<Gateway> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -78,7 +107,7 @@ export async function startGateway(
       options.credentialsFile,
       ...locationFlags(location),
     ],
-    env: { NO_COLOR: "1" },
+    env: { ...options.env, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
