@@ -17,7 +17,9 @@
  * @module
  */
 
+import type { DavRequestContext } from "../dav_context.ts";
 import type { LockAccess, LockManager } from "../locks/lock_manager.ts";
+import { readBoundedBody } from "../xml/parse.ts";
 import type { DavMiddleware } from "./dav_env.ts";
 
 /** Methods whose handlers may take, refresh or drop locks. */
@@ -55,7 +57,9 @@ export function lockAccessOf(method: string, headers: Headers): LockAccess | und
 /**
  * Runs the rest of each request through `locks.withLocks` with the access
  * {@link lockAccessOf} gives; passes requests straight on when the manager has
- * no `withLocks` or the request uses no locks. When `withLocks` rejects (e.g.
+ * no `withLocks` or the request uses no locks. A LOCK's body (XML, at most
+ * the context's `maxXmlBytes`) is read first, so a slow client holds no change
+ * open while it sends it. When `withLocks` rejects (e.g.
  * 503: a change could not be committed), the handler's answer is dropped and
  * the error is answered instead.
  *
@@ -63,6 +67,7 @@ export function lockAccessOf(method: string, headers: Headers): LockAccess | und
  * ```ts
  * import assert from "node:assert/strict";
  * import { Hono } from "../../deps/hono.ts";
+ * import type { DavRequestContext } from "../dav_context.ts";
  * import type { LockAccess } from "../locks/lock_manager.ts";
  * import { LockTable } from "../locks/lock_table.ts";
  * import type { DavEnv } from "./dav_env.ts";
@@ -74,6 +79,10 @@ export function lockAccessOf(method: string, headers: Headers): LockAccess | und
  *   return request();
  * };
  * const app = new Hono<DavEnv>();
+ * app.use(async (c, next) => {
+ *   c.set("dav", { request: c.req.raw, maxXmlBytes: 1 << 20 } as DavRequestContext);
+ *   await next();
+ * });
  * app.use(lockSync(locks));
  * app.all("*", (c) => c.text("ok"));
  * for (const method of ["LOCK", "PUT", "GET", "OPTIONS"]) {
@@ -87,6 +96,11 @@ export function lockSync(locks: LockManager): DavMiddleware {
     const access = lockAccessOf(c.req.method, c.req.raw.headers);
     if (access === undefined || locks.withLocks === undefined) return await next();
     try {
+      // A LOCK body is read before the change begins: a slow client must not hold
+      // every server's lock changes while it sends it.
+      if (c.req.method.toUpperCase() === "LOCK") {
+        await bufferBody(c.var.dav, (dav) => c.set("dav", dav));
+      }
       await locks.withLocks(access, next);
     } catch (error) {
       await c.req.raw.body?.cancel().catch(() => {});
@@ -94,4 +108,23 @@ export function lockSync(locks: LockManager): DavMiddleware {
       throw error;
     }
   };
+}
+
+/** Reads the request body (at most `maxXmlBytes`: else 413) and hands on a context whose request holds it. */
+async function bufferBody(
+  dav: DavRequestContext,
+  replace: (dav: DavRequestContext) => void,
+): Promise<void> {
+  const request = dav.request;
+  if (request.body === null) return;
+  const body = await readBoundedBody(request, { maxBytes: dav.maxXmlBytes });
+  replace({
+    ...dav,
+    request: new Request(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: body as Uint8Array<ArrayBuffer>, // a fresh buffer of its own
+      signal: request.signal,
+    }),
+  });
 }
