@@ -17,6 +17,7 @@
 
 // @ts-types="npm:@types/pg@8.23.1"
 import pg from "npm:pg@8.23.1";
+import { parse as parseUrl } from "npm:pg-connection-string@2.14.1";
 
 /** A single connection to a PostgreSQL server (`pg.Client`). */
 export const Client: typeof pg.Client = pg.Client;
@@ -40,3 +41,12 @@ export type QueryConfig = pg.QueryConfig;
 export type CustomTypesConfig = pg.CustomTypesConfig;
 /** The default type parsers of `pg-types` (`pg.types`); `getTypeParser(oid)` reads them. */
 export const types: typeof pg.types = pg.types;
+
+/**
+ * The settings a connection string names (`pg-connection-string`'s `parse`, as
+ * pg applies it): host, port, user, password, database, and the query's
+ * parameters (`options`, `sslmode`, `application_name`…); absent ones empty.
+ * (pg parses a `connectionString` itself, but then a password function given
+ * beside it is overwritten by the URL's empty password.)
+ */
+export const parseConnectionString: (url: string) => Record<string, unknown> = parseUrl;

@@ -38,6 +38,7 @@ import { Buffer } from "node:buffer";
 import {
   Client,
   type CustomTypesConfig,
+  parseConnectionString,
   Pool,
   type PoolClient,
   type PoolConfig,
@@ -467,8 +468,11 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
     const statementTimeoutMs = options?.statementTimeoutMs ?? 30_000;
     const schema = options?.schema;
     if (schema !== undefined) quoteIdentifier(schema);
+    // The URL parsed here rather than by pg, which would let its empty password
+    // override the password-file function below; what it names wins over these
+    // defaults, as in pg, and what it leaves empty comes from the PG* variables.
+    const { password: urlPassword, ...fromUrl } = url ? parseConnectionString(url) : {};
     const config: PoolConfig = {
-      connectionString: url || undefined,
       max: options?.maxConnections ?? 10,
       connectionTimeoutMillis: connectTimeoutMs,
       statement_timeout: statementTimeoutMs,
@@ -477,8 +481,12 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
       query_timeout: statementTimeoutMs + connectTimeoutMs,
       keepAlive: true,
       application_name: options?.applicationName ?? "backupfs",
-      types: TYPES,
+      ...Object.fromEntries(
+        Object.entries(fromUrl).filter(([, value]) => value !== null && value !== ""),
+      ),
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      ...(typeof urlPassword === "string" && urlPassword !== "" ? { password: urlPassword } : {}),
+      types: TYPES,
     };
     // A client never connected: what pg makes of the URL and the environment.
     const probe = new Client(config);

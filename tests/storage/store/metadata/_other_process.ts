@@ -1,7 +1,7 @@
 /**
- * "Another process" for the metadata races: a worker with its own store over the
- * test's database, running one side of a scenario of `_race_scenarios.ts` at a
- * time, and {@link OtherProcess}, the test's handle on it.
+ * "Another process" for the metadata races: {@link OtherProcess} starts a worker
+ * (`_other_process_worker.ts`) with its own store over the test's database,
+ * which runs one side of a scenario of `_race_scenarios.ts` at a time.
  *
  * Messages to the worker: `open` (a {@link StoreSpec}), `run` (a scenario and
  * its arguments), `signal` (from the test's side), `close`. From it: `opened`,
@@ -10,25 +10,17 @@
  * @module
  */
 
-/// <reference lib="deno.worker" />
+import { type Peer, type ScenarioName, SignalBox, type StoreSpec } from "./_race_scenarios.ts";
 
-import type { MetadataStore } from "../../../../src/storage/store/metadata/metadata_store.ts";
-import {
-  openSpec,
-  type Peer,
-  SCENARIOS,
-  type ScenarioName,
-  SignalBox,
-  type StoreSpec,
-} from "./_race_scenarios.ts";
-
-type ToWorker =
+/** A message to the worker. */
+export type ToWorker =
   | { type: "open"; spec: StoreSpec }
   | { type: "run"; id: number; scenario: ScenarioName; args: unknown }
   | { type: "signal"; name: string }
   | { type: "close" };
 
-type FromWorker =
+/** A message from the worker. */
+export type FromWorker =
   | { type: "opened" }
   | { type: "result"; id: number; result: unknown }
   | { type: "failed"; id: number; message: string }
@@ -61,7 +53,7 @@ export class OtherProcess {
 
   /** Starts a worker and opens its store over `spec`'s database. */
   static async start(spec: StoreSpec): Promise<OtherProcess> {
-    const worker = new Worker(new URL("./_other_process.ts", import.meta.url).href, {
+    const worker = new Worker(new URL("./_other_process_worker.ts", import.meta.url).href, {
       type: "module",
     });
     const other = new OtherProcess(worker);
@@ -115,48 +107,4 @@ export class OtherProcess {
       this.#worker.postMessage(message);
     });
   }
-}
-
-// ------------------------------------------------------------ the worker side
-
-if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
-  let store: MetadataStore | undefined;
-  const box = new SignalBox();
-  const post = (message: FromWorker) => self.postMessage(message);
-  const peer: Peer = {
-    signal: (name) => post({ type: "signal", name }),
-    waitFor: (name) => box.waitFor(name),
-  };
-  self.onmessage = async (event: MessageEvent<ToWorker>) => {
-    const message = event.data;
-    try {
-      switch (message.type) {
-        case "open":
-          store = await openSpec(message.spec);
-          post({ type: "opened" });
-          break;
-        case "signal":
-          box.deliver(message.name);
-          break;
-        case "run":
-          try {
-            const scenario = SCENARIOS[message.scenario] as (
-              store: MetadataStore,
-              peer: Peer,
-              args: unknown,
-            ) => Promise<unknown>;
-            post({ type: "result", id: message.id, result: await scenario(store!, peer, message.args) });
-          } catch (error) {
-            post({ type: "failed", id: message.id, message: String(error) });
-          }
-          break;
-        case "close":
-          await store?.close();
-          post({ type: "closed" });
-          break;
-      }
-    } catch (error) {
-      post({ type: "error", message: String(error) });
-    }
-  };
 }
