@@ -6,7 +6,9 @@
  * Without `persistPath`, locks live only in this process: a restart forgets them
  * (clients then see 412 on refresh and take a new lock). With `persistPath`, every
  * change rewrites a small JSON file atomically and a new manager loads the
- * unexpired locks from it.
+ * unexpired locks from it. Locks shared by several servers over one store are a
+ * `LockTable` over a `SharedLockStore` (`store/shared_lock_store.ts`), which
+ * `deno task serve` uses with the embedded store.
  *
  * @module
  */
@@ -119,7 +121,7 @@ export interface MemoryLockManagerOptions extends Omit<LockTableOptions, "store"
 
 /**
  * The lock table over a `MemoryLockStore`, or a `FileLockStore` of
- * `options.persistPath`; the default lock manager of the WebDAV server.
+ * `options.persistPath`; for a server that is the only one using its locks.
  *
  * @example
  * ```ts
