@@ -6,7 +6,14 @@
 // it had cached within the cache's time.
 
 import { assert, assertEquals } from "../../support/assert.ts";
-import { type Frontend, frontendsTest, lockThrough, statusOf } from "./support/shared_frontends.ts";
+import {
+  type Frontend,
+  frontendsTest,
+  lockThrough,
+  sqliteStorePlace,
+  startFrontend,
+  statusOf,
+} from "./support/shared_frontends.ts";
 
 /** BackupFS's default stat and lookup cache time (PathResolver's `metadataTtlMs`). */
 const STAT_CACHE_MS = 1000;
@@ -206,3 +213,34 @@ frontendsTest(
     assertNoErrors(a, b);
   },
 );
+
+Deno.test("shared locks: a LOCK that cannot have the lease in time is 503, and takes no lock; reads go on", async () => {
+  const place = await sqliteStorePlace();
+  const a = await startFrontend(place.location, { waitMs: 200 });
+  try {
+    assertEquals(await put(a, "/busy.txt", "b"), 201);
+    // Another server holds the job's lock lease (a change in progress there).
+    const name = a.shared.documentName;
+    const metadata = a.store.metadataStore;
+    assert(await metadata.transaction((tx) => tx.takeLease(name, "other", Date.now(), 60_000)));
+    const response = await a.request("/busy.txt", {
+      method: "LOCK",
+      headers: { "Content-Type": "application/xml" },
+      body: `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>` +
+        `</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+    });
+    await response.body?.cancel();
+    assertEquals(response.status, 503);
+    assertEquals(response.headers.get("Retry-After"), "1");
+    assertEquals(response.headers.get("Lock-Token"), null);
+    assertEquals(await lockCount(a), 0);
+    // Requests that only read locks need no lease.
+    assertEquals(await put(a, "/busy.txt", "still writable"), 204);
+    assertEquals(await statusOf(a, "PROPFIND", "/busy.txt", { headers: { Depth: "0" } }), 207);
+    await metadata.transaction((tx) => tx.dropLease(name, "other"));
+    assertEquals((await lockThrough(a, "/busy.txt")).status, 200);
+  } finally {
+    await a.close();
+    await place.dispose();
+  }
+});

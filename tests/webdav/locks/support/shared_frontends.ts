@@ -7,13 +7,17 @@
 
 import { BackupFS } from "../../../../src/fs/backup_fs.ts";
 import { serveHttp } from "../../../../src/http/mod.ts";
+import type { EmbeddedStore } from "../../../../src/storage/store/mod.ts";
 import {
   type OpenedStore,
   openStore,
   type StoreLocation,
 } from "../../../../src/storage/store/store_backends.ts";
 import { LockTable } from "../../../../webdav/locks/lock_table.ts";
-import { SharedLockStore } from "../../../../webdav/locks/store/shared_lock_store.ts";
+import {
+  SharedLockStore,
+  type SharedLockStoreOptions,
+} from "../../../../webdav/locks/store/shared_lock_store.ts";
 import { createWebDavApp } from "../../../../webdav/mod.ts";
 
 /** The job the frontends serve. */
@@ -53,8 +57,11 @@ export const STORE_PLACES: StorePlaceKind[] = [
 export interface Frontend {
   /** `http://127.0.0.1:PORT`. */
   origin: string;
+  store: EmbeddedStore;
   fs: BackupFS;
   locks: LockTable;
+  /** The lock table's store (the job's locks document, mirrored). */
+  shared: SharedLockStore;
   /** Errors the app reported (5xx answers); a test expects none. */
   errors: unknown[];
   /** Sends a request to `origin + path`. */
@@ -63,11 +70,14 @@ export interface Frontend {
   close(): Promise<void>;
 }
 
-/** Starts a frontend over its own store at `location`. */
-export async function startFrontend(location: StoreLocation): Promise<Frontend> {
+/** Starts a frontend over its own store at `location` (`lockOptions`: of its SharedLockStore). */
+export async function startFrontend(
+  location: StoreLocation,
+  lockOptions?: SharedLockStoreOptions,
+): Promise<Frontend> {
   const opened: OpenedStore = await openStore(location, { gcIntervalMs: 0, durable: false });
   try {
-    const shared = await SharedLockStore.open(opened.store.metadataStore, SHARED_JOB);
+    const shared = await SharedLockStore.open(opened.store.metadataStore, SHARED_JOB, lockOptions);
     const locks = new LockTable({ store: shared });
     const fs = new BackupFS(opened.store, { jobId: SHARED_JOB, chunkSize: 4096 });
     const errors: unknown[] = [];
@@ -76,8 +86,10 @@ export async function startFrontend(location: StoreLocation): Promise<Frontend> 
     const origin = `http://127.0.0.1:${server.addr.port}`;
     return {
       origin,
+      store: opened.store,
       fs,
       locks,
+      shared,
       errors,
       request: (path, init) => fetch(`${origin}${path}`, init),
       async close() {
