@@ -30,6 +30,8 @@ export const GATEWAY_KEYS = {
 export interface Gateway {
   /** `http://127.0.0.1:PORT`. */
   endpoint: string;
+  /** The gateway's process id (e.g. to read the CPU time it used). */
+  pid: number;
   /** SIGTERM, then the exit code and stderr. */
   stop(): Promise<{ code: number; stderr: string }>;
   /** SIGKILL (no clean-up at all), waiting for the exit. */
@@ -150,6 +152,7 @@ export async function startGateway(
   };
   return {
     endpoint: text.trim().slice("listening on ".length),
+    pid: child.pid,
     stop: () => end("SIGTERM"),
     kill: async () => {
       await end("SIGKILL");
