@@ -708,6 +708,48 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
     });
   });
 
+  for (const then of ["an awaited read", "the commit"]) {
+    await t.step(
+      `a failing write's error is thrown by ${then}; nothing commits; the store goes on`,
+      async () => {
+        await withDatabase(engine, async (store) => {
+          const versionId = await insert(store, versionRow(bytes(8), VersionState.Pending));
+          let attempts = 0;
+          const thrown = await rejectsWith(
+            store.transaction(async (tx) => {
+              attempts++;
+              await tx.addCandidate(digestOf("before"));
+              // NOT NULL violated: job.
+              await tx.insertUpload({
+                upload_id: "bad",
+                job: null as unknown as string,
+                version_id: versionId,
+                throw_on_duplicate: 0,
+                expires_at: 1,
+              });
+              await tx.addCandidate(digestOf("after"));
+              if (then === "an awaited read") await tx.upload("bad");
+            }),
+            Error,
+          );
+          assert.ok(!(thrown instanceof ServiceUnavailableException), String(thrown));
+          assert.match(thrown.message, /null/i);
+          assert.equal(attempts, 1, "not a conflict: not run again");
+          assert.deepEqual(await store.candidates(new Uint8Array(), 10), []);
+          assert.equal(await store.upload("bad"), undefined);
+          // Every connection is still good.
+          await Promise.all(
+            Array.from(
+              { length: 12 },
+              (_, i) => store.transaction((tx) => tx.addCandidate(digestOf(`ok ${i}`))),
+            ),
+          );
+          assert.equal((await store.candidates(new Uint8Array(), 100)).length, 12);
+        });
+      },
+    );
+  }
+
   await t.step("durable: false commits too", async () => {
     await withDatabase(engine, async (store) => {
       const id = await store.transaction(async (tx) => {
@@ -772,6 +814,7 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
     store: MetadataStore,
     other: OtherProcess,
     name: number[],
+    direct = false,
   ): Promise<[MakeCurrentResult, MakeCurrentResult]> {
     const args = (side: string, otherSide: string): MakeCurrentArgs => ({
       job: JOB,
@@ -779,6 +822,7 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
       side,
       other: otherSide,
       rendezvous: !engine.serializesWriters,
+      direct,
     });
     const sides = await Promise.all([
       makeCurrent(store, other.peer, args("a", "b")),
@@ -789,36 +833,41 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
     return b.saw.at(-1) === a.id ? [a, b] : [b, a];
   }
 
-  await t.step(
-    "race: two processes make a current version of one new name; exactly one is current",
-    async () => {
-      await withDatabase(engine, async (store, database) => {
-        const other = await OtherProcess.start(database.spec);
-        try {
-          await store.transaction((tx) => tx.ensureJob(JOB, 1));
-          const [winner, loser] = await raceToCurrent(store, other, [0x6e, 0x00]);
-          assert.deepEqual(winner.saw, [null]);
-          assert.equal(winner.attempts, 1);
-          assert.equal(
-            loser.saw.at(-1),
-            winner.id,
-            "the loser's last run saw the winner's version",
-          );
-          if (!engine.serializesWriters) {
-            // Both read "no current version" first; the loser's completion hit the
-            // unique index, and it ran again.
-            assert.deepEqual(loser.saw, [null, winner.id]);
-            assert.equal(loser.attempts, 2);
+  for (const direct of [false, true]) {
+    const how = direct
+      ? "inserted as current (a PutObject)"
+      : "pending, then completed (an upload)";
+    await t.step(
+      `race: two processes make a current version of one new name, ${how}; exactly one is current`,
+      async () => {
+        await withDatabase(engine, async (store, database) => {
+          const other = await OtherProcess.start(database.spec);
+          try {
+            await store.transaction((tx) => tx.ensureJob(JOB, 1));
+            const [winner, loser] = await raceToCurrent(store, other, [0x6e, 0x00], direct);
+            assert.deepEqual(winner.saw, [null]);
+            assert.equal(winner.attempts, 1);
+            assert.equal(
+              loser.saw.at(-1),
+              winner.id,
+              "the loser's last run saw the winner's version",
+            );
+            if (!engine.serializesWriters) {
+              // Both read "no current version" first; the loser's second current
+              // version hit the unique index, and it ran again.
+              assert.deepEqual(loser.saw, [null, winner.id]);
+              assert.equal(loser.attempts, 2);
+            }
+            const listed = await store.listCurrent(JOB, EVERYTHING, 10);
+            assert.deepEqual(listed.map((row) => row.id), [loser.id]);
+            assert.equal((await store.version(winner.id))?.state, VersionState.Retired);
+          } finally {
+            await other.close();
           }
-          const listed = await store.listCurrent(JOB, EVERYTHING, 10);
-          assert.deepEqual(listed.map((row) => row.id), [loser.id]);
-          assert.equal((await store.version(winner.id))?.state, VersionState.Retired);
-        } finally {
-          await other.close();
-        }
-      });
-    },
-  );
+        });
+      },
+    );
+  }
 
   await t.step(
     "race: two processes replace the current version of one name; exactly one is current",
@@ -1171,6 +1220,38 @@ Deno.test({
         );
       }
     });
+
+    await t.step(
+      "a connection killed inside a transaction: run again on a fresh one, committed once",
+      async () => {
+        const store = await PostgresMetadataStore.open(cluster.url, {
+          schema: "killed",
+          maxConnections: 1,
+          applicationName: "backupfs-killed",
+        });
+        try {
+          await store.transaction((tx) => tx.ensureJob(JOB, 1));
+          let attempts = 0;
+          await store.transaction(async (tx) => {
+            attempts++;
+            await tx.addUsage(JOB, 1, 10);
+            assert.deepEqual(await tx.usage(JOB), { objects: 1, bytes: 10 });
+            if (attempts === 1) {
+              await withAdmin(cluster.url, (admin) =>
+                admin.query(
+                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                  ["backupfs-killed"],
+                ));
+            }
+            await tx.addUsage(JOB, 1, 10);
+          });
+          assert.equal(attempts, 2);
+          assert.deepEqual(await store.usage(JOB), { objects: 2, bytes: 20 });
+        } finally {
+          await store.close();
+        }
+      },
+    );
 
     await t.step(
       "engine down: ServiceUnavailableException without the password; back up: answers again, not reopened",
