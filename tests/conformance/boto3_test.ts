@@ -4,7 +4,6 @@
 
 import { fileURLToPath } from "node:url";
 import { createStorageApp } from "../../src/server/app.ts";
-import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { openTestStore } from "../support/test_store.ts";
 

@@ -44,9 +44,30 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     dataDir: "/tmp/d",
     credentialsFile: "/tmp/c",
     region: "eu-west-1",
+    store: { dataDir: "/tmp/d" },
     limits: { headersTimeoutMs: 3000, bodyIdleTimeoutMs: 90_000, maxConnections: 50 },
     help: true,
   });
+  assertEquals(
+    parseStorageCli([
+      "--data",
+      "/tmp/d",
+      "--metadata",
+      "postgres://gw@db/bs",
+      "--chunks",
+      "s3://bucket-1/p",
+    ]).store,
+    {
+      dataDir: "/tmp/d",
+      metadata: "postgres://gw@db/bs",
+      chunks: { bucket: "bucket-1", prefix: "p/", pathStyle: false },
+    },
+  );
+  assertThrows(
+    () => parseStorageCli(["--metadata", "postgres://u:pw@db/x"]),
+    TypeError,
+    "password",
+  );
   assertEquals(defaults.limits, {});
   assertThrows(
     () => parseStorageCli(["--keepalive-timeout", "x"]),

@@ -4,7 +4,6 @@
 // (U+00A0 on, emoji) is fine.
 
 import { createStorageApp } from "../../src/server/app.ts";
-import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { BackupStorageClient } from "../../src/storage/client/mod.ts";
 import { chunkChecksum, summaryChecksum } from "../../src/storage/checksum.ts";
 import { IllegalArgumentException } from "../../src/storage/errors.ts";

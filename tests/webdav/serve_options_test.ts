@@ -14,11 +14,61 @@ Deno.test("serve options: defaults", () => {
   assertEquals(options, {
     listen: { hostname: "127.0.0.1", port: 8080 },
     dataDir: resolve("backupfs-data"),
+    store: { dataDir: resolve("backupfs-data") },
     job: "default",
     readOnly: false,
     limits: {},
     help: false,
   });
+});
+
+Deno.test("serve options: --metadata and --chunks name where the store lives; bad ones exit 2", () => {
+  const options = parseServeCli([
+    "--data",
+    "d",
+    "--metadata",
+    "postgres://backupfs@db:5432/backupfs",
+    "--chunks",
+    "s3://backups/team-a",
+    "--s3-endpoint",
+    "http://127.0.0.1:7480",
+    "--s3-region",
+    "eu-west-1",
+  ]);
+  assertEquals(options.store, {
+    dataDir: resolve("d"),
+    metadata: "postgres://backupfs@db:5432/backupfs",
+    chunks: {
+      bucket: "backups",
+      prefix: "team-a/",
+      endpoint: "http://127.0.0.1:7480",
+      region: "eu-west-1",
+      pathStyle: true,
+    },
+  });
+  assertEquals(
+    parseServeCli(["--chunks", "s3://backups", "--s3-addressing", "virtual"]).store?.chunks
+      ?.pathStyle,
+    false,
+  );
+  assertThrows(
+    () => parseServeCli(["--metadata", "postgres://u:secret@db/x"]),
+    TypeError,
+    "password",
+  );
+  assertThrows(() => parseServeCli(["--metadata", "mysql://db/x"]), TypeError, "postgres://");
+  assertThrows(() => parseServeCli(["--chunks", "/tmp/x"]), TypeError, "s3://BUCKET/PREFIX");
+  assertThrows(() => parseServeCli(["--s3-endpoint", "http://x"]), TypeError, "--chunks");
+  assertThrows(
+    () => parseServeCli(["--chunks", "s3://bkt", "--s3-addressing", "sideways"]),
+    TypeError,
+    "path or virtual",
+  );
+  assertThrows(
+    () => parseServeCli(["--endpoint", "http://127.0.0.1:9000", "--chunks", "s3://bkt"]),
+    TypeError,
+    "exclude",
+  );
 });
 
 Deno.test("serve options: every flag", () => {

@@ -1,7 +1,9 @@
 /**
- * The embedded, durable BackupStorage store: metadata in SQLite, chunk bytes in
- * content-addressed files. The embedded default of BackupFS, also served over
- * HTTP by the storage service.
+ * The durable BackupStorage store: `EmbeddedStore` over two seams, metadata
+ * (`MetadataStore`: SQLite by default, PostgreSQL from the `./storage/postgres`
+ * entry) and chunk bytes (`ChunkStore`: content-addressed files by default, or
+ * an S3-compatible bucket); `openStore` opens one where a location says. The
+ * embedded default of BackupFS, also served over HTTP by the storage service.
  *
  * @example
  * ```ts
@@ -32,3 +34,30 @@ export {
   type StoredChunks,
 } from "./embedded_store.ts";
 export type { ChunkStore, StagedChunk } from "./chunks/chunk_store.ts";
+export { LocalChunkStore, type LocalChunkStoreOptions } from "./chunks/local_chunk_store.ts";
+export { S3ChunkStore, type S3ChunkStoreOptions } from "./chunks/s3_chunk_store.ts";
+export {
+  type ChunkRow,
+  type CompletionFacts,
+  type DeletionRow,
+  type ListedVersion,
+  type MetadataReader,
+  type MetadataStore,
+  type MetadataTransaction,
+  type NameRange,
+  type StoredDocument,
+  TransactionConflict,
+  type TransactionOptions,
+  type UploadRow,
+  type VersionRow,
+  VersionState,
+} from "./metadata/metadata_store.ts";
+export {
+  checkMetadataUrl,
+  type OpenedStore,
+  openStore,
+  type OpenStoreOptions,
+  parseChunksUrl,
+  type S3Location,
+  type StoreLocation,
+} from "./store_backends.ts";

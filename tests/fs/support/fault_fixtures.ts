@@ -8,7 +8,6 @@ import { createStorageApp } from "../../../src/server/mod.ts";
 import type { BackupStorage } from "../../../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../../../src/storage/client/mod.ts";
 import { ThrottlingException } from "../../../src/storage/errors.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { FaultyStorage } from "../../support/faulty_storage.ts";
 import type { Backend } from "./backends.ts";
 import { Rng } from "./model_rng.ts";

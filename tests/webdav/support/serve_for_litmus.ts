@@ -3,7 +3,6 @@
 // Prints "listening on http://127.0.0.1:PORT/" when ready; SIGTERM/SIGINT stop it.
 
 import { BackupFS } from "../../../src/fs/backup_fs.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { createWebDavApp } from "../../../webdav/mod.ts";
 import { serveHttp } from "../../../src/http/mod.ts";
 import { openTestStore } from "../../support/test_store.ts";
