@@ -19,6 +19,7 @@ import {
   type SharedLockStoreOptions,
 } from "../../../../webdav/locks/store/shared_lock_store.ts";
 import { createWebDavApp } from "../../../../webdav/mod.ts";
+import { onLocalFiles, testStoreLocation } from "../../../support/test_store.ts";
 
 /** The job the frontends serve. */
 export const SHARED_JOB = "dav-shared";
@@ -39,18 +40,25 @@ export interface StorePlaceKind {
   make(): Promise<StorePlace | undefined>;
 }
 
-/** A fresh SQLite data directory (metadata.db and chunk files). */
+/**
+ * A fresh place on this run's engines: one SQLite data directory (metadata.db
+ * and chunk files) by default, a PostgreSQL schema and an S3 prefix when
+ * tests/support/engines/with_engines.ts runs the suite.
+ */
 export async function sqliteStorePlace(): Promise<StorePlace> {
   const dir = await Deno.makeTempDir({ prefix: "backupfs-shared-frontends-" });
   return {
-    location: { dataDir: dir },
+    location: await testStoreLocation(dir),
     dispose: () => Deno.remove(dir, { recursive: true }),
   };
 }
 
 /** The places every two-frontend test runs over. */
 export const STORE_PLACES: StorePlaceKind[] = [
-  { name: "one SQLite data directory", make: sqliteStorePlace },
+  {
+    name: onLocalFiles ? "one SQLite data directory" : "PostgreSQL + S3",
+    make: sqliteStorePlace,
+  },
 ];
 
 /** One frontend: its store, file system, lock table and HTTP server. */
