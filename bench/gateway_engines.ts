@@ -73,24 +73,43 @@ const inFlight = positiveInteger("in-flight", values["in-flight"]!);
 const TARGET = 0.8;
 const BUCKET = "bench";
 
-// ---- everything started is stopped, last first, whatever happens (SIGINT/SIGTERM too)
+// ---- everything started is stopped, last first, whatever happens (SIGINT/SIGTERM too):
+// the running gateways first, then what `cleanups` holds (engines, temp dirs)
 const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
-async function cleanUp(): Promise<void> {
-  for (let guard = 0; cleanups.length > 0 && guard < 1000; guard++) {
-    const { what, run } = cleanups.pop()!;
-    try {
-      await run();
-    } catch (error) {
-      console.error(`cleaning up ${what}: ${(error as Error).message}`);
+let gateways: Gateway[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  return cleaning ??= (async () => {
+    const running = gateways;
+    gateways = [];
+    await Promise.allSettled(running.map((gateway) => gateway.stop()));
+    for (let guard = 0; cleanups.length > 0 && guard < 1000; guard++) {
+      const { what, run } = cleanups.pop()!;
+      try {
+        await run();
+      } catch (error) {
+        console.error(`cleaning up ${what}: ${(error as Error).message}`);
+      }
     }
-  }
+  })();
+}
+// What is being started: a signal waits for it (each start is bounded) so as to stop it too.
+const starting = new Set<Promise<unknown>>();
+function started<T>(start: Promise<T>, register: (value: T) => void): Promise<T> {
+  const registered = start.then((value) => {
+    register(value);
+    return value;
+  });
+  starting.add(registered);
+  registered.then(() => starting.delete(registered), () => starting.delete(registered));
+  return registered;
 }
 let interrupted = false;
 const onSignal = () => {
   if (interrupted) return;
   interrupted = true;
   console.error("\ninterrupted: stopping the gateways and engines, removing temp dirs");
-  cleanUp().finally(() => Deno.exit(130));
+  Promise.allSettled([...starting]).then(cleanUp).finally(() => Deno.exit(130));
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
 
@@ -100,8 +119,7 @@ async function benchDir(prefix: string): Promise<string> {
   return path;
 }
 
-// ---- the gateways of a configuration, and the CPU they and the engines use per phase
-let gateways: Gateway[] = [];
+// ---- the CPU the gateways and the engines use per phase
 let postgres: PostgresCluster | undefined;
 let ceph: CephRgw | undefined;
 const ledger = new PhaseCpuLedger({
@@ -122,12 +140,15 @@ async function runGateways(
   const clients: BackupStorageClient[] = [];
   try {
     for (let i = 0; i < options.count; i++) {
-      const gateway = await startGateway(location, {
-        port: freePort(),
-        credentialsFile,
-        ...(options.env ? { env: options.env } : {}),
-      });
-      gateways.push(gateway);
+      if (interrupted) throw new Error("interrupted");
+      const gateway = await started(
+        startGateway(location, {
+          port: freePort(),
+          credentialsFile,
+          ...(options.env ? { env: options.env } : {}),
+        }),
+        (gateway) => gateways.push(gateway),
+      );
       clients.push(
         new BackupStorageClient({
           endpoint: gateway.endpoint,
@@ -143,13 +164,14 @@ async function runGateways(
     });
   } finally {
     for (const client of clients) await client.close();
-    for (const gateway of gateways) {
+    const running = gateways;
+    gateways = [];
+    for (const gateway of running) {
       const { code, stderr } = await gateway.stop();
-      if (code !== 0) {
+      if (code !== 0 && !interrupted) {
         console.error(`a gateway (${label}) exited with ${code}:\n${stderr.slice(-2000)}`);
       }
     }
-    gateways = [];
   }
 }
 
@@ -181,15 +203,16 @@ try {
     2 * (payload.largeObjectBytes + payload.smallObjectsBytes) + 1024 * MiB,
   );
   const startedAt = performance.now();
-  const [pg, rgw] = await Promise.allSettled([startPostgres(), startCephRgw({ memstoreBytes })]);
-  if (pg.status === "fulfilled") {
-    postgres = pg.value;
-    cleanups.push({ what: "PostgreSQL", run: () => pg.value.stop() });
-  }
-  if (rgw.status === "fulfilled") {
-    ceph = rgw.value;
-    cleanups.push({ what: "Ceph RGW", run: () => rgw.value.stop() });
-  }
+  const [pg, rgw] = await Promise.allSettled([
+    started(startPostgres(), (cluster) => {
+      postgres = cluster;
+      cleanups.push({ what: "PostgreSQL", run: () => cluster.stop() });
+    }),
+    started(startCephRgw({ memstoreBytes }), (gateway) => {
+      ceph = gateway;
+      cleanups.push({ what: "Ceph RGW", run: () => gateway.stop() });
+    }),
+  ]);
   if (pg.status === "rejected") throw pg.reason;
   if (rgw.status === "rejected") throw rgw.reason;
   const engines = { postgres: postgres!, ceph: ceph! };
@@ -286,10 +309,10 @@ try {
     ]),
   );
 } catch (error) {
-  console.error(`\nbench failed: ${(error as Error).stack ?? error}`);
+  if (!interrupted) console.error(`\nbench failed: ${(error as Error).stack ?? error}`);
   exitCode = 1;
 } finally {
   await cleanUp();
   console.log(`\nload average after: ${loadAverage()}`);
 }
-Deno.exit(exitCode);
+Deno.exit(interrupted ? 130 : exitCode);
