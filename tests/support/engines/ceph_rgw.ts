@@ -80,6 +80,10 @@ export interface CephRgw extends AsyncDisposable {
   createBucket(name: string): Promise<void>;
   /** Ends the three daemons (SIGTERM, SIGKILL after the grace) and removes `dir`. Idempotent. */
   stop(): Promise<void>;
+  /** Ends radosgw alone (SIGKILL): the S3 endpoint stops answering; the cluster stays. */
+  stopRadosgw(): Promise<void>;
+  /** Starts radosgw again on the same port; resolves once it answers. */
+  startRadosgw(): Promise<void>;
 }
 
 const PACKAGES = "radosgw ceph-mon ceph-osd";
@@ -244,11 +248,25 @@ export async function startCephRgw(options?: CephRgwOptions): Promise<CephRgw> {
     ], { timeoutMs: left() });
 
     const endpoint = `http://127.0.0.1:${rgwPort}`;
-    await waitFor("radosgw", async () => {
-      const response = await fetch(`${endpoint}/`);
-      await response.body?.cancel();
-      return response.ok ? true : undefined;
-    }, { timeoutMs: left(), intervalMs: 100, onRetry: failIfExited });
+    const answering = (timeoutMs: number) =>
+      waitFor("radosgw", async () => {
+        const response = await fetch(`${endpoint}/`);
+        await response.body?.cancel();
+        return response.ok ? true : undefined;
+      }, { timeoutMs, intervalMs: 100, onRetry: failIfExited });
+    await answering(left());
+    const stopRadosgw = async () => {
+      const index = daemons.findIndex((daemon) => daemon.name === "client.rgw");
+      if (index < 0) return;
+      const [daemon] = daemons.splice(index, 1);
+      await stopChild(daemon.child, 0);
+      await daemon.done;
+    };
+    const startRadosgw = async () => {
+      if (daemons.some((daemon) => daemon.name === "client.rgw")) return;
+      await spawn("client.rgw", bin("radosgw"), ["--conf", conf, "--name", "client.rgw", "-f"]);
+      await answering(timeoutMs);
+    };
 
     return {
       endpoint,
@@ -261,6 +279,8 @@ export async function startCephRgw(options?: CephRgwOptions): Promise<CephRgw> {
       createBucket: (name) =>
         createBucket(new URL(`/${name}`, endpoint), { accessKeyId, secretAccessKey }),
       stop,
+      stopRadosgw,
+      startRadosgw,
       [Symbol.asyncDispose]: stop,
     };
   } catch (error) {
