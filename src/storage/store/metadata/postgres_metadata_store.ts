@@ -373,6 +373,7 @@ abstract class PostgresOperations implements MetadataTransaction {
  * waited for is what the next awaited statement, or the commit, throws.
  */
 class PostgresTransaction extends PostgresOperations {
+  /** A transaction writes. */
   protected readonly writable = true;
   readonly #client: PoolClient;
   /** The first failure of a statement of this transaction. */
@@ -490,6 +491,7 @@ class PostgresTransaction extends PostgresOperations {
 export class PostgresMetadataStore extends PostgresOperations implements MetadataStore {
   /** `PostgreSQL user@host:port/db` (and the schema, if one was asked for); never a password. */
   readonly description: string;
+  /** Writes outside a transaction are refused. */
   protected readonly writable = false;
   readonly #pool: Pool;
   readonly #maxAttempts: number;
@@ -565,8 +567,9 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
       : undefined;
     if (password === undefined) {
       const file = pgpassFileName({ passwordFile: options?.passwordFile });
-      // Asked only when the server wants a password; libpq's rules, without pg's notice.
-      if (file) config.password = async () => (await pgpassPassword(file, target)) ?? "";
+      // Asked only when the server wants a password: libpq's rules, and never pg's
+      // own deprecated password-file reading (which prints a notice).
+      config.password = async () => (file && await pgpassPassword(file, target)) || "";
     }
     const pool = new Pool(config);
     // An idle client whose server went away reports here; the pool drops it and
@@ -678,7 +681,7 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
   }
 
   /** A read outside a transaction, on any pooled connection (run again once if it went stale). */
-  protected async query(statement: Statement, values: unknown[]): Promise<QueryResult> {
+  protected override async query(statement: Statement, values: unknown[]): Promise<QueryResult> {
     if (this.#closed) throw this.#closedError();
     const query = { name: statement.name, text: statement.text, values };
     try {
