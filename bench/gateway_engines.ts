@@ -198,9 +198,10 @@ console.log(
 let exitCode = 0;
 try {
   // ---- the engines: PostgreSQL (fsync, synchronous_commit on) and Ceph RGW (memstore)
-  const memstoreBytes = Math.max(
-    3 * 1024 * MiB,
-    2 * (payload.largeObjectBytes + payload.smallObjectsBytes) + 1024 * MiB,
+  // Room for both copies of the data (raw and through the gateway) and RGW's own, in GiB.
+  const memstoreBytes = 1024 * MiB * Math.max(
+    3,
+    Math.ceil((2 * (payload.largeObjectBytes + payload.smallObjectsBytes)) / (1024 * MiB)) + 1,
   );
   const startedAt = performance.now();
   const [pg, rgw] = await Promise.allSettled([
