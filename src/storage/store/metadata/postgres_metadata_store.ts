@@ -460,6 +460,21 @@ class PostgresTransaction extends PostgresOperations {
   }
 }
 
+/** Reads outside a transaction, each on any pooled connection. */
+class PoolReads extends PostgresOperations {
+  protected readonly writable = false;
+  readonly #run: (statement: Statement, values: unknown[]) => Promise<QueryResult>;
+
+  constructor(run: (statement: Statement, values: unknown[]) => Promise<QueryResult>) {
+    super();
+    this.#run = run;
+  }
+
+  protected query(statement: Statement, values: unknown[]): Promise<QueryResult> {
+    return this.#run(statement, values);
+  }
+}
+
 /**
  * Metadata in a PostgreSQL database, shared by every process that opens it. See
  * the module documentation for transactions, durability and errors.
@@ -488,11 +503,10 @@ class PostgresTransaction extends PostgresOperations {
  * tests/storage/store/metadata/metadata_store_test.ts runs these calls on a
  * throwaway cluster.)
  */
-export class PostgresMetadataStore extends PostgresOperations implements MetadataStore {
+export class PostgresMetadataStore implements MetadataStore {
   /** `PostgreSQL user@host:port/db` (and the schema, if one was asked for); never a password. */
   readonly description: string;
-  /** Writes outside a transaction are refused. */
-  protected readonly writable = false;
+  readonly #reads: PoolReads;
   readonly #pool: Pool;
   readonly #maxAttempts: number;
   readonly #password?: string;
@@ -509,7 +523,7 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
     maxAttempts: number,
     password: string | undefined,
   ) {
-    super();
+    this.#reads = new PoolReads((statement, values) => this.#read(statement, values));
     this.#pool = pool;
     this.description = description;
     this.#maxAttempts = maxAttempts;
@@ -602,6 +616,71 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
     return store;
   }
 
+  /** Object count and bytes of a job's current versions (zeros for an unknown job). */
+  usage(job: string): Promise<{ objects: number; bytes: number }> {
+    return this.#reads.usage(job);
+  }
+  /** A version by id. */
+  version(id: number): Promise<VersionRow | undefined> {
+    return this.#reads.version(id);
+  }
+  /** The current version of a name. */
+  currentVersion(job: string, name: Uint8Array): Promise<VersionRow | undefined> {
+    return this.#reads.currentVersion(job, name);
+  }
+  /** Current versions of a job in a name range, in byte order. */
+  listCurrent(job: string, range: NameRange, limit: number): Promise<ListedVersion[]> {
+    return this.#reads.listCurrent(job, range, limit);
+  }
+  /** A page of a version's chunks from index `from`, in index order. */
+  listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]> {
+    return this.#reads.listChunks(versionId, from, limit);
+  }
+  /** One chunk of a version. */
+  chunk(versionId: number, idx: number): Promise<ChunkRow | undefined> {
+    return this.#reads.chunk(versionId, idx);
+  }
+  /** An upload by id. */
+  upload(uploadId: string): Promise<UploadRow | undefined> {
+    return this.#reads.upload(uploadId);
+  }
+  /** The bytes of a small chunk kept in the database. */
+  inlineChunk(digest: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#reads.inlineChunk(digest);
+  }
+  /** How many small chunks are kept in the database, and their bytes. */
+  inlineChunkStats(): Promise<{ inline: number; inlineBytes: number }> {
+    return this.#reads.inlineChunkStats();
+  }
+  /** Whether a chunk record or a version's metadata blob references a digest. */
+  isReferenced(digest: Uint8Array): Promise<boolean> {
+    return this.#reads.isReferenced(digest);
+  }
+  /** Uploads whose TTL ended at or before `now`. */
+  expiredUploads(now: number, limit: number): Promise<UploadRow[]> {
+    return this.#reads.expiredUploads(now, limit);
+  }
+  /** Retired versions retired at or before `before`, oldest first. */
+  retiredBefore(before: number, limit: number): Promise<VersionRow[]> {
+    return this.#reads.retiredBefore(before, limit);
+  }
+  /** Garbage candidates after `after` (exclusive), in digest order. */
+  candidates(after: Uint8Array, limit: number): Promise<Uint8Array[]> {
+    return this.#reads.candidates(after, limit);
+  }
+  /** The version of a named document (0 when there is none). */
+  documentVersion(name: string): Promise<number> {
+    return this.#reads.documentVersion(name);
+  }
+  /** A named document and its version. */
+  document(name: string): Promise<StoredDocument | undefined> {
+    return this.#reads.document(name);
+  }
+
+  /**
+   * Runs `fn` in one transaction and resolves with its result once committed
+   * (durable unless `durable: false`); a conflict runs `fn` again, bounded.
+   */
   async transaction<T>(
     fn: (tx: MetadataTransaction) => Promise<T>,
     options?: TransactionOptions,
@@ -681,7 +760,7 @@ export class PostgresMetadataStore extends PostgresOperations implements Metadat
   }
 
   /** A read outside a transaction, on any pooled connection (run again once if it went stale). */
-  protected override async query(statement: Statement, values: unknown[]): Promise<QueryResult> {
+  async #read(statement: Statement, values: unknown[]): Promise<QueryResult> {
     if (this.#closed) throw this.#closedError();
     const query = { name: statement.name, text: statement.text, values };
     try {
