@@ -56,7 +56,7 @@ import type {
 import { discardBody, drainEmptyBody, readBody, writeBody } from "./body_reader.ts";
 import type { ChunkStore } from "./chunks/chunk_store.ts";
 import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
-import { GarbageCollector, type GarbageReport } from "./garbage_collector.ts";
+import { GarbageCollector, type GarbageReport, listShards } from "./garbage_collector.ts";
 import {
   optionalTime,
   requireAlgorithm,
@@ -338,6 +338,11 @@ export class EmbeddedStore implements LocalChunkStorage {
     return this.#metadata;
   }
 
+  /** The chunk store the store keeps longer chunks' bytes in (for maintenance and tests). */
+  get chunkStore(): ChunkStore {
+    return this.#chunks;
+  }
+
   /** Runs one garbage collection pass now (after any pass already running). */
   collectGarbage(): Promise<GarbageReport> {
     if (this.#closed) return Promise.reject(closedError());
@@ -361,10 +366,7 @@ export class EmbeddedStore implements LocalChunkStorage {
    */
   storedChunks(): Promise<StoredChunks> {
     return this.#trackOperation(async () => {
-      let files = 0;
-      for (let index = 0; index < 256; index++) {
-        files += (await this.#chunks.list(index)).length;
-      }
+      const files = (await listShards(this.#chunks)).reduce((n, shard) => n + shard.length, 0);
       return { files, ...(await this.#metadata.inlineChunkStats()) };
     });
   }

@@ -196,11 +196,15 @@ export class GarbageCollector {
   async sweepAll(isOpen?: () => boolean): Promise<GarbageReport> {
     const open = () => (isOpen?.() ?? true);
     const report = emptyReport();
-    for (let index = 0; index < 256 && open(); index++) {
+    if (!(await this.#renewLease())) return report;
+    // Listed 16 shards at a time: over a bucket, each listing is a round trip.
+    for (let first = 0; first < 256 && open(); first += SHARDS_AT_ONCE) {
       if (!(await this.#renewLease())) break;
-      const stored = await this.#chunks.list(index);
-      for (let i = 0; i < stored.length && open(); i += this.#batch) {
-        await this.#delete(stored.slice(i, i + this.#batch), report, { candidates: false });
+      const listed = await listShards(this.#chunks, { from: first, count: SHARDS_AT_ONCE });
+      for (const stored of listed) {
+        for (let i = 0; i < stored.length && open(); i += this.#batch) {
+          await this.#delete(stored.slice(i, i + this.#batch), report, { candidates: false });
+        }
       }
     }
     return report;
@@ -285,6 +289,43 @@ export class GarbageCollector {
     }
     if (failure) throw failure.reason;
   }
+}
+
+/** Shards listed at once by a whole sweep. */
+const SHARDS_AT_ONCE = 16;
+
+/**
+ * The digests of shards `from` to `from + count - 1` (default: all 256) of a
+ * chunk store, listed 16 at a time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listShards } from "./garbage_collector.ts";
+ * import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const shards = await listShards(await LocalChunkStore.open(dir, { durable: false }));
+ *   assert.equal(shards.length, 256);
+ *   assert.equal(shards.flat().length, 0);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function listShards(
+  chunks: ChunkStore,
+  options?: { from?: number; count?: number },
+): Promise<Uint8Array[][]> {
+  const from = options?.from ?? 0;
+  const end = Math.min(256, from + (options?.count ?? 256));
+  const listed: Uint8Array[][] = [];
+  for (let first = from; first < end; first += SHARDS_AT_ONCE) {
+    const last = Math.min(end, first + SHARDS_AT_ONCE);
+    const indexes = Array.from({ length: last - first }, (_, i) => first + i);
+    listed.push(...await Promise.all(indexes.map((index) => chunks.list(index))));
+  }
+  return listed;
 }
 
 function emptyReport(): GarbageReport {

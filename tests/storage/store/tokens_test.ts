@@ -5,7 +5,6 @@ import {
 } from "../../../src/storage/errors.ts";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
-import { SqliteMetadataStore } from "../../../src/storage/store/metadata/sqlite_metadata_store.ts";
 import { loadTokenSecret } from "../../../src/storage/store/token_secret.ts";
 import {
   MAX_CACHED_TOKENS,
@@ -134,11 +133,9 @@ Deno.test("ObjectToken, ChunkToken and ListChunks NextToken: tampered or foreign
 });
 
 Deno.test("a well-formed token of an unknown version is not found", async () => {
-  await withStore(async (store, { dir }) => {
+  await withStore(async (store) => {
     await uploadObject(store, JOB, "x", [seededBytes("x", 5)]);
-    const metadata = SqliteMetadataStore.open(`${dir}/metadata.db`);
-    const signer = new TokenSigner(await loadTokenSecret(metadata));
-    await metadata.close();
+    const signer = new TokenSigner(await loadTokenSecret(store.metadataStore));
     const unknown = new Uint8Array(8);
     new DataView(unknown.buffer).setBigUint64(0, 999_999n);
     await assertRejects(
