@@ -8,6 +8,8 @@
  */
 
 import type { ChunkStore } from "./chunks/chunk_store.ts";
+import { join } from "node:path";
+import { removeStaleStaging } from "./chunks/local_chunk_store.ts";
 import { S3ChunkStore } from "./chunks/s3_chunk_store.ts";
 import { EmbeddedStore, type EmbeddedStoreOptions } from "./embedded_store.ts";
 import type { MetadataStore } from "./metadata/metadata_store.ts";
@@ -159,7 +161,13 @@ export async function openStore(
     }
     if (location.chunks) {
       const chunks = location.chunks;
+      // Staged in the data directory (not a temporary directory a killed process
+      // would leave behind), where the next start removes stale leftovers.
+      const stagingDirectory = join(location.dataDir, "tmp");
+      await Deno.mkdir(stagingDirectory, { recursive: true, mode: 0o700 });
+      await removeStaleStaging(stagingDirectory);
       chunkStore = new S3ChunkStore(chunks.bucket, {
+        stagingDirectory,
         prefix: chunks.prefix,
         ...(chunks.endpoint === undefined ? {} : { endpoint: chunks.endpoint }),
         ...(chunks.region === undefined ? {} : { region: chunks.region }),

@@ -14,6 +14,45 @@ import { StagedFile } from "./_staged_file.ts";
 /** Age after which a staged file nobody writes is a crashed process's leftover (1 h). */
 const STALE_STAGING_MS = 60 * 60_000;
 
+/**
+ * Removes the staged files a crashed process left in a staging directory:
+ * those untouched for an hour only, since other processes sharing the
+ * directory may be staging right now. A missing directory is nothing to do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { removeStaleStaging } from "./local_chunk_store.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeFile(`${dir}/fresh.part`, new Uint8Array(1));
+ *   await Deno.writeFile(`${dir}/old.part`, new Uint8Array(1));
+ *   const longAgo = new Date(Date.now() - 2 * 60 * 60_000);
+ *   await Deno.utime(`${dir}/old.part`, longAgo, longAgo);
+ *   await removeStaleStaging(dir);
+ *   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["fresh.part"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function removeStaleStaging(directory: string): Promise<void> {
+  const staleBefore = Date.now() - STALE_STAGING_MS;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(directory));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = join(directory, entry.name);
+    const modified = (await Deno.lstat(path).catch(() => undefined))?.mtime?.getTime();
+    if (modified !== undefined && modified >= staleBefore) continue;
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+  }
+}
+
 /** Options of {@link LocalChunkStore.open}. */
 export interface LocalChunkStoreOptions {
   /** Fsync files and directories before reporting them stored (default true). */
@@ -76,15 +115,7 @@ export class LocalChunkStore implements ChunkStore {
     for (let i = 0; i < 256; i++) {
       await Deno.mkdir(join(store.root, shardName(i)), { recursive: true, mode: 0o700 });
     }
-    // Staged files a process left behind: stale ones only, since other processes
-    // sharing this directory may be staging right now.
-    const staleBefore = Date.now() - STALE_STAGING_MS;
-    for await (const entry of Deno.readDir(store.tempDir)) {
-      const path = join(store.tempDir, entry.name);
-      const modified = (await Deno.lstat(path).catch(() => undefined))?.mtime?.getTime();
-      if (modified !== undefined && modified >= staleBefore) continue;
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    }
+    await removeStaleStaging(store.tempDir);
     if (store.durable) {
       await syncDirectory(store.root);
       await syncDirectory(store.tempDir);
