@@ -3,7 +3,6 @@
 // retries ride out a short outage; the gateway recovers by itself when the
 // engine returns, without a restart.
 
-import { chunkChecksum } from "../../src/storage/checksum.ts";
 import { BackupStorageClient } from "../../src/storage/client/mod.ts";
 import { ServiceUnavailableException } from "../../src/storage/errors.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
@@ -11,18 +10,9 @@ import { freePort } from "../support/engines/_process.ts";
 import { startCephRgw } from "../support/engines/ceph_rgw.ts";
 import { startPostgres } from "../support/engines/postgres_cluster.ts";
 import { GATEWAY_KEYS, startGateway, writeGatewayCredentials } from "../support/gateway_process.ts";
+import { putSmall } from "../storage/store/support/store_fixtures.ts";
 
 const JOB = "outage";
-
-function putInput(name: string, data: Uint8Array) {
-  return {
-    BackupJobId: JOB,
-    ObjectName: name,
-    InlineChunk: data,
-    InlineChunkLength: data.length,
-    InlineChunkChecksum: chunkChecksum(data),
-  };
-}
 
 Deno.test("PostgreSQL and the bucket going away: 503s, retries ride it out, the gateway recovers by itself", async () => {
   const [postgres, ceph] = await Promise.all([startPostgres(), startCephRgw()]);
@@ -57,12 +47,12 @@ Deno.test("PostgreSQL and the bucket going away: 503s, retries ride it out, the 
     const small = new TextEncoder().encode("kept in the database");
     // Bytes in the bucket; distinct each time, or content addressing would skip the bucket.
     const large = (seed: number) => new Uint8Array(300 * 1024).map((_, i) => (i * seed) % 251);
-    await once.putObject(putInput("before", large(1)));
+    await putSmall(once, JOB, "before", large(1));
 
     // PostgreSQL down: a 503, not a hang and not a 500.
     await postgres.stopServer({ mode: "immediate" });
     const failed = await assertRejects(
-      () => once.putObject(putInput("during-postgres", small)),
+      () => putSmall(once, JOB, "during-postgres", small),
       ServiceUnavailableException,
     );
     assertEquals(failed.statusCode, 503);
@@ -71,7 +61,7 @@ Deno.test("PostgreSQL and the bucket going away: 503s, retries ride it out, the 
       ServiceUnavailableException,
     );
     // A client that retries rides out an outage of about a second.
-    const riding = patient.putObject(putInput("across-postgres", small));
+    const riding = putSmall(patient, JOB, "across-postgres", small);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await postgres.startServer();
     await riding;
@@ -79,11 +69,11 @@ Deno.test("PostgreSQL and the bucket going away: 503s, retries ride it out, the 
     // The bucket down: large chunks are 503; listings and small objects work on.
     await ceph.stopRadosgw();
     await assertRejects(
-      () => once.putObject(putInput("during-bucket", large(2))),
+      () => putSmall(once, JOB, "during-bucket", large(2)),
       ServiceUnavailableException,
     );
-    await once.putObject(putInput("small-during-bucket", small));
-    const riding2 = patient.putObject(putInput("across-bucket", large(3)));
+    await putSmall(once, JOB, "small-during-bucket", small);
+    const riding2 = putSmall(patient, JOB, "across-bucket", large(3));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await ceph.startRadosgw();
     await riding2;

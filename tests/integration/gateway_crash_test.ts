@@ -19,6 +19,7 @@ import {
   startGateway,
   writeGatewayCredentials,
 } from "../support/gateway_process.ts";
+import { prng } from "../support/prng.ts";
 
 const PYTHON = "/usr/bin/python3";
 const WRITER = fileURLToPath(new URL("./support/boto3_writer.py", import.meta.url));
@@ -42,16 +43,6 @@ function contentFor(name: string): Uint8Array[] {
     chunks.push(block.subarray(0, size));
   }
   return chunks;
-}
-
-/** mulberry32: seeded, so every run kills at the same offsets. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

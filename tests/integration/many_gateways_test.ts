@@ -14,6 +14,7 @@ import {
   writeGatewayCredentials,
 } from "../support/gateway_process.ts";
 import { testStoreLocation } from "../support/test_store.ts";
+import { putSmall } from "../storage/store/support/store_fixtures.ts";
 
 const JOB = "many-gateways";
 const encoder = new TextEncoder();
@@ -70,21 +71,10 @@ async function readWhole(c: BackupStorageClient, token: string): Promise<Uint8Ar
   return out;
 }
 
-function putInput(name: string, data: Uint8Array, throwOnDuplicate = false) {
-  return {
-    BackupJobId: JOB,
-    ObjectName: name,
-    InlineChunk: data,
-    InlineChunkLength: data.length,
-    InlineChunkChecksum: chunkChecksum(data),
-    ...(throwOnDuplicate ? { ThrowOnDuplicate: true } : {}),
-  };
-}
-
 Deno.test("three gateways over one store: listed by all at once, tokens of one accepted by all, an upload moves between them", async () => {
   await withGateways(3, async ([a, b, c]) => {
     const data = encoder.encode("written through gateway A\n".repeat(4000));
-    await a.putObject(putInput("from-a", data));
+    await putSmall(a, JOB, "from-a", data);
     for (const other of [b, c]) {
       const listed = await other.listObjects({ StorageJobId: JOB });
       assertEquals(listed.ObjectList.map((o) => o.Name), ["from-a"]);
@@ -134,7 +124,7 @@ Deno.test("three gateways racing ThrowOnDuplicate on one name (PutObject, and up
       const outcomes = await Promise.allSettled(
         clients.map((c, i) =>
           round % 2 === 0
-            ? c.putObject(putInput(name, encoder.encode(`gateway ${i}`), true))
+            ? putSmall(c, JOB, name, encoder.encode(`gateway ${i}`), { ThrowOnDuplicate: true })
             : (async () => {
               // Uploads started on every gateway, completed at once.
               const data = encoder.encode(`upload through gateway ${i}`);

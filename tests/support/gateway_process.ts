@@ -7,17 +7,11 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import type { StoreLocation } from "../../src/storage/store/store_backends.ts";
-
-const MAIN = fileURLToPath(new URL("../../src/server/main.ts", import.meta.url));
-const PERMISSIONS = [
-  "--allow-net=127.0.0.1",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-];
+import {
+  STORAGE_MAIN as MAIN,
+  STORAGE_PERMISSIONS as PERMISSIONS,
+} from "../webdav/support/serve_process.ts";
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** The key pair every test gateway accepts (written to a credentials file). */

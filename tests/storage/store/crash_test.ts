@@ -5,16 +5,7 @@ import { openStore } from "../../../src/storage/store/store_backends.ts";
 import { onLocalFiles, testStoreLocation } from "../../support/test_store.ts";
 import { contentFor, summaryOf } from "./support/crash_content.ts";
 import { putSmall, readObject, seededBytes } from "./support/store_fixtures.ts";
-
-/** mulberry32: a small seeded PRNG, so every run kills at the same offsets. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../../support/prng.ts";
 
 const CHILD = fromFileUrl(new URL("./support/crash_child.ts", import.meta.url));
 

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { chunkChecksum } from "../../../../src/storage/checksum.ts";
 import { openStore, type StoreLocation } from "../../../../src/storage/store/store_backends.ts";
-import { contentFor, describeObject, summaryOf } from "./crash_content.ts";
+import { contentFor, describeObject } from "./crash_content.ts";
+import { putSmall, uploadObject } from "./store_fixtures.ts";
 
 const [locationJson, roundText] = Deno.args;
 const round = Number(roundText);
@@ -28,34 +28,9 @@ for (let i = 0; i < 100_000; i++) {
   // Every third object replaces one shared name; the rest are new names.
   const name = i % 3 === 2 ? "hot/replaced" : `r${round}/obj-${i}`;
   if (chunks.length === 1 && i % 2 === 0) {
-    await store.putObject({
-      BackupJobId: "crash",
-      ObjectName: name,
-      MetadataString: meta,
-      InlineChunk: chunks[0],
-      InlineChunkLength: chunks[0].length,
-      InlineChunkChecksum: chunkChecksum(chunks[0]),
-    });
+    await putSmall(store, "crash", name, chunks[0], { MetadataString: meta });
   } else {
-    const { UploadId } = await store.startObject({ BackupJobId: "crash", ObjectName: name });
-    await Promise.all(chunks.map((data, index) =>
-      store.putChunk({
-        BackupJobId: "crash",
-        UploadId,
-        ChunkIndex: index,
-        Data: data,
-        Length: data.length,
-        Checksum: chunkChecksum(data),
-        ChecksumAlgorithm: "SHA256",
-      })
-    ));
-    await store.notifyObjectComplete({
-      BackupJobId: "crash",
-      UploadId,
-      ObjectChecksum: summaryOf(chunks),
-      ObjectChecksumAlgorithm: "SUMMARY",
-      MetadataString: meta,
-    });
+    await uploadObject(store, "crash", name, chunks, { metadataString: meta });
   }
   out(`DONE ${name} ${meta}`);
   if (i % 5 === 4) {

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { sha256, summaryChecksum } from "../../../../src/storage/checksum.ts";
 import { seededBytes } from "./store_fixtures.ts";
 
 /** The job every writer uses. */
@@ -25,9 +24,4 @@ export function poolChunk(index: number): Uint8Array {
     cache.set(index, bytes);
   }
   return bytes;
-}
-
-/** The SUMMARY checksum of an object made of these pool entries. */
-export function summaryOfPool(indexes: number[]): string {
-  return summaryChecksum(indexes.map((index) => sha256(poolChunk(index))));
 }

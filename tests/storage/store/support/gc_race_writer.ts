@@ -11,9 +11,9 @@
  * @module
  */
 
-import { chunkChecksum } from "../../../../src/storage/checksum.ts";
 import { openStore, type StoreLocation } from "../../../../src/storage/store/store_backends.ts";
-import { GC_RACE_JOB, POOL_SIZE, poolChunk, summaryOfPool } from "./gc_race_pool.ts";
+import { GC_RACE_JOB, POOL_SIZE, poolChunk } from "./gc_race_pool.ts";
+import { putSmall, uploadObject } from "./store_fixtures.ts";
 
 const [locationJson, writer, durationText] = Deno.args;
 const location = JSON.parse(locationJson) as StoreLocation;
@@ -34,34 +34,8 @@ for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
   const count = 1 + next(4);
   const indexes = Array.from({ length: count }, () => next(POOL_SIZE));
   const chunks = indexes.map(poolChunk);
-  if (count === 1 && i % 2 === 0) {
-    await store.putObject({
-      BackupJobId: GC_RACE_JOB,
-      ObjectName: name,
-      InlineChunk: chunks[0],
-      InlineChunkLength: chunks[0].length,
-      InlineChunkChecksum: chunkChecksum(chunks[0]),
-    });
-  } else {
-    const { UploadId } = await store.startObject({ BackupJobId: GC_RACE_JOB, ObjectName: name });
-    await Promise.all(chunks.map((data, index) =>
-      store.putChunk({
-        BackupJobId: GC_RACE_JOB,
-        UploadId,
-        ChunkIndex: index,
-        Data: data,
-        Length: data.length,
-        Checksum: chunkChecksum(data),
-        ChecksumAlgorithm: "SHA256",
-      })
-    ));
-    await store.notifyObjectComplete({
-      BackupJobId: GC_RACE_JOB,
-      UploadId,
-      ObjectChecksum: summaryOfPool(indexes),
-      ObjectChecksumAlgorithm: "SUMMARY",
-    });
-  }
+  if (count === 1 && i % 2 === 0) await putSmall(store, GC_RACE_JOB, name, chunks[0]);
+  else await uploadObject(store, GC_RACE_JOB, name, chunks);
   out(`PUT ${name} ${indexes.join(",")}`);
   live.push(name);
   // Delete about half of what was written, so the pool's chunks keep losing

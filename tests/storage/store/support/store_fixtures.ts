@@ -7,6 +7,7 @@
 
 import { createHash } from "node:crypto";
 import { chunkChecksum, sha256, summaryChecksum } from "../../../../src/storage/checksum.ts";
+import type { BackupStorage } from "../../../../src/storage/backup_storage.ts";
 import { EmbeddedStore, type EmbeddedStoreOptions } from "../../../../src/storage/store/mod.ts";
 import { openTestStore } from "../../../support/test_store.ts";
 
@@ -85,7 +86,7 @@ export function summaryOf(chunks: Uint8Array[]): string {
 
 /** Uploads an object chunk by chunk and completes it; returns the completion output. */
 export async function uploadObject(
-  store: EmbeddedStore,
+  store: BackupStorage,
   job: string,
   name: string,
   chunks: Uint8Array[],
@@ -119,7 +120,7 @@ export async function uploadObject(
 
 /** Puts a one-chunk object with PutObject. */
 export function putSmall(
-  store: EmbeddedStore,
+  store: BackupStorage,
   job: string,
   name: string,
   data: Uint8Array,
