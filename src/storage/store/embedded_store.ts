@@ -69,6 +69,8 @@ import {
   type ListedVersion,
   type MetadataStore,
   type MetadataTransaction,
+  type PutObjectVersionInput,
+  type PutObjectVersionOutcome,
   type UploadRow,
   type VersionRow,
   VersionState,
@@ -702,34 +704,28 @@ export class EmbeddedStore implements LocalChunkStorage {
           );
         }
         // The hot path of small files: the new version goes in as current directly
-        // (no pending row to complete), after the one it replaces is retired.
-        await this.#metadata.transaction(async (tx) => {
-          const now = this.#now();
-          await tx.ensureJob(job, now);
-          const current = await tx.currentVersion(job, name);
-          if (current) {
-            if (throwOnDuplicate) checkDuplicate(current, job, input.ObjectName);
-            await tx.retireVersion(current.id, now);
-          }
-          const versionId = await tx.insertVersion({
-            job,
-            name,
-            state: VersionState.Current,
-            chunks_count: ingested ? 1 : 0,
-            size: length,
-            object_checksum: summary,
-            metadata_string: input.MetadataString ?? null,
-            meta_digest: null,
-            meta_length: null,
-            completed_at: now,
-            retired_at: null,
-          });
-          if (ingested) {
-            await this.#claims.record(tx, ingested);
-            await tx.putChunk(versionId, 0, ingested.digest, length);
-          }
-          await tx.addUsage(job, current ? 0 : 1, length - (current?.size ?? 0));
-        });
+        // (no pending row to complete), after the one it replaces is retired; in
+        // one call where the engine offers it.
+        const version: PutObjectVersionInput = {
+          job,
+          name,
+          now: this.#now(),
+          objectChecksum: summary,
+          metadataString: input.MetadataString ?? null,
+          throwOnDuplicate,
+          ...(ingested ? { chunk: { ...ingested, length } } : {}),
+        };
+        const outcome = this.#metadata.putObjectVersion
+          ? await this.#metadata.putObjectVersion(version)
+          : await this.#metadata.transaction((tx) => this.#putObjectVersion(tx, version));
+        if (outcome.status === "duplicate") {
+          throw duplicateError(job, input.ObjectName, outcome.checksum);
+        }
+        if (outcome.status === "claim-lost") {
+          throw new ServiceUnavailableException(
+            "The chunk's claim expired before its record was written; retry",
+          );
+        }
         return {
           $metadata: {},
           InlineChunkChecksum: ingested ? encodeBase64(ingested.digest) : EMPTY_CHECKSUM,
@@ -742,6 +738,43 @@ export class EmbeddedStore implements LocalChunkStorage {
         throw error;
       }
     });
+  }
+
+  /**
+   * Inside a transaction: `MetadataStore.putObjectVersion` for an engine without
+   * it (a duplicate or a lost claim is thrown, rolling everything back).
+   */
+  async #putObjectVersion(
+    tx: MetadataTransaction,
+    version: PutObjectVersionInput,
+  ): Promise<PutObjectVersionOutcome> {
+    const { job, name, now, chunk } = version;
+    await tx.ensureJob(job, now);
+    const current = await tx.currentVersion(job, name);
+    if (current) {
+      if (version.throwOnDuplicate) checkDuplicate(current, job, decoder.decode(name));
+      await tx.retireVersion(current.id, now);
+    }
+    const size = chunk?.length ?? 0;
+    const versionId = await tx.insertVersion({
+      job,
+      name,
+      state: VersionState.Current,
+      chunks_count: chunk ? 1 : 0,
+      size,
+      object_checksum: version.objectChecksum,
+      metadata_string: version.metadataString,
+      meta_digest: null,
+      meta_length: null,
+      completed_at: now,
+      retired_at: null,
+    });
+    if (chunk) {
+      await this.#claims.record(tx, chunk);
+      await tx.putChunk(versionId, 0, chunk.digest, size);
+    }
+    await tx.addUsage(job, current ? 0 : 1, size - (current?.size ?? 0));
+    return { status: "stored", versionId, replacedId: current?.id ?? null };
   }
 
   /** Lists one page of a job's current objects, names in byte order. */
@@ -1098,12 +1131,19 @@ export class EmbeddedStore implements LocalChunkStorage {
 
 /** Refuses a name that has a current version (`ThrowOnDuplicate`). */
 function checkDuplicate(current: VersionRow | undefined, job: string, displayName: string): void {
-  if (current) {
-    throw new DataAlreadyExistsException(
-      `An object named ${JSON.stringify(displayName)} already exists in job ${job}`,
-      { checksum: current.object_checksum ?? undefined, checksumAlgorithm: "SUMMARY" },
-    );
-  }
+  if (current) throw duplicateError(job, displayName, current.object_checksum);
+}
+
+/** The refusal of a name that has a current version, whose checksum it gives. */
+function duplicateError(
+  job: string,
+  displayName: string,
+  checksum: string | null,
+): DataAlreadyExistsException {
+  return new DataAlreadyExistsException(
+    `An object named ${JSON.stringify(displayName)} already exists in job ${job}`,
+    { checksum: checksum ?? undefined, checksumAlgorithm: "SUMMARY" },
+  );
 }
 
 /** Inside a transaction: a new pending (invisible) version of a name, its job created if new. */

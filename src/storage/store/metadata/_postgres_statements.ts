@@ -7,6 +7,8 @@
  * @module
  */
 
+import { PUT_OBJECT_VERSION_FUNCTION } from "./_postgres_schema.ts";
+
 /** A named statement: npm:pg prepares `text` under `name` on each connection. */
 export interface Statement {
   /** The prepared statement's name (unique per text). */
@@ -263,6 +265,20 @@ export const STATEMENTS = {
   putSecret: statement(
     "put_secret",
     "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+  ),
+
+  // ---------------------------------------------------------- a small PutObject
+  /**
+   * $1 job, $2 name, $3 now, $4 object_checksum, $5 metadata_string,
+   * $6 throw_on_duplicate, $7 digest, $8 length, $9 inline data, $10 claim_id,
+   * $11 lock key (as `lockDigest`'s), $12 usage shard, $13 durable; returns
+   * status, version_id, replaced_id, checksum. The whole transaction of
+   * `MetadataStore.putObjectVersion`, in autocommit (see `_postgres_schema.ts`).
+   */
+  putObjectVersion: statement(
+    "put_object_version",
+    `SELECT status, version_id, replaced_id, checksum
+     FROM ${PUT_OBJECT_VERSION_FUNCTION}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
   ),
 
   // ---------------------------------------------------------- documents

@@ -27,6 +27,13 @@
  * `durable: false` is asked for a commit whose loss is harmless), so the store
  * acknowledges a write only after it is on disk.
  *
+ * **Fast paths.** An engine whose round trips cost more than its work may offer
+ * one operation as a whole, in one call, instead of the transaction the store
+ * would run: {@link MetadataStore.putObjectVersion}, a small `PutObject`'s write.
+ * It has exactly the semantics of the transaction it stands for (described on
+ * the method), is atomic, and resolves once durable; the store uses it when it
+ * is there and runs the transaction itself otherwise.
+ *
  * **Chunk coordination across processes.** Chunk bytes are shared by content, so
  * a collector in one process must never delete bytes that a writer in another is
  * about to reference. The protocol, over rows of this database:
@@ -259,6 +266,60 @@ export interface MetadataTransaction extends MetadataReader {
   dropExpiredClaims(now: number): Promise<number>;
 }
 
+/** The one chunk of a small object written by {@link MetadataStore.putObjectVersion}. */
+export interface PutObjectChunk {
+  /** SHA-256 of its bytes. */
+  digest: Uint8Array;
+  /** Its length in bytes (> 0): the version's size. */
+  length: number;
+  /** Its bytes, for a small chunk kept in the database. */
+  inline?: Uint8Array;
+  /** The writer's claim on the digest, for bytes put in the chunk store; swapped for the reference. */
+  claimId?: string;
+}
+
+/** A small object's new current version: what {@link MetadataStore.putObjectVersion} writes. */
+export interface PutObjectVersionInput {
+  /** The job (created if it has no row). */
+  job: string;
+  /** The object name as UTF-8 bytes. */
+  name: Uint8Array;
+  /** When: the job's creation, the new version's `completed_at`, the replaced one's `retired_at`. */
+  now: number;
+  /** The SUMMARY checksum. */
+  objectChecksum: string;
+  /** `MetadataString`, if any. */
+  metadataString: string | null;
+  /** Whether a current version of the name refuses the write rather than being replaced. */
+  throwOnDuplicate: boolean;
+  /** Its chunk (chunk 0); none for an empty object. */
+  chunk?: PutObjectChunk;
+}
+
+/** What {@link MetadataStore.putObjectVersion} did. */
+export type PutObjectVersionOutcome =
+  | {
+    /** The version is current (committed, durable unless asked otherwise). */
+    status: "stored";
+    /** Its id. */
+    versionId: number;
+    /** The version it replaced, now retired (null: the name had none). */
+    replacedId: number | null;
+  }
+  | {
+    /** `throwOnDuplicate` and the name has a current version: nothing was written. */
+    status: "duplicate";
+    /** The current version's SUMMARY checksum. */
+    checksum: string | null;
+  }
+  | {
+    /**
+     * The chunk's claim was gone (it expired, and the collector may have deleted
+     * the bytes): nothing was written; the request is to be retried.
+     */
+    status: "claim-lost";
+  };
+
 /** Options of {@link MetadataStore.transaction}. */
 export interface TransactionOptions {
   /**
@@ -309,6 +370,52 @@ export interface MetadataStore extends MetadataReader {
     fn: (tx: MetadataTransaction) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<T>;
+  /**
+   * Optional, for an engine where it saves round trips (PostgreSQL): writes a
+   * small object's new current version in one atomic call, with the semantics of
+   * this transaction, which the store runs itself when the method is missing
+   * (`EmbeddedStore.putObject`):
+   *
+   * 1. `ensureJob(job, now)`; read the name's current version;
+   * 2. if there is one: with `throwOnDuplicate`, stop with `duplicate` and its
+   *    checksum, writing nothing; else `retireVersion(current, now)`;
+   * 3. `insertVersion` in state Current (`chunks_count` 1 with a chunk, else 0;
+   *    `size` the chunk's length or 0; the checksum, the metadata string,
+   *    `completed_at = now`; no metadata blob);
+   * 4. with a chunk: `lockDigest(digest)`, then `putInlineChunk` for inline
+   *    bytes, then `dropClaim(claimId)` for a claim: a claim that is gone stops
+   *    it with `claim-lost`, writing nothing; then `putChunk(version, 0, digest,
+   *    length)`;
+   * 5. `addUsage(job, current ? 0 : 1, size - (current?.size ?? 0))`.
+   *
+   * Conflicts (a second current version refused by the engine, a replaced
+   * version retired by another writer meanwhile, a deadlock) run it again, as a
+   * transaction's would; it resolves once committed and durable (unless
+   * `durable: false`). An unreachable engine is a `ServiceUnavailableException`.
+   *
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import type { MetadataStore } from "./metadata_store.ts";
+   * declare const metadata: MetadataStore; // a PostgresMetadataStore
+   * const outcome = await metadata.putObjectVersion!({
+   *   job: "job-1",
+   *   name: new TextEncoder().encode("a"),
+   *   now: Date.now(),
+   *   objectChecksum: "…",
+   *   metadataString: null,
+   *   throwOnDuplicate: false,
+   * });
+   * assert.equal(outcome.status, "stored");
+   * ```
+   *
+   * (Not run by `--doc`, it needs PostgreSQL:
+   * tests/storage/store/metadata/put_object_version_test.ts runs it.)
+   */
+  putObjectVersion?(
+    input: PutObjectVersionInput,
+    options?: TransactionOptions,
+  ): Promise<PutObjectVersionOutcome>;
   /** Closes the connection(s). */
   close(): Promise<void>;
 }

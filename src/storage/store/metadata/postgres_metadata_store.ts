@@ -25,6 +25,9 @@
  * sent without waiting, and their answers are read with the next statement
  * that is waited for. A write's failure is thrown by the transaction's next
  * awaited call or by its commit, and fails the transaction as any other.
+ * A small PutObject's transaction is one statement altogether:
+ * {@link PostgresMetadataStore.putObjectVersion} calls a PL/pgSQL function (in
+ * autocommit: no BEGIN, no COMMIT), one round trip.
  *
  * **Job usage counters** are sharded (see `_postgres_schema.ts`), so writers of
  * one job do not wait for each other's commits on one row.
@@ -62,6 +65,8 @@ import type {
   MetadataStore,
   MetadataTransaction,
   NameRange,
+  PutObjectVersionInput,
+  PutObjectVersionOutcome,
   StoredDocument,
   TransactionOptions,
   UploadRow,
@@ -70,7 +75,12 @@ import type {
 import { TransactionConflict } from "./metadata_store.ts";
 import { pgpassFileName, pgpassPassword } from "./_pgpass.ts";
 import { isConnectionLost, isEngineUnavailable, isRetryableConflict } from "./_postgres_errors.ts";
-import { migratePostgres, quoteIdentifier, USAGE_SHARDS } from "./_postgres_schema.ts";
+import {
+  CLAIM_LOST_SQLSTATE,
+  migratePostgres,
+  quoteIdentifier,
+  USAGE_SHARDS,
+} from "./_postgres_schema.ts";
 import { type Statement, STATEMENTS as SQL } from "./_postgres_statements.ts";
 
 /** Options of {@link PostgresMetadataStore.open}. */
@@ -136,6 +146,9 @@ function digestLockKey(digest: Uint8Array): string {
   bytes.set(digest.subarray(0, 8));
   return new DataView(bytes.buffer).getBigInt64(0).toString();
 }
+
+/** One run of a transaction: committed with its value, or a conflict to run it again after. */
+type Attempted<T> = { committed: true; value: T } | { committed: false; conflict: unknown };
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -681,18 +694,68 @@ export class PostgresMetadataStore implements MetadataStore {
    * Runs `fn` in one transaction and resolves with its result once committed
    * (durable unless `durable: false`); a conflict runs `fn` again, bounded.
    */
-  async transaction<T>(
+  transaction<T>(
     fn: (tx: MetadataTransaction) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<T> {
+    const durable = options?.durable ?? true;
+    return this.#retrying(() => this.#attempt(fn, durable));
+  }
+
+  /**
+   * A small PutObject's whole transaction in one statement, in autocommit: the
+   * function `backupfs_put_object_version` of `_postgres_schema.ts` (one round
+   * trip instead of three or four, and no BEGIN/COMMIT). A conflict (a second
+   * current version, the replaced version retired meanwhile, a deadlock) runs
+   * it again, bounded, as {@link transaction} does; it resolves once committed,
+   * durable unless `durable: false`. See `MetadataStore.putObjectVersion`.
+   */
+  async putObjectVersion(
+    input: PutObjectVersionInput,
+    options?: TransactionOptions,
+  ): Promise<PutObjectVersionOutcome> {
+    const chunk = input.chunk;
+    const values = [
+      input.job,
+      input.name,
+      input.now,
+      input.objectChecksum,
+      input.metadataString,
+      input.throwOnDuplicate,
+      chunk?.digest ?? null,
+      chunk?.length ?? null,
+      chunk?.inline ?? null,
+      chunk?.claimId ?? null,
+      chunk ? digestLockKey(chunk.digest) : null,
+      Math.floor(Math.random() * USAGE_SHARDS),
+      options?.durable ?? true,
+    ];
+    let row: { status: string; version_id: number; replaced_id: number | null; checksum: string };
+    try {
+      row = (await this.#retrying(() => this.#autocommit(SQL.putObjectVersion, values))).rows[0];
+    } catch (error) {
+      if ((error as { code?: unknown })?.code === CLAIM_LOST_SQLSTATE) {
+        return { status: "claim-lost" };
+      }
+      throw error;
+    }
+    if (row.status === "duplicate") return { status: "duplicate", checksum: row.checksum };
+    return { status: "stored", versionId: row.version_id, replacedId: row.replaced_id };
+  }
+
+  /**
+   * Runs `attempt` until it commits, at most `maxAttempts` times: a conflict
+   * runs it again after a short random backoff; `close()` waits for it.
+   */
+  async #retrying<T>(attempt: () => Promise<Attempted<T>>): Promise<T> {
     if (this.#closed) throw this.#closedError();
     this.#running++;
     try {
       let conflict: unknown;
-      for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      for (let attempted = 1; attempted <= this.#maxAttempts; attempted++) {
         // A short random backoff, growing: racers that met once spread out.
-        if (attempt > 1) await delay(Math.random() * Math.min(50, 2 ** attempt));
-        const outcome = await this.#attempt(fn, options?.durable ?? true);
+        if (attempted > 1) await delay(Math.random() * Math.min(50, 2 ** attempted));
+        const outcome = await attempt();
         if (outcome.committed) return outcome.value;
         conflict = outcome.conflict;
       }
@@ -705,11 +768,46 @@ export class PostgresMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * One run of a statement that is a transaction by itself (autocommit):
+   * committed, or a conflict to run it again after. Its other errors are thrown
+   * as they are (an unreachable engine as `ServiceUnavailableException`).
+   */
+  async #autocommit(statement: Statement, values: unknown[]): Promise<Attempted<QueryResult>> {
+    const client = await this.#connect();
+    let lost = false;
+    const onError = () => lost = true;
+    client.on("error", onError);
+    try {
+      const result = await client.query({ name: statement.name, text: statement.text, values });
+      return { committed: true, value: result };
+    } catch (error) {
+      lost ||= isConnectionLost(error);
+      if (lost) {
+        // pg refuses, without sending, a statement on a connection it knows is
+        // broken: nothing happened, run it on another. Otherwise the statement,
+        // its own commit, may or may not have been committed.
+        if (error instanceof Error && /is not queryable$/.test(error.message)) {
+          return { committed: false, conflict: error };
+        }
+        throw new ServiceUnavailableException(
+          `${this.description} went away during a commit, whose outcome is unknown`,
+          { cause: error },
+        );
+      }
+      if (isRetryableConflict(error)) return { committed: false, conflict: error };
+      throw this.#engineError(error);
+    } finally {
+      client.off("error", onError);
+      client.release(lost);
+    }
+  }
+
   /** One run of a transaction: committed, or a conflict to run it again after. */
   async #attempt<T>(
     fn: (tx: MetadataTransaction) => Promise<T>,
     durable: boolean,
-  ): Promise<{ committed: true; value: T } | { committed: false; conflict: unknown }> {
+  ): Promise<Attempted<T>> {
     const client = await this.#connect();
     const reused = this.#seen.has(client);
     this.#seen.add(client);

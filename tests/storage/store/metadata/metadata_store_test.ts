@@ -1035,7 +1035,7 @@ async function postgresOnly(t: Deno.TestContext, cluster: PostgresCluster): Prom
       }
       await withAdmin(url, async (admin) => {
         const { rows } = await admin.query("SELECT version FROM public.schema_version");
-        assert.deepEqual(rows, [{ version: 3 }]);
+        assert.deepEqual(rows, [{ version: 4 }]);
         const tables = await admin.query(
           "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'",
         );
@@ -1046,7 +1046,7 @@ async function postgresOnly(t: Deno.TestContext, cluster: PostgresCluster): Prom
       });
       await assert.rejects(
         PostgresMetadataStore.open(url),
-        /schema version 99; this code knows up to 3/,
+        /schema version 99; this code knows up to 4/,
       );
     },
   );
