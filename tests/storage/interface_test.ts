@@ -47,6 +47,13 @@ Deno.test("interface entry: mod.ts is it plus the client and the store", async (
     "BackupStorageClient",
     "ClientClosedError",
     "EmbeddedStore",
+    "LocalChunkStore",
     "RequestTimeoutError",
+    "S3ChunkStore",
+    "TransactionConflict",
+    "VersionState",
+    "checkMetadataUrl",
+    "openStore",
+    "parseChunksUrl",
   ]);
 });
