@@ -52,10 +52,28 @@ export const MIGRATION_LOCK: readonly [number, number] = [0x42465331, 1]; // "BF
  * {@link CLAIM_LOST_SQLSTATE}, a version retired meanwhile as
  * `serialization_failure`, a second current version as `unique_violation`:
  * errors, so that the whole call is rolled back.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PUT_OBJECT_VERSION_FUNCTION } from "./_postgres_schema.ts";
+ * import { STATEMENTS } from "./_postgres_statements.ts";
+ * assert.ok(STATEMENTS.putObjectVersion.text.includes(`FROM ${PUT_OBJECT_VERSION_FUNCTION}(`));
+ * ```
  */
 export const PUT_OBJECT_VERSION_FUNCTION = "backupfs_put_object_version";
 
-/** SQLSTATE of the error `backupfs_put_object_version` raises when the chunk's claim is gone. */
+/**
+ * SQLSTATE of the error `backupfs_put_object_version` raises when the chunk's
+ * claim is gone (class `BF`, no class of PostgreSQL's own).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CLAIM_LOST_SQLSTATE } from "./_postgres_schema.ts";
+ * assert.match(CLAIM_LOST_SQLSTATE, /^[0-9A-Z]{5}$/);
+ * ```
+ */
 export const CLAIM_LOST_SQLSTATE = "BFC01";
 
 const MIGRATIONS: readonly string[] = [

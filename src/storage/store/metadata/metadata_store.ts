@@ -278,7 +278,31 @@ export interface PutObjectChunk {
   claimId?: string;
 }
 
-/** A small object's new current version: what {@link MetadataStore.putObjectVersion} writes. */
+/**
+ * A small object's new current version: what {@link MetadataStore.putObjectVersion} writes.
+ *
+ * @example A 5-byte object kept in the database
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHash } from "node:crypto";
+ * import type { PutObjectVersionInput } from "./metadata_store.ts";
+ * const bytes = new TextEncoder().encode("hello");
+ * const input: PutObjectVersionInput = {
+ *   job: "job-1",
+ *   name: new TextEncoder().encode("notes/a.txt"),
+ *   now: Date.now(),
+ *   objectChecksum: "…", // the SUMMARY of the chunk's checksum
+ *   metadataString: null,
+ *   throwOnDuplicate: false,
+ *   chunk: {
+ *     digest: new Uint8Array(createHash("sha256").update(bytes).digest()),
+ *     length: bytes.byteLength,
+ *     inline: bytes,
+ *   },
+ * };
+ * assert.equal(input.chunk?.digest.byteLength, 32);
+ * ```
+ */
 export interface PutObjectVersionInput {
   /** The job (created if it has no row). */
   job: string;
@@ -296,7 +320,24 @@ export interface PutObjectVersionInput {
   chunk?: PutObjectChunk;
 }
 
-/** What {@link MetadataStore.putObjectVersion} did. */
+/**
+ * What {@link MetadataStore.putObjectVersion} did.
+ *
+ * @example The store's answer to each outcome
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PutObjectVersionOutcome } from "./metadata_store.ts";
+ * const answer = (outcome: PutObjectVersionOutcome) =>
+ *   outcome.status === "stored"
+ *     ? 200
+ *     : outcome.status === "duplicate"
+ *     ? 409 // DataAlreadyExistsException, with outcome.checksum
+ *     : 503; // ServiceUnavailableException: retry
+ * assert.equal(answer({ status: "stored", versionId: 7, replacedId: null }), 200);
+ * assert.equal(answer({ status: "duplicate", checksum: "…" }), 409);
+ * assert.equal(answer({ status: "claim-lost" }), 503);
+ * ```
+ */
 export type PutObjectVersionOutcome =
   | {
     /** The version is current (committed, durable unless asked otherwise). */
