@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { chunkChecksum } from "../../../src/storage/checksum.ts";
+import { chunkChecksum, sha256 } from "../../../src/storage/checksum.ts";
 import { ResourceNotFoundException } from "../../../src/storage/errors.ts";
 import {
   allNames,
@@ -179,10 +179,10 @@ Deno.test("GC: orphan chunks (crash between install and commit) are swept", asyn
   await withStore(async (store) => {
     await putSmall(store, JOB, "real", seededBytes("real", 10));
     // What a crash between the chunk store's put and the record's commit leaves.
-    const orphan = new Uint8Array(32).fill(0xab);
+    const bytes = seededBytes("orphan", 77);
     const staged = await store.chunkStore.stage();
-    await staged.file.write(new Uint8Array(77));
-    await store.chunkStore.put(orphan, staged);
+    await staged.file.write(bytes);
+    await store.chunkStore.put(sha256(bytes), staged);
     const report = await store.sweepOrphans();
     assertEquals(report.chunksDeleted, 1);
     assertEquals(report.bytesFreed, 77);
