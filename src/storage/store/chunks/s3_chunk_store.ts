@@ -31,6 +31,8 @@ import {
 import { fromHex, toHex } from "../chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
 import { StagedFile } from "./_staged_file.ts";
+import { lengthCheckedStream } from "./_length_checked_stream.ts";
+import { PAYLOAD_SHA256_STEP, payloadSha256Middleware } from "./_payload_sha256.ts";
 
 export type { CredentialProvider, Credentials } from "../../client/credentials.ts";
 
@@ -65,9 +67,13 @@ const HEX = /^[0-9a-f]{64}$/;
  *
  * - `put` uploads with `If-None-Match: *`: a 412 means the content is already
  *   there, which for content-addressed keys is success. A 200 from the service
- *   means the object is durable.
- * - `get` reads the object and checks its length (the store checks nothing else
- *   on read, as with local files).
+ *   means the object is durable. The upload is signed with the digest as the
+ *   payload's SHA-256 (`x-amz-content-sha256`) instead of the SDK hashing the
+ *   body again; the service checks it against the body, so a digest that is not
+ *   the bytes' is refused rather than stored.
+ * - `get` streams the object's body as it arrives, checking its length (the
+ *   store checks nothing else on read, as with local files); cancelling the
+ *   stream closes its connection.
  * - `delete` asks for the object's size first (for the collector's report; -1
  *   when there is none), then deletes it.
  * - An unreachable service, a 5xx or a throttling answer is thrown as
@@ -119,7 +125,10 @@ export class S3ChunkStore implements ChunkStore {
     return await StagedFile.create(directory);
   }
 
-  /** Uploads the staged bytes under the digest's key, unless an object is there already. */
+  /**
+   * Uploads the staged bytes under the digest's key, unless an object is there
+   * already; the digest is sent as the payload's SHA-256, which the service checks.
+   */
   async put(digest: Uint8Array, staged: StagedChunk): Promise<void> {
     if (!(staged instanceof StagedFile)) {
       await staged.discard();
@@ -133,18 +142,20 @@ export class S3ChunkStore implements ChunkStore {
       await staged.discard();
     }
     const { sdk, client } = await this.#client();
-    const key = this.key(digest);
+    const hex = toHex(digest);
+    const key = this.prefix + hex;
     for (let attempt = 1;; attempt++) {
+      const command = new sdk.PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.byteLength,
+        IfNoneMatch: "*",
+      });
+      // The key is the body's SHA-256: the signer takes it instead of hashing 4 MiB again.
+      command.middlewareStack.add(payloadSha256Middleware(hex), PAYLOAD_SHA256_STEP);
       try {
-        await client.send(
-          new sdk.PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: body,
-            ContentLength: body.byteLength,
-            IfNoneMatch: "*",
-          }),
-        );
+        await client.send(command);
         return;
       } catch (error) {
         const status = statusOf(error);
@@ -156,19 +167,28 @@ export class S3ChunkStore implements ChunkStore {
     }
   }
 
-  /** The object's bytes, checked to be at least `length` long; `undefined` when there is no object. */
+  /**
+   * The object's first `length` bytes, streamed as they arrive from the service
+   * (the stream errors if the object ends before); `undefined` when there is no
+   * object. Cancelling the stream closes its connection.
+   */
   async get(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array> | undefined> {
     const { sdk, client } = await this.#client();
     const key = this.key(digest);
-    let bytes: Uint8Array;
+    let body;
     try {
-      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      body = (await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }))).Body;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw serviceError(error, `GetObject ${key}`);
     }
-    return lengthCheckedStream(bytes, length);
+    const source = body ? body.transformToWebStream() : ReadableStream.from<Uint8Array>([]);
+    return lengthCheckedStream(source as ReadableStream<Uint8Array>, length, {
+      mapError: (error) => serviceError(error, `GetObject ${key}`),
+      // A response not read to its end holds its connection: close it (the web
+      // stream's cancel does for the SDK's Node body; this is for any other).
+      abort: () => (body as { destroy?: () => void } | undefined)?.destroy?.(),
+    });
   }
 
   /** Deletes the object: its size, or -1 when there was none. */
@@ -267,23 +287,6 @@ export class S3ChunkStore implements ChunkStore {
     this.#staging ??= Deno.makeTempDir({ prefix: "s3-chunk-staging-" });
     return this.#staging;
   }
-}
-
-/** The first `length` bytes, as a stream that errors when there are fewer. */
-function lengthCheckedStream(bytes: Uint8Array, length: number): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength < length) {
-        if (bytes.byteLength > 0) controller.enqueue(bytes);
-        controller.error(
-          new Error(`chunk object ended after ${bytes.byteLength} of ${length} bytes`),
-        );
-        return;
-      }
-      if (length > 0) controller.enqueue(bytes.subarray(0, length));
-      controller.close();
-    },
-  });
 }
 
 /** Codes of the errors of a connection that failed or timed out. */
