@@ -18,3 +18,4 @@ export {
   S3ServiceException,
 } from "npm:@aws-sdk/client-s3@3.1175.0";
 export type { S3ClientConfig } from "npm:@aws-sdk/client-s3@3.1175.0";
+export { FetchHttpHandler } from "npm:@smithy/fetch-http-handler@5.8.1";

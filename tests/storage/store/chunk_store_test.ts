@@ -26,6 +26,7 @@ import {
 import { findBinary } from "../../support/engines/_process.ts";
 import { startCephRgw } from "../../support/engines/ceph_rgw.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { ServiceUnavailableException } from "../../../src/storage/errors.ts";
 import {
   assertRejects,
   ManualClock,
@@ -342,6 +343,68 @@ async function s3Steps(t: Deno.TestContext, chunks: ChunkStore): Promise<void> {
     assertEquals(await chunks.delete(digest), 700_000);
   });
 }
+
+/** A store over `endpoint` with made-up keys (for services that check none). */
+function s3StoreAt(endpoint: string): S3ChunkStore {
+  return new S3ChunkStore("chunks", {
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "test", secretAccessKey: "test-secret" },
+  });
+}
+
+Deno.test("S3ChunkStore: a service that is not there is ServiceUnavailableException", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close(); // nothing answers there now
+  const chunks = s3StoreAt(`http://127.0.0.1:${port}`);
+  try {
+    const digest = sha256(seededBytes("unreachable", 10));
+    await assertRejects(chunks.get(digest, 10), ServiceUnavailableException, /unreachable/);
+    await assertRejects(chunks.delete(digest), ServiceUnavailableException, /unreachable/);
+  } finally {
+    await chunks.close();
+  }
+});
+
+Deno.test("S3ChunkStore: a connection lost in the middle of a body errors the stream, retryably", async () => {
+  // A service that promises 4 MiB and sends 1 MiB, then closes the connection.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const connection of listener) {
+      try {
+        await connection.read(new Uint8Array(64 * 1024)); // the request (headers only)
+        const head = `HTTP/1.1 200 OK\r\nContent-Length: ${4 << 20}\r\n\r\n`;
+        const bytes = new Uint8Array([
+          ...new TextEncoder().encode(head),
+          ...new Uint8Array(1 << 20),
+        ]);
+        for (let offset = 0; offset < bytes.length;) {
+          offset += await connection.write(bytes.subarray(offset));
+        }
+      } catch {
+        // the client went away first
+      } finally {
+        connection.close();
+      }
+    }
+  })();
+  const chunks = s3StoreAt(`http://127.0.0.1:${listener.addr.port}`);
+  try {
+    const stream = await chunks.get(sha256(seededBytes("cut", 10)), 4 << 20);
+    let received = 0;
+    const reading = stream!.pipeTo(
+      new WritableStream({ write: (piece) => void (received += piece.byteLength) }),
+    );
+    await assertRejects(reading, ServiceUnavailableException, /unreachable: GetObject/);
+    assert(received <= 1 << 20, `no more than was sent (${received})`);
+  } finally {
+    await chunks.close();
+    listener.close();
+    await serving;
+  }
+});
 
 Deno.test("the S3 store's length check: cut at the length, a failing source, a cancel", async () => {
   const pieces = () => [1, 4, 7].map((n) => new Uint8Array([n, n + 1, n + 2]));

@@ -14,6 +14,13 @@
  * `aws-chunked` checksummed uploads are refused by Ceph RGW (411); so bodies are
  * `Uint8Array`s and checksums are computed only when an operation requires them.
  *
+ * Two SDK clients, measured on 1 GiB of 4 MiB chunks against a local endpoint:
+ * GETs go through Deno's `fetch` (the SDK's `FetchHttpHandler`), which streams a
+ * body at about half the CPU of the default node:http handler; everything else
+ * (uploads above all: `fetch` copies a `Uint8Array` body; a gateway used ~13%
+ * more CPU uploading through it) stays on node:http. `fetch` follows the
+ * `HTTP(S)_PROXY`/`NO_PROXY` variables.
+ *
  * @module
  */
 
@@ -38,6 +45,15 @@ export type { CredentialProvider, Credentials } from "../../client/credentials.t
 
 type S3Sdk = typeof import("../../../../deps/aws_s3.ts");
 type S3Client = InstanceType<S3Sdk["S3Client"]>;
+
+/** The SDK and the two clients of a store (see {@link S3ChunkStore}). */
+interface Clients {
+  sdk: S3Sdk;
+  /** Every request but GetObject: the SDK's default, node:http. */
+  client: S3Client;
+  /** GetObject: Deno's fetch, which streams a response body at about half node:http's CPU. */
+  reader: S3Client;
+}
 
 /** Options of {@link S3ChunkStore}. */
 export interface S3ChunkStoreOptions {
@@ -102,7 +118,7 @@ export class S3ChunkStore implements ChunkStore {
   /** The key prefix. */
   readonly prefix: string;
   #options: S3ChunkStoreOptions;
-  #sdk?: Promise<{ sdk: S3Sdk; client: S3Client }>;
+  #sdk?: Promise<Clients>;
   #staging?: Promise<string>;
   #ownStaging = false;
 
@@ -173,11 +189,11 @@ export class S3ChunkStore implements ChunkStore {
    * object. Cancelling the stream closes its connection.
    */
   async get(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array> | undefined> {
-    const { sdk, client } = await this.#client();
+    const { sdk, reader } = await this.#client();
     const key = this.key(digest);
     let body;
     try {
-      body = (await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }))).Body;
+      body = (await reader.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }))).Body;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw serviceError(error, `GetObject ${key}`);
@@ -243,7 +259,9 @@ export class S3ChunkStore implements ChunkStore {
   async close(): Promise<void> {
     const sdk = this.#sdk;
     this.#sdk = undefined;
-    if (sdk) (await sdk.catch(() => undefined))?.client.destroy();
+    const clients = await sdk?.catch(() => undefined);
+    clients?.client.destroy();
+    clients?.reader.destroy();
     const staging = this.#staging;
     this.#staging = undefined;
     if (staging && this.#ownStaging) {
@@ -257,7 +275,7 @@ export class S3ChunkStore implements ChunkStore {
     return this.close();
   }
 
-  #client(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+  #client(): Promise<Clients> {
     this.#sdk ??= (async () => {
       const options = this.#options;
       const profile = options.profile === undefined ? {} : { profile: options.profile };
@@ -265,15 +283,19 @@ export class S3ChunkStore implements ChunkStore {
         import("../../../../deps/aws_s3.ts"),
         resolveRegion(options.region, profile),
       ]);
-      const client = new sdk.S3Client({
+      const config = {
         region,
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
         forcePathStyle: options.forcePathStyle ?? false,
         credentials: credentialProvider(options.credentials, profile),
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
-      });
-      return { sdk, client };
+      } as const;
+      return {
+        sdk,
+        client: new sdk.S3Client(config),
+        reader: new sdk.S3Client({ ...config, requestHandler: new sdk.FetchHttpHandler() }),
+      };
     })();
     this.#sdk.catch(() => {
       this.#sdk = undefined; // e.g. no region yet: try again next time
@@ -302,12 +324,38 @@ const NETWORK_CODES = new Set([
   "ETIMEDOUT",
 ]);
 
+/** Names of Deno's errors of a connection that failed. */
+const NETWORK_ERROR_NAMES = new Set([
+  "ConnectionRefused",
+  "ConnectionReset",
+  "ConnectionAborted",
+  "NotConnected",
+  "BrokenPipe",
+  "TimedOut",
+  "AddrNotAvailable",
+  "TimeoutError",
+  "RequestTimeout",
+]);
+
+/**
+ * How the messages of the `TypeError`s of Deno's fetch begin when the connection
+ * failed: connecting (`fetch failed`, its cause `error sending request…`) or
+ * reading a body.
+ */
+const FETCH_NETWORK_MESSAGE =
+  /^(fetch failed|error sending request|error reading a body from connection|connection closed before message completed)/;
+
 /** Whether an error (or its cause) is one of the network failing, not of the request. */
 function isNetworkError(error: unknown): boolean {
   for (let e = error, depth = 0; e && depth < 4; depth++) {
-    const { code, name } = e as { code?: unknown; name?: unknown };
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
     if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
-    if (name === "TimeoutError" || name === "RequestTimeout") return true;
+    if (typeof name === "string" && NETWORK_ERROR_NAMES.has(name)) return true;
+    if (
+      name === "TypeError" && typeof message === "string" && FETCH_NETWORK_MESSAGE.test(message)
+    ) {
+      return true;
+    }
     e = (e as { cause?: unknown }).cause;
   }
   return false;
