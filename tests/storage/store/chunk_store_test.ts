@@ -368,6 +368,40 @@ Deno.test("S3ChunkStore: a service that is not there is ServiceUnavailableExcept
   }
 });
 
+Deno.test("S3ChunkStore: uploads name the digest as their hash, over one kept-alive connection", async () => {
+  // What arrives at the service: headers, which connection, and the body's length.
+  const seen: Array<{ expect: string | null; hash: string | null; port: number; bytes: number }> =
+    [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request, info) => {
+      const bytes = (await request.arrayBuffer()).byteLength;
+      seen.push({
+        expect: request.headers.get("expect"),
+        hash: request.headers.get("x-amz-content-sha256"),
+        port: info.remoteAddr.port,
+        bytes,
+      });
+      return new Response(null, { status: 200, headers: { etag: '"0"' } });
+    },
+  );
+  const chunks = s3StoreAt(`http://127.0.0.1:${server.addr.port}`);
+  try {
+    // Above 2 MiB, where the SDK would otherwise ask `Expect: 100-continue` on a
+    // connection of its own for each.
+    const bodies = [1, 2, 3].map((i) => seededBytes(`kept-alive-${i}`, 3 << 20));
+    for (const bytes of bodies) await putBytes(chunks, bytes);
+    assertEquals(
+      seen.map((s) => [s.expect, s.hash, s.bytes]),
+      bodies.map((b) => [null, toHex(sha256(b)), b.length]),
+    );
+    assertEquals(new Set(seen.map((s) => s.port)).size, 1, "one connection for the three");
+  } finally {
+    await chunks.close();
+    await server.shutdown();
+  }
+});
+
 Deno.test("S3ChunkStore: a connection lost in the middle of a body errors the stream, retryably", async () => {
   // A service that promises 4 MiB and sends 1 MiB, then closes the connection.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -49,7 +49,7 @@ type S3Client = InstanceType<S3Sdk["S3Client"]>;
 /** The SDK and the two clients of a store (see {@link S3ChunkStore}). */
 interface Clients {
   sdk: S3Sdk;
-  /** Every request but GetObject: the SDK's default, node:http. */
+  /** Every request but GetObject: the SDK's default, node:http, its connections pooled. */
   client: S3Client;
   /** GetObject: Deno's fetch, which streams a response body at about half node:http's CPU. */
   reader: S3Client;
@@ -293,7 +293,10 @@ export class S3ChunkStore implements ChunkStore {
       } as const;
       return {
         sdk,
-        client: new sdk.S3Client(config),
+        // No `Expect: 100-continue` on uploads above 2 MiB (the SDK's default): it
+        // sends each through a new connection of an agent of its own (keep-alive off,
+        // a TLS handshake each on https) and waits a round trip before the body.
+        client: new sdk.S3Client({ ...config, expectContinueHeader: false }),
         reader: new sdk.S3Client({ ...config, requestHandler: new sdk.FetchHttpHandler() }),
       };
     })();
