@@ -201,8 +201,8 @@ export class S3ChunkStore implements ChunkStore {
     const source = body ? body.transformToWebStream() : ReadableStream.from<Uint8Array>([]);
     return lengthCheckedStream(source as ReadableStream<Uint8Array>, length, {
       mapError: (error) => serviceError(error, `GetObject ${key}`),
-      // A response not read to its end holds its connection: close it (the web
-      // stream's cancel does for the SDK's Node body; this is for any other).
+      // A response not read to its end holds its connection: cancelling fetch's
+      // body closes it; a Node body (node:http's handler) is destroyed as well.
       abort: () => (body as { destroy?: () => void } | undefined)?.destroy?.(),
     });
   }
