@@ -286,7 +286,9 @@ export async function startCephRgw(options?: CephRgwOptions): Promise<CephRgw> {
   } catch (error) {
     const logs = await logTails(dir);
     await stop();
-    throw new Error(`Ceph RGW did not start: ${(error as Error).message}${logs}`);
+    // A failed command's message names its arguments: the user's secret key among them.
+    const message = `${(error as Error).message}${logs}`.replaceAll(secretAccessKey, "***");
+    throw new Error(`Ceph RGW did not start: ${message}`);
   }
 }
 
