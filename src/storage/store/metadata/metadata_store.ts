@@ -96,6 +96,62 @@ export interface VersionRow {
   retired_at: number | null;
 }
 
+/**
+ * The columns of a new version in the order both engines' `INSERT INTO versions`
+ * names them: job, name, state, chunks_count, size, object_checksum,
+ * metadata_string, meta_digest, meta_length, completed_at, retired_at.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { versionColumns, VersionState } from "./metadata_store.ts";
+ * const values = versionColumns({
+ *   job: "j",
+ *   name: new Uint8Array([97]),
+ *   state: VersionState.Pending,
+ *   chunks_count: null,
+ *   size: null,
+ *   object_checksum: null,
+ *   metadata_string: null,
+ *   meta_digest: null,
+ *   meta_length: null,
+ *   completed_at: null,
+ *   retired_at: null,
+ * });
+ * assert.equal(values.length, 11);
+ * assert.equal(values[0], "j");
+ * ```
+ */
+export function versionColumns(
+  row: Omit<VersionRow, "id">,
+): [
+  string,
+  Uint8Array,
+  number,
+  number | null,
+  number | null,
+  string | null,
+  string | null,
+  Uint8Array | null,
+  number | null,
+  number | null,
+  number | null,
+] {
+  return [
+    row.job,
+    row.name,
+    row.state,
+    row.chunks_count,
+    row.size,
+    row.object_checksum,
+    row.metadata_string,
+    row.meta_digest,
+    row.meta_length,
+    row.completed_at,
+    row.retired_at,
+  ];
+}
+
 /** An upload (`StartObject`), remembered until its TTL so a repeated completion is answered again. */
 export interface UploadRow {
   /** The `UploadId`. */

@@ -72,7 +72,7 @@ import type {
   UploadRow,
   VersionRow,
 } from "./metadata_store.ts";
-import { TransactionConflict } from "./metadata_store.ts";
+import { TransactionConflict, versionColumns } from "./metadata_store.ts";
 import { pgpassFileName, pgpassPassword } from "./_pgpass.ts";
 import { isConnectionLost, isEngineUnavailable, isRetryableConflict } from "./_postgres_errors.ts";
 import {
@@ -255,19 +255,7 @@ abstract class PostgresOperations implements MetadataTransaction {
     await this.#writeBehind(SQL.addUsage, [job, this.#shard, objects, bytes]);
   }
   async insertVersion(row: Omit<VersionRow, "id">): Promise<number> {
-    const result = await this.#write(SQL.insertVersion, [
-      row.job,
-      row.name,
-      row.state,
-      row.chunks_count,
-      row.size,
-      row.object_checksum,
-      row.metadata_string,
-      row.meta_digest,
-      row.meta_length,
-      row.completed_at,
-      row.retired_at,
-    ]);
+    const result = await this.#write(SQL.insertVersion, versionColumns(row));
     return result.rows[0].id as number;
   }
   async completeVersion(id: number, facts: CompletionFacts): Promise<void> {

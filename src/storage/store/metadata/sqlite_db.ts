@@ -46,6 +46,7 @@ import type {
   VersionRow,
 } from "./metadata_store.ts";
 
+import { versionColumns } from "./metadata_store.ts";
 export { VersionState } from "./metadata_store.ts";
 export type { ChunkRow, ListedVersion, UploadRow, VersionRow } from "./metadata_store.ts";
 
@@ -410,19 +411,7 @@ export class MetadataDb {
       `INSERT INTO versions (job, name, state, chunks_count, size, object_checksum,
          metadata_string, meta_digest, meta_length, completed_at, retired_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      row.job,
-      row.name,
-      row.state,
-      row.chunks_count,
-      row.size,
-      row.object_checksum,
-      row.metadata_string,
-      row.meta_digest,
-      row.meta_length,
-      row.completed_at,
-      row.retired_at,
-    );
+    ).run(...versionColumns(row));
     return Number(result.lastInsertRowid);
   }
 
