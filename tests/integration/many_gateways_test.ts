@@ -2,7 +2,7 @@
 // one store (the default data directory, or PostgreSQL + S3 when the suite runs
 // under tests/support/engines/with_engines.ts) answer as one service.
 
-import { chunkChecksum, sha256, summaryChecksum } from "../../src/storage/checksum.ts";
+import { sha256, summaryChecksum } from "../../src/storage/checksum.ts";
 import { BackupStorageClient } from "../../src/storage/client/mod.ts";
 import { DataAlreadyExistsException } from "../../src/storage/errors.ts";
 import { assert, assertEquals } from "../support/assert.ts";
@@ -14,7 +14,7 @@ import {
   writeGatewayCredentials,
 } from "../support/gateway_process.ts";
 import { testStoreLocation } from "../support/test_store.ts";
-import { putSmall } from "../storage/store/support/store_fixtures.ts";
+import { chunkInput, putSmall } from "../storage/store/support/store_fixtures.ts";
 
 const JOB = "many-gateways";
 const encoder = new TextEncoder();
@@ -87,15 +87,7 @@ Deno.test("three gateways over one store: listed by all at once, tokens of one a
     const chunks = [encoder.encode("first chunk ".repeat(9000)), encoder.encode("second")];
     const { UploadId } = await a.startObject({ BackupJobId: JOB, ObjectName: "moved" });
     for (const [index, gateway] of [b, c].entries()) {
-      await gateway.putChunk({
-        BackupJobId: JOB,
-        UploadId,
-        ChunkIndex: index,
-        Data: chunks[index],
-        Length: chunks[index].length,
-        Checksum: chunkChecksum(chunks[index]),
-        ChecksumAlgorithm: "SHA256",
-      });
+      await gateway.putChunk(chunkInput(JOB, UploadId, index, chunks[index]));
     }
     const complete = {
       BackupJobId: JOB,
@@ -133,15 +125,7 @@ Deno.test("three gateways racing ThrowOnDuplicate on one name (PutObject, and up
                 ObjectName: name,
                 ThrowOnDuplicate: true,
               });
-              await c.putChunk({
-                BackupJobId: JOB,
-                UploadId,
-                ChunkIndex: 0,
-                Data: data,
-                Length: data.length,
-                Checksum: chunkChecksum(data),
-                ChecksumAlgorithm: "SHA256",
-              });
+              await c.putChunk(chunkInput(JOB, UploadId, 0, data));
               return await c.notifyObjectComplete({
                 BackupJobId: JOB,
                 UploadId,

@@ -3,12 +3,12 @@
 // as the commands' flags would, keeps an object of a small (inline) and a large
 // (chunk store) chunk, lists it, reads it back, deletes it and collects it.
 
-import { chunkChecksum, sha256, summaryChecksum } from "../../src/storage/checksum.ts";
+import { sha256, summaryChecksum } from "../../src/storage/checksum.ts";
 import { openStore, type StoreLocation } from "../../src/storage/store/store_backends.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { startCephRgw } from "../support/engines/ceph_rgw.ts";
 import { startPostgres } from "../support/engines/postgres_cluster.ts";
-import { readObject } from "../storage/store/support/store_fixtures.ts";
+import { chunkInput, readObject } from "../storage/store/support/store_fixtures.ts";
 
 const JOB = "combinations";
 
@@ -62,15 +62,7 @@ Deno.test("SQLite or PostgreSQL metadata × chunk files or an S3 bucket: all fou
         const store = opened.store;
         const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "o" });
         for (const [index, data] of [small, large].entries()) {
-          await store.putChunk({
-            BackupJobId: JOB,
-            UploadId,
-            ChunkIndex: index,
-            Data: data,
-            Length: data.length,
-            Checksum: chunkChecksum(data),
-            ChecksumAlgorithm: "SHA256",
-          });
+          await store.putChunk(chunkInput(JOB, UploadId, index, data));
         }
         await store.notifyObjectComplete({
           BackupJobId: JOB,

@@ -69,6 +69,7 @@ import {
   type ListedVersion,
   type MetadataStore,
   type MetadataTransaction,
+  pendingVersion,
   type PutObjectVersionInput,
   type PutObjectVersionOutcome,
   type UploadRow,
@@ -1154,19 +1155,7 @@ async function insertPending(
   now: number,
 ): Promise<number> {
   await tx.ensureJob(job, now);
-  return await tx.insertVersion({
-    job,
-    name,
-    state: VersionState.Pending,
-    chunks_count: null,
-    size: null,
-    object_checksum: null,
-    metadata_string: null,
-    meta_digest: null,
-    meta_length: null,
-    completed_at: null,
-    retired_at: null,
-  });
+  return await tx.insertVersion(pendingVersion(job, name));
 }
 
 /** Inside a transaction: retires the current version of `version`'s name, if any. */

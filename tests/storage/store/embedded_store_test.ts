@@ -13,6 +13,7 @@ import { onLocalFiles } from "../../support/test_store.ts";
 import {
   allNames,
   assertRejects,
+  chunkInput,
   countStoredChunks,
   putSmall,
   readAll,
@@ -365,15 +366,7 @@ Deno.test("NotifyObjectComplete: gaps, wrong summary, retries, and replaced chun
     const chunks = [seededBytes("0", 10), seededBytes("1", 10), seededBytes("2", 10)];
     const { UploadId } = await store.startObject({ BackupJobId: JOB, ObjectName: "g" });
     const put = (index: number, data: Uint8Array) =>
-      store.putChunk({
-        BackupJobId: JOB,
-        UploadId,
-        ChunkIndex: index,
-        Data: data,
-        Length: data.length,
-        Checksum: chunkChecksum(data),
-        ChecksumAlgorithm: "SHA256",
-      });
+      store.putChunk(chunkInput(JOB, UploadId, index, data));
     const complete = (checksum: string) =>
       store.notifyObjectComplete({
         BackupJobId: JOB,
@@ -734,15 +727,7 @@ Deno.test("two stores over one directory (two gateways) share it: objects, token
     // An upload started on one continues and completes on the other.
     const data = enc.encode("half here, half there");
     const { UploadId } = await a.startObject({ BackupJobId: JOB, ObjectName: "moved" });
-    await b.putChunk({
-      BackupJobId: JOB,
-      UploadId,
-      ChunkIndex: 0,
-      Data: data,
-      Length: data.length,
-      Checksum: chunkChecksum(data),
-      ChecksumAlgorithm: "SHA256",
-    });
+    await b.putChunk(chunkInput(JOB, UploadId, 0, data));
     const done = await a.notifyObjectComplete({
       BackupJobId: JOB,
       UploadId,

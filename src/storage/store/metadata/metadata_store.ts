@@ -97,6 +97,35 @@ export interface VersionRow {
 }
 
 /**
+ * The row of a new pending (invisible) version of a name: an upload's, before
+ * its completion fills in the facts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pendingVersion, VersionState } from "./metadata_store.ts";
+ * const row = pendingVersion("job-1", new TextEncoder().encode("a.txt"));
+ * assert.equal(row.state, VersionState.Pending);
+ * assert.equal(row.completed_at, null);
+ * ```
+ */
+export function pendingVersion(job: string, name: Uint8Array): Omit<VersionRow, "id"> {
+  return {
+    job,
+    name,
+    state: VersionState.Pending,
+    chunks_count: null,
+    size: null,
+    object_checksum: null,
+    metadata_string: null,
+    meta_digest: null,
+    meta_length: null,
+    completed_at: null,
+    retired_at: null,
+  };
+}
+
+/**
  * The columns of a new version in the order both engines' `INSERT INTO versions`
  * names them: job, name, state, chunks_count, size, object_checksum,
  * metadata_string, meta_digest, meta_length, completed_at, retired_at.

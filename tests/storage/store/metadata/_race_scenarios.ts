@@ -12,6 +12,7 @@
 import {
   type MetadataStore,
   type MetadataTransaction,
+  pendingVersion,
   VersionState,
 } from "../../../../src/storage/store/metadata/metadata_store.ts";
 import { PostgresMetadataStore } from "../../../../src/storage/store/metadata/postgres_metadata_store.ts";
@@ -140,19 +141,7 @@ export async function makeCurrent(
         retired_at: null,
       });
     }
-    const id = await tx.insertVersion({
-      job: args.job,
-      name,
-      state: VersionState.Pending,
-      chunks_count: null,
-      size: null,
-      object_checksum: null,
-      metadata_string: null,
-      meta_digest: null,
-      meta_length: null,
-      completed_at: null,
-      retired_at: null,
-    });
+    const id = await tx.insertVersion(pendingVersion(args.job, name));
     await tx.completeVersion(id, {
       chunks_count: 0,
       size: 0,

@@ -84,6 +84,19 @@ export function summaryOf(chunks: Uint8Array[]): string {
   return summaryChecksum(chunks.map((c) => sha256(c)));
 }
 
+/** The `PutChunk` input of one chunk of an upload, with its length and checksum. */
+export function chunkInput(job: string, uploadId: string, index: number, data: Uint8Array) {
+  return {
+    BackupJobId: job,
+    UploadId: uploadId,
+    ChunkIndex: index,
+    Data: data,
+    Length: data.byteLength,
+    Checksum: chunkChecksum(data),
+    ChecksumAlgorithm: "SHA256" as const,
+  };
+}
+
 /** Uploads an object chunk by chunk and completes it; returns the completion output. */
 export async function uploadObject(
   store: BackupStorage,
@@ -97,17 +110,9 @@ export async function uploadObject(
     ObjectName: name,
     ThrowOnDuplicate: options.throwOnDuplicate,
   });
-  await Promise.all(chunks.map((data, index) =>
-    store.putChunk({
-      BackupJobId: job,
-      UploadId,
-      ChunkIndex: index,
-      Data: data,
-      Length: data.byteLength,
-      Checksum: chunkChecksum(data),
-      ChecksumAlgorithm: "SHA256",
-    })
-  ));
+  await Promise.all(
+    chunks.map((data, index) => store.putChunk(chunkInput(job, UploadId, index, data))),
+  );
   const done = await store.notifyObjectComplete({
     BackupJobId: job,
     UploadId,
