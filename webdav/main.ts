@@ -4,7 +4,7 @@
  * ```
  * deno task serve [--listen HOST:PORT] [--data DIR | --endpoint URL [--region REGION]]
  *                 [--job ID] [--user NAME --password PW | --credentials FILE]
- *                 [--read-only] [--chunk-size SIZE] [--cache-size SIZE]
+ *                 [--read-only] [--chunk-size SIZE] [--cache-size SIZE] [--workers N]
  * ```
  *
  * Without options: the embedded store in `./backupfs-data`, job `default`,
@@ -12,6 +12,11 @@
  * stdout once ready, then how to mount it on stderr. SIGINT or SIGTERM stops
  * accepting requests, closes the store and exits 0. Bad flags exit 2; a start-up
  * failure (data directory in use, address in use, storage unreachable) exits 1.
+ *
+ * With `--workers N` above 1 (the default on a machine with several cores), this
+ * module is also each worker's: the main thread loads the users, then runs N Web
+ * Workers of this module (src/workers/), each opening the store and serving on
+ * the shared port; the one-process path below is then `openServer` in a worker.
  *
  * @module
  */
@@ -22,7 +27,7 @@ import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
 import { type OpenedStore, openStore } from "../src/storage/store/store_backends.ts";
 import { dataDirectoryWarning } from "../src/storage/store/data_dir_mode.ts";
-import { type AuthenticateHook, createBasicAuth } from "./auth/basic_auth.ts";
+import { createBasicAuth } from "./auth/basic_auth.ts";
 import { loadCredentials } from "./auth/credentials_file.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
 import { LockTable } from "./locks/lock_table.ts";
@@ -33,6 +38,16 @@ import { mountInstructions } from "./serve/mount_instructions.ts";
 import { report } from "../src/cli/message_style.ts";
 import { runCommand } from "../src/cli/run_command.ts";
 import { serveUntilStopped } from "../src/cli/serve_loop.ts";
+import { DEFAULT_CHUNK_CACHE_BYTES } from "../src/fs/chunk_cache.ts";
+import { DEFAULT_UPLOAD_MEMORY_BYTES } from "./app.ts";
+import { serveWithWorkers } from "../src/workers/worker_pool.ts";
+import { shareOf, workerLimits } from "../src/workers/worker_shares.ts";
+import {
+  inWorker,
+  runWorker,
+  type WorkerContext,
+  type WorkerServer,
+} from "../src/workers/worker_side.ts";
 
 /** The storage behind the file system, and how to release it. */
 interface OpenedStorage {
@@ -69,7 +84,10 @@ async function loadUsers(options: ServeCliOptions): Promise<Map<string, string> 
   return users;
 }
 
-async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | string> {
+async function openStorage(
+  options: ServeCliOptions,
+  context: WorkerContext,
+): Promise<OpenedStorage | string> {
   if (options.endpoint !== undefined) {
     const client = new BackupStorageClient({
       endpoint: options.endpoint,
@@ -90,7 +108,7 @@ async function openStorage(options: ServeCliOptions): Promise<OpenedStorage | st
   }
   const location = options.store!;
   const warning = await dataDirectoryWarning(location.dataDir);
-  if (warning) fail(`warning: ${warning}`);
+  if (warning && firstStart(context)) fail(`warning: ${warning}`);
   let opened: OpenedStore;
   try {
     opened = await openStore(location);
@@ -130,56 +148,101 @@ async function sharedLocks(
   return new LockTable({ store });
 }
 
-/** Opens the storage, builds the file system and its WebDAV app, then serves until stopped. */
-async function serveWebDav(options: ServeCliOptions): Promise<number> {
-  let authenticate: AuthenticateHook | undefined;
-  try {
-    const users = await loadUsers(options);
-    if (users) authenticate = createBasicAuth(users);
-  } catch (error) {
-    fail(`cannot load --credentials: ${(error as Error).message}`);
-    return 2;
-  }
+/** Whether this is the one start that says what is served (the only one, or worker 0's first). */
+function firstStart(context: WorkerContext): boolean {
+  return context.index === 0 && !context.restart;
+}
 
-  const opened = await openStorage(options);
-  if (typeof opened === "string") {
-    fail(opened);
-    return 1;
-  }
+/**
+ * Opens the storage and builds the file system and its WebDAV app: what one
+ * process serves, or one worker among `context.workers` (which then takes its
+ * share of the memory and connection budgets). Users are in `options.users`
+ * (loaded by the main thread). A string is a start-up failure's message.
+ */
+async function openServer(
+  options: ServeCliOptions,
+  context: WorkerContext,
+): Promise<WorkerServer | string> {
+  const authenticate = options.users ? createBasicAuth(options.users) : undefined;
+  const opened = await openStorage(options, context);
+  if (typeof opened === "string") return opened;
+  const workers = context.workers;
   const fs = new BackupFS(opened.storage, {
     jobId: options.job,
     readOnly: options.readOnly,
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
-    ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
+    ...(workers === 1
+      ? (options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes })
+      : { cacheBytes: shareOf(options.cacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES, workers) }),
   });
+  const uploadMemoryBytes = workers === 1
+    ? options.uploadMemoryBytes
+    : shareOf(options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY_BYTES, workers);
   // With the embedded store, locks live in its metadata: shared by every server
-  // over it, and they outlive restarts. With --endpoint, in this process only.
+  // (and worker) over it, and they outlive restarts. With --endpoint, in this process only.
   const dav = createWebDavApp(fs, {
     readOnly: options.readOnly,
     ...(opened.locks ? { locks: opened.locks } : {}),
     ...(authenticate ? { authenticate } : {}),
     ...(opened.quota ? { quota: opened.quota } : {}),
     uploadMemory: {
-      ...(options.uploadMemoryBytes === undefined ? {} : { totalBytes: options.uploadMemoryBytes }),
+      ...(uploadMemoryBytes === undefined ? {} : { totalBytes: uploadMemoryBytes }),
       // What one streamed upload holds: 4 chunks in flight, one filling, a read buffer.
       perUploadBytes: 5 * (options.chunkSize ?? DEFAULT_CHUNK_SIZE) + 1024 * 1024,
     },
   });
 
-  console.error(
-    `webdav: serving job "${options.job}" of ${opened.description}` +
-      `${options.readOnly ? ", read-only" : ""}${
-        authenticate ? ", HTTP Basic authentication on" : ""
-      }`,
-  );
-  return await serveUntilStopped(dav.fetch, {
+  if (firstStart(context)) {
+    console.error(
+      `webdav: serving job "${options.job}" of ${opened.description}` +
+        `${options.readOnly ? ", read-only" : ""}${
+          authenticate ? ", HTTP Basic authentication on" : ""
+        }${workers > 1 ? `, ${workers} workers` : ""}`,
+    );
+  }
+  return {
+    fetch: dav.fetch,
+    close: () => opened.close(),
+    limits: workers === 1 ? options.limits : workerLimits(options.limits, workers),
+  };
+}
+
+/** Loads the users, then serves in this process or with workers until stopped. */
+async function serveWebDav(cli: ServeCliOptions): Promise<number> {
+  let options: ServeCliOptions;
+  try {
+    const users = await loadUsers(cli);
+    const { credentialsFile: _file, ...rest } = cli;
+    options = { ...rest, ...(users ? { users } : {}) };
+  } catch (error) {
+    fail(`cannot load --credentials: ${(error as Error).message}`);
+    return 2;
+  }
+  const onListen = (address: { hostname: string; port: number }) => {
+    console.error(mountInstructions(address, { auth: options.users !== undefined }));
+  };
+  if (options.workers > 1) {
+    return await serveWithWorkers(new URL(import.meta.url), {
+      workers: options.workers,
+      listen: options.listen,
+      options,
+      say: fail,
+      onListen,
+      describeError: errorText,
+      tagResponses: Deno.env.get("BACKUPFS_WORKER_HEADER") === "1",
+    });
+  }
+  const server = await openServer(options, { index: 0, workers: 1, restart: false });
+  if (typeof server === "string") {
+    fail(server);
+    return 1;
+  }
+  return await serveUntilStopped(server.fetch, {
     listen: options.listen,
     limits: options.limits,
-    close: () => opened.close(),
+    close: server.close,
     say: fail,
-    onListen: (address) => {
-      console.error(mountInstructions(address, { auth: authenticate !== undefined }));
-    },
+    onListen,
     describeError: errorText,
   });
 }
@@ -199,4 +262,7 @@ export function main(args: string[]): Promise<number> {
   return runCommand(args, { parse: parseServeCli, usage: USAGE, say: fail, run: serveWebDav });
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  if (inWorker()) runWorker(openServer, { say: fail, describeError: errorText });
+  else Deno.exit(await main(Deno.args));
+}

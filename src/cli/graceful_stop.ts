@@ -47,9 +47,11 @@ export async function gracefulStop(options: {
   close: () => Promise<void>;
   say: (message: string) => void;
   graceMs?: number;
+  /** Whether "shutting down" is said first (default true; a server's workers leave it to the main thread). */
+  announce?: boolean;
 }): Promise<void> {
   const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
-  options.say("shutting down");
+  if (options.announce ?? true) options.say("shutting down");
   if (!await options.server.shutdown(graceMs)) {
     options.say(`requests still running after ${graceMs / 1000} s; closing anyway`);
   }

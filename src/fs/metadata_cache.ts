@@ -4,6 +4,12 @@
  * changes made by other writers show up quickly; this BackupFS's own writes keep
  * the cache exact by invalidating what they change.
  *
+ * Several workers of one server (threads of one process, see src/workers/) keep
+ * each other's caches exact through a shared {@link PathChangeRecord}: when
+ * {@link pathChanges} is {@link ChangeLog.share shared}, every invalidation is
+ * noted there before the write answers, and an entry is used only while nothing
+ * that covers its path was noted since its lookup started.
+ *
  * Keys are canonical paths (see `normalizePath` in `paths.ts`).
  *
  * @module
@@ -50,6 +56,11 @@ export interface MetadataCacheOptions {
   maxListings?: number;
   /** Clock in ms (default `Date.now`); tests pass a fake one. */
   now?: () => number;
+  /**
+   * Where invalidations are noted (default {@link pathChanges}, the process's).
+   * When it is {@link ChangeLog.shared shared}, entries are also checked against it.
+   */
+  changes?: ChangeLog;
 }
 
 /**
@@ -79,6 +90,32 @@ export interface CacheSetOptions {
 }
 
 /**
+ * What {@link ChangeLog} records, and what a record shared by several workers
+ * (`InvalidationBoard` in src/workers/) provides: a counter that grows with every
+ * change, and whether a path changed after a value of it was read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChangeLog, type PathChangeRecord } from "./metadata_cache.ts";
+ * const record: PathChangeRecord = new ChangeLog();
+ * const epoch = record.epoch;
+ * record.note("/a");
+ * assert.equal(record.changedSince("/a", epoch), true);
+ * ```
+ */
+export interface PathChangeRecord {
+  /** Grows with every change noted (it may wrap around: compare with `changedSince`). */
+  readonly epoch: number;
+  /** `path` (a canonical path) changed now. */
+  note(path: string): void;
+  /** Every path changed now. */
+  noteEverything(): void;
+  /** Whether `path` changed after `epoch` was read. */
+  changedSince(path: string, epoch: number): boolean;
+}
+
+/**
  * A record of which paths were invalidated when, by every {@link MetadataCache} of
  * the process: what a listing in flight needs to know before another listing may
  * share it (see `DirectoryLister`). Conservative: a change noted by any cache
@@ -98,24 +135,54 @@ export interface CacheSetOptions {
  * assert.equal(log.changedSince("/b", epoch), true);
  * ```
  */
-export class ChangeLog {
+export class ChangeLog implements PathChangeRecord {
   readonly #maxPaths: number;
   readonly #at = new Map<string, number>();
   #everythingAt = 0;
   #epoch = 0;
+  #shared: PathChangeRecord | undefined;
 
   /** A log that remembers up to `maxPaths` paths (default 10,000). */
   constructor(maxPaths = 10_000) {
     this.#maxPaths = Math.max(1, maxPaths);
   }
 
+  /**
+   * From now on, notes changes in `record` and answers from it (`undefined`: this
+   * log's own memory again): how the workers of one server share their changes.
+   * A {@link MetadataCache} over a shared log checks each entry against it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ChangeLog, MetadataCache } from "./metadata_cache.ts";
+   * const shared = new ChangeLog(); // stands for a board in shared memory
+   * const [mine, theirs] = [new ChangeLog(), new ChangeLog()];
+   * mine.share(shared);
+   * theirs.share(shared);
+   * const cache = new MetadataCache<number>({ changes: mine });
+   * cache.set("/a.txt", 1);
+   * new MetadataCache<number>({ changes: theirs }).invalidate("/a.txt"); // another worker writes
+   * assert.equal(cache.get("/a.txt"), undefined); // seen at once, not after the TTL
+   * ```
+   */
+  share(record: PathChangeRecord | undefined): void {
+    this.#shared = record;
+  }
+
+  /** Whether changes are noted in a shared record (see {@link share}). */
+  get shared(): boolean {
+    return this.#shared !== undefined;
+  }
+
   /** Grows with every change noted. */
   get epoch(): number {
-    return this.#epoch;
+    return this.#shared ? this.#shared.epoch : this.#epoch;
   }
 
   /** `path` (a canonical path) changed now. */
   note(path: string): void {
+    if (this.#shared) return this.#shared.note(path);
     this.#epoch++;
     this.#at.delete(path);
     this.#at.set(path, this.#epoch);
@@ -124,6 +191,7 @@ export class ChangeLog {
 
   /** Every path changed now. */
   noteEverything(): void {
+    if (this.#shared) return this.#shared.noteEverything();
     this.#epoch++;
     this.#at.clear();
     this.#everythingAt = this.#epoch;
@@ -131,6 +199,7 @@ export class ChangeLog {
 
   /** Whether `path` changed after `epoch` was read. */
   changedSince(path: string, epoch: number): boolean {
+    if (this.#shared) return this.#shared.changedSince(path, epoch);
     if (epoch < this.#everythingAt) return true;
     const at = this.#at.get(path);
     return at !== undefined && epoch < at;
@@ -156,6 +225,8 @@ export const pathChanges: ChangeLog = new ChangeLog();
 interface Entry<V> {
   value: V;
   expires: number;
+  /** With a shared change log: its epoch when the value's lookup started. */
+  since?: number;
 }
 
 /**
@@ -179,6 +250,7 @@ export class MetadataCache<T, L = unknown> {
   readonly #maxEntries: number;
   readonly #maxListings: number;
   readonly #now: () => number;
+  readonly #changes: ChangeLog;
   readonly #entries = new Map<string, Entry<T | typeof MISSING>>();
   readonly #listings = new Map<string, Entry<L>>();
   /** Epoch of the last invalidation of each path (bounded; see #noteInvalidated). */
@@ -193,6 +265,7 @@ export class MetadataCache<T, L = unknown> {
     this.#maxEntries = options?.maxEntries ?? 10_000;
     this.#maxListings = options?.maxListings ?? 100;
     this.#now = options?.now ?? Date.now;
+    this.#changes = options?.changes ?? pathChanges;
     if (!(this.#ttlMs >= 0)) throw new RangeError("ttlMs must be ≥ 0");
     if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 0) {
       throw new RangeError("maxEntries must be an integer ≥ 0");
@@ -212,7 +285,8 @@ export class MetadataCache<T, L = unknown> {
    * it to {@link set} so a lookup that raced with a write cannot store a stale value.
    */
   get epoch(): number {
-    return this.#epoch;
+    // Shared: the shared record's, which every invalidation (here or in another worker) grows.
+    return this.#changes.shared ? this.#changes.epoch : this.#epoch;
   }
 
   /**
@@ -226,7 +300,7 @@ export class MetadataCache<T, L = unknown> {
   /** Caches a path's value (or {@link MISSING}) for the TTL. */
   set(path: string, value: T | typeof MISSING, options?: CacheSetOptions): void {
     if (this.#stale(path, options?.epoch)) return;
-    this.#write(this.#entries, path, value, this.#maxEntries);
+    this.#write(this.#entries, path, value, { max: this.#maxEntries, epoch: options?.epoch });
   }
 
   /** The cached listing of a directory, or `undefined`. */
@@ -237,7 +311,10 @@ export class MetadataCache<T, L = unknown> {
   /** Caches a directory's listing for the TTL. */
   setListing(directoryPath: string, listing: L, options?: CacheSetOptions): void {
     if (this.#stale(directoryPath, options?.epoch)) return;
-    this.#write(this.#listings, directoryPath, listing, this.#maxListings);
+    this.#write(this.#listings, directoryPath, listing, {
+      max: this.#maxListings,
+      epoch: options?.epoch,
+    });
   }
 
   /**
@@ -284,7 +361,7 @@ export class MetadataCache<T, L = unknown> {
     // before now is suspect.
     this.#everythingAt = this.#epoch;
     this.#invalidatedAt.clear();
-    pathChanges.noteEverything();
+    this.#changes.noteEverything();
   }
 
   /** Forgets everything. */
@@ -294,18 +371,20 @@ export class MetadataCache<T, L = unknown> {
     this.#listings.clear();
     this.#invalidatedAt.clear();
     this.#everythingAt = this.#epoch;
-    pathChanges.noteEverything();
+    this.#changes.noteEverything();
   }
 
   #stale(path: string, epoch: number | undefined): boolean {
     if (epoch === undefined) return false;
+    // Shared: every invalidation, this cache's included, is noted in the shared record.
+    if (this.#changes.shared) return this.#changes.changedSince(path, epoch);
     if (epoch < this.#everythingAt) return true;
     const at = this.#invalidatedAt.get(path);
     return at !== undefined && epoch < at;
   }
 
   #noteInvalidated(path: string): void {
-    pathChanges.note(path);
+    this.#changes.note(path);
     this.#invalidatedAt.delete(path);
     this.#invalidatedAt.set(path, this.#epoch);
     if (this.#invalidatedAt.size > Math.max(this.#maxEntries, 64)) {
@@ -318,7 +397,10 @@ export class MetadataCache<T, L = unknown> {
   #read<V>(map: Map<string, Entry<V>>, key: string): V | undefined {
     const entry = map.get(key);
     if (entry === undefined) return undefined;
-    if (this.#now() >= entry.expires) {
+    if (
+      this.#now() >= entry.expires ||
+      (entry.since !== undefined && this.#changes.changedSince(key, entry.since))
+    ) {
       map.delete(key);
       return undefined;
     }
@@ -328,10 +410,19 @@ export class MetadataCache<T, L = unknown> {
     return entry.value;
   }
 
-  #write<V>(map: Map<string, Entry<V>>, key: string, value: V, max: number): void {
+  #write<V>(
+    map: Map<string, Entry<V>>,
+    key: string,
+    value: V,
+    options: { max: number; epoch: number | undefined },
+  ): void {
+    const max = options.max;
     if (this.#ttlMs === 0 || max === 0) return;
     map.delete(key);
-    map.set(key, { value, expires: this.#now() + this.#ttlMs });
+    const entry: Entry<V> = { value, expires: this.#now() + this.#ttlMs };
+    // Shared: valid only while nothing covering the path changes (in any worker).
+    if (this.#changes.shared) entry.since = options.epoch ?? this.#changes.epoch;
+    map.set(key, entry);
     while (map.size > max) map.delete(map.keys().next().value!);
   }
 }

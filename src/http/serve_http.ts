@@ -70,6 +70,13 @@ export interface ServeHttpOptions {
   hostname?: string;
   /** Port (default 0: the OS picks one). */
   port?: number;
+  /**
+   * Bind with `SO_REUSEPORT` (Linux): several servers, each with this set, share
+   * the port and the kernel spreads new connections among them (default false).
+   * The workers of one command use it; with it, a second server on the port is
+   * not refused, so check that the port is free first.
+   */
+  reusePort?: boolean;
   /** Connection bounds; each one not given keeps its default. */
   limits?: Partial<ConnectionLimits>;
   /** Called once listening, with the bound address. */
@@ -197,7 +204,12 @@ export function serveHttp(
   return new Promise((resolve, reject) => {
     const onListenError = (error: Error) => reject(error);
     server.once("error", onListenError);
-    server.listen(options?.port ?? 0, hostname, () => {
+    const listen = {
+      port: options?.port ?? 0,
+      host: hostname,
+      ...(options?.reusePort ? { reusePort: true } : {}),
+    };
+    server.listen(listen, () => {
       server.off("error", onListenError);
       const address = server.address() as AddressInfo;
       const addr = { hostname: address.address, port: address.port };

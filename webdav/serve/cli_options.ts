@@ -18,10 +18,12 @@ import { parseByteSize, SIZE_SUFFIXES_TEXT } from "./byte_size.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import {
   type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
   LIMIT_FLAGS,
   LIMITS_USAGE,
   limitsFromFlags,
 } from "../../src/http/mod.ts";
+import { parseWorkerCount, WORKERS_FLAG, workersUsage } from "../../src/workers/worker_flags.ts";
 
 export type { ListenAddress } from "../../src/cli/listen_address.ts";
 
@@ -69,6 +71,8 @@ Options:
   --upload-memory SIZE   Memory all uploads in progress may hold at once (default 256MiB);
                          an upload that finds none free waits, and after --body-timeout
                          is answered 503 with Retry-After.
+${workersUsage(25, { budgets: ["--cache-size", "--upload-memory", "--max-connections"] })}
+                         With --endpoint: 1 (the default; locks live in one process).
   --help                 Show this help and exit.
 
 ${STORE_FLAGS_USAGE}
@@ -107,6 +111,8 @@ export interface ServeCliOptions {
   uploadMemoryBytes?: number;
   /** Connection limits given on the command line. */
   limits: Partial<ConnectionLimits>;
+  /** Worker threads (1: the main thread alone). */
+  workers: number;
   /** Whether `--help` was asked. */
   help: boolean;
 }
@@ -150,6 +156,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     "upload-memory": { type: "string" },
     ...STORE_FLAGS,
     ...LIMIT_FLAGS,
+    ...WORKERS_FLAG,
     help: { type: "boolean" },
   });
   const help = values.help ?? false;
@@ -213,6 +220,16 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     throw new TypeError("--upload-memory must be at least 1MiB");
   }
   const limits = limitsFromFlags(values);
+  const workers = parseWorkerCount(values.workers, {
+    // With --endpoint, locks live in the process: one worker unless asked (and then refused).
+    ...(endpoint === undefined ? {} : { fallback: 1 }),
+    maxConnections: limits.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+  });
+  if (endpoint !== undefined && workers > 1) {
+    throw new TypeError(
+      "--workers above 1 needs the embedded store: with --endpoint, WebDAV locks live in one process",
+    );
+  }
   const listen = parseListenAddress(values.listen ?? DEFAULT_LISTEN, { examplePort: 8080 });
   if (!help && !isLoopbackHost(listen.hostname) && !users && credentialsFile === undefined) {
     throw new TypeError(
@@ -233,6 +250,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     ...(cacheBytes === undefined ? {} : { cacheBytes }),
     ...(uploadMemoryBytes === undefined ? {} : { uploadMemoryBytes }),
     limits,
+    workers,
     help,
   };
 }

@@ -1,0 +1,40 @@
+/**
+ * The messages between a server's main thread (`worker_pool.ts`) and its workers
+ * (`worker_side.ts`).
+ *
+ * @module
+ */
+
+import type { ListenAddress } from "../cli/listen_address.ts";
+
+/** Main → worker: open the storage and listen. */
+export interface StartMessage {
+  type: "start";
+  /** 0 … workers - 1. */
+  index: number;
+  /** How many workers the server runs. */
+  workers: number;
+  /** Whether this worker replaces one that died. */
+  restart: boolean;
+  /** The address, its port already chosen (every worker binds it with SO_REUSEPORT). */
+  listen: ListenAddress;
+  /** The shared invalidation board's memory. */
+  board: SharedArrayBuffer;
+  /** Whether responses carry `x-backupfs-worker: INDEX` (a diagnostic, off by default). */
+  tagResponses: boolean;
+  /** The command's own options for its workers. */
+  options: unknown;
+}
+
+/** Main → worker: stop gracefully. */
+export interface StopMessage {
+  type: "stop";
+  /** Grace time for requests in flight, then again for the storage. */
+  graceMs: number;
+}
+
+/** Worker → main. */
+export type WorkerReport =
+  | { type: "listening"; address: ListenAddress }
+  | { type: "failed"; message: string }
+  | { type: "stopped" };

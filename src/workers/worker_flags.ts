@@ -1,0 +1,98 @@
+/**
+ * The `--workers N` flag of `deno task serve` and `deno task storage`: its
+ * `parseArgs` definition, its `--help` text and its parser.
+ *
+ * @module
+ */
+
+/** Most workers one server may run. */
+export const MAX_WORKERS = 64;
+
+/**
+ * The `parseArgs` definition of `--workers`, to spread into a command's flags.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WORKERS_FLAG } from "./worker_flags.ts";
+ * assert.equal(WORKERS_FLAG.workers.type, "string");
+ * ```
+ */
+export const WORKERS_FLAG = { workers: { type: "string" } } as const;
+
+/**
+ * The `--help` lines of `--workers`, descriptions starting at `column` (the
+ * command's other flags' column); `budgets` names the command's flags whose
+ * totals are split among the workers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { workersUsage } from "./worker_flags.ts";
+ * const lines = workersUsage(25, { budgets: ["--cache-size", "--max-connections"] }).split("\n");
+ * assert.ok(lines[0].startsWith("  --workers N            Worker threads"));
+ * assert.ok(lines.slice(1).every((line) => line.startsWith(" ".repeat(25))));
+ * ```
+ */
+export function workersUsage(column: number, options: { budgets: string[] }): string {
+  const pad = " ".repeat(column);
+  const head = "  --workers N".padEnd(column);
+  const budgets = options.budgets.length < 2
+    ? options.budgets.join("")
+    : `${options.budgets.slice(0, -1).join(", ")} and ${options.budgets.at(-1)}`;
+  return [
+    `${head}Worker threads serving requests over one store (1 to ${MAX_WORKERS};`,
+    `${pad}default: the number of CPU cores). Each connection is served by one`,
+    `${pad}worker; locks, caches and tokens hold across them. 1: the main thread`,
+    `${pad}alone. ${budgets} ${options.budgets.length < 2 ? "is a total" : "are totals"},`,
+    `${pad}split evenly among the workers.`,
+  ].join("\n");
+}
+
+/**
+ * The number of workers `--workers` asks for: a whole number from 1 to
+ * {@link MAX_WORKERS}; `undefined` gives `fallback` (default: the CPU cores,
+ * `navigator.hardwareConcurrency`), at most {@link MAX_WORKERS} and at most
+ * `maxConnections` (each worker needs one connection of the total). Throws a
+ * `TypeError` with a readable message on anything else, or when an explicit
+ * count exceeds `maxConnections`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseWorkerCount } from "./worker_flags.ts";
+ * assert.equal(parseWorkerCount("4"), 4);
+ * assert.equal(parseWorkerCount(undefined, { fallback: 1 }), 1);
+ * assert.equal(parseWorkerCount(undefined, { fallback: 8, maxConnections: 2 }), 2);
+ * assert.throws(() => parseWorkerCount("3", { maxConnections: 2 }), /--max-connections 2/);
+ * assert.ok(parseWorkerCount(undefined) >= 1); // the CPU cores
+ * for (const bad of ["0", "-1", "1.5", "65", "two", ""]) {
+ *   assert.throws(() => parseWorkerCount(bad), {
+ *     message: `--workers must be a whole number from 1 to 64 (got "${bad}")`,
+ *   });
+ * }
+ * ```
+ */
+export function parseWorkerCount(
+  value: string | undefined,
+  options?: { fallback?: number; maxConnections?: number },
+): number {
+  const maxConnections = options?.maxConnections ?? Infinity;
+  if (value === undefined) {
+    const cores = Math.max(1, Math.floor(navigator.hardwareConcurrency || 1));
+    return Math.max(1, Math.min(options?.fallback ?? cores, MAX_WORKERS, maxConnections));
+  }
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new TypeError(
+      `--workers must be a whole number from 1 to ${MAX_WORKERS} (got "${value}")`,
+    );
+  }
+  if (n > maxConnections) {
+    throw new TypeError(
+      `--workers ${n} with --max-connections ${maxConnections}: each worker needs at least ` +
+        `one connection of the total`,
+    );
+  }
+  return n;
+}
