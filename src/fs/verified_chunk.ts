@@ -1,12 +1,19 @@
 /**
- * Fetching one chunk whose bytes can be trusted: `GetChunk`, read whole, checked
- * against the length and SHA-256 the chunk list gives for it, fetched once more
- * on a mismatch. No byte of a chunk that fails the check is ever returned.
+ * Fetching one chunk whose bytes can be trusted, fetched once more on a mismatch;
+ * no byte of a chunk that fails its check is ever returned:
+ *
+ * - from a storage in this process that reads verified chunks itself (the
+ *   embedded store, `VerifiedChunkReader`): its `readVerifiedChunk`, which checks
+ *   a chunk file of its local disk against the CRC-32 recorded when the bytes were
+ *   written (from the very bytes whose SHA-256 was checked), and anything else
+ *   against the SHA-256;
+ * - from any other storage (a service over HTTP): `GetChunk`, read whole, checked
+ *   against the length and SHA-256 the chunk list gives for it.
  *
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
+import { type BackupStorage, isVerifiedChunkReader } from "../storage/backup_storage.ts";
 import { encodeBase64, sha256Async } from "../storage/checksum.ts";
 import type { ChunkLocation } from "./chunk_map.ts";
 
@@ -32,11 +39,19 @@ export interface VerifiedChunkOptions {
   path: string;
   /** Cancels the fetch (its stream is cancelled too); it rejects with the reason. */
   signal: AbortSignal;
+  /**
+   * A buffer the chunk may be read into when it is long enough (the result is then
+   * a view of its start), for a reader that reuses its buffers. Used only with a
+   * storage that reads verified chunks itself; bytes of a chunk that fails its
+   * check may be left in it.
+   */
+  into?: Uint8Array;
 }
 
 /**
- * The verified bytes of `chunk`: one `GetChunk` read whole, whose length and
- * SHA-256 must match the chunk list's; a mismatch is fetched once more, and a
+ * The verified bytes of `chunk`: the storage's `readVerifiedChunk` when it has one
+ * (into `options.into` when given), else one `GetChunk` read whole, whose length
+ * and SHA-256 must match the chunk list's. A mismatch is fetched once more, and a
  * second one is `Deno.errors.InvalidData` naming the path and the chunk index.
  * Storage errors propagate as they are.
  *
@@ -84,13 +99,29 @@ export async function fetchVerifiedChunk(
   chunk: ChunkLocation,
   options: VerifiedChunkOptions,
 ): Promise<Uint8Array> {
+  let cause: unknown;
   for (let attempt = 0; attempt < 2; attempt++) {
+    if (isVerifiedChunkReader(storage)) {
+      try {
+        return await storage.readVerifiedChunk(options.jobId, chunk.token, {
+          checksum: chunk.checksum,
+          length: chunk.length,
+          signal: options.signal,
+          ...(options.into === undefined ? {} : { into: options.into }),
+        });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.InvalidData)) throw error;
+        cause = error;
+        continue;
+      }
+    }
     const bytes = await fetchChunkOnce(storage, chunk, options);
     if (bytes !== undefined) return bytes;
   }
   throw new Deno.errors.InvalidData(
     `${options.path}: chunk ${chunk.index} failed verification twice (its bytes do not match ` +
-      `the length and SHA-256 of the chunk list); no byte of it was returned`,
+      `the length and checksum recorded for it); no byte of it was returned`,
+    cause === undefined ? undefined : { cause },
   );
 }
 

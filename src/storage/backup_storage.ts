@@ -168,3 +168,100 @@ export interface LocalChunkStorage extends BackupStorage {
 export function isLocalChunkStorage(storage: BackupStorage): storage is LocalChunkStorage {
   return typeof (storage as Partial<LocalChunkStorage>).putChunkHashed === "function";
 }
+
+/**
+ * Options of {@link VerifiedChunkReader.readVerifiedChunk}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ReadVerifiedChunkOptions } from "./backup_storage.ts";
+ * const options: ReadVerifiedChunkOptions = {
+ *   into: new Uint8Array(4 * 1024 * 1024), // reused for chunk after chunk
+ *   checksum: "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=", // from ListChunks
+ *   length: 3,
+ * };
+ * assert.equal(options.length, 3);
+ * ```
+ */
+export interface ReadVerifiedChunkOptions {
+  /**
+   * A buffer to read the chunk into when it is at least the chunk's length: the
+   * result is then a view of its start. Bytes of a chunk that fails its check may
+   * have been written to it; none is ever returned.
+   */
+  into?: Uint8Array;
+  /** The chunk's SHA-256 (base64) the caller expects (from `ListChunks`): another is an error. */
+  checksum?: string;
+  /** The chunk's length the caller expects: another is an error. */
+  length?: number;
+  /** Cancels the read; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A storage in this process that hands out a chunk's bytes already verified: the
+ * embedded store reads a chunk file of its local disk into the caller's buffer
+ * and checks it against the CRC-32 recorded when the bytes were written (computed
+ * from the very bytes whose SHA-256 was checked then); a chunk without a recorded
+ * CRC, a chunk in an S3 chunk store, or one kept inline in the database is checked
+ * against its SHA-256. A chunk whose bytes fail the check is
+ * `Deno.errors.InvalidData` naming it: no byte of it is returned. Storage reached
+ * over HTTP never has this capability (its readers verify the SHA-256 themselves).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isVerifiedChunkReader } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
+ * import { chunkChecksum } from "./checksum.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const data = new TextEncoder().encode("hello");
+ *   await store.putObject({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "a.txt",
+ *     InlineChunk: data,
+ *     InlineChunkLength: data.length,
+ *     InlineChunkChecksum: chunkChecksum(data),
+ *   });
+ *   const [object] = (await store.listObjects({ StorageJobId: "job-1" })).ObjectList;
+ *   const [chunk] = (await store.listChunks({
+ *     StorageJobId: "job-1",
+ *     ObjectToken: object.ObjectToken,
+ *   })).ChunkList;
+ *   assert.equal(isVerifiedChunkReader(store), true);
+ *   const bytes = await store.readVerifiedChunk("job-1", chunk.ChunkToken, {
+ *     into: new Uint8Array(16),
+ *   });
+ *   assert.equal(new TextDecoder().decode(bytes), "hello");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export interface VerifiedChunkReader {
+  /** The verified bytes of the chunk of `chunkToken` in job `jobId`. */
+  readVerifiedChunk(
+    jobId: string,
+    chunkToken: string,
+    options?: ReadVerifiedChunkOptions,
+  ): Promise<Uint8Array>;
+}
+
+/**
+ * Whether a storage has the in-process {@link VerifiedChunkReader} capability.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isVerifiedChunkReader } from "./backup_storage.ts";
+ * assert.equal(isVerifiedChunkReader({} as never), false);
+ * ```
+ */
+export function isVerifiedChunkReader(
+  storage: BackupStorage,
+): storage is BackupStorage & VerifiedChunkReader {
+  return typeof (storage as Partial<VerifiedChunkReader>).readVerifiedChunk === "function";
+}

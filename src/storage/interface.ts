@@ -30,7 +30,10 @@ export {
   type BackupStorage,
   type HashedPutChunkInput,
   isLocalChunkStorage,
+  isVerifiedChunkReader,
   type LocalChunkStorage,
+  type ReadVerifiedChunkOptions,
+  type VerifiedChunkReader,
 } from "./backup_storage.ts";
 export * from "./errors.ts";
 export {

@@ -13,8 +13,14 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import type { HashedPutChunkInput, LocalChunkStorage } from "../backup_storage.ts";
-import { encodeBase64, sha256, summaryChecksum, SummaryHasher } from "../checksum.ts";
+import { crc32 } from "node:zlib";
+import type {
+  HashedPutChunkInput,
+  LocalChunkStorage,
+  ReadVerifiedChunkOptions,
+  VerifiedChunkReader,
+} from "../backup_storage.ts";
+import { encodeBase64, sha256, sha256Async, summaryChecksum, SummaryHasher } from "../checksum.ts";
 import {
   DataAlreadyExistsException,
   IllegalArgumentException,
@@ -54,6 +60,7 @@ import type {
   StreamingBody,
 } from "../types.ts";
 import { discardBody, drainEmptyBody, readBody, writeBody } from "./body_reader.ts";
+import { toHex } from "./chunk_files.ts";
 import type { ChunkStore } from "./chunks/chunk_store.ts";
 import { LocalChunkStore } from "./chunks/local_chunk_store.ts";
 import { GarbageCollector, type GarbageReport, listShards } from "./garbage_collector.ts";
@@ -66,6 +73,7 @@ import {
   requireString,
 } from "./input_checks.ts";
 import {
+  type ChunkRow,
   type ListedVersion,
   type MetadataStore,
   type MetadataTransaction,
@@ -194,6 +202,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 interface Ingested {
   digest: Uint8Array;
+  /** CRC-32 of the same bytes, recorded with each reference (`ChunkRow.crc32`). */
+  crc32: number;
   /** The bytes, for a small body kept in the database. */
   inline?: Uint8Array;
   /** The claim that keeps a body in the chunk store from the collector until recorded. */
@@ -240,7 +250,7 @@ interface ObjectPageState {
  * }
  * ```
  */
-export class EmbeddedStore implements LocalChunkStorage {
+export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
   #directory: string;
   #metadata: MetadataStore;
   #ownMetadata: boolean;
@@ -500,7 +510,7 @@ export class EmbeddedStore implements LocalChunkStorage {
         );
         if (upload.version_id !== uploadVersion) throw notPending();
         await this.#claims.record(tx, ingested);
-        await tx.putChunk(upload.version_id, index, ingested.digest, length);
+        await tx.putChunk(upload.version_id, index, ingested.digest, length, ingested.crc32);
       });
     } catch (error) {
       await this.#claims.abandon(ingested);
@@ -772,7 +782,7 @@ export class EmbeddedStore implements LocalChunkStorage {
     });
     if (chunk) {
       await this.#claims.record(tx, chunk);
-      await tx.putChunk(versionId, 0, chunk.digest, size);
+      await tx.putChunk(versionId, 0, chunk.digest, size, chunk.crc32);
     }
     await tx.addUsage(job, current ? 0 : 1, size - (current?.size ?? 0));
     return { status: "stored", versionId, replacedId: current?.id ?? null };
@@ -878,21 +888,7 @@ export class EmbeddedStore implements LocalChunkStorage {
   /** Streams one chunk's bytes. */
   getChunk(input: GetChunkInput, _options?: OperationOptions): Promise<GetChunkOutput> {
     return this.#trackOperation(async () => {
-      const job = input.StorageJobId;
-      validateJobId(job);
-      const ids = unpackIds(
-        this.#tokens.verify(TokenKind.Chunk, job, input.ChunkToken) ?? new Uint8Array(),
-        2,
-      );
-      if (!ids) {
-        throw new IllegalArgumentException("ChunkToken is not a valid chunk token for this job");
-      }
-      const version = await this.#metadata.version(ids[0]);
-      if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
-      const chunk = await this.#metadata.chunk(ids[0], ids[1]);
-      if (!chunk) {
-        throw new ResourceNotFoundException("The chunk of this ChunkToken does not exist");
-      }
+      const chunk = await this.#chunkOfToken(input.StorageJobId, input.ChunkToken);
       return {
         $metadata: {},
         Data: await this.#open(chunk.digest, chunk.length),
@@ -901,6 +897,101 @@ export class EmbeddedStore implements LocalChunkStorage {
         ChecksumAlgorithm: "SHA256",
       };
     });
+  }
+
+  /**
+   * The verified bytes of one chunk, read in this process (see
+   * `VerifiedChunkReader`): a chunk file of the local chunk store is read into
+   * `options.into` (when long enough) and checked against the CRC-32 recorded when
+   * it was written; a chunk without one, a chunk of another chunk store (S3) or
+   * kept in the database is checked against its SHA-256. A chunk whose bytes fail
+   * the check, or that is not the `checksum`/`length` expected, is
+   * `Deno.errors.InvalidData` naming its digest; no byte of it is returned.
+   */
+  readVerifiedChunk(
+    jobId: string,
+    chunkToken: string,
+    options?: ReadVerifiedChunkOptions,
+  ): Promise<Uint8Array> {
+    return this.#trackOperation(async () => {
+      const signal = options?.signal;
+      signal?.throwIfAborted();
+      const chunk = await this.#chunkOfToken(jobId, chunkToken);
+      const name = `chunk ${toHex(chunk.digest)} (${chunk.length} bytes)`;
+      if (
+        (options?.checksum !== undefined && options.checksum !== encodeBase64(chunk.digest)) ||
+        (options?.length !== undefined && options.length !== chunk.length)
+      ) {
+        throw new Deno.errors.InvalidData(
+          `${name} is not the chunk expected (its checksum or length differs from the caller's)`,
+        );
+      }
+      const into = options?.into;
+      const bytes = into !== undefined && into.byteLength >= chunk.length
+        ? into.subarray(0, chunk.length)
+        : new Uint8Array(chunk.length);
+      const inline = chunk.length <= MAX_INLINE_CHUNK_BYTES
+        ? await this.#metadata.inlineChunk(chunk.digest)
+        : undefined;
+      if (inline !== undefined) {
+        // Small, kept in the database (maybe a remote one): its SHA-256, in place.
+        if (inline.byteLength !== chunk.length || !sameBytes(sha256(inline), chunk.digest)) {
+          throw new Deno.errors.InvalidData(
+            `${name}: its bytes kept in the database do not match its SHA-256`,
+          );
+        }
+        bytes.set(inline);
+        return bytes;
+      }
+      if (chunk.crc32 !== null && this.#chunks instanceof LocalChunkStore) {
+        // A chunk file of this machine's disk: the CRC-32 recorded at write time.
+        const whole = await this.#chunks.readInto(chunk.digest, bytes);
+        signal?.throwIfAborted();
+        if (whole === undefined) throw versionGone();
+        if (!whole) {
+          throw new Deno.errors.InvalidData(
+            `${name}: its file holds another number of bytes (the store is damaged)`,
+          );
+        }
+        if (crc32(bytes) !== chunk.crc32) {
+          throw new Deno.errors.InvalidData(
+            `${name}: its file's bytes do not match the CRC-32 recorded when it was written ` +
+              `(the store is damaged)`,
+          );
+        }
+        return bytes;
+      }
+      // In a remote chunk store (S3), or written before CRCs were recorded: the SHA-256.
+      const stream = await this.#chunks.get(chunk.digest, chunk.length);
+      if (!stream) throw versionGone();
+      const whole = await readStreamInto(stream, bytes, signal);
+      signal?.throwIfAborted();
+      if (!whole || !sameBytes(await sha256Async(bytes), chunk.digest)) {
+        throw new Deno.errors.InvalidData(
+          `${name}: its stored bytes do not match its SHA-256 (the store is damaged)`,
+        );
+      }
+      return bytes;
+    });
+  }
+
+  /** The chunk row of a chunk token of `job`, whose version is still visible. */
+  async #chunkOfToken(job: string, chunkToken: unknown): Promise<ChunkRow> {
+    validateJobId(job);
+    const ids = unpackIds(
+      this.#tokens.verify(TokenKind.Chunk, job, chunkToken) ?? new Uint8Array(),
+      2,
+    );
+    if (!ids) {
+      throw new IllegalArgumentException("ChunkToken is not a valid chunk token for this job");
+    }
+    const version = await this.#metadata.version(ids[0]);
+    if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
+    const chunk = await this.#metadata.chunk(ids[0], ids[1]);
+    if (!chunk) {
+      throw new ResourceNotFoundException("The chunk of this ChunkToken does not exist");
+    }
+    return chunk;
   }
 
   /** Reads the metadata string and blob stored with a version. */
@@ -984,9 +1075,9 @@ export class EmbeddedStore implements LocalChunkStorage {
     },
   ): Promise<Ingested> {
     if (options.length <= this.#inlineBytes) {
-      const { bytes, digest } = await readBody(body, options);
+      const { bytes, digest, crc32 } = await readBody(body, options);
       this.#checkDigest(digest, options);
-      return { digest, inline: bytes };
+      return { digest, crc32, inline: bytes };
     }
     let staged;
     try {
@@ -996,8 +1087,9 @@ export class EmbeddedStore implements LocalChunkStorage {
       throw error;
     }
     let digest: Uint8Array;
+    let crc: number;
     try {
-      digest = await writeBody(body, staged.file, options);
+      ({ digest, crc32: crc } = await writeBody(body, staged.file, options));
       this.#checkDigest(digest, options);
     } catch (error) {
       await staged.discard();
@@ -1011,7 +1103,7 @@ export class EmbeddedStore implements LocalChunkStorage {
       await staged.discard();
       throw error;
     }
-    const ingested = { digest, claimId: claim.claimId };
+    const ingested = { digest, crc32: crc, claimId: claim.claimId };
     try {
       if (claim.referenced) await staged.discard();
       else await this.#chunks.put(digest, staged);
@@ -1228,6 +1320,44 @@ function prefixUpperBound(prefix: Uint8Array): Uint8Array {
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
+}
+
+/**
+ * Reads a stream into `into` (exactly its length): `true` when it held exactly
+ * that many bytes, `false` when fewer or more. Cancelled on `signal`, on an error,
+ * and once it overflows.
+ */
+async function readStreamInto(
+  stream: ReadableStream<Uint8Array>,
+  into: Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const reader = stream.getReader();
+  const onAbort = () => {
+    reader.cancel(signal?.reason).catch(() => {});
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    let filled = 0;
+    // Bounded by the stream's length: stops as soon as it runs past `into`.
+    for (;;) {
+      signal?.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) return filled === into.byteLength;
+      if (filled + value.byteLength > into.byteLength) {
+        await reader.cancel().catch(() => {});
+        return false;
+      }
+      into.set(value, filled);
+      filled += value.byteLength;
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

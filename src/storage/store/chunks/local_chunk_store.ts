@@ -173,6 +173,28 @@ export class LocalChunkStore implements ChunkStore {
     return fileStream(file, length);
   }
 
+  /**
+   * Reads the whole file of a digest into `into` (from its start) when the file
+   * holds exactly `into.byteLength` bytes: resolves `true`; `false` when it holds
+   * another number of bytes (a damaged store), `undefined` when there is none.
+   * One `read` per 16 MiB into the caller's buffer: no allocation of its own.
+   */
+  async readInto(digest: Uint8Array, into: Uint8Array): Promise<boolean | undefined> {
+    let file;
+    try {
+      file = await Deno.open(this.path(digest), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+    try {
+      if ((await file.stat()).size !== into.byteLength) return false;
+      return await readFull(file, into);
+    } finally {
+      file.close();
+    }
+  }
+
   /** Unlinks the file of a digest now, synchronously; the bytes freed or -1. */
   delete(digest: Uint8Array): Promise<number> {
     const path = this.path(digest);
@@ -195,6 +217,21 @@ export class LocalChunkStore implements ChunkStore {
     return digests;
   }
 }
+
+/** Fills `into` from `file`; `false` when the file ends first. */
+async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<boolean> {
+  let filled = 0;
+  // Bounded by the buffer's length: every read moves at least one byte or ends.
+  while (filled < into.byteLength) {
+    const n = await file.read(into.subarray(filled, filled + READ_PIECE_BYTES));
+    if (n === null) return false;
+    filled += n;
+  }
+  return true;
+}
+
+/** Largest single read of {@link LocalChunkStore.readInto}. */
+const READ_PIECE_BYTES = 16 * 1024 * 1024;
 
 function shardName(index: number): string {
   return index.toString(16).padStart(2, "0");

@@ -76,6 +76,83 @@ export const PUT_OBJECT_VERSION_FUNCTION = "backupfs_put_object_version";
  */
 export const CLAIM_LOST_SQLSTATE = "BFC01";
 
+/**
+ * The SQL creating `backupfs_put_object_version`: migration 4's (13 arguments), or
+ * with `crc32` migration 5's, which takes the chunk's CRC-32 as a 14th.
+ */
+function putObjectVersionFunction(crc32: boolean): string {
+  return `
+  CREATE FUNCTION ${PUT_OBJECT_VERSION_FUNCTION}(
+    p_job text, p_name bytea, p_now bigint, p_object_checksum text, p_metadata_string text,
+    p_throw_on_duplicate boolean, p_digest bytea, p_length bigint, p_inline bytea,
+    p_claim_id text, p_lock_key bigint, p_shard smallint, p_durable boolean,${
+    crc32 ? " p_crc32 bigint," : ""
+  }
+    OUT status text, OUT version_id bigint, OUT replaced_id bigint, OUT checksum text
+  ) LANGUAGE plpgsql AS $fn$
+  DECLARE
+    current_id bigint;
+    current_size bigint;
+    current_checksum text;
+    new_id bigint;
+    new_size bigint := coalesce(p_length, 0);
+  BEGIN
+    IF NOT p_durable THEN
+      -- For this (implicit) transaction alone: its commit does not wait for the WAL flush.
+      PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
+    INSERT INTO jobs (job, created_at) VALUES (p_job, p_now) ON CONFLICT (job) DO NOTHING;
+    SELECT v.id, v.size, v.object_checksum INTO current_id, current_size, current_checksum
+      FROM versions v WHERE v.job = p_job AND v.name = p_name AND v.state = 1;
+    IF current_id IS NOT NULL THEN
+      IF p_throw_on_duplicate THEN
+        status := 'duplicate';
+        checksum := current_checksum;
+        RETURN;
+      END IF;
+      UPDATE versions SET state = 2, retired_at = p_now WHERE id = current_id AND state = 1;
+      IF NOT FOUND THEN
+        -- Retired by another writer since it was read: the caller runs this again.
+        RAISE EXCEPTION 'version % is no longer current', current_id
+          USING ERRCODE = 'serialization_failure';
+      END IF;
+    END IF;
+    -- A second current version of the name fails here (unique_violation, 23505):
+    -- everything is rolled back and the caller runs this again.
+    INSERT INTO versions (job, name, state, chunks_count, size, object_checksum,
+        metadata_string, completed_at)
+      VALUES (p_job, p_name, 1, CASE WHEN p_digest IS NULL THEN 0 ELSE 1 END, new_size,
+        p_object_checksum, p_metadata_string, p_now)
+      RETURNING id INTO new_id;
+    IF p_digest IS NOT NULL THEN
+      PERFORM pg_advisory_xact_lock(p_lock_key);
+      IF p_inline IS NOT NULL THEN
+        INSERT INTO inline_chunks (digest, data) VALUES (p_digest, p_inline)
+          ON CONFLICT (digest) DO NOTHING;
+      END IF;
+      IF p_claim_id IS NOT NULL THEN
+        DELETE FROM chunk_claims WHERE claim_id = p_claim_id;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'the chunk''s claim expired before its record was written'
+            USING ERRCODE = '${CLAIM_LOST_SQLSTATE}';
+        END IF;
+      END IF;
+      INSERT INTO chunks (version_id, idx, digest, length${crc32 ? ", crc32" : ""})
+        VALUES (new_id, 0, p_digest, p_length${crc32 ? ", p_crc32" : ""});
+    END IF;
+    INSERT INTO job_usage AS u (job, shard, objects, bytes)
+      VALUES (p_job, p_shard, CASE WHEN current_id IS NULL THEN 1 ELSE 0 END,
+        new_size - coalesce(current_size, 0))
+      ON CONFLICT (job, shard) DO UPDATE
+      SET objects = u.objects + excluded.objects, bytes = u.bytes + excluded.bytes;
+    status := 'stored';
+    version_id := new_id;
+    replaced_id := current_id;
+  END
+  $fn$;
+`;
+}
+
 const MIGRATIONS: readonly string[] = [
   // 1: initial schema (SQLite's 1, with the usage counters sharded)
   `
@@ -164,73 +241,14 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
   // 4: a small PutObject's transaction as one function call (one round trip, in
-  // autocommit): \`MetadataStore.putObjectVersion\`, step by step as documented there
+  // autocommit): `MetadataStore.putObjectVersion`, step by step as documented there
+  putObjectVersionFunction(false),
+  // 5: the CRC-32 of each chunk's bytes, recorded at write time (NULL for chunks
+  // written before), and migration 4's function taking it (an overload: processes
+  // still running the code before call the 13-argument one, which records NULL)
   `
-  CREATE FUNCTION ${PUT_OBJECT_VERSION_FUNCTION}(
-    p_job text, p_name bytea, p_now bigint, p_object_checksum text, p_metadata_string text,
-    p_throw_on_duplicate boolean, p_digest bytea, p_length bigint, p_inline bytea,
-    p_claim_id text, p_lock_key bigint, p_shard smallint, p_durable boolean,
-    OUT status text, OUT version_id bigint, OUT replaced_id bigint, OUT checksum text
-  ) LANGUAGE plpgsql AS $fn$
-  DECLARE
-    current_id bigint;
-    current_size bigint;
-    current_checksum text;
-    new_id bigint;
-    new_size bigint := coalesce(p_length, 0);
-  BEGIN
-    IF NOT p_durable THEN
-      -- For this (implicit) transaction alone: its commit does not wait for the WAL flush.
-      PERFORM set_config('synchronous_commit', 'off', true);
-    END IF;
-    INSERT INTO jobs (job, created_at) VALUES (p_job, p_now) ON CONFLICT (job) DO NOTHING;
-    SELECT v.id, v.size, v.object_checksum INTO current_id, current_size, current_checksum
-      FROM versions v WHERE v.job = p_job AND v.name = p_name AND v.state = 1;
-    IF current_id IS NOT NULL THEN
-      IF p_throw_on_duplicate THEN
-        status := 'duplicate';
-        checksum := current_checksum;
-        RETURN;
-      END IF;
-      UPDATE versions SET state = 2, retired_at = p_now WHERE id = current_id AND state = 1;
-      IF NOT FOUND THEN
-        -- Retired by another writer since it was read: the caller runs this again.
-        RAISE EXCEPTION 'version % is no longer current', current_id
-          USING ERRCODE = 'serialization_failure';
-      END IF;
-    END IF;
-    -- A second current version of the name fails here (unique_violation, 23505):
-    -- everything is rolled back and the caller runs this again.
-    INSERT INTO versions (job, name, state, chunks_count, size, object_checksum,
-        metadata_string, completed_at)
-      VALUES (p_job, p_name, 1, CASE WHEN p_digest IS NULL THEN 0 ELSE 1 END, new_size,
-        p_object_checksum, p_metadata_string, p_now)
-      RETURNING id INTO new_id;
-    IF p_digest IS NOT NULL THEN
-      PERFORM pg_advisory_xact_lock(p_lock_key);
-      IF p_inline IS NOT NULL THEN
-        INSERT INTO inline_chunks (digest, data) VALUES (p_digest, p_inline)
-          ON CONFLICT (digest) DO NOTHING;
-      END IF;
-      IF p_claim_id IS NOT NULL THEN
-        DELETE FROM chunk_claims WHERE claim_id = p_claim_id;
-        IF NOT FOUND THEN
-          RAISE EXCEPTION 'the chunk''s claim expired before its record was written'
-            USING ERRCODE = '${CLAIM_LOST_SQLSTATE}';
-        END IF;
-      END IF;
-      INSERT INTO chunks (version_id, idx, digest, length) VALUES (new_id, 0, p_digest, p_length);
-    END IF;
-    INSERT INTO job_usage AS u (job, shard, objects, bytes)
-      VALUES (p_job, p_shard, CASE WHEN current_id IS NULL THEN 1 ELSE 0 END,
-        new_size - coalesce(current_size, 0))
-      ON CONFLICT (job, shard) DO UPDATE
-      SET objects = u.objects + excluded.objects, bytes = u.bytes + excluded.bytes;
-    status := 'stored';
-    version_id := new_id;
-    replaced_id := current_id;
-  END
-  $fn$;
+  ALTER TABLE chunks ADD COLUMN crc32 bigint;
+  ${putObjectVersionFunction(true)}
   `,
 ];
 

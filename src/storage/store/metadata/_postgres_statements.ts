@@ -124,15 +124,16 @@ export const STATEMENTS = {
 
   // ---------------------------------------------------------------- chunks
   /**
-   * $1 version_id, $2 idx, $3 digest, $4 length. Inserts or replaces; a replaced
-   * digest becomes a candidate.
+   * $1 version_id, $2 idx, $3 digest, $4 length, $5 crc32 (or NULL). Inserts or
+   * replaces; a replaced digest becomes a candidate.
    */
   putChunk: statement(
     "put_chunk",
     `WITH replaced AS (SELECT digest FROM chunks WHERE version_id = $1 AND idx = $2),
        stored AS (
-         INSERT INTO chunks (version_id, idx, digest, length) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (version_id, idx) DO UPDATE SET digest = excluded.digest, length = excluded.length
+         INSERT INTO chunks (version_id, idx, digest, length, crc32) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (version_id, idx) DO UPDATE
+         SET digest = excluded.digest, length = excluded.length, crc32 = excluded.crc32
        )
      INSERT INTO gc_candidates (digest) SELECT digest FROM replaced
      ON CONFLICT (digest) DO NOTHING`,
@@ -140,12 +141,12 @@ export const STATEMENTS = {
   /** $1 version_id, $2 idx. */
   chunk: statement(
     "chunk",
-    "SELECT idx, digest, length FROM chunks WHERE version_id = $1 AND idx = $2",
+    "SELECT idx, digest, length, crc32 FROM chunks WHERE version_id = $1 AND idx = $2",
   ),
   /** $1 version_id, $2 from, $3 limit. */
   listChunks: statement(
     "list_chunks",
-    `SELECT idx, digest, length FROM chunks WHERE version_id = $1 AND idx >= $2
+    `SELECT idx, digest, length, crc32 FROM chunks WHERE version_id = $1 AND idx >= $2
      ORDER BY idx LIMIT $3`,
   ),
 
@@ -271,14 +272,16 @@ export const STATEMENTS = {
   /**
    * $1 job, $2 name, $3 now, $4 object_checksum, $5 metadata_string,
    * $6 throw_on_duplicate, $7 digest, $8 length, $9 inline data, $10 claim_id,
-   * $11 lock key (as `lockDigest`'s), $12 usage shard, $13 durable; returns
+   * $11 lock key (as `lockDigest`'s), $12 usage shard, $13 durable, $14 crc32; returns
    * status, version_id, replaced_id, checksum. The whole transaction of
    * `MetadataStore.putObjectVersion`, in autocommit (see `_postgres_schema.ts`).
    */
   putObjectVersion: statement(
     "put_object_version",
     `SELECT status, version_id, replaced_id, checksum
-     FROM ${PUT_OBJECT_VERSION_FUNCTION}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+     FROM ${PUT_OBJECT_VERSION_FUNCTION}(
+       $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::bigint
+     )`,
   ),
 
   // ---------------------------------------------------------- documents

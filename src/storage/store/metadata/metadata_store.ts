@@ -207,6 +207,13 @@ export interface ChunkRow {
   digest: Uint8Array;
   /** Its length in bytes. */
   length: number;
+  /**
+   * CRC-32 (`node:zlib` `crc32`, unsigned) of its bytes, computed at write time from
+   * the very bytes whose SHA-256 was checked; `null` for chunks written before it
+   * was recorded. Lets the store check bytes it reads back from its own local disk
+   * cheaply; SHA-256 stays the content address and what crosses the network.
+   */
+  crc32: number | null;
 }
 
 /** The columns of a version that a listing shows. */
@@ -299,8 +306,17 @@ export interface MetadataTransaction extends MetadataReader {
   retireVersion(id: number, now: number): Promise<void>;
   /** Deletes a version and its chunk records; every digest they named becomes a candidate. */
   dropVersion(id: number): Promise<void>;
-  /** Records chunk `idx` of a version, replacing an earlier one (which becomes a candidate). */
-  putChunk(versionId: number, idx: number, digest: Uint8Array, length: number): Promise<void>;
+  /**
+   * Records chunk `idx` of a version, replacing an earlier one (which becomes a
+   * candidate), with the CRC-32 of its bytes when known (see `ChunkRow.crc32`).
+   */
+  putChunk(
+    versionId: number,
+    idx: number,
+    digest: Uint8Array,
+    length: number,
+    crc32?: number | null,
+  ): Promise<void>;
   /** Records a new upload. */
   insertUpload(row: Omit<UploadRow, "completed" | "object_checksum">): Promise<void>;
   /** An upload, locked until the transaction ends (completion and chunks of it serialize). */
@@ -359,6 +375,8 @@ export interface PutObjectChunk {
   length: number;
   /** Its bytes, for a small chunk kept in the database. */
   inline?: Uint8Array;
+  /** CRC-32 of its bytes (see `ChunkRow.crc32`), when known. */
+  crc32?: number;
   /** The writer's claim on the digest, for bytes put in the chunk store; swapped for the reference. */
   claimId?: string;
 }
@@ -511,7 +529,7 @@ export interface MetadataStore extends MetadataReader {
    * 4. with a chunk: `lockDigest(digest)`, then `putInlineChunk` for inline
    *    bytes, then `dropClaim(claimId)` for a claim: a claim that is gone stops
    *    it with `claim-lost`, writing nothing; then `putChunk(version, 0, digest,
-   *    length)`;
+   *    length, crc32)`;
    * 5. `addUsage(job, current ? 0 : 1, size - (current?.size ?? 0))`.
    *
    * Conflicts (a second current version refused by the engine, a replaced

@@ -283,8 +283,9 @@ abstract class PostgresOperations implements MetadataTransaction {
     idx: number,
     digest: Uint8Array,
     length: number,
+    crc32?: number | null,
   ): Promise<void> {
-    await this.#writeBehind(SQL.putChunk, [versionId, idx, digest, length]);
+    await this.#writeBehind(SQL.putChunk, [versionId, idx, digest, length, crc32 ?? null]);
   }
   async insertUpload(row: Omit<UploadRow, "completed" | "object_checksum">): Promise<void> {
     await this.#writeBehind(SQL.insertUpload, [
@@ -717,6 +718,7 @@ export class PostgresMetadataStore implements MetadataStore {
       chunk ? digestLockKey(chunk.digest) : null,
       Math.floor(Math.random() * USAGE_SHARDS),
       options?.durable ?? true,
+      chunk?.crc32 ?? null,
     ];
     let row: { status: string; version_id: number; replaced_id: number | null; checksum: string };
     try {

@@ -142,6 +142,11 @@ const MIGRATIONS: readonly string[] = [
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 4: the CRC-32 of each chunk's bytes, recorded at write time (NULL for chunks
+  // written before): what the store checks when it reads a chunk back from local disk.
+  `
+  ALTER TABLE chunks ADD COLUMN crc32 INTEGER;
+  `,
 ];
 
 /** Version of the schema this code writes. */
@@ -519,18 +524,31 @@ export class MetadataDb {
   // ---------------------------------------------------------------- chunks
 
   /** Records chunk `idx` of a version known to have none at that index yet. */
-  insertChunk(versionId: number, idx: number, digest: Uint8Array, length: number): void {
+  insertChunk(
+    versionId: number,
+    idx: number,
+    digest: Uint8Array,
+    length: number,
+    crc32: number | null = null,
+  ): void {
     this.#run(
-      "INSERT INTO chunks (version_id, idx, digest, length) VALUES (?, ?, ?, ?)",
+      "INSERT INTO chunks (version_id, idx, digest, length, crc32) VALUES (?, ?, ?, ?, ?)",
       versionId,
       idx,
       digest,
       length,
+      crc32,
     );
   }
 
   /** Records chunk `idx` of a version, replacing any earlier one (which becomes a candidate). */
-  putChunk(versionId: number, idx: number, digest: Uint8Array, length: number): void {
+  putChunk(
+    versionId: number,
+    idx: number,
+    digest: Uint8Array,
+    length: number,
+    crc32: number | null = null,
+  ): void {
     const old = this.#get<{ digest: Uint8Array }>(
       "SELECT digest FROM chunks WHERE version_id = ? AND idx = ?",
       versionId,
@@ -538,22 +556,23 @@ export class MetadataDb {
     );
     if (old) {
       this.#run(
-        "UPDATE chunks SET digest = ?, length = ? WHERE version_id = ? AND idx = ?",
+        "UPDATE chunks SET digest = ?, length = ?, crc32 = ? WHERE version_id = ? AND idx = ?",
         digest,
         length,
+        crc32,
         versionId,
         idx,
       );
       this.addCandidate(old.digest);
     } else {
-      this.insertChunk(versionId, idx, digest, length);
+      this.insertChunk(versionId, idx, digest, length, crc32);
     }
   }
 
   /** A chunk record, or `undefined`. */
   chunk(versionId: number, idx: number): ChunkRow | undefined {
     return this.#get<ChunkRow>(
-      "SELECT idx, digest, length FROM chunks WHERE version_id = ? AND idx = ?",
+      "SELECT idx, digest, length, crc32 FROM chunks WHERE version_id = ? AND idx = ?",
       versionId,
       idx,
     );
@@ -562,7 +581,7 @@ export class MetadataDb {
   /** A page of a version's chunks from index `from`, in index order. */
   listChunks(versionId: number, from: number, limit: number): ChunkRow[] {
     return this.#all<ChunkRow>(
-      `SELECT idx, digest, length FROM chunks WHERE version_id = ? AND idx >= ?
+      `SELECT idx, digest, length, crc32 FROM chunks WHERE version_id = ? AND idx >= ?
        ORDER BY idx LIMIT ?`,
       versionId,
       from,
@@ -573,7 +592,7 @@ export class MetadataDb {
   /** Iterates over all of a version's chunks in index order. */
   iterateChunks(versionId: number): Iterable<ChunkRow> {
     return this.#stmt(
-      "SELECT idx, digest, length FROM chunks WHERE version_id = ? ORDER BY idx",
+      "SELECT idx, digest, length, crc32 FROM chunks WHERE version_id = ? ORDER BY idx",
     ).iterate(versionId) as Iterable<ChunkRow>;
   }
 

@@ -111,8 +111,14 @@ class SqliteOperations implements MetadataTransaction {
   dropVersion(id: number): Promise<void> {
     return this.write(() => this.db.dropVersion(id));
   }
-  putChunk(versionId: number, idx: number, digest: Uint8Array, length: number): Promise<void> {
-    return this.write(() => this.db.putChunk(versionId, idx, digest, length));
+  putChunk(
+    versionId: number,
+    idx: number,
+    digest: Uint8Array,
+    length: number,
+    crc32?: number | null,
+  ): Promise<void> {
+    return this.write(() => this.db.putChunk(versionId, idx, digest, length, crc32 ?? null));
   }
   insertUpload(row: Omit<UploadRow, "completed" | "object_checksum">): Promise<void> {
     return this.write(() => this.db.insertUpload(row));

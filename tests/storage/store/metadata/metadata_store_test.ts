@@ -347,6 +347,7 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
           idx: 2,
           digest: digests[2],
           length: 1002,
+          crc32: null, // none given
         });
         assert.equal(await store.chunk(id, 5), undefined);
         const page = async (from: number) =>
@@ -358,12 +359,15 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
         assert.deepEqual(await store.candidates(new Uint8Array(), 10), []);
 
         const replacement = digestOf("replacement");
-        await store.transaction((tx) => tx.putChunk(id, 1, replacement, 77));
+        // With the CRC-32 of its bytes (all 32 bits kept), which replaces none.
+        await store.transaction((tx) => tx.putChunk(id, 1, replacement, 77, 0xffff_fffe));
         assert.deepEqual(plain(await store.chunk(id, 1)), {
           idx: 1,
           digest: replacement,
           length: 77,
+          crc32: 0xffff_fffe,
         });
+        assert.equal((await store.listChunks(id, 1, 1))[0].crc32, 0xffff_fffe);
         assert.deepEqual(await store.candidates(new Uint8Array(), 10), [digests[1]]);
         assert.equal((await store.listChunks(id, 0, 10)).length, 5);
       });
@@ -1035,7 +1039,7 @@ async function postgresOnly(t: Deno.TestContext, cluster: PostgresCluster): Prom
       }
       await withAdmin(url, async (admin) => {
         const { rows } = await admin.query("SELECT version FROM public.schema_version");
-        assert.deepEqual(rows, [{ version: 4 }]);
+        assert.deepEqual(rows, [{ version: 5 }]);
         const tables = await admin.query(
           "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'",
         );
@@ -1046,7 +1050,7 @@ async function postgresOnly(t: Deno.TestContext, cluster: PostgresCluster): Prom
       });
       await assert.rejects(
         PostgresMetadataStore.open(url),
-        /schema version 99; this code knows up to 4/,
+        /schema version 99; this code knows up to 5/,
       );
     },
   );

@@ -200,7 +200,7 @@ Deno.test({
           });
           assert.deepEqual(
             (await store.listChunks(versionId, 0, 10)).map((row) => ({ ...row })),
-            [{ idx: 0, digest: sha256(body), length: body.byteLength }],
+            [{ idx: 0, digest: sha256(body), length: body.byteLength, crc32: null }],
           );
           assert.deepEqual(await store.inlineChunk(sha256(body)), body);
           assert.equal(await store.isReferenced(sha256(body)), true);
@@ -280,7 +280,8 @@ Deno.test({
       async () => {
         await withStore(cluster, async (store, schema) => {
           const digest = sha256("in the chunk store");
-          const chunk = { digest, length: 70_000, claimId: "gone" };
+          // The CRC-32 of the bytes goes into the chunk's row (0xFFFFFFFF: all 32 bits kept).
+          const chunk = { digest, length: 70_000, claimId: "gone", crc32: 0xffff_ffff };
           const lost = await store.putObjectVersion(put("big", undefined, { chunk }));
           assert.deepEqual(lost, { status: "claim-lost" });
           assert.deepEqual(await counts(cluster.url, schema), {
@@ -314,6 +315,7 @@ Deno.test({
             idx: 0,
             digest,
             length: 70_000,
+            crc32: 0xffff_ffff,
           });
           assert.equal(await store.inlineChunk(digest), undefined, "bytes in the chunk store");
           assert.deepEqual(await store.usage(JOB), { objects: 1, bytes: 70_000 });
@@ -479,11 +481,12 @@ Deno.test({
     );
 
     await t.step(
-      "a database of schema 3 (no function) is migrated to 4; its objects are replaced",
+      "a database of schema 3 (no function, no CRC) is migrated to 5; its objects are replaced",
       async () => {
         const schema = `p${schemas++}`;
-        // Schema 3 is schema 4 without the function: make one, with an object
-        // written by the transaction path, as the previous code wrote it.
+        // Schema 3 is schema 5 without the functions (of 4 and 5) and the chunks' crc32
+        // column (of 5): make one, with an object written by the transaction path, as
+        // the previous code wrote it.
         await withStore(cluster, async (store) => {
           await store.transaction(async (tx) => {
             await tx.ensureJob(JOB, 1);
@@ -505,7 +508,15 @@ Deno.test({
           });
         }, { schema });
         await withAdmin(cluster.url, async (admin) => {
-          await admin.query(`DROP FUNCTION ${schema}.backupfs_put_object_version`);
+          await admin.query(
+            `DO $$ DECLARE f regprocedure; BEGIN
+               FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                 JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE p.proname = 'backupfs_put_object_version' AND n.nspname = '${schema}'
+               LOOP EXECUTE 'DROP FUNCTION ' || f; END LOOP;
+             END $$`,
+          );
+          await admin.query(`ALTER TABLE ${schema}.chunks DROP COLUMN crc32`);
           await admin.query(`UPDATE ${schema}.schema_version SET version = 3`);
         });
         await withStore(cluster, async (store) => {
@@ -516,7 +527,7 @@ Deno.test({
         }, { schema });
         await withAdmin(cluster.url, async (admin) => {
           const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_version`);
-          assert.deepEqual(rows, [{ version: 4 }]);
+          assert.deepEqual(rows, [{ version: 5 }]);
         });
       },
     );
