@@ -9,7 +9,14 @@ import { checkRegionFlag, nonEmptyFlag, parseFlags } from "../cli/flags.ts";
 import { STORE_FLAGS, STORE_FLAGS_USAGE, storeLocationFromFlags } from "../cli/store_flags.ts";
 import type { StoreLocation } from "../storage/store/store_backends.ts";
 import { type ListenAddress, parseListenAddress } from "../cli/listen_address.ts";
-import { type ConnectionLimits, LIMIT_FLAGS, LIMITS_USAGE, limitsFromFlags } from "../http/mod.ts";
+import {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  LIMIT_FLAGS,
+  LIMITS_USAGE,
+  limitsFromFlags,
+} from "../http/mod.ts";
+import { parseWorkerCount, WORKERS_FLAG, workersUsage } from "../workers/worker_flags.ts";
 
 /** Default listen address. */
 export const DEFAULT_STORAGE_LISTEN = "127.0.0.1:9000";
@@ -30,6 +37,7 @@ Options:
                         aws_access_key_id / aws_secret_access_key pair (with an optional
                         aws_session_token) is accepted.
   --region REGION       Accept only signatures scoped to this region (default: any).
+${workersUsage(24, { budgets: ["--max-connections"] })}
   --help                Show this help and exit.
 
 ${STORE_FLAGS_USAGE}
@@ -72,6 +80,8 @@ export interface StorageCliOptions {
   region?: string;
   /** Connection limits given on the command line. */
   limits: Partial<ConnectionLimits>;
+  /** Worker threads (1: the main thread alone). */
+  workers: number;
   /** Whether `--help` was asked. */
   help: boolean;
 }
@@ -96,19 +106,25 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
     region: { type: "string" },
     ...STORE_FLAGS,
     ...LIMIT_FLAGS,
+    ...WORKERS_FLAG,
     help: { type: "boolean" },
   });
   const data = nonEmptyFlag("data", values.data);
   const credentialsFile = nonEmptyFlag("credentials", values.credentials);
   const region = values.region === undefined ? undefined : checkRegionFlag(values.region);
   const store = storeLocationFromFlags(values, data ?? DEFAULT_STORAGE_DATA_DIR);
+  const limits = limitsFromFlags(values);
+  const workers = parseWorkerCount(values.workers, {
+    maxConnections: limits.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+  });
   return {
     listen: parseListenAddress(values.listen ?? DEFAULT_STORAGE_LISTEN),
     dataDir: store.dataDir,
     store,
     credentialsFile,
     region,
-    limits: limitsFromFlags(values),
+    limits,
+    workers,
     help: values.help ?? false,
   };
 }

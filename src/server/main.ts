@@ -15,6 +15,11 @@
  * The command line is `cli_options.ts`; parsing, `--help` and the serve loop are
  * shared with `deno task serve` (src/cli/).
  *
+ * With `--workers N` above 1 (the default on a machine with several cores), this
+ * module is also each worker's: the main thread resolves the credentials (a
+ * generated key pair is made once), then runs N Web Workers of this module
+ * (src/workers/), each opening the store and serving on the shared port.
+ *
  * @module
  */
 
@@ -23,6 +28,15 @@ import { dataDirectoryWarning } from "../storage/store/data_dir_mode.ts";
 import { report } from "../cli/message_style.ts";
 import { runCommand } from "../cli/run_command.ts";
 import { serveUntilStopped } from "../cli/serve_loop.ts";
+import { serveWithWorkers } from "../workers/worker_pool.ts";
+import { workerLimits } from "../workers/worker_shares.ts";
+import {
+  inWorker,
+  runWorker,
+  type WorkerContext,
+  type WorkerServer,
+} from "../workers/worker_side.ts";
+import type { AccessKeyEntry } from "./sigv4_verify.ts";
 import { createStorageApp } from "./app.ts";
 import { credentialsMessage, resolveCredentials } from "./cli_credentials.ts";
 import { parseStorageCli, type StorageCliOptions, USAGE } from "./cli_options.ts";
@@ -31,40 +45,78 @@ function say(message: string): void {
   report("storage", message);
 }
 
-/** Opens the data directory, its credentials and its store, then serves until stopped. */
-async function serveStorage(options: StorageCliOptions): Promise<number> {
-  const warning = await dataDirectoryWarning(options.dataDir);
+/** What one process or worker serves with: the options and the accepted keys. */
+interface StorageServerOptions extends StorageCliOptions {
+  keys: Map<string, AccessKeyEntry>;
+}
+
+/**
+ * Opens the store and builds the service: what one process serves, or one
+ * worker among `context.workers` (with its share of the connections). A string
+ * is a start-up failure's message.
+ */
+async function openServer(
+  options: StorageServerOptions,
+  context: WorkerContext,
+): Promise<WorkerServer | string> {
+  let opened: OpenedStore;
+  try {
+    opened = await openStore(options.store);
+  } catch (error) {
+    return `cannot open the store in ${options.dataDir}: ${(error as Error).message}`;
+  }
+  if (context.index === 0 && !context.restart) {
+    say(
+      `store: ${opened.description}${context.workers > 1 ? `, ${context.workers} workers` : ""}`,
+    );
+  }
+  const app = createStorageApp(opened.store, {
+    credentials: options.keys,
+    region: options.region,
+  });
+  return {
+    fetch: app.fetch,
+    close: () => opened.close(),
+    limits: context.workers === 1 ? options.limits : workerLimits(options.limits, context.workers),
+  };
+}
+
+/** Opens the data directory and its credentials, then serves (here or in workers) until stopped. */
+async function serveStorage(cli: StorageCliOptions): Promise<number> {
+  const warning = await dataDirectoryWarning(cli.dataDir);
   if (warning) say(`warning: ${warning}`);
   // Private by default: created 0700 before the generated credentials go in it.
-  await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await Deno.mkdir(cli.dataDir, { recursive: true, mode: 0o700 });
   let credentials;
   try {
     credentials = await resolveCredentials({
-      file: options.credentialsFile,
-      dataDir: options.dataDir,
+      file: cli.credentialsFile,
+      dataDir: cli.dataDir,
     });
   } catch (error) {
     say(`cannot load credentials: ${(error as Error).message}`);
     return 2;
   }
   say(credentialsMessage(credentials));
-
-  let opened: OpenedStore;
-  try {
-    opened = await openStore(options.store);
-  } catch (error) {
-    say(`cannot open the store in ${options.dataDir}: ${(error as Error).message}`);
+  const options: StorageServerOptions = { ...cli, keys: credentials.keys };
+  if (options.workers > 1) {
+    return await serveWithWorkers(new URL(import.meta.url), {
+      workers: options.workers,
+      listen: options.listen,
+      options,
+      say,
+      tagResponses: Deno.env.get("BACKUPFS_WORKER_HEADER") === "1",
+    });
+  }
+  const server = await openServer(options, { index: 0, workers: 1, restart: false });
+  if (typeof server === "string") {
+    say(server);
     return 1;
   }
-  say(`store: ${opened.description}`);
-  const app = createStorageApp(opened.store, {
-    credentials: credentials.keys,
-    region: options.region,
-  });
-  return await serveUntilStopped(app.fetch, {
+  return await serveUntilStopped(server.fetch, {
     listen: options.listen,
     limits: options.limits,
-    close: () => opened.close(),
+    close: server.close,
     say,
   });
 }
@@ -84,4 +136,7 @@ export function main(args: string[]): Promise<number> {
   return runCommand(args, { parse: parseStorageCli, usage: USAGE, say, run: serveStorage });
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  if (inWorker()) runWorker(openServer, { say });
+  else Deno.exit(await main(Deno.args));
+}

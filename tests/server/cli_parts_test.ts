@@ -23,6 +23,7 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
   assertEquals(defaults.listen, { hostname: "127.0.0.1", port: 9000 });
   assertEquals(defaults.dataDir, `${Deno.cwd()}/backupfs-data`);
   assertEquals(defaults.help, false);
+  assertEquals(defaults.workers, navigator.hardwareConcurrency); // the CPU cores
   const all = parseStorageCli([
     "--listen=[::1]:1234",
     "--data",
@@ -37,6 +38,8 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     "90s",
     "--max-connections",
     "50",
+    "--workers",
+    "3",
     "--help",
   ]);
   assertEquals(all, {
@@ -46,6 +49,7 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
     region: "eu-west-1",
     store: { dataDir: "/tmp/d" },
     limits: { headersTimeoutMs: 3000, bodyIdleTimeoutMs: 90_000, maxConnections: 50 },
+    workers: 3,
     help: true,
   });
   assertEquals(

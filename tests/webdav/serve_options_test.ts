@@ -18,6 +18,7 @@ Deno.test("serve options: defaults", () => {
     job: "default",
     readOnly: false,
     limits: {},
+    workers: navigator.hardwareConcurrency, // --workers: the CPU cores by default
     help: false,
   });
 });
@@ -120,6 +121,7 @@ Deno.test("serve options: every flag", () => {
       responseIdleTimeoutMs: 0,
       maxConnections: 300,
     },
+    workers: 1, // --endpoint: one worker (its locks live in the process)
     help: false,
   });
   assertEquals(
