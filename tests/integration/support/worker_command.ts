@@ -1,0 +1,88 @@
+// `deno task serve` or `deno task storage` as a child process with `--workers`
+// (tests/integration/workers_test.ts): spawn, wait (bounded) for its one
+// `listening on` line, stop with a signal, collect its output.
+
+import {
+  childEnv,
+  MAIN,
+  SERVE_PERMISSIONS,
+  STORAGE_MAIN,
+  STORAGE_PERMISSIONS,
+} from "../../webdav/support/serve_process.ts";
+
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** A running command. */
+export interface RunningCommand {
+  /** `http://127.0.0.1:PORT` as printed. */
+  origin: string;
+  /** Sends `signal` (default SIGTERM), waits for the exit, returns code and output. */
+  stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Starts `serve` or `storage` with `args`; resolves once it printed `listening on`. */
+export async function startCommand(
+  command: "serve" | "storage",
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningCommand> {
+  const [main, permissions] = command === "serve"
+    ? [MAIN, SERVE_PERMISSIONS]
+    : [STORAGE_MAIN, STORAGE_PERMISSIONS];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, main, ...args],
+    env: childEnv(env),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), STARTUP_TIMEOUT_MS);
+  });
+  try {
+    for (let i = 0; i < 10_000 && !stdout.includes("\n"); i++) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === "timeout" || next.done) break;
+      stdout += next.value;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const rest = (async () => {
+    for (let i = 0; i < 1_000_000; i++) {
+      const next = await reader.read();
+      if (next.done) return;
+      stdout += next.value;
+    }
+  })();
+  const finish = async () => {
+    const status = await child.status;
+    await rest;
+    return { code: status.code, stdout, stderr: await stderr };
+  };
+  const line = stdout.split("\n")[0];
+  if (!line.startsWith("listening on ") || !stdout.includes("\n")) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    const { code, stderr } = await finish();
+    throw new Error(`${command} did not start (exit ${code}):\n${stderr}`);
+  }
+  let stopped: ReturnType<typeof finish> | undefined;
+  return {
+    origin: line.slice("listening on ".length),
+    stop(signal: Deno.Signal = "SIGTERM") {
+      if (!stopped) {
+        try {
+          child.kill(signal);
+        } catch { /* exited */ }
+        stopped = finish();
+      }
+      return stopped;
+    },
+  };
+}
