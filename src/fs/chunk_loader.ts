@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
+import { type BackupStorage, isVerifiedChunkReader } from "../storage/backup_storage.ts";
 import { Semaphore, type SlotKind } from "./_semaphore.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
 import type { ChunkLocation } from "./chunk_map.ts";
@@ -62,6 +62,25 @@ export interface ScanBytes {
   bytes: Uint8Array;
   /** Whether the cache holds these very bytes. */
   shared: boolean;
+}
+
+/**
+ * Options of {@link ChunkLoader.scanBytes}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ScanBytesOptions } from "./chunk_loader.ts";
+ * const options: ScanBytesOptions = { into: new Uint8Array(4 * 1024 * 1024) };
+ * assert.equal(options.into?.byteLength, 4_194_304);
+ * ```
+ */
+export interface ScanBytesOptions {
+  /**
+   * A buffer the scan's own fetch may read the chunk into (see `readsInto`): the
+   * bytes are then a view of it. Never used for bytes the cache holds or loads.
+   */
+  into?: Uint8Array;
 }
 
 /**
@@ -140,6 +159,14 @@ export class ChunkLoader {
     return this.#signal.aborted;
   }
 
+  /**
+   * Whether a scan's own fetch reads into the buffer it is given (`scanBytes`'s
+   * `into`): the storage reads verified chunks itself (the embedded store).
+   */
+  get readsInto(): boolean {
+    return isVerifiedChunkReader(this.#storage);
+  }
+
   /** Whether a `GetChunk` slot is free right now (a prefetch never queues). */
   get slotFree(): boolean {
     return this.#slots.free;
@@ -167,9 +194,14 @@ export class ChunkLoader {
   /**
    * Verified bytes of a chunk for a scan: the cache's when it holds or is loading
    * them (shared: the caller copies), else a fetch of the scan's own that the cache
-   * never sees. A joined load that fails is fetched again by the scan itself.
+   * never sees (into `options.into` when the storage reads into buffers). A joined
+   * load that fails is fetched again by the scan itself.
    */
-  async scanBytes(chunk: ChunkLocation, kind: SlotKind): Promise<ScanBytes> {
+  async scanBytes(
+    chunk: ChunkLocation,
+    kind: SlotKind,
+    options?: ScanBytesOptions,
+  ): Promise<ScanBytes> {
     const kept = this.#cache.peek(chunk.checksum);
     if (kept !== undefined) return { bytes: kept, shared: true };
     if (this.#cache.loading(chunk.checksum)) {
@@ -180,7 +212,7 @@ export class ChunkLoader {
         if (this.stopped) throw error;
       }
     }
-    return { bytes: await this.track(this.#fetch(chunk, kind)), shared: false };
+    return { bytes: await this.track(this.#fetch(chunk, kind, options?.into)), shared: false };
   }
 
   /** Starts loading a chunk into the cache as a prefetch (it never fails a read). */
@@ -206,7 +238,7 @@ export class ChunkLoader {
   }
 
   /** A verified fetch holding a slot of the semaphore for its whole length. */
-  async #fetch(chunk: ChunkLocation, kind: SlotKind): Promise<Uint8Array> {
+  async #fetch(chunk: ChunkLocation, kind: SlotKind, into?: Uint8Array): Promise<Uint8Array> {
     // Take the slot synchronously when one is free, so reads reach storage in call order.
     if (!this.#slots.tryAcquire()) await this.#slots.acquire(kind, this.#signal);
     try {
@@ -214,6 +246,7 @@ export class ChunkLoader {
         jobId: this.#jobId,
         path: this.#path,
         signal: this.#signal,
+        ...(into === undefined ? {} : { into }),
       });
     } finally {
       this.#slots.release();

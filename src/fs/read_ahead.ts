@@ -11,6 +11,8 @@
  * @module
  */
 
+import { markReusable } from "../http/reusable_piece.ts";
+import { SCAN_BUFFERS } from "./_buffer_pool.ts";
 import type { ChunkLoader, ScanBytes } from "./chunk_loader.ts";
 import type { ChunkLocation, ChunkMap } from "./chunk_map.ts";
 
@@ -144,6 +146,12 @@ export interface ScanWindowOptions {
  * each handed out whole as one piece once verified. Chunks the cache already holds
  * (or is loading) are served from it, copied.
  *
+ * When the storage reads verified chunks into given buffers (the embedded store),
+ * the window's buffers come from a pool of the process, and each piece read into
+ * one is marked reusable (`src/http/reusable_piece.ts`): a consumer that releases
+ * it once written out (the HTTP writer of `serveHttp`) hands the buffer back for
+ * a later chunk; a piece nobody releases is the consumer's, as any other.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -197,8 +205,8 @@ export class ScanWindow {
   /** Never more bytes scheduled than the cache could keep (but at least one chunk). */
   readonly #budget: number;
   #position: number;
-  /** Chunks scheduled, in order, with their verified bytes to come. */
-  #window: { chunk: ChunkLocation; bytes: Promise<ScanBytes> }[] = [];
+  /** Chunks scheduled, in order, with their verified bytes to come (and the pool's buffer). */
+  #window: { chunk: ChunkLocation; bytes: Promise<ScanBytes>; pooled?: Uint8Array }[] = [];
   #windowBytes = 0;
   /** The chunk to schedule next: its index, or `undefined` before the first `locate`. */
   #nextIndex?: number;
@@ -236,14 +244,19 @@ export class ScanWindow {
     const next = this.#window.shift();
     if (next === undefined) return undefined;
     await this.#fill(this.#prefetch); // keeps the window full while this chunk is awaited and sent
-    const { chunk } = next;
+    const { chunk, pooled } = next;
+    // A failed fetch leaves its pooled buffer to the garbage collector.
     const { bytes, shared } = await next.bytes;
     this.#windowBytes -= chunk.length;
     const from = Math.max(this.#position, chunk.offset) - chunk.offset;
     const to = Math.min(this.#end, chunk.offset + chunk.length) - chunk.offset;
     this.#position = chunk.offset + to;
+    const inPooled = pooled !== undefined && bytes.buffer === pooled.buffer;
+    if (pooled !== undefined && !inPooled) SCAN_BUFFERS.give(pooled); // not read into: unused
     if (shared) return bytes.slice(from, to);
-    return from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to);
+    const piece = from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to);
+    if (inPooled) markReusable(piece, () => SCAN_BUFFERS.give(pooled));
+    return piece;
   }
 
   /** Drops the chunks scheduled (after a failure, or when the stream is cancelled). */
@@ -270,9 +283,14 @@ export class ScanWindow {
       this.#nextIndex = chunk.index + 1;
       this.#scheduledTo = chunk.offset + chunk.length;
       if (chunk.length === 0) continue;
-      const bytes = this.#loader.scanBytes(chunk, this.#window.length > 0 ? "prefetch" : "read");
+      const pooled = this.#loader.readsInto ? SCAN_BUFFERS.take(chunk.length) : undefined;
+      const bytes = this.#loader.scanBytes(
+        chunk,
+        this.#window.length > 0 ? "prefetch" : "read",
+        pooled === undefined ? undefined : { into: pooled },
+      );
       bytes.catch(() => {}); // awaited by next(); a cancelled stream leaves it unobserved
-      this.#window.push({ chunk, bytes });
+      this.#window.push({ chunk, bytes, ...(pooled === undefined ? {} : { pooled }) });
       this.#windowBytes += chunk.length;
     }
   }

@@ -9,6 +9,7 @@
  */
 
 import type { ServerResponse } from "node:http";
+import { releasePiece } from "./reusable_piece.ts";
 
 /** Writes `response` to `out`; resolves when done or abandoned, never rejects. */
 export async function writeResponse(
@@ -64,11 +65,16 @@ export async function writeResponse(
 /**
  * Writes one piece; waits for the socket to drain when its buffer is full, up to
  * `idleMs`. `false` when the connection closed or the client stopped reading (the
- * connection is then destroyed).
+ * connection is then destroyed). A piece marked reusable (`reusable_piece.ts`) is
+ * released once node reports it written (its callback, without an error): node
+ * holds it no more, so its producer may fill it again.
  */
 function send(out: ServerResponse, piece: Uint8Array, idleMs: number): Promise<boolean> | boolean {
   if (out.destroyed) return false;
-  if (out.write(piece)) return true;
+  const written = out.write(piece, (error) => {
+    if (error === null || error === undefined) releasePiece(piece);
+  });
+  if (written) return true;
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (ok: boolean) => {
