@@ -12,6 +12,7 @@
 
 import type { BackupStorage } from "../storage/backup_storage.ts";
 import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
+import { localListing, type LocalListObjects } from "../storage/store/local_listing.ts";
 import type { BackupObject, ListObjectsInput, ListObjectsOutput } from "../storage/types.ts";
 import { type ListedEntry, rememberNextToken, scanDirectory } from "./directory_scan.ts";
 import { ListingFlight } from "./listing_flight.ts";
@@ -166,6 +167,8 @@ export class DirectoryLister {
   readonly #share: boolean;
   readonly #shareWindowMs: number;
   readonly #maxShared: number;
+  /** The store's in-process listing, when it has one (tokens signed only when read). */
+  readonly #local: LocalListObjects | undefined;
   /** Listings in flight that others may join, by directory prefix. */
   readonly #flights = new Map<string, ListingFlight>();
   #listCalls = 0;
@@ -174,6 +177,7 @@ export class DirectoryLister {
   constructor(storage: BackupStorage, options: DirectoryListerOptions) {
     this.#storage = storage;
     this.#jobId = options.jobId;
+    this.#local = localListing(storage);
     this.#pageSize = options.pageSize ?? 100;
     this.#maxHeld = options.maxHeld ?? 1000;
     this.#share = options.share ?? true;
@@ -202,6 +206,8 @@ export class DirectoryLister {
   ): Promise<ListObjectsOutput> => {
     signal?.throwIfAborted();
     this.#listCalls++;
+    // In-process: the same page, each object's token signed only if it is read.
+    if (this.#local) return await this.#local({ StorageJobId: this.#jobId, ...input });
     return await this.#storage.listObjects(
       { StorageJobId: this.#jobId, ...input },
       signal ? { signal } : undefined,

@@ -96,7 +96,7 @@ export interface BackupDirEntry {
 /** The info of a directory, from its marker object when there is one. */
 export function directoryInfo(marker?: BackupObject): BackupFileInfo {
   const attrs = marker ? decodeMetadataString(marker.MetadataString) : undefined;
-  return {
+  const info: BackupFileInfo = {
     isFile: false,
     isDirectory: true,
     isSymlink: false,
@@ -105,10 +105,19 @@ export function directoryInfo(marker?: BackupObject): BackupFileInfo {
     atime: null,
     birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
     mode: attrs?.mode ?? 0o755,
-    ...(marker ? { etag: marker.ObjectChecksum, objectToken: marker.ObjectToken } : {}),
-    // An implicit directory has nowhere to keep attributes.
-    ...(!marker || attrs?.noBlob ? { hasExtendedAttributes: false } : {}),
   };
+  if (marker) {
+    info.etag = marker.ObjectChecksum;
+    // A getter: an in-process listing signs a token only when it is read.
+    Object.defineProperty(info, "objectToken", {
+      get: () => marker.ObjectToken,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  // An implicit directory has nowhere to keep attributes.
+  if (!marker || attrs?.noBlob) info.hasExtendedAttributes = false;
+  return info;
 }
 
 /**
@@ -122,7 +131,7 @@ export function fileInfo(
   contentType?: string,
 ): BackupFileInfo {
   const type = contentType ?? attrs?.contentType;
-  return {
+  const info: BackupFileInfo = {
     isFile: true,
     isDirectory: false,
     isSymlink: false,
@@ -131,12 +140,16 @@ export function fileInfo(
     atime: null,
     birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
     mode: attrs?.mode ?? 0o644,
-    ...(type !== undefined ? { contentType: type } : {}),
     etag: object.ObjectChecksum,
-    objectToken: object.ObjectToken,
-    ...(attrs?.chunkSize !== undefined ? { chunkSize: attrs.chunkSize } : {}),
-    ...(attrs?.noBlob ? { hasExtendedAttributes: false } : {}),
+    // A getter: an in-process listing signs a token only when it is read.
+    get objectToken(): string {
+      return object.ObjectToken;
+    },
   };
+  if (type !== undefined) info.contentType = type;
+  if (attrs?.chunkSize !== undefined) info.chunkSize = attrs.chunkSize;
+  if (attrs?.noBlob) info.hasExtendedAttributes = false;
+  return info;
 }
 
 /**

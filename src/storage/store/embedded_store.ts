@@ -351,6 +351,30 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     return this.#metadata;
   }
 
+  /**
+   * The `ObjectToken` of a version of a job, as `listObjects` signs it: for the
+   * in-process listing (`local_listing.ts`, issue #12), which signs a listed
+   * object's token only when it is read.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EmbeddedStore } from "./embedded_store.ts";
+   * const dir = await Deno.makeTempDir();
+   * try {
+   *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+   *   await store.putObject({ BackupJobId: "j", ObjectName: "a" });
+   *   const [listed] = (await store.listObjects({ StorageJobId: "j" })).ObjectList;
+   *   assert.equal(store.objectTokenOf("j", 1), listed.ObjectToken); // version 1, the first
+   *   assert.notEqual(store.objectTokenOf("k", 1), listed.ObjectToken); // bound to the job
+   * } finally {
+   *   await Deno.remove(dir, { recursive: true });
+   * }
+   * ```
+   */
+  objectTokenOf(job: string, versionId: number): string {
+    return this.#tokens.sign(TokenKind.Object, job, packIds(versionId));
+  }
   /** The chunk store the store keeps longer chunks' bytes in (for maintenance and tests). */
   get chunkStore(): ChunkStore {
     return this.#chunks;
