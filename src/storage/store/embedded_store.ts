@@ -375,6 +375,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
   objectTokenOf(job: string, versionId: number): string {
     return this.#tokens.sign(TokenKind.Object, job, packIds(versionId));
   }
+
   /** The chunk store the store keeps longer chunks' bytes in (for maintenance and tests). */
   get chunkStore(): ChunkStore {
     return this.#chunks;
