@@ -222,6 +222,17 @@ export class ChangeLog implements PathChangeRecord {
  */
 export const pathChanges: ChangeLog = new ChangeLog();
 
+/**
+ * In a shared change log, a path's own entry changed under `ENTRY_KEY + path`,
+ * something was added under it (its negative entry is wrong) under
+ * `MISSING_KEY + path`; the plain path is its listing (as the listers read it).
+ */
+const ENTRY_KEY = "\u0000entry:";
+const MISSING_KEY = "\u0000missing:";
+
+/** What a cached value is: a path's entry, a negative entry, a directory's listing. */
+type EntryKind = "entry" | "missing" | "listing";
+
 interface Entry<V> {
   value: V;
   expires: number;
@@ -294,23 +305,23 @@ export class MetadataCache<T, L = unknown> {
    * `undefined` when nothing valid is cached.
    */
   get(path: string): T | undefined | typeof MISSING {
-    return this.#read(this.#entries, path);
+    return this.#read(this.#entries, path, "entry");
   }
 
   /** Caches a path's value (or {@link MISSING}) for the TTL. */
   set(path: string, value: T | typeof MISSING, options?: CacheSetOptions): void {
-    if (this.#stale(path, options?.epoch)) return;
+    if (this.#stale(path, options?.epoch, value === MISSING ? "missing" : "entry")) return;
     this.#write(this.#entries, path, value, { max: this.#maxEntries, epoch: options?.epoch });
   }
 
   /** The cached listing of a directory, or `undefined`. */
   getListing(directoryPath: string): L | undefined {
-    return this.#read(this.#listings, directoryPath);
+    return this.#read(this.#listings, directoryPath, "listing");
   }
 
   /** Caches a directory's listing for the TTL. */
   setListing(directoryPath: string, listing: L, options?: CacheSetOptions): void {
-    if (this.#stale(directoryPath, options?.epoch)) return;
+    if (this.#stale(directoryPath, options?.epoch, "listing")) return;
     this.#write(this.#listings, directoryPath, listing, {
       max: this.#maxListings,
       epoch: options?.epoch,
@@ -327,7 +338,7 @@ export class MetadataCache<T, L = unknown> {
     for (const key of selfAndAncestors(path)) {
       this.#entries.delete(key);
       this.#listings.delete(key);
-      this.#noteInvalidated(key);
+      this.#noteInvalidated(key, "entry");
     }
   }
 
@@ -343,7 +354,7 @@ export class MetadataCache<T, L = unknown> {
     for (const key of selfAndAncestors(path)) {
       if (key === path || this.#entries.get(key)?.value === MISSING) this.#entries.delete(key);
       this.#listings.delete(key);
-      this.#noteInvalidated(key);
+      this.#noteInvalidated(key, key === path ? "entry" : "missing");
     }
   }
 
@@ -374,17 +385,33 @@ export class MetadataCache<T, L = unknown> {
     this.#changes.noteEverything();
   }
 
-  #stale(path: string, epoch: number | undefined): boolean {
+  #stale(path: string, epoch: number | undefined, kind: EntryKind): boolean {
     if (epoch === undefined) return false;
     // Shared: every invalidation, this cache's included, is noted in the shared record.
-    if (this.#changes.shared) return this.#changes.changedSince(path, epoch);
+    if (this.#changes.shared) return this.#changedShared(path, epoch, kind);
     if (epoch < this.#everythingAt) return true;
     const at = this.#invalidatedAt.get(path);
     return at !== undefined && epoch < at;
   }
 
-  #noteInvalidated(path: string): void {
+  /** Whether what `kind` of cached value of `path` depends on was noted in the shared record after `epoch`. */
+  #changedShared(path: string, epoch: number, kind: EntryKind): boolean {
+    const changes = this.#changes;
+    if (kind === "listing") return changes.changedSince(path, epoch);
+    return changes.changedSince(ENTRY_KEY + path, epoch) ||
+      (kind === "missing" && changes.changedSince(MISSING_KEY + path, epoch));
+  }
+
+  /**
+   * Notes an invalidation of `path`: its listing (the path itself, as the change
+   * log's other readers mean it) and, in a shared record, its entry (`"entry"`)
+   * or only a negative entry of it (`"missing"`: something was added under it).
+   */
+  #noteInvalidated(path: string, entry: "entry" | "missing"): void {
     this.#changes.note(path);
+    if (this.#changes.shared) {
+      this.#changes.note((entry === "entry" ? ENTRY_KEY : MISSING_KEY) + path);
+    }
     this.#invalidatedAt.delete(path);
     this.#invalidatedAt.set(path, this.#epoch);
     if (this.#invalidatedAt.size > Math.max(this.#maxEntries, 64)) {
@@ -394,12 +421,13 @@ export class MetadataCache<T, L = unknown> {
     }
   }
 
-  #read<V>(map: Map<string, Entry<V>>, key: string): V | undefined {
+  #read<V>(map: Map<string, Entry<V>>, key: string, kind: EntryKind): V | undefined {
     const entry = map.get(key);
     if (entry === undefined) return undefined;
     if (
       this.#now() >= entry.expires ||
-      (entry.since !== undefined && this.#changes.changedSince(key, entry.since))
+      (entry.since !== undefined &&
+        this.#changedShared(key, entry.since, entry.value === MISSING ? "missing" : kind))
     ) {
       map.delete(key);
       return undefined;

@@ -1,33 +1,27 @@
 /**
- * The record of changed paths the workers of one server share: Int32 counters in
- * a `SharedArrayBuffer`, so a write in one worker is seen by the caches of all
+ * The record of changed paths the workers of one server share: 64-bit counters
+ * in a `SharedArrayBuffer`, so a write in one worker is seen by the caches of all
  * the others at once, without a message. Plugged into the metadata cache through
  * `pathChanges.share(board)` (src/fs/metadata_cache.ts).
  *
  * Layout: `[0]` a sequence that grows with every change, `[1]` the sequence of
  * the last change of every path, then one slot per hash bucket of paths holding
  * the sequence of the last change of a path in the bucket. A path changed after
- * `epoch` was read iff its slot (or `[1]`) is after `epoch`. Paths that share a
+ * `epoch` was read iff its slot (or `[1]`) is above `epoch`. Paths that share a
  * bucket invalidate each other: more lookups, never a stale answer. Sequences
- * wrap around at 2³¹ and are compared as serial numbers (a cache entry lives
- * for about a second, far fewer changes than that).
+ * are 64-bit (read as numbers, exact up to 2⁵³): they never wrap around.
  *
  * @module
  */
 
 import type { PathChangeRecord } from "../fs/metadata_cache.ts";
 
-/** Buckets of a board by default: 4,096 (16 KiB). */
+/** Buckets of a board by default: 4,096 (32 KiB). */
 export const DEFAULT_BOARD_SLOTS = 4096;
 
 const SEQUENCE = 0;
 const EVERYTHING = 1;
 const FIRST_SLOT = 2;
-
-/** Whether serial number `a` comes after `b`. */
-function after(a: number, b: number): boolean {
-  return ((a - b) | 0) > 0;
-}
 
 /** FNV-1a over the UTF-16 code units of `text`. */
 function hash(text: string): number {
@@ -61,16 +55,16 @@ function hash(text: string): number {
 export class InvalidationBoard implements PathChangeRecord {
   /** The shared memory: send it to the workers. */
   readonly buffer: SharedArrayBuffer;
-  readonly #view: Int32Array;
+  readonly #view: BigInt64Array;
   readonly #slots: number;
 
   /** A view of a board made by {@link InvalidationBoard.create} (in any worker). */
   constructor(buffer: SharedArrayBuffer) {
-    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < 4 * (FIRST_SLOT + 1)) {
-      throw new TypeError("an invalidation board needs a SharedArrayBuffer of at least 12 bytes");
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < 8 * (FIRST_SLOT + 1)) {
+      throw new TypeError("an invalidation board needs a SharedArrayBuffer of at least 24 bytes");
     }
     this.buffer = buffer;
-    this.#view = new Int32Array(buffer);
+    this.#view = new BigInt64Array(buffer, 0, Math.floor(buffer.byteLength / 8));
     this.#slots = this.#view.length - FIRST_SLOT;
   }
 
@@ -82,7 +76,7 @@ export class InvalidationBoard implements PathChangeRecord {
    * import assert from "node:assert/strict";
    * import { InvalidationBoard } from "./invalidation_board.ts";
    * const board = InvalidationBoard.create(16);
-   * assert.equal(board.buffer.byteLength, 4 * (16 + 2));
+   * assert.equal(board.buffer.byteLength, 8 * (16 + 2));
    * assert.equal(board.epoch, 0);
    * ```
    */
@@ -90,12 +84,12 @@ export class InvalidationBoard implements PathChangeRecord {
     if (!Number.isInteger(slots) || slots < 1 || slots > 1 << 20) {
       throw new RangeError("a board has 1 to 1,048,576 slots");
     }
-    return new InvalidationBoard(new SharedArrayBuffer(4 * (FIRST_SLOT + slots)));
+    return new InvalidationBoard(new SharedArrayBuffer(8 * (FIRST_SLOT + slots)));
   }
 
   /** The sequence of the last change noted by any worker. */
   get epoch(): number {
-    return Atomics.load(this.#view, SEQUENCE);
+    return Number(Atomics.load(this.#view, SEQUENCE));
   }
 
   /** `path` changed now. */
@@ -111,23 +105,22 @@ export class InvalidationBoard implements PathChangeRecord {
   /** Whether `path` changed after `epoch` was read (by any worker). */
   changedSince(path: string, epoch: number): boolean {
     const view = this.#view;
-    return after(Atomics.load(view, EVERYTHING), epoch) ||
-      after(Atomics.load(view, FIRST_SLOT + (hash(path) % this.#slots)), epoch);
+    const at = BigInt(epoch);
+    return Atomics.load(view, EVERYTHING) > at ||
+      Atomics.load(view, FIRST_SLOT + (hash(path) % this.#slots)) > at;
   }
 
-  #next(): number {
-    return (Atomics.add(this.#view, SEQUENCE, 1) + 1) | 0;
+  #next(): bigint {
+    return Atomics.add(this.#view, SEQUENCE, 1n) + 1n;
   }
 
   /** Sets `slot` to `sequence` unless it already holds a later one (two workers may race). */
-  #raise(slot: number, sequence: number): void {
+  #raise(slot: number, sequence: bigint): void {
     const view = this.#view;
-    for (let attempt = 0; attempt < 1000; attempt++) {
+    for (let attempt = 0; attempt < 1_000_000; attempt++) {
       const current = Atomics.load(view, slot);
-      if (!after(sequence, current)) return;
+      if (current >= sequence) return;
       if (Atomics.compareExchange(view, slot, current, sequence) === current) return;
     }
-    // Never reached in practice; if it were, forgetting everything stays correct.
-    Atomics.store(view, EVERYTHING, (Atomics.add(view, SEQUENCE, 1) + 1) | 0);
   }
 }
