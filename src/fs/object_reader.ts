@@ -1,6 +1,8 @@
 /**
  * Range reads of one object version: fetches only the chunks a range touches,
- * verifies every chunk's SHA-256 before a byte of it is returned or cached, and
+ * verifies every chunk before a byte of it is returned or cached (its SHA-256, or,
+ * for a chunk file the embedded store reads from its own local disk in-process, the
+ * CRC-32 recorded when its bytes were written and their SHA-256 checked), and
  * prefetches ahead of sequential readers.
  *
  * The reader maps byte ranges to chunks (`chunk_map.ts`) and copies their bytes
@@ -91,7 +93,8 @@ export interface ObjectStreamOptions {
  * Reads one object version by byte ranges.
  *
  * Every chunk fetched with `GetChunk` is read whole and checked against the chunk
- * map's SHA-256 and length before any byte of it is returned or cached; a mismatch
+ * map's SHA-256 and length before any byte of it is returned or cached (in-process
+ * over the embedded store, the store's own verified read: see `verified_chunk.ts`); a mismatch
  * is fetched once more, and a second mismatch is `Deno.errors.InvalidData` naming
  * the path and the chunk index. A version that no longer exists is
  * `Deno.errors.NotFound` naming the path; other storage errors propagate as they are.
