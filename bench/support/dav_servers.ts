@@ -1,7 +1,7 @@
 /**
  * The three WebDAV servers of the WebDAV benchmark, each started as a child process
- * on 127.0.0.1 with its data in a directory of the benchmark: BackupFS's own server
- * (`webdav_server.ts`), Apache 2 with mod_dav and mod_dav_fs (a minimal config file of
+ * on 127.0.0.1 with its data in a directory of the benchmark: BackupFS as `deno task
+ * serve` runs it (webdav/main.ts), Apache 2 with mod_dav and mod_dav_fs (a minimal config file of
  * its own, never the system's), and `rclone serve webdav`. Each is stopped by its
  * process id, descendants included.
  *
@@ -29,10 +29,12 @@ export interface DavServer {
 /** Options of {@link startBackupFsDav}. */
 export interface BackupFsDavOptions {
   /**
-   * Run the server with `--v8-flags=--prof`, its working directory (where V8 writes
-   * `isolate-*.log`) in this directory, for `node --prof-process`.
+   * Profile the server: `--cpu-prof --cpu-prof-dir=DIR`, a `.cpuprofile` per process
+   * written in DIR when it exits (open it in Chrome DevTools or speedscope).
    */
   profileDir?: string;
+  /** More flags for webdav/main.ts (after `--listen` and `--data`), e.g. `--workers 1`. */
+  args?: string[];
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -139,9 +141,56 @@ async function waitReady(server: DavServer, child: Deno.ChildProcess, log?: stri
 }
 
 /**
- * Starts BackupFS's WebDAV server (`webdav_server.ts`: embedded store, durable, no
- * auth) with its data in `dir`, on a port the OS picks. Needs `--allow-run`; the
- * child gets `--allow-net=127.0.0.1 --allow-read --allow-write --allow-env --allow-sys`.
+ * The Deno flags and the script of a `deno run` task of deno.json (e.g. `serve`: its
+ * permission flags and `webdav/main.ts`, the script as an absolute path).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denoTask } from "./dav_servers.ts";
+ * const serve = await denoTask("serve");
+ * assert.ok(serve.script.endsWith("/webdav/main.ts"));
+ * assert.ok(serve.flags.every((flag) => flag.startsWith("--")));
+ * assert.ok(serve.flags.includes("--allow-write"));
+ * ```
+ */
+export async function denoTask(name: string): Promise<{ flags: string[]; script: string }> {
+  const configUrl = new URL("../../deno.json", import.meta.url);
+  const config = JSON.parse(await Deno.readTextFile(configUrl));
+  const task = config.tasks?.[name];
+  const words = typeof task === "string" ? task.trim().split(/\s+/) : [];
+  if (words[0] !== "deno" || words[1] !== "run") {
+    throw new Error(`deno.json's task "${name}" is not a "deno run" command: ${task}`);
+  }
+  const flags: string[] = [];
+  let i = 2;
+  for (; i < words.length && words[i].startsWith("-"); i++) flags.push(words[i]);
+  if (i >= words.length) throw new Error(`deno.json's task "${name}" names no script`);
+  return { flags, script: new URL(words[i], configUrl).pathname };
+}
+
+/** Keeps the last `limit` characters of a stream (a child's stderr), for diagnosis. */
+function tail(stream: ReadableStream<Uint8Array>, limit = 16_384): () => Promise<string> {
+  let text = "";
+  const done = (async () => {
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        text = (text + chunk).slice(-limit);
+      }
+    } catch { /* closed */ }
+  })();
+  return async () => {
+    await Promise.race([done, delay(1000)]);
+    return text;
+  };
+}
+
+/**
+ * Starts BackupFS's WebDAV server exactly as a user runs it: `webdav/main.ts` with the
+ * Deno flags of deno.json's `serve` task (what `deno task serve` runs), its default
+ * options, on `--listen 127.0.0.1:PORT --data dir/data` (a port the OS picked), then
+ * `options.args`. Its `TMPDIR` (spools) is `dir/tmp`; its stderr is kept and shown
+ * when it fails to start. Needs `--allow-run`.
  *
  * @example
  * ```ts ignore
@@ -155,56 +204,53 @@ async function waitReady(server: DavServer, child: Deno.ChildProcess, log?: stri
 export async function startBackupFsDav(
   dir: string,
   options: BackupFsDavOptions = {},
-): Promise<DavServer> {
-  await Deno.mkdir(dir, { recursive: true });
-  const script = new URL("./webdav_server.ts", import.meta.url).pathname;
+): Promise<DavServer & { stderr(): Promise<string> }> {
+  await Deno.mkdir(`${dir}/data`, { recursive: true });
+  await Deno.mkdir(`${dir}/tmp`, { recursive: true });
+  const serve = await denoTask("serve");
   const config = new URL("../../deno.json", import.meta.url).pathname;
+  const port = freePort();
   const args = [
     "run",
-    "--no-prompt",
     `--config=${config}`,
-    // Unscoped read/write, as `deno task serve` and `deno task storage` grant them:
-    // path-scoped permissions make Deno canonicalize (readlink) every path of every
-    // file operation on the main thread, a cost the real server does not pay.
-    "--allow-net=127.0.0.1",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-sys",
-    ...(options.profileDir ? ["--v8-flags=--prof"] : []),
-    script,
+    ...serve.flags,
+    ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),
+    serve.script,
+    "--listen",
+    `127.0.0.1:${port}`,
     "--data",
-    dir,
-    "--port",
-    "0",
-    ...(Deno.env.get("BENCH_DENO_SERVE") === "1" ? ["--deno-serve"] : []),
+    `${dir}/data`,
+    ...(options.args ?? []),
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: options.profileDir ?? dir,
+    cwd: dir,
+    env: { NO_COLOR: "1", TMPDIR: `${dir}/tmp` },
     stdin: "null",
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
+  const stderr = tail(child.stderr);
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let port: number | undefined;
+  let listening = false;
   let buffered = "";
   const deadline = setTimeout(() => lines.cancel().catch(() => {}), READY_TIMEOUT_MS);
   try {
-    while (port === undefined) {
+    while (!listening) {
       const { value, done } = await lines.read();
       if (done) break;
       buffered += value;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buffered);
-      if (match) port = Number(match[1]);
+      listening = /listening on http:\/\//.test(buffered);
     }
+  } catch {
+    /* cancelled: not started */
   } finally {
     clearTimeout(deadline);
   }
-  const server = serverOf("BackupFS", child, `http://127.0.0.1:${port ?? 0}`, dir);
-  if (port === undefined) {
+  const server = serverOf("BackupFS", child, `http://127.0.0.1:${port}`, dir);
+  if (!listening) {
     await server.stop();
-    throw new Error("BackupFS's WebDAV server did not start");
+    throw new Error(`BackupFS's WebDAV server did not start:\n${await stderr()}`);
   }
   // Keep draining stdout so the child never blocks on a full pipe.
   (async () => {
@@ -213,7 +259,7 @@ export async function startBackupFsDav(
     } catch { /* closed */ }
   })();
   await waitReady(server, child);
-  return server;
+  return { ...server, stderr };
 }
 
 /** Uid and gid of a local user from /etc/passwd, or undefined. */

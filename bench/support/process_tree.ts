@@ -73,3 +73,30 @@ export async function processTreeCpuSeconds(root: number): Promise<number> {
   }
   return ticks / CLOCK_TICKS;
 }
+
+/**
+ * CPU seconds (user + system) of process `pid` itself (`own`, all its threads) and of
+ * the children it has reaped so far (`reaped`: `cutime + cstime`), e.g. the CPU the
+ * short-lived client processes of a benchmark phase used, once they were waited for.
+ * Undefined when the process is gone.
+ *
+ * @example
+ * ```ts ignore
+ * import { ownAndReapedCpuSeconds } from "./process_tree.ts";
+ * const before = await ownAndReapedCpuSeconds(Deno.pid);
+ * await new Deno.Command("true").output();
+ * const after = await ownAndReapedCpuSeconds(Deno.pid);
+ * console.log(after!.reaped >= before!.reaped); // true
+ * ```
+ */
+export async function ownAndReapedCpuSeconds(
+  pid: number,
+): Promise<{ own: number; reaped: number } | undefined> {
+  const line = (await output("cat", [`/proc/${pid}/stat`])).trim();
+  if (line === "") return undefined;
+  const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
+  return {
+    own: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+    reaped: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
+  };
+}
