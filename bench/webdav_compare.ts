@@ -619,7 +619,8 @@ try {
     console.log(
       `\n3. Concurrency, ${loadSeconds} s per phase, medians of the runs: p99 / p50 ms per ` +
         `method; errors summed over the runs; CPU in cores (CPU seconds / wall seconds; the ` +
-        `machine has ${navigator.hardwareConcurrency}); the client runs in this process\n`,
+        `machine has ${navigator.hardwareConcurrency}); requests and req/s count every answer, ` +
+        `errors included; the client runs in this process\n`,
     );
     printTable(
       [

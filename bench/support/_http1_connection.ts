@@ -58,14 +58,26 @@ export function requestHead(
  * ```ts
  * import assert from "node:assert/strict";
  * import { Http1Connection, requestHead } from "./_http1_connection.ts";
- * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
- *   new Response("hello"));
+ * const big = new Uint8Array(300_000);
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+ *   const path = new URL(request.url).pathname;
+ *   if (path === "/chunked") {
+ *     // A streamed body: chunked transfer encoding.
+ *     return new Response(ReadableStream.from([big.subarray(0, 100_000), big.subarray(0, 7)]));
+ *   }
+ *   if (path === "/close") return new Response("bye", { headers: { Connection: "close" } });
+ *   return new Response(path === "/big" ? big : "hello", { status: 207 });
+ * });
  * const connection = await Http1Connection.open(server.addr.port);
- * for (let i = 0; i < 3; i++) {
- *   const answer = await connection.request(requestHead("GET", "/", { host: "x" }));
- *   assert.deepEqual(answer, { status: 200, bodyBytes: 5 });
- * }
+ * const get = (path: string) => connection.request(requestHead("GET", path, { host: "x" }));
+ * for (let i = 0; i < 3; i++) assert.deepEqual(await get("/"), { status: 207, bodyBytes: 5 });
+ * assert.deepEqual(await get("/big"), { status: 207, bodyBytes: 300_000 });
+ * assert.deepEqual(await get("/chunked"), { status: 200, bodyBytes: 100_007 });
+ * assert.deepEqual(await get("/"), { status: 207, bodyBytes: 5 });
  * assert.equal(connection.opened, 1);
+ * assert.deepEqual(await get("/close"), { status: 200, bodyBytes: 3 });
+ * assert.deepEqual(await get("/"), { status: 207, bodyBytes: 5 });
+ * assert.equal(connection.opened, 2);
  * connection.close();
  * await server.shutdown();
  * ```

@@ -37,7 +37,7 @@ import { percentile } from "./run_stats.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { DEFAULT_LOAD_TREE } from "./dav_load_mix.ts";
- * import type { LoadTreeOptions } from "./curl_load.ts";
+ * import type { LoadTreeOptions } from "./dav_load_client.ts";
  * const options: LoadTreeOptions = { tree: DEFAULT_LOAD_TREE, workDir: "/tmp/w" };
  * assert.equal(options.tree.folders, 4);
  * ```
@@ -81,7 +81,7 @@ async function inputFiles(options: LoadTreeOptions): Promise<{ common: string; d
  * @example
  * ```ts ignore
  * import { DEFAULT_LOAD_TREE } from "./dav_load_mix.ts";
- * import { prepareLoadTree } from "./curl_load.ts";
+ * import { prepareLoadTree } from "./dav_load_client.ts";
  * await prepareLoadTree("http://127.0.0.1:8080", { tree: DEFAULT_LOAD_TREE, workDir: "/tmp/w" });
  * ```
  */
@@ -116,7 +116,7 @@ export async function prepareLoadTree(origin: string, options: LoadTreeOptions):
  * ```ts
  * import assert from "node:assert/strict";
  * import { DEFAULT_LOAD_TREE } from "./dav_load_mix.ts";
- * import type { LoadRun } from "./curl_load.ts";
+ * import type { LoadRun } from "./dav_load_client.ts";
  * const run: LoadRun = {
  *   tree: DEFAULT_LOAD_TREE, workDir: "/tmp/w", clients: 8, seconds: 20, seed: 1, phase: 0,
  * };
@@ -140,7 +140,7 @@ export interface LoadRun extends LoadTreeOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { LatencyFigures } from "./curl_load.ts";
+ * import type { LatencyFigures } from "./dav_load_client.ts";
  * const figures: LatencyFigures = { count: 10, errors: 0, p50Ms: 1, p99Ms: 5 };
  * assert.ok(figures.p99Ms >= figures.p50Ms);
  * ```
@@ -162,7 +162,7 @@ export interface LatencyFigures {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { LoadResult } from "./curl_load.ts";
+ * import type { LoadResult } from "./dav_load_client.ts";
  * function flagged(result: LoadResult): boolean {
  *   return result.all.errors > 0;
  * }
