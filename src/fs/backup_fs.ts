@@ -17,7 +17,11 @@ import { validateJobId } from "../storage/limits.ts";
 import type { ExtendedAttributes } from "./attributes.ts";
 import { type ByteSource, readPieces } from "./byte_source.ts";
 import { ChunkCache } from "./chunk_cache.ts";
-import { readDirectoryEntries, readDirectoryInfo } from "./directory_reader.ts";
+import {
+  readDirectoryEntries,
+  readDirectoryInfo,
+  readDirectoryInfoBatches,
+} from "./directory_reader.ts";
 import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle.ts";
 import { type BackupDirEntry, type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
 import {
@@ -160,6 +164,16 @@ export class BackupFS {
    */
   async *readDirInfo(path: string): AsyncIterable<{ name: string; info: BackupFileInfo }> {
     yield* readDirectoryInfo(this.#paths, normalizePath(path));
+  }
+
+  /**
+   * The entries {@link readDirInfo} yields, a batch (never empty) at a time: one
+   * async step per batch, for big listings (PROPFIND Depth 1).
+   */
+  async *readDirInfoBatches(
+    path: string,
+  ): AsyncIterable<{ name: string; info: BackupFileInfo }[]> {
+    yield* readDirectoryInfoBatches(this.#paths, normalizePath(path));
   }
 
   /** The whole content of a file. */

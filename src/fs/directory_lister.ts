@@ -236,11 +236,22 @@ export class DirectoryLister {
    * use {@link lookup} to tell them apart.
    */
   async *list(directoryPath: string, options?: ListOptions): AsyncGenerator<ListedEntry> {
+    for await (const batch of this.listBatches(directoryPath, options)) yield* batch;
+  }
+
+  /**
+   * The children {@link list} yields, a batch (a page's worth, never empty) at a
+   * time: one async step per batch, not per child.
+   */
+  async *listBatches(
+    directoryPath: string,
+    options?: ListOptions,
+  ): AsyncGenerator<ListedEntry[]> {
     const signal = options?.signal;
     const prefix = listingPrefixOf(directoryPath);
     if (prefix === undefined) return;
     if (!this.#share) {
-      for await (const batch of this.#scan(prefix, signal, undefined)) yield* batch;
+      yield* this.#scan(prefix, signal, undefined);
       return;
     }
     const path = prefix === "" ? "/" : `/${prefix.slice(0, -1)}`;
@@ -259,14 +270,14 @@ export class DirectoryLister {
         if (cursor.at < current.base) {
           // Left too far behind: the rest on a scan of its own, after the last name.
           current.cursors.delete(cursor);
-          for await (const batch of this.#scan(prefix, signal, last)) yield* batch;
+          yield* this.#scan(prefix, signal, last);
           return;
         }
         if (cursor.at < current.head) {
-          const entry = current.entries[cursor.at - current.base];
-          cursor.at++;
-          last = entry.name;
-          yield entry;
+          const batch = current.entries.slice(cursor.at - current.base);
+          cursor.at = current.head;
+          last = batch[batch.length - 1].name;
+          yield batch;
           continue;
         }
         if (current.done) {

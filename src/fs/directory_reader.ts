@@ -87,32 +87,67 @@ export async function* readDirectoryInfo(
   paths: PathResolver,
   p: string,
 ): AsyncGenerator<{ name: string; info: BackupFileInfo }> {
+  for await (const batch of readDirectoryInfoBatches(paths, p)) yield* batch;
+}
+
+/**
+ * The entries {@link readDirectoryInfo} yields, a batch (never empty) at a time:
+ * one async step per batch of the listing, not per entry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EmbeddedStore } from "../storage/store/mod.ts";
+ * import { BackupFS } from "./backup_fs.ts";
+ * import { readDirectoryInfoBatches } from "./directory_reader.ts";
+ * import { PathResolver } from "./path_resolver.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   const fs = new BackupFS(store, { jobId: "home" });
+ *   await fs.writeTextFile("/a.txt", "hello");
+ *   await fs.mkdir("/b");
+ *   const paths = new PathResolver(store, { jobId: "home" });
+ *   const batches = await Array.fromAsync(readDirectoryInfoBatches(paths, "/"));
+ *   assert.deepEqual(batches.flat().map((e) => [e.name, e.info.isFile]), [["a.txt", true], ["b", false]]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function* readDirectoryInfoBatches(
+  paths: PathResolver,
+  p: string,
+): AsyncGenerator<{ name: string; info: BackupFileInfo }[]> {
+  const base = p === "/" ? "/" : `${p}/`;
   try {
-    for await (const { entry, epoch } of listedChildren(paths, p)) {
-      const child = p === "/" ? `/${entry.name}` : `${p}/${entry.name}`;
-      let resolved: ResolvedPath;
-      if (entry.isDirectory) {
-        resolved = {
-          kind: "directory",
-          ...(entry.object ? { marker: entry.object } : {}),
-          info: directoryInfo(entry.object),
-        };
-      } else if (entry.object) {
-        const object = entry.object;
-        resolved = {
-          kind: "file",
-          object,
-          info: await paths.fileInfoOf(object, { path: child, op: "readdir" }),
-        };
-      } else {
-        // Not expected from the lister; look it up rather than guess.
-        const looked = await paths.lookupPath(child, "readdir");
-        if (!looked) continue;
-        yield { name: entry.name, info: looked.info };
-        continue;
+    for await (const { entries, epoch } of listedBatches(paths, p)) {
+      const batch: { name: string; info: BackupFileInfo }[] = [];
+      for (const entry of entries) {
+        const child = base + entry.name;
+        let resolved: ResolvedPath;
+        if (entry.isDirectory) {
+          resolved = {
+            kind: "directory",
+            ...(entry.object ? { marker: entry.object } : {}),
+            info: directoryInfo(entry.object),
+          };
+        } else if (entry.object) {
+          const object = entry.object;
+          // Decoded from the listing; only an object another tool wrote waits (ListChunks).
+          const info = paths.listedFileInfo(object) ??
+            await paths.fileInfoOf(object, { path: child, op: "readdir" });
+          resolved = { kind: "file", object, info };
+        } else {
+          // Not expected from the lister; look it up rather than guess.
+          const looked = await paths.lookupPath(child, "readdir");
+          if (looked) batch.push({ name: entry.name, info: looked.info });
+          continue;
+        }
+        paths.cache.set(child, resolved, { epoch });
+        batch.push({ name: entry.name, info: resolved.info });
       }
-      paths.cache.set(child, resolved, { epoch });
-      yield { name: entry.name, info: resolved.info };
+      if (batch.length > 0) yield batch;
     }
   } catch (error) {
     throw fromStorageError(error, "readdir", p);
@@ -127,14 +162,27 @@ async function* listedChildren(
   paths: PathResolver,
   p: string,
 ): AsyncGenerator<{ entry: ListedEntry; epoch: number }> {
+  for await (const { entries, epoch } of listedBatches(paths, p)) {
+    for (const entry of entries) yield { entry, epoch };
+  }
+}
+
+/**
+ * The children of `p` as the lister gives them, a batch at a time, with the cache
+ * epoch the listing began at; at the end, {@link listingEnded}.
+ */
+async function* listedBatches(
+  paths: PathResolver,
+  p: string,
+): AsyncGenerator<{ entries: ListedEntry[]; epoch: number }> {
   const epoch = paths.cache.epoch;
   const names = new ChildNames();
   let any = false;
   try {
-    for await (const entry of paths.lister.list(p)) {
+    for await (const entries of paths.lister.listBatches(p)) {
       any = true;
-      names.add(entry.name);
-      yield { entry, epoch };
+      for (const entry of entries) names.add(entry.name);
+      yield { entries, epoch };
     }
   } catch (error) {
     throw fromStorageError(error, "readdir", p);

@@ -183,6 +183,15 @@ export class PathResolver {
   }
 
   /**
+   * The info of a listed file object from its attributes alone, or `undefined` for
+   * an object another tool wrote (its size needs {@link fileInfoOf}). No await.
+   */
+  listedFileInfo(object: BackupObject): BackupFileInfo | undefined {
+    const attrs = decodeMetadataString(object.MetadataString);
+    return attrs ? fileInfo(object, attrs, attrs.size) : undefined;
+  }
+
+  /**
    * The info of a file object found at `options.path`: from its attributes, or,
    * for an object another tool wrote, with its size from its chunk list and a
    * content type guessed from the path's extension.

@@ -194,3 +194,31 @@ Deno.test("localListing pages as ListObjects does, with an in-process cursor", a
     assert(refused, "a foreign NextToken is refused");
   });
 });
+
+Deno.test("readDirInfoBatches yields readDirInfo's entries, a page at a time", async () => {
+  await withStore(async (store) => {
+    await fill(store);
+    for (
+      const fs of [
+        new BackupFS(store, { jobId: JOB }),
+        new BackupFS(new PlainStorage(store), { jobId: JOB }),
+      ]
+    ) {
+      for (const path of ["/d", "/d/many", "/d/implicit"]) {
+        const batches = await Array.fromAsync(fs.readDirInfoBatches(path));
+        assert(batches.every((batch) => batch.length > 0), "no empty batch");
+        const flat = batches.flat().map((e) => [e.name, fields(e.info)]);
+        assertEquals(flat, await listing(fs, path), path);
+      }
+      const pages = (await Array.fromAsync(fs.readDirInfoBatches("/d/many"))).length;
+      assert(pages <= 3, `120 entries in ${pages} batches`); // pages of 100
+      let missing: unknown;
+      try {
+        await Array.fromAsync(fs.readDirInfoBatches("/nothing"));
+      } catch (error) {
+        missing = error;
+      }
+      assert(missing instanceof Deno.errors.NotFound, "a missing directory is NotFound");
+    }
+  });
+});
