@@ -233,7 +233,16 @@ export function serveHttp(
     const graceOver = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), graceMs);
     });
-    const drained = Promise.all([...inFlight]).then(() => true as const);
+    // Requests that start meanwhile (the next one on a connection that was busy) are
+    // waited for too; connections that became idle are closed as they do.
+    const drained = (async () => {
+      for (let round = 0; round < 10_000 && inFlight.size > 0; round++) {
+        await Promise.all([...inFlight]);
+        server.closeIdleConnections();
+        if (inFlight.size === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return true as const;
+    })();
     const inTime = await Promise.race([drained, graceOver]);
     clearTimeout(timer);
     for (const socket of sockets) socket.destroy();

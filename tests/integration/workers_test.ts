@@ -219,3 +219,47 @@ Deno.test("storage --workers 2: an object written through one worker's connectio
     if (stopped) assertEquals(stopped.code, 0, stopped.stderr);
   }
 });
+
+Deno.test("serve --workers 2: SIGTERM lets an upload in flight finish, then every worker stops and the command exits 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "workers_serve_" });
+  const serve = await startCommand(
+    "serve",
+    ["--workers", "2", "--listen", "127.0.0.1:0", "--data", `${dir}/data`],
+  );
+  let conn: Deno.TcpConn | undefined;
+  try {
+    const url = new URL(serve.origin);
+    conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+    const encoder = new TextEncoder();
+    // Expect: 100-continue tells when a worker has the request (then it is in flight).
+    await conn.write(encoder.encode(
+      `PUT /slow.txt HTTP/1.1\r\nhost: ${url.host}\r\ncontent-length: 10\r\n` +
+        `expect: 100-continue\r\n\r\n`,
+    ));
+    const interim = new Uint8Array(1024);
+    const got = await conn.read(interim);
+    assertMatch(new TextDecoder().decode(interim.subarray(0, got ?? 0)), /^HTTP\/1\.1 100 /);
+    await conn.write(encoder.encode("hello"));
+    serve.signal("SIGTERM");
+    assert(await serve.stderrMatches(/webdav: shutting down/));
+    await conn.write(encoder.encode("world"));
+    const answer = new Uint8Array(4096);
+    const n = await conn.read(answer);
+    assertMatch(new TextDecoder().decode(answer.subarray(0, n ?? 0)), /^HTTP\/1\.1 201 /);
+  } finally {
+    conn?.close();
+    const stopped = await serve.stop();
+    assertEquals(stopped.code, 0, stopped.stderr);
+    // The upload was kept: a one-process server over the store reads it.
+    const again = await startCommand(
+      "serve",
+      ["--workers", "1", "--listen", "127.0.0.1:0", "--data", `${dir}/data`],
+    );
+    try {
+      assertEquals(await (await fetch(`${again.origin}/slow.txt`)).text(), "helloworld");
+    } finally {
+      assertEquals((await again.stop()).code, 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});

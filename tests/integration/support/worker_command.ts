@@ -18,6 +18,10 @@ export interface RunningCommand {
   origin: string;
   /** Sends `signal` (default SIGTERM), waits for the exit, returns code and output. */
   stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Sends `signal` and returns at once. */
+  signal(signal: Deno.Signal): void;
+  /** Resolves once stderr so far matches `pattern`; false when the stream ended first. */
+  stderrMatches(pattern: RegExp): Promise<boolean>;
 }
 
 /** Starts `serve` or `storage` with `args`; resolves once it printed `listening on`. */
@@ -36,7 +40,29 @@ export async function startCommand(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const stderr = new Response(child.stderr).text();
+  let stderrText = "";
+  let stderrEnded = false;
+  const waiting: { pattern: RegExp; resolve: (matched: boolean) => void }[] = [];
+  const settle = (ended: boolean) => {
+    for (const w of [...waiting]) {
+      if (w.pattern.test(stderrText) || ended) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(w.pattern.test(stderrText));
+      }
+    }
+  };
+  const stderr = (async () => {
+    const errReader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    for (let i = 0; i < 1_000_000; i++) {
+      const next = await errReader.read();
+      if (next.done) break;
+      stderrText += next.value;
+      settle(false);
+    }
+    stderrEnded = true;
+    settle(true);
+    return stderrText;
+  })();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdout = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -75,6 +101,14 @@ export async function startCommand(
   let stopped: ReturnType<typeof finish> | undefined;
   return {
     origin: line.slice("listening on ".length),
+    signal(signal) {
+      child.kill(signal);
+    },
+    stderrMatches(pattern) {
+      if (pattern.test(stderrText)) return Promise.resolve(true);
+      if (stderrEnded) return Promise.resolve(false);
+      return new Promise((resolve) => waiting.push({ pattern, resolve }));
+    },
     stop(signal: Deno.Signal = "SIGTERM") {
       if (!stopped) {
         try {
