@@ -262,12 +262,21 @@ export function decodeMetadataString(value: string | undefined): FileAttributes 
   let size: number | undefined;
   let mtime: number | undefined;
   const attrs: Omit<FileAttributes, "size" | "mtime"> = {};
-  const seen = new Set<string>();
+  // Keys seen: a bit per letter a–z (every key this module writes), a set for others.
+  let seenLetters = 0;
+  let seenOthers: Set<string> | undefined;
   let position = STRING_TAG.length + 1;
   while (position < value.length) {
     const key = value[position];
-    if (seen.has(key)) return undefined;
-    seen.add(key);
+    const letter = value.charCodeAt(position) - 97;
+    if (letter >= 0 && letter < 26) {
+      if (seenLetters & (1 << letter)) return undefined;
+      seenLetters |= 1 << letter;
+    } else {
+      seenOthers ??= new Set<string>();
+      if (seenOthers.has(key)) return undefined;
+      seenOthers.add(key);
+    }
     if (key === "t") {
       attrs.contentType = value.slice(position + 1);
       break;
@@ -317,8 +326,15 @@ export function decodeMetadataString(value: string | undefined): FileAttributes 
     }
   }
   if (size === undefined || mtime === undefined) return undefined;
-  if (attrs.contentType !== undefined) delete attrs.contentTypeInBlob;
-  return { size, mtime, ...attrs };
+  // Built field by field (no spread, no delete: both cost per decoded string).
+  const decoded: FileAttributes = { size, mtime };
+  if (attrs.birthtime !== undefined) decoded.birthtime = attrs.birthtime;
+  if (attrs.mode !== undefined) decoded.mode = attrs.mode;
+  if (attrs.chunkSize !== undefined) decoded.chunkSize = attrs.chunkSize;
+  if (attrs.contentType !== undefined) decoded.contentType = attrs.contentType;
+  else if (attrs.contentTypeInBlob) decoded.contentTypeInBlob = true;
+  if (attrs.noBlob) decoded.noBlob = true;
+  return decoded;
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ListedObject } from "../storage/store/local_listing.ts";
 import type { BackupObject } from "../storage/types.ts";
 import { decodeMetadataString, type FileAttributes } from "./attributes.ts";
 
@@ -96,25 +97,11 @@ export interface BackupDirEntry {
 /** The info of a directory, from its marker object when there is one. */
 export function directoryInfo(marker?: BackupObject): BackupFileInfo {
   const attrs = marker ? decodeMetadataString(marker.MetadataString) : undefined;
-  const info: BackupFileInfo = {
-    isFile: false,
-    isDirectory: true,
-    isSymlink: false,
-    size: 0,
-    mtime: attrs ? new Date(attrs.mtime) : null,
-    atime: null,
-    birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
-    mode: attrs?.mode ?? 0o755,
-  };
-  if (marker) {
-    info.etag = marker.ObjectChecksum;
-    // A getter: an in-process listing signs a token only when it is read.
-    Object.defineProperty(info, "objectToken", {
-      get: () => marker.ObjectToken,
-      enumerable: true,
-      configurable: true,
-    });
-  }
+  const info = marker ? infoOf(marker) : noObjectInfo();
+  info.isDirectory = true;
+  info.mtime = attrs ? new Date(attrs.mtime) : null;
+  info.birthtime = attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null;
+  info.mode = attrs?.mode ?? 0o755;
   // An implicit directory has nowhere to keep attributes.
   if (!marker || attrs?.noBlob) info.hasExtendedAttributes = false;
   return info;
@@ -131,25 +118,74 @@ export function fileInfo(
   contentType?: string,
 ): BackupFileInfo {
   const type = contentType ?? attrs?.contentType;
-  const info: BackupFileInfo = {
-    isFile: true,
-    isDirectory: false,
-    isSymlink: false,
-    size,
-    mtime: attrs ? new Date(attrs.mtime) : null,
-    atime: null,
-    birthtime: attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null,
-    mode: attrs?.mode ?? 0o644,
-    etag: object.ObjectChecksum,
-    // A getter: an in-process listing signs a token only when it is read.
-    get objectToken(): string {
-      return object.ObjectToken;
-    },
-  };
+  const info = infoOf(object);
+  info.isFile = true;
+  info.size = size;
+  info.mtime = attrs ? new Date(attrs.mtime) : null;
+  info.birthtime = attrs?.birthtime !== undefined ? new Date(attrs.birthtime) : null;
+  info.mode = attrs?.mode ?? 0o644;
   if (type !== undefined) info.contentType = type;
   if (attrs?.chunkSize !== undefined) info.chunkSize = attrs.chunkSize;
   if (attrs?.noBlob) info.hasExtendedAttributes = false;
   return info;
+}
+
+/** The fields every info has, neither a file nor a directory yet. */
+function noObjectInfo(): BackupFileInfo {
+  return {
+    isFile: false,
+    isDirectory: false,
+    isSymlink: false,
+    size: 0,
+    mtime: null,
+    atime: null,
+    birthtime: null,
+    mode: null,
+  };
+}
+
+/**
+ * An info of an object (its ETag and token set): a {@link ListedInfo} for an
+ * object of the in-process listing, whose token is signed only when read.
+ */
+function infoOf(object: BackupObject): BackupFileInfo {
+  if (object instanceof ListedObject) return new ListedInfo(object);
+  const info = noObjectInfo();
+  info.etag = object.ObjectChecksum;
+  info.objectToken = object.ObjectToken;
+  return info;
+}
+
+/**
+ * The info of an object of the in-process listing (`local_listing.ts`): its
+ * `objectToken` is a getter of the class reading the object's, so that neither
+ * building the info nor listing signs it. A spread copy (`{ ...info }`) lacks
+ * the token; read `info.objectToken` itself.
+ */
+class ListedInfo implements BackupFileInfo {
+  isFile = false;
+  isDirectory = false;
+  isSymlink = false as const;
+  size = 0;
+  mtime: Date | null = null;
+  atime = null;
+  birthtime: Date | null = null;
+  mode: number | null = null;
+  declare contentType?: string;
+  etag: string;
+  declare chunkSize?: number;
+  declare hasExtendedAttributes?: boolean;
+  readonly #object: ListedObject;
+
+  constructor(object: ListedObject) {
+    this.etag = object.ObjectChecksum;
+    this.#object = object;
+  }
+
+  /** The object's token, signed when first read. */
+  get objectToken(): string {
+    return this.#object.ObjectToken;
+  }
 }
 
 /**

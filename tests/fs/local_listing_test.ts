@@ -79,9 +79,9 @@ async function fill(store: EmbeddedStore): Promise<void> {
   }
 }
 
-/** Every field of an info, the token getter read. */
+/** Every field of an info, the token read (on the fast path, a getter of the class). */
 function fields(info: BackupFileInfo): Record<string, unknown> {
-  return { ...info };
+  return { ...info, objectToken: info.objectToken };
 }
 
 async function listing(fs: BackupFS, path: string): Promise<[string, Record<string, unknown>][]> {
@@ -181,7 +181,8 @@ Deno.test("localListing pages as ListObjects does, with an in-process cursor", a
         page = await list({ StorageJobId: JOB, NextToken: page.NextToken, MaxResults: 2 });
       }
       assertEquals(tokens.signed, 0, "nothing signed before a token is read");
-      assertEquals(got, expected, JSON.stringify(input)); // reads every token
+      // JSON has every token (reading them); a listed object's is a getter of its class.
+      assertEquals(JSON.parse(JSON.stringify(got)), expected, JSON.stringify(input));
       assertEquals(tokens.signed, expected.length);
       tokens.signed = 0;
     }

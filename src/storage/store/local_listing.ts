@@ -10,7 +10,7 @@
  *   and the `NextToken` between pages is an in-process cursor, not a signed one.
  *
  * Same rows, order, names, checksums and metadata strings as `listObjects`, and
- * the same token once read. Time filters (`CreatedBefore`, `CreatedAfter`) are
+ * the same token once read (see {@link ListedObject}). Time filters (`CreatedBefore`, `CreatedAfter`) are
  * not offered: use `listObjects`.
  *
  * @module
@@ -85,7 +85,8 @@ export type LocalListObjects = (
  *   const list = localListing(store)!;
  *   const page = await list({ StorageJobId: "j", StartingObjectPrefix: "a/" });
  *   const listed = (await store.listObjects({ StorageJobId: "j" })).ObjectList;
- *   assert.deepEqual(page.ObjectList, listed); // same entries, token included once read
+ *   // The same entries, tokens included (signed as they are read).
+ *   assert.deepEqual(JSON.parse(JSON.stringify(page.ObjectList)), listed);
  *   assert.equal(localListing({ listObjects: store.listObjects.bind(store) }), undefined);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
@@ -152,21 +153,84 @@ function localPageSize(maxResults: number | undefined): number {
   return maxResults;
 }
 
-/** A listed object whose token is signed when first read (then kept). */
-function listedObject(store: LocallyListable, job: string, row: ListedVersion): BackupObject {
-  let token: string | undefined;
-  const id = row.id;
-  const object: BackupObject = {
-    Name: decoder.decode(row.name),
-    ChunksCount: row.chunks_count ?? 0,
-    ObjectChecksum: row.object_checksum ?? "",
-    ObjectChecksumAlgorithm: "SUMMARY",
-    get ObjectToken(): string {
-      return token ??= store.objectTokenOf(job, id);
+/**
+ * A listed object whose `ObjectToken` is signed when first read (then kept): a
+ * getter of the class, so that listing costs no per-object accessor. A spread
+ * copy (`{ ...object }`) lacks the token; `JSON.stringify` has it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ListedObject } from "./local_listing.ts";
+ * let signed = 0;
+ * const object = new ListedObject("a", { checksum: "c", chunks: 1, token: () => `t${++signed}` });
+ * assert.equal(signed, 0);
+ * assert.equal(object.ObjectToken, "t1");
+ * assert.equal(object.ObjectToken, "t1"); // signed once
+ * assert.deepEqual(JSON.parse(JSON.stringify(object)), {
+ *   Name: "a",
+ *   ChunksCount: 1,
+ *   ObjectChecksum: "c",
+ *   ObjectChecksumAlgorithm: "SUMMARY",
+ *   ObjectToken: "t1",
+ * });
+ * ```
+ */
+export class ListedObject implements BackupObject {
+  /** The object's name. */
+  Name: string;
+  /** Number of chunks. */
+  ChunksCount: number;
+  /** `SUMMARY` checksum of the object. */
+  ObjectChecksum: string;
+  /** Always `SUMMARY`. */
+  ObjectChecksumAlgorithm: "SUMMARY" = "SUMMARY";
+  /** The metadata string stored with the object, when any. */
+  declare MetadataString?: string;
+  #token: string | undefined;
+  #sign: (() => string) | undefined;
+
+  /** A listed object; `facts.token` signs its token when first read. */
+  constructor(
+    name: string,
+    facts: {
+      checksum: string;
+      chunks: number;
+      metadataString?: string | undefined;
+      token: () => string;
     },
-  };
-  if (row.metadata_string !== null) object.MetadataString = row.metadata_string;
-  return object;
+  ) {
+    this.Name = name;
+    this.ChunksCount = facts.chunks;
+    this.ObjectChecksum = facts.checksum;
+    if (facts.metadataString !== undefined) this.MetadataString = facts.metadataString;
+    this.#sign = facts.token;
+  }
+
+  /** The object's token, signed when first read. */
+  get ObjectToken(): string {
+    if (this.#token === undefined) {
+      this.#token = this.#sign!();
+      this.#sign = undefined;
+    }
+    return this.#token;
+  }
+
+  /** The object as `ListObjects` returns it, token included. */
+  toJSON(): BackupObject {
+    return { ...this, ObjectToken: this.ObjectToken };
+  }
+}
+
+/** A listed object of a row: its token signed only when read. */
+function listedObject(store: LocallyListable, job: string, row: ListedVersion): ListedObject {
+  const id = row.id;
+  return new ListedObject(decoder.decode(row.name), {
+    checksum: row.object_checksum ?? "",
+    chunks: row.chunks_count ?? 0,
+    metadataString: row.metadata_string ?? undefined,
+    token: () => store.objectTokenOf(job, id),
+  });
 }
 
 /** The in-process cursor after `last`, below `upper`. */
