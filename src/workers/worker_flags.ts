@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Widest `--help` line of {@link workersUsage}. */
+const USAGE_WIDTH = 92;
+
 /** Most workers one server may run. */
 export const MAX_WORKERS = 64;
 
@@ -35,18 +38,26 @@ export const WORKERS_FLAG = { workers: { type: "string" } } as const;
  * ```
  */
 export function workersUsage(column: number, options: { budgets: string[] }): string {
-  const pad = " ".repeat(column);
-  const head = "  --workers N".padEnd(column);
   const budgets = options.budgets.length < 2
     ? options.budgets.join("")
     : `${options.budgets.slice(0, -1).join(", ")} and ${options.budgets.at(-1)}`;
-  return [
-    `${head}Worker threads serving requests over one store (1 to ${MAX_WORKERS};`,
-    `${pad}default: the number of CPU cores). Each connection is served by one`,
-    `${pad}worker; locks, caches and tokens hold across them. 1: the main thread`,
-    `${pad}alone. ${budgets} ${options.budgets.length < 2 ? "is a total" : "are totals"},`,
-    `${pad}split evenly among the workers.`,
-  ].join("\n");
+  const text = `Worker threads serving requests over one store (1 to ${MAX_WORKERS}; default: ` +
+    `the number of CPU cores). Each connection is served by one worker; locks, caches and ` +
+    `tokens hold across them. 1: the main thread alone. ${budgets} ` +
+    `${options.budgets.length < 2 ? "is a total" : "are totals"}, split evenly among the workers.`;
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && column + line.length + 1 + word.length > USAGE_WIDTH) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  const pad = " ".repeat(column);
+  return lines.map((l, i) => (i === 0 ? "  --workers N".padEnd(column) : pad) + l).join("\n");
 }
 
 /**
