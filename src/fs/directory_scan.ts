@@ -300,7 +300,11 @@ class SkipScan {
     const position = this.#position;
     // Passing the largest bound passes them all.
     if (bounds.length === 0 || compareNames(position, bounds[0]) >= 0) return undefined;
-    return bounds.find((b) => !this.#settled.has(b) && compareNames(position, b) < 0);
+    for (let i = 0; i < bounds.length; i++) {
+      const bound = bounds[i];
+      if (compareNames(position, bound) < 0 && !this.#settled.has(bound)) return bound;
+    }
+    return undefined;
   }
 
   /** Moves the held children that can go (all of them at the end) to the ready ones. */

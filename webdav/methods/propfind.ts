@@ -148,8 +148,10 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
       return typeof xml === "string" ? xml : await xml;
     };
     async function* body(): AsyncGenerator<string> {
-      // Responses are gathered into pieces of about 16 KiB: one stream write each.
-      let piece = MULTISTATUS_OPEN + first;
+      // Responses are gathered into pieces of about 64 KiB, one stream write each,
+      // joined once (not grown by `+=`: a flat string encodes at about twice the speed).
+      const piece = new Piece();
+      piece.add(MULTISTATUS_OPEN + first);
       if (depth === 1 && info.isDirectory) {
         const base = ctx.path === "/" ? "/" : `${ctx.path}/`;
         // Dead-property reads run `concurrency` ahead; responses stay in order.
@@ -169,26 +171,24 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
                 // Handled when its turn comes; never an unhandled rejection meanwhile.
                 attributes.catch(() => {});
                 pending.push({ resource, href, attributes });
-                if (pending.length >= concurrency) piece += await answer(pending.shift()!);
+                if (pending.length >= concurrency) piece.add(await answer(pending.shift()!));
               } else {
                 // Answered in order: whatever waits ahead of it goes first.
-                while (pending.length > 0) piece += await answer(pending.shift()!);
+                while (pending.length > 0) piece.add(await answer(pending.shift()!));
                 const dead = plan.needsDead ? NO_DEAD : undefined;
                 const xml = renderResponse(href, resource, { plan, env, dead });
-                piece += typeof xml === "string" ? xml : await xml;
+                piece.add(typeof xml === "string" ? xml : await xml);
               }
-              if (piece.length >= PIECE_CHARS) {
-                yield piece;
-                piece = "";
-              }
+              if (piece.chars >= PIECE_CHARS) yield piece.take();
             }
           }
-          while (pending.length > 0) piece += await answer(pending.shift()!);
+          while (pending.length > 0) piece.add(await answer(pending.shift()!));
         } finally {
           await Promise.allSettled(pending.map((member) => member.attributes));
         }
       }
-      yield piece + MULTISTATUS_CLOSE;
+      piece.add(MULTISTATUS_CLOSE);
+      yield piece.take();
     }
     return new Response(pieceStream(body(), () => turn?.release()), {
       status: 207,
@@ -198,7 +198,27 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
 }
 
 /** Characters gathered before a piece of the reply is handed to the stream. */
-const PIECE_CHARS = 16384;
+const PIECE_CHARS = 65536;
+
+/** Text gathered for one piece of the reply, joined when taken. */
+class Piece {
+  #parts: string[] = [];
+  /** Characters gathered. */
+  chars = 0;
+
+  add(text: string): void {
+    this.#parts.push(text);
+    this.chars += text.length;
+  }
+
+  /** The text gathered, emptied. */
+  take(): string {
+    const text = this.#parts.join("");
+    this.#parts = [];
+    this.chars = 0;
+    return text;
+  }
+}
 
 /**
  * The reply's bytes, one piece encoded per pull: a slow reader holds one piece of

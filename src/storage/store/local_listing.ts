@@ -225,12 +225,23 @@ export class ListedObject implements BackupObject {
 /** A listed object of a row: its token signed only when read. */
 function listedObject(store: LocallyListable, job: string, row: ListedVersion): ListedObject {
   const id = row.id;
-  return new ListedObject(decoder.decode(row.name), {
+  return new ListedObject(nameOf(row.name), {
     checksum: row.object_checksum ?? "",
     chunks: row.chunks_count ?? 0,
     metadataString: row.metadata_string ?? undefined,
     token: () => store.objectTokenOf(job, id),
   });
+}
+
+/** Most bytes of a name decoded by the ASCII fast path (the rest by `TextDecoder`). */
+const MAX_ASCII_FAST = 256;
+
+/** A name's text: ASCII without a `TextDecoder` call (most names), else UTF-8, strictly. */
+function nameOf(bytes: Uint8Array): string {
+  const length = bytes.length;
+  if (length > MAX_ASCII_FAST) return decoder.decode(bytes);
+  for (let i = 0; i < length; i++) if (bytes[i] >= 0x80) return decoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** The in-process cursor after `last`, below `upper`. */
