@@ -62,8 +62,17 @@ import { type LoadResult, prepareLoadTree, runLoadPhase } from "./support/dav_lo
 import { fmt, loadAverage, mbPerSecond, printTable } from "./support/bench_report.ts";
 import { formatSummary, median, summarize, type Summary } from "./support/run_stats.ts";
 
+// `--backupfs-args "--workers 1"`: its value starts with a dash, which parseArgs takes
+// for an option unless it is joined with "=".
+const args = Deno.args.flatMap((arg, i, all) =>
+  arg === "--backupfs-args" && i + 1 < all.length
+    ? [`${arg}=${all[i + 1]}`]
+    : all[i - 1] === "--backupfs-args"
+    ? []
+    : [arg]
+);
 const { values } = parseArgs({
-  args: Deno.args,
+  args,
   options: {
     dir: { type: "string", default: "." },
     runs: { type: "string", default: "3" },
@@ -347,7 +356,8 @@ async function benchServer(kind: ServerKind, runIndex: number, inputs: Inputs) {
         const r = phaseResult.value;
         if (r.all.errors > 0) {
           console.log(
-            `  ${name}, run ${runIndex}, ${clients} clients: ${r.all.errors} errors, e.g. ` +
+            `  ${name}, run ${runIndex}, ${clients} clients: ${r.all.errors} ` +
+              `error${r.all.errors > 1 ? "s" : ""}, e.g. ` +
               r.errorSamples.join("; "),
           );
         }
