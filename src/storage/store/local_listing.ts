@@ -138,7 +138,8 @@ async function listPage(
   const rows = await store.metadataStore.listCurrent(job, { lower, inclusive, upper }, size + 1);
   const count = Math.min(rows.length, size);
   const list = output.ObjectList;
-  for (let i = 0; i < count; i++) list.push(listedObject(store, job, rows[i]));
+  const tokens = tokensOf(store, job);
+  for (let i = 0; i < count; i++) list.push(listedObject(rows[i], tokens));
   if (rows.length > size) output.NextToken = writeCursor(rows[size - 1].name, upper);
   return output;
 }
@@ -154,25 +155,42 @@ function localPageSize(maxResults: number | undefined): number {
 }
 
 /**
+ * Signs the object token of a version id of one job (for {@link ListedObject}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { VersionTokens } from "./local_listing.ts";
+ * const tokens: VersionTokens = { sign: (id) => `token-${id}` };
+ * assert.equal(tokens.sign(7), "token-7");
+ * ```
+ */
+export interface VersionTokens {
+  /** The token of version `id`. */
+  sign(id: number): string;
+}
+
+/**
  * A listed object whose `ObjectToken` is signed when first read (then kept): a
- * getter of the class, so that listing costs no per-object accessor. A spread
- * copy (`{ ...object }`) lacks the token; `JSON.stringify` has it.
+ * getter of the class, so that listing costs no per-object accessor or closure.
+ * A spread copy (`{ ...object }`) lacks the token; `JSON.stringify` has it.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ListedObject } from "./local_listing.ts";
  * let signed = 0;
- * const object = new ListedObject("a", { checksum: "c", chunks: 1, token: () => `t${++signed}` });
+ * const tokens = { sign: (id: number) => `t${id}-${++signed}` };
+ * const object = new ListedObject("a", { id: 7, checksum: "c", chunks: 1, tokens });
  * assert.equal(signed, 0);
- * assert.equal(object.ObjectToken, "t1");
- * assert.equal(object.ObjectToken, "t1"); // signed once
+ * assert.equal(object.ObjectToken, "t7-1");
+ * assert.equal(object.ObjectToken, "t7-1"); // signed once
  * assert.deepEqual(JSON.parse(JSON.stringify(object)), {
  *   Name: "a",
  *   ChunksCount: 1,
  *   ObjectChecksum: "c",
  *   ObjectChecksumAlgorithm: "SUMMARY",
- *   ObjectToken: "t1",
+ *   ObjectToken: "t7-1",
  * });
  * ```
  */
@@ -188,32 +206,31 @@ export class ListedObject implements BackupObject {
   /** The metadata string stored with the object, when any. */
   declare MetadataString?: string;
   #token: string | undefined;
-  #sign: (() => string) | undefined;
+  readonly #id: number;
+  readonly #tokens: VersionTokens;
 
-  /** A listed object; `facts.token` signs its token when first read. */
+  /** A listed object of version `facts.id`; `facts.tokens` signs its token when first read. */
   constructor(
     name: string,
     facts: {
+      id: number;
       checksum: string;
       chunks: number;
       metadataString?: string | undefined;
-      token: () => string;
+      tokens: VersionTokens;
     },
   ) {
     this.Name = name;
     this.ChunksCount = facts.chunks;
     this.ObjectChecksum = facts.checksum;
     if (facts.metadataString !== undefined) this.MetadataString = facts.metadataString;
-    this.#sign = facts.token;
+    this.#id = facts.id;
+    this.#tokens = facts.tokens;
   }
 
   /** The object's token, signed when first read. */
   get ObjectToken(): string {
-    if (this.#token === undefined) {
-      this.#token = this.#sign!();
-      this.#sign = undefined;
-    }
-    return this.#token;
+    return this.#token ??= this.#tokens.sign(this.#id);
   }
 
   /** The object as `ListObjects` returns it, token included. */
@@ -222,14 +239,19 @@ export class ListedObject implements BackupObject {
   }
 }
 
+/** Per listed page: the job's token signer, shared by its objects. */
+function tokensOf(store: LocallyListable, job: string): VersionTokens {
+  return { sign: (id) => store.objectTokenOf(job, id) };
+}
+
 /** A listed object of a row: its token signed only when read. */
-function listedObject(store: LocallyListable, job: string, row: ListedVersion): ListedObject {
-  const id = row.id;
+function listedObject(row: ListedVersion, tokens: VersionTokens): ListedObject {
   return new ListedObject(nameOf(row.name), {
+    id: row.id,
     checksum: row.object_checksum ?? "",
     chunks: row.chunks_count ?? 0,
     metadataString: row.metadata_string ?? undefined,
-    token: () => store.objectTokenOf(job, id),
+    tokens,
   });
 }
 
