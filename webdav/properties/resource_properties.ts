@@ -41,7 +41,19 @@ export function contentTypeOf(resource: DavResource): string {
 const contentTypeXml = new Map<string, string>();
 const MAX_CONTENT_TYPES = 256;
 
-function contentTypeValue(resource: DavResource): string {
+/**
+ * A file's `getcontenttype` value as escaped XML text ({@link contentTypeOf},
+ * escaped once per distinct stored type).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contentTypeValue } from "./resource_properties.ts";
+ * const info = { isFile: true, isDirectory: false, isSymlink: false, size: 1, mtime: null, atime: null, birthtime: null, mode: null } as const;
+ * assert.equal(contentTypeValue({ path: "/a", info: { ...info, contentType: "a/b&c" } }), "a/b&amp;c");
+ * ```
+ */
+export function contentTypeValue(resource: DavResource): string {
   const stored = resource.info.contentType;
   if (stored === undefined) return escapeText(contentTypeOf(resource));
   let xml = contentTypeXml.get(stored);
