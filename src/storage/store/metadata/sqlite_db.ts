@@ -255,6 +255,25 @@ export class MetadataDb {
     return this.#durableCommits === this.#commits;
   }
 
+  /** How many transactions this connection committed (one per `COMMIT`). */
+  get commitCount(): number {
+    return this.#commits;
+  }
+
+  /** Whether a transaction is open on this connection. */
+  get inTransaction(): boolean {
+    return this.#db.isTransaction;
+  }
+
+  /**
+   * While a sync of the WAL is under way (or about to start): a promise that
+   * settles, never rejecting, when it ends; `undefined` when there is none.
+   */
+  get syncInProgress(): Promise<void> | undefined {
+    const current = this.#syncing?.run ?? this.#queued;
+    return current?.then(() => {}, () => {});
+  }
+
   /**
    * Resolves once every transaction committed before the call is on disk (a no-op
    * when not durable). Concurrent callers share syncs: while one fdatasync runs,
@@ -341,6 +360,22 @@ export class MetadataDb {
     } finally {
       this.#depth--;
     }
+  }
+
+  /** Marks a point of the open transaction that {@link rollbackToSavepoint} returns to. */
+  savepoint(): void {
+    this.#db.exec("SAVEPOINT member");
+  }
+
+  /** Keeps what was done since the last {@link savepoint} (as part of the transaction). */
+  releaseSavepoint(): void {
+    this.#db.exec("RELEASE member");
+  }
+
+  /** Undoes what was done since the last {@link savepoint}, and forgets it. */
+  rollbackToSavepoint(): void {
+    this.#db.exec("ROLLBACK TO member");
+    this.#db.exec("RELEASE member");
   }
 
   /** Runs `fn` in one immediate transaction (nested calls join the outer one). */

@@ -21,6 +21,7 @@ import type {
 } from "./metadata_store.ts";
 import { TransactionConflict } from "./metadata_store.ts";
 import { MetadataDb, type MetadataDbOptions } from "./sqlite_db.ts";
+import { CommitGroups } from "./_commit_group.ts";
 
 /** Options of {@link SqliteMetadataStore.open}. */
 export type SqliteMetadataStoreOptions = MetadataDbOptions;
@@ -250,11 +251,19 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
   readonly description: string;
   #closed = false;
   #tx: SqliteOperations;
+  #groups: CommitGroups;
 
   private constructor(db: MetadataDb, path: string) {
     super(db);
     this.description = `SQLite ${path}`;
     this.#tx = new SqliteOperations(db);
+    this.#groups = new CommitGroups({
+      db,
+      tx: this.#tx,
+      turn: () => this.#turn(),
+      alone: (fn) => this.#alone(fn),
+      mapError: busyAsUnavailable,
+    });
   }
 
   /** Opens (creating or migrating) the database at `path`. */
@@ -267,15 +276,41 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
     return this.db;
   }
 
-  async transaction<T>(
+  /**
+   * Runs `fn` in a transaction. A durable one that arrives while a sync of the
+   * WAL is under way joins the group committed once that sync ends (see
+   * `_commit_group.ts`); any other runs at once, on its own.
+   */
+  transaction<T>(
+    fn: (tx: MetadataTransaction) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    if ((options?.durable ?? true) && !this.#closed) {
+      const sync = this.db.syncInProgress;
+      if (sync) return this.#groups.join(fn, sync);
+    }
+    return this.#alone(fn, options);
+  }
+
+  /** This process's turn to write: resolves to its release; rejects once closed. */
+  async #turn(): Promise<() => void> {
+    while (openInProcess.tx) await openInProcess.tx;
+    if (this.#closed) throw new ServiceUnavailableException("The metadata store is closed");
+    const done = Promise.withResolvers<void>();
+    openInProcess.tx = done.promise;
+    return () => {
+      openInProcess.tx = undefined;
+      done.resolve();
+    };
+  }
+
+  /** A transaction on its own: `BEGIN IMMEDIATE` … `COMMIT`, run again after a conflict. */
+  async #alone<T>(
     fn: (tx: MetadataTransaction) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<T> {
     for (let attempt = 1;; attempt++) {
-      while (openInProcess.tx) await openInProcess.tx;
-      if (this.#closed) throw new ServiceUnavailableException("The metadata store is closed");
-      const done = Promise.withResolvers<void>();
-      openInProcess.tx = done.promise;
+      const release = await this.#turn();
       let result: T;
       try {
         this.db.begin();
@@ -295,8 +330,7 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
         }
         throw busyAsUnavailable(error);
       } finally {
-        openInProcess.tx = undefined;
-        done.resolve();
+        release();
       }
       if (options?.durable ?? true) await this.db.flush();
       return result;
@@ -307,6 +341,8 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A group gathered before: it runs (and fails as closed) before the database closes.
+    await this.#groups.idle;
     while (openInProcess.tx) await openInProcess.tx;
     this.db.close();
   }
