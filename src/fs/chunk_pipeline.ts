@@ -280,10 +280,14 @@ export class ChunkPipeline {
       return this.#buffer;
     }
     // Before the first chunk goes out, grow geometrically: a small file never
-    // costs a whole chunk of memory. Afterwards every buffer is a full chunk.
+    // costs a whole chunk of memory. The first buffer is just big enough for the
+    // first bytes when they are few (a small file written whole costs its size,
+    // not a zeroed 64 KiB); afterwards every buffer is a full chunk.
     let capacity = this.#chunkSize;
     if (this.#nextIndex === 0) {
-      capacity = Math.max(INITIAL_BUFFER, this.#buffer?.byteLength ?? 0);
+      capacity = this.#buffer
+        ? Math.max(INITIAL_BUFFER, this.#buffer.byteLength)
+        : Math.min(needed, INITIAL_BUFFER);
       while (capacity < needed) capacity *= 2;
       capacity = Math.min(capacity, this.#chunkSize);
     }
