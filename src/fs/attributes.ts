@@ -155,9 +155,23 @@ function decodeTime(text: string): number | undefined {
   return decodeInteger(text, true);
 }
 
+/** `[-]` then 1–11 base-36 digits (`0-9a-z`) as a safe integer, else `undefined`. */
 function decodeInteger(text: string, signed: boolean): number | undefined {
-  if (!(signed ? /^-?[0-9a-z]{1,11}$/ : /^[0-9a-z]{1,11}$/).test(text)) return undefined;
-  const value = parseInt(text, 36);
+  const negative = signed && text.charCodeAt(0) === 0x2d; // "-"
+  const start = negative ? 1 : 0;
+  const digits = text.length - start;
+  if (digits < 1 || digits > 11) return undefined;
+  // Exact while below 2^53: a larger value is refused below, as parseInt's would be.
+  let value = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let digit: number;
+    if (c >= 0x30 && c <= 0x39) digit = c - 0x30;
+    else if (c >= 0x61 && c <= 0x7a) digit = c - 0x61 + 10;
+    else return undefined;
+    value = value * 36 + digit;
+  }
+  if (negative) value = -value;
   return Number.isSafeInteger(value) ? value : undefined;
 }
 

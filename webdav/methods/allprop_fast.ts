@@ -97,20 +97,27 @@ export function plainAllpropResponse(href: string, resource: DavResource): strin
     if (info.isFile) xml += `<D:getcontentlength>${info.size}</D:getcontentlength>`;
   }
   const modified = httpTime(modifiedOf(resource));
-  if (modified !== undefined) xml += element("getlastmodified", modified);
+  if (modified !== undefined) xml += MODIFIED.of(modified);
   if (info.isFile) {
     const etag = escapeText(quoteEtag(info.etag) ?? "");
     if (etag !== "") xml += `<D:getetag>${etag}</D:getetag>`;
-    xml += element("getcontenttype", contentTypeValue(resource));
+    xml += CONTENT_TYPE.of(contentTypeValue(resource));
   }
   const created = createdOf(resource);
-  if (created) xml += element("creationdate", isoTime(created));
+  if (created) xml += CREATED.of(isoTime(created));
   const name = escapeText(resource.name ?? baseName(resource.path));
   if (name !== "") xml += `<D:displayname>${name}</D:displayname>`;
   return xml + LOCKS + PROP_CLOSE;
 }
 
-/** `<D:local>value</D:local>`, or the empty element for an empty value (as the registry writes it). */
-function element(local: string, value: string): string {
-  return value === "" ? `<D:${local}/>` : `<D:${local}>${value}</D:${local}>`;
+/** A `DAV:` element's text for a value: the empty element for an empty value (as the registry writes it). */
+function element(local: string): { of: (value: string) => string } {
+  const open = `<D:${local}>`;
+  const close = `</D:${local}>`;
+  const empty = `<D:${local}/>`;
+  return { of: (value) => value === "" ? empty : open + value + close };
 }
+
+const MODIFIED = element("getlastmodified");
+const CONTENT_TYPE = element("getcontenttype");
+const CREATED = element("creationdate");
