@@ -300,7 +300,9 @@ class SkipScan {
     const position = this.#position;
     // Passing the largest bound passes them all.
     if (bounds.length === 0 || compareNames(position, bounds[0]) >= 0) return undefined;
-    for (let i = 0; i < bounds.length; i++) {
+    // The first bound is not passed (just compared); the others are compared in turn.
+    if (!this.#settled.has(bounds[0])) return bounds[0];
+    for (let i = 1; i < bounds.length; i++) {
       const bound = bounds[i];
       if (compareNames(position, bound) < 0 && !this.#settled.has(bound)) return bound;
     }
