@@ -137,3 +137,41 @@ Deno.test("closing with a group gathered: its members fail as closed, close reso
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a member that always conflicts gives up after the retries, the group's others are kept", async () => {
+  await withStore(async (store) => {
+    const { first } = await startSync(store, "first");
+    let attempts = 0;
+    const hopeless = store.transaction(async (tx) => {
+      attempts++;
+      await tx.ensureJob("hopeless", 1);
+      throw new TransactionConflict("always changed");
+    });
+    const other = store.transaction(async (tx) => {
+      await tx.ensureJob("kept", 1);
+      await tx.addUsage("kept", 1, 3);
+    });
+    await assertRejects(() => hopeless, Error, "too many times");
+    await Promise.all([first, other]);
+    assert(attempts > 1 && attempts <= 10, `a bounded number of attempts (${attempts})`);
+    assertEquals(await store.usage("kept"), { objects: 1, bytes: 3 });
+  });
+});
+
+Deno.test("transactions that waited for their turn behind a group join the next group", async () => {
+  await withStore(async (store) => {
+    const { first } = await startSync(store, "first");
+    const before = store.database.commitCount;
+    let waiting: Promise<void>[] = [];
+    const member = store.transaction(async (tx) => {
+      await tx.ensureJob("group", 1);
+      // Started while the group runs (its sync not started yet): they wait for the turn.
+      waiting = ["x", "y"].map((job) => store.transaction((t) => t.ensureJob(job, 1)));
+    });
+    await Promise.all([first, member]);
+    await Promise.all(waiting);
+    assertEquals(waiting.length, 2);
+    assertEquals(store.database.commitCount, before + 2, "the group, then one for both");
+    assertEquals(store.database.isDurable, true);
+  });
+});

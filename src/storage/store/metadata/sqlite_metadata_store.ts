@@ -261,7 +261,7 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
       db,
       tx: this.#tx,
       turn: () => this.#turn(),
-      alone: (fn) => this.#alone(fn),
+      alone: (fn) => this.#alone(fn, undefined, false),
       mapError: busyAsUnavailable,
     });
   }
@@ -304,13 +304,26 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
     };
   }
 
-  /** A transaction on its own: `BEGIN IMMEDIATE` … `COMMIT`, run again after a conflict. */
+  /**
+   * A transaction on its own: `BEGIN IMMEDIATE` … `COMMIT`, run again after a
+   * conflict. With `mayJoin`, a durable one that finds a sync under way once its
+   * turn came joins the next group instead.
+   */
   async #alone<T>(
     fn: (tx: MetadataTransaction) => Promise<T>,
     options?: TransactionOptions,
+    mayJoin = true,
   ): Promise<T> {
+    const durable = options?.durable ?? true;
     for (let attempt = 1;; attempt++) {
       const release = await this.#turn();
+      const sync = durable && mayJoin && attempt === 1 ? this.db.syncInProgress : undefined;
+      if (sync) {
+        // A sync started while it waited for its turn (the one of the group that
+        // just committed): it would wait for the next anyway, so it joins the next group.
+        release();
+        return await this.#groups.join(fn, sync);
+      }
       let result: T;
       try {
         this.db.begin();
@@ -332,7 +345,7 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
       } finally {
         release();
       }
-      if (options?.durable ?? true) await this.db.flush();
+      if (durable) await this.db.flush();
       return result;
     }
   }
