@@ -6,20 +6,14 @@ import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import type { BackupObject } from "../../src/storage/types.ts";
 import { FaultyStorage } from "../support/faulty_storage.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
-import { openTestStore } from "../support/test_store.ts";
+import { withStore } from "../storage/store/support/store_fixtures.ts";
 
 const JOB = "lister-job";
 const encoder = new TextEncoder();
 
-async function withStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "backupfs-lister-" });
-  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+/** A store in a fresh temp dir on the real clock (see `withStore` of the store's fixtures). */
+function withRealTimeStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
+  return withStore((store) => fn(store), { now: Date.now });
 }
 
 /** Puts objects (files get a small inline chunk, markers none), 100 at a time. */
@@ -173,7 +167,7 @@ const PITFALLS = [
 ];
 
 Deno.test("list: skip-scan pitfalls match an independently computed listing, for every directory and page size", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await put(store, PITFALLS);
     const names = new Set(PITFALLS);
     for (const pageSize of [1, 2, 3, 7, 100]) {
@@ -229,7 +223,7 @@ Deno.test("list: random trees match the independently computed listing", async (
   };
   const alphabet = ["a", "b", "0", "/", "!", ".", "-", " ", "é", "😀", "\uFF01", "z"];
   for (let round = 0; round < 4; round++) {
-    await withStore(async (store) => {
+    await withRealTimeStore(async (store) => {
       const all = new Set<string>();
       for (let i = 0; i < 300; i++) {
         let name = "";
@@ -257,7 +251,7 @@ Deno.test("list: random trees match the independently computed listing", async (
 });
 
 Deno.test("list: 10 child directories of 10,000 descendants each take 11 ListObjects calls", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     const started = performance.now();
     const names: string[] = ["big/"];
     for (let d = 0; d < 10; d++) {
@@ -288,7 +282,7 @@ Deno.test("list: 10 child directories of 10,000 descendants each take 11 ListObj
 });
 
 Deno.test("list: 250 files take 3 ListObjects calls; a small page size scales the count", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     const names = [...Array(250).keys()].map((i) => `flat/file${String(i).padStart(3, "0")}.txt`);
     await putEmpty(store, names);
     const counting = new FaultyStorage(store);
@@ -311,7 +305,7 @@ Deno.test("list: 250 files take 3 ListObjects calls; a small page size scales th
 });
 
 Deno.test("list: many children waiting on one stem are settled by one extra call (memory stays bounded)", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     const files = [...Array(50).keys()].map((i) => `p/img.${String(i).padStart(3, "0")}`);
     const names = [...files, "p/img", "p/img/inside", "p/img0"];
     await put(store, names);
@@ -337,7 +331,7 @@ Deno.test("list: many children waiting on one stem are settled by one extra call
 });
 
 Deno.test("list: a missing directory, a file and an empty marker directory list nothing", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await put(store, ["f.txt", "empty/", "emptyish/", "emptyish0"]);
     const lister = new DirectoryLister(store, { jobId: JOB });
     for (const path of ["/missing", "/f.txt", "/empty", "/emptyish"]) {
@@ -349,7 +343,7 @@ Deno.test("list: a missing directory, a file and an empty marker directory list 
 });
 
 Deno.test("list: an aborted signal stops the listing", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await put(store, ["a/1", "a/2"]);
     const lister = new DirectoryLister(store, { jobId: JOB });
     const controller = new AbortController();
@@ -365,7 +359,7 @@ Deno.test("list: an aborted signal stops the listing", async () => {
 });
 
 Deno.test("lookup: file, marker-only directory, implicit directory, both, missing, root", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await put(store, [
       "docs/readme.md",
       "docs/readme.md.bak",
@@ -409,7 +403,7 @@ Deno.test("lookup: file, marker-only directory, implicit directory, both, missin
 });
 
 Deno.test("lookup: siblings sorting between a file and its directory need a second call", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     // "-" and "." sort below "/": a.1 … sit between "a" and "a/child".
     const siblings = (stem: string) => ["-1", ".1", ".2", ".3", ".4"].map((s) => stem + s);
     await put(store, [
@@ -444,7 +438,7 @@ Deno.test("lookup: siblings sorting between a file and its directory need a seco
 });
 
 Deno.test("hasChildren ignores the directory's own marker; 1 call each", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     const lister = new DirectoryLister(store, { jobId: JOB });
     assertEquals(await lister.hasChildren("/"), false);
     await put(store, [
@@ -470,7 +464,7 @@ Deno.test("hasChildren ignores the directory's own marker; 1 call each", async (
 });
 
 Deno.test("walk yields every object under a directory, marker first, in byte order", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     const names = [
       "t/",
       "t/a",
@@ -509,7 +503,7 @@ Deno.test("compareNames is UTF-8 byte order", () => {
 });
 
 Deno.test("invalid options are RangeErrors", async () => {
-  await withStore((store) => {
+  await withRealTimeStore((store) => {
     let thrown = 0;
     for (const options of [{ pageSize: 0 }, { pageSize: 101 }, { maxHeld: 0 }]) {
       try {

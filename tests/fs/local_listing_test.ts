@@ -14,7 +14,7 @@ import { createWebDavApp } from "../../webdav/mod.ts";
 import { updateDeadProperties } from "../../webdav/properties/dead_properties.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { StorageInterceptor } from "../support/storage_interceptor.ts";
-import { openTestStore } from "../support/test_store.ts";
+import { withStore } from "../storage/store/support/store_fixtures.ts";
 
 const JOB = "local-listing";
 
@@ -43,15 +43,9 @@ function countTokens(store: EmbeddedStore): { signed: number } {
   return counter;
 }
 
-async function withStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "backupfs-local-listing-" });
-  const store = await openTestStore(dir, { gcIntervalMs: 0, durable: false });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+/** A store in a fresh temp dir on the real clock (see `withStore` of the store's fixtures). */
+function withRealTimeStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
+  return withStore((store) => fn(store), { now: Date.now });
 }
 
 /** Files, markers, implicit directories, a foreign object, dead properties, odd names. */
@@ -91,7 +85,7 @@ async function listing(fs: BackupFS, path: string): Promise<[string, Record<stri
 }
 
 Deno.test("the in-process listing lists as ListObjects does: names, infos, tokens", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await fill(store);
     const tokens = countTokens(store);
     const plain = new PlainStorage(store);
@@ -116,7 +110,7 @@ Deno.test("the in-process listing lists as ListObjects does: names, infos, token
 });
 
 Deno.test("PROPFIND Depth 1 answers byte for byte the same on the fast and the slow path", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await fill(store);
     const tokens = countTokens(store);
     const fast = createWebDavApp(new BackupFS(store, { jobId: JOB }));
@@ -157,7 +151,7 @@ Deno.test("PROPFIND Depth 1 answers byte for byte the same on the fast and the s
 });
 
 Deno.test("localListing pages as ListObjects does, with an in-process cursor", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     const names = ["a", "a/b", "a/c", "a0", "b/é", "b/z", "c"];
     for (const name of names) {
       await store.putObject({ BackupJobId: JOB, ObjectName: name, MetadataString: `m ${name}` });
@@ -197,7 +191,7 @@ Deno.test("localListing pages as ListObjects does, with an in-process cursor", a
 });
 
 Deno.test("readDirInfoBatches yields readDirInfo's entries, a page at a time", async () => {
-  await withStore(async (store) => {
+  await withRealTimeStore(async (store) => {
     await fill(store);
     for (
       const fs of [

@@ -88,6 +88,7 @@ import { SqliteMetadataStore } from "./metadata/sqlite_metadata_store.ts";
 import { ChunkClaims } from "./chunk_claims.ts";
 import { packIds, TokenKind, TokenSigner, unpackIds } from "./tokens.ts";
 import { loadTokenSecret } from "./token_secret.ts";
+import { NO_UPPER, prefixUpperBound } from "./_name_range.ts";
 
 export type { GarbageReport } from "./garbage_collector.ts";
 
@@ -191,8 +192,6 @@ export interface StoredChunks {
 
 const EMPTY_DIGEST = sha256(new Uint8Array());
 const EMPTY_CHECKSUM = encodeBase64(EMPTY_DIGEST);
-/** Above every UTF-8 name: 0xFF never occurs in UTF-8. */
-const NO_UPPER = new Uint8Array([0xff]);
 /** Chunk rows read per query while a completion checks an upload's chunks. */
 const COMPLETION_PAGE = 10_000;
 /** Rows examined per `ListObjects` call when time filters may skip many. */
@@ -1331,16 +1330,6 @@ function emptyStream(): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
-}
-
-/** The smallest byte string greater than every string with this prefix. */
-function prefixUpperBound(prefix: Uint8Array): Uint8Array {
-  let end = prefix.byteLength;
-  while (end > 0 && prefix[end - 1] === 0xff) end--;
-  if (end === 0) return NO_UPPER;
-  const upper = prefix.slice(0, end);
-  upper[end - 1]++;
-  return upper;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -21,6 +21,7 @@ import { IllegalArgumentException } from "../errors.ts";
 import { validateJobId } from "../limits.ts";
 import type { BackupObject, ListObjectsInput, ListObjectsOutput } from "../types.ts";
 import type { ListedVersion, MetadataStore } from "./metadata/metadata_store.ts";
+import { NO_UPPER, prefixUpperBound } from "./_name_range.ts";
 
 /** Largest page of {@link localListing} (`MaxResults`). */
 export const MAX_LOCAL_PAGE_SIZE = 10_000;
@@ -109,7 +110,6 @@ export function localListing(storage: object): LocalListObjects | undefined {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const NO_UPPER = new Uint8Array([0xff]);
 /** Marks an in-process cursor (never a signed `ListObjects` token). */
 const CURSOR_TAG = "local.";
 
@@ -281,14 +281,4 @@ function readCursor(token: string): { lower: Uint8Array; upper: Uint8Array } {
   }
   const bytes = (text: string) => new Uint8Array(Buffer.from(text, "base64url"));
   return { lower: bytes(parts[0]), upper: parts[1] === "" ? NO_UPPER : bytes(parts[1]) };
-}
-
-/** The smallest byte string greater than every string with this prefix. */
-function prefixUpperBound(prefix: Uint8Array): Uint8Array {
-  let end = prefix.byteLength;
-  while (end > 0 && prefix[end - 1] === 0xff) end--;
-  if (end === 0) return NO_UPPER;
-  const upper = prefix.slice(0, end);
-  upper[end - 1]++;
-  return upper;
 }

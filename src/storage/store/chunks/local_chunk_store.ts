@@ -161,15 +161,20 @@ export class LocalChunkStore implements ChunkStore {
     }
   }
 
-  /** A stream of the file's `length` bytes (read in pieces of up to 16 MiB). */
-  async get(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array> | undefined> {
-    let file;
+  /** The file of a digest opened for reading, or `undefined` when there is none. */
+  async #open(digest: Uint8Array): Promise<Deno.FsFile | undefined> {
     try {
-      file = await Deno.open(this.path(digest), { read: true });
+      return await Deno.open(this.path(digest), { read: true });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;
     }
+  }
+
+  /** A stream of the file's `length` bytes (read in pieces of up to 16 MiB). */
+  async get(digest: Uint8Array, length: number): Promise<ReadableStream<Uint8Array> | undefined> {
+    const file = await this.#open(digest);
+    if (file === undefined) return undefined;
     return fileStream(file, length);
   }
 
@@ -180,13 +185,8 @@ export class LocalChunkStore implements ChunkStore {
    * One `read` per 16 MiB into the caller's buffer: no allocation of its own.
    */
   async readInto(digest: Uint8Array, into: Uint8Array): Promise<boolean | undefined> {
-    let file;
-    try {
-      file = await Deno.open(this.path(digest), { read: true });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw error;
-    }
+    const file = await this.#open(digest);
+    if (file === undefined) return undefined;
     try {
       if ((await file.stat()).size !== into.byteLength) return false;
       return await readFull(file, into);
