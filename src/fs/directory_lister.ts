@@ -10,9 +10,8 @@
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
+import { type BackupStorage, isLocalObjectLister } from "../storage/backup_storage.ts";
 import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
-import { localListing, type LocalListObjects } from "../storage/store/local_listing.ts";
 import type { BackupObject, ListObjectsInput, ListObjectsOutput } from "../storage/types.ts";
 import { type ListedEntry, rememberNextToken, scanDirectory } from "./directory_scan.ts";
 import { ListingFlight } from "./listing_flight.ts";
@@ -168,7 +167,11 @@ export class DirectoryLister {
   readonly #shareWindowMs: number;
   readonly #maxShared: number;
   /** The store's in-process listing, when it has one (tokens signed only when read). */
-  readonly #local: LocalListObjects | undefined;
+  readonly #local:
+    | ((
+      input: Omit<ListObjectsInput, "CreatedBefore" | "CreatedAfter">,
+    ) => Promise<ListObjectsOutput>)
+    | undefined;
   /** Listings in flight that others may join, by directory prefix. */
   readonly #flights = new Map<string, ListingFlight>();
   #listCalls = 0;
@@ -177,7 +180,9 @@ export class DirectoryLister {
   constructor(storage: BackupStorage, options: DirectoryListerOptions) {
     this.#storage = storage;
     this.#jobId = options.jobId;
-    this.#local = localListing(storage);
+    this.#local = isLocalObjectLister(storage)
+      ? (input) => storage.listObjectsLocally(input)
+      : undefined;
     this.#pageSize = options.pageSize ?? 100;
     this.#maxHeld = options.maxHeld ?? 1000;
     this.#share = options.share ?? true;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ListedObject } from "../storage/store/local_listing.ts";
+import { ListedObject } from "../storage/listed_object.ts";
 import type { BackupObject } from "../storage/types.ts";
 import { decodeMetadataString, type FileAttributes } from "./attributes.ts";
 

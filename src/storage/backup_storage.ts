@@ -265,3 +265,50 @@ export function isVerifiedChunkReader(
 ): storage is BackupStorage & VerifiedChunkReader {
   return typeof (storage as Partial<VerifiedChunkReader>).readVerifiedChunk === "function";
 }
+
+/**
+ * An in-process listing: what `ListObjects` returns for a page (time filters
+ * aside), each object's `ObjectToken` signed only when read, pages up to 10,000
+ * and an in-process `NextToken`. `EmbeddedStore` offers it; BackupFS lists
+ * through it when its storage has it (see {@link isLocalObjectLister}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { LocalObjectLister } from "./backup_storage.ts";
+ * import { EmbeddedStore } from "./store/mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+ *   await store.putObject({ BackupJobId: "j", ObjectName: "a/x", MetadataString: "m" });
+ *   const lister: LocalObjectLister = store;
+ *   const page = await lister.listObjectsLocally({ StorageJobId: "j", StartingObjectPrefix: "a/" });
+ *   assert.deepEqual(page.ObjectList.map((object) => object.Name), ["a/x"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export interface LocalObjectLister {
+  /** One page of a job's current objects, as `ListObjects` would list them. */
+  listObjectsLocally(
+    input: Omit<ListObjectsInput, "CreatedBefore" | "CreatedAfter">,
+  ): Promise<ListObjectsOutput>;
+}
+
+/**
+ * Whether a storage has the in-process {@link LocalObjectLister} capability (a
+ * wrapper or a remote client has not: they are listed with `ListObjects`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLocalObjectLister } from "./backup_storage.ts";
+ * assert.equal(isLocalObjectLister({} as never), false);
+ * ```
+ */
+export function isLocalObjectLister(
+  storage: BackupStorage,
+): storage is BackupStorage & LocalObjectLister {
+  return typeof (storage as Partial<LocalObjectLister>).listObjectsLocally === "function";
+}

@@ -30,12 +30,15 @@ export {
   type BackupStorage,
   type HashedPutChunkInput,
   isLocalChunkStorage,
+  isLocalObjectLister,
   isVerifiedChunkReader,
   type LocalChunkStorage,
+  type LocalObjectLister,
   type ReadVerifiedChunkOptions,
   type VerifiedChunkReader,
 } from "./backup_storage.ts";
 export * from "./errors.ts";
+export { ListedObject, type VersionTokens } from "./listed_object.ts";
 export {
   checksumToDigest,
   chunkChecksum,

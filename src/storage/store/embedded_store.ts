@@ -89,6 +89,7 @@ import { ChunkClaims } from "./chunk_claims.ts";
 import { packIds, TokenKind, TokenSigner, unpackIds } from "./tokens.ts";
 import { loadTokenSecret } from "./token_secret.ts";
 import { NO_UPPER, prefixUpperBound } from "./_name_range.ts";
+import { localListing } from "./local_listing.ts";
 
 export type { GarbageReport } from "./garbage_collector.ts";
 
@@ -373,6 +374,17 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
    */
   objectTokenOf(job: string, versionId: number): string {
     return this.#tokens.sign(TokenKind.Object, job, packIds(versionId));
+  }
+
+  /**
+   * One page of a job's current objects listed in-process (the
+   * `LocalObjectLister` capability): the rows `listObjects` would return, each
+   * token signed only when read, pages up to 10,000, an in-process `NextToken`.
+   */
+  listObjectsLocally(
+    input: Omit<ListObjectsInput, "CreatedBefore" | "CreatedAfter">,
+  ): Promise<ListObjectsOutput> {
+    return localListing(this)!(input);
   }
 
   /** The chunk store the store keeps longer chunks' bytes in (for maintenance and tests). */
