@@ -953,13 +953,14 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
       const signal = options?.signal;
       signal?.throwIfAborted();
       const chunk = await this.#chunkOfToken(jobId, chunkToken);
-      const name = `chunk ${toHex(chunk.digest)} (${chunk.length} bytes)`;
+      // Named only when it fails: the hex costs a string per chunk read.
+      const name = () => `chunk ${toHex(chunk.digest)} (${chunk.length} bytes)`;
       if (
         (options?.checksum !== undefined && options.checksum !== encodeBase64(chunk.digest)) ||
         (options?.length !== undefined && options.length !== chunk.length)
       ) {
         throw new Deno.errors.InvalidData(
-          `${name} is not the chunk expected (its checksum or length differs from the caller's)`,
+          `${name()} is not the chunk expected (its checksum or length differs from the caller's)`,
         );
       }
       const into = options?.into;
@@ -973,7 +974,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
         // Small, kept in the database (maybe a remote one): its SHA-256, in place.
         if (inline.byteLength !== chunk.length || !sameBytes(sha256(inline), chunk.digest)) {
           throw new Deno.errors.InvalidData(
-            `${name}: its bytes kept in the database do not match its SHA-256`,
+            `${name()}: its bytes kept in the database do not match its SHA-256`,
           );
         }
         bytes.set(inline);
@@ -986,12 +987,12 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
         if (whole === undefined) throw versionGone();
         if (!whole) {
           throw new Deno.errors.InvalidData(
-            `${name}: its file holds another number of bytes (the store is damaged)`,
+            `${name()}: its file holds another number of bytes (the store is damaged)`,
           );
         }
         if (crc32(bytes) !== chunk.crc32) {
           throw new Deno.errors.InvalidData(
-            `${name}: its file's bytes do not match the CRC-32 recorded when it was written ` +
+            `${name()}: its file's bytes do not match the CRC-32 recorded when it was written ` +
               `(the store is damaged)`,
           );
         }
@@ -1004,7 +1005,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
       signal?.throwIfAborted();
       if (!whole || !sameBytes(await sha256Async(bytes), chunk.digest)) {
         throw new Deno.errors.InvalidData(
-          `${name}: its stored bytes do not match its SHA-256 (the store is damaged)`,
+          `${name()}: its stored bytes do not match its SHA-256 (the store is damaged)`,
         );
       }
       return bytes;
