@@ -8,6 +8,7 @@
  */
 
 import type { IncomingMessage } from "node:http";
+import { recordPeerAddress } from "./peer_address.ts";
 
 /** Thrown into a request body whose client sent nothing for the body idle time. */
 export class BodyIdleTimeout extends Error {
@@ -63,7 +64,12 @@ export function toRequest(
   // A body nothing reads stays unread: the server closes the connection after the
   // answer (see serve_http.ts) rather than read an arbitrary amount to discard it.
   try {
-    return new Request(url, init);
+    const request = new Request(url, init);
+    recordPeerAddress(request, {
+      address: message.socket?.remoteAddress,
+      port: message.socket?.remotePort,
+    });
+    return request;
   } catch {
     return undefined;
   }
