@@ -4,7 +4,9 @@
  *
  * 1. errors — anything thrown below becomes its HTTP answer, never revealing
  *    internals (`middleware/error_answer.ts`, as `app.onError`);
- * 2. authentication — the `authenticate` hook (`middleware/authentication.ts`);
+ * 2. the cross-site refusal — 403 for a change sent by a page of another
+ *    origin (`middleware/origin_check.ts`); then authentication — the
+ *    `authenticate` hook (`middleware/authentication.ts`);
  * 3. the method gate — 405 or 501 for a method without a handler
  *    (`middleware/method_gate.ts`);
  * 4. the read-only refusal — 403 for changes (`middleware/read_only.ts`);
@@ -42,6 +44,7 @@ import type { DavEnv } from "./middleware/dav_env.ts";
 import { answerError, type ErrorReporter } from "./middleware/error_answer.ts";
 import { lockSync } from "./middleware/lock_sync.ts";
 import { methodGate } from "./middleware/method_gate.ts";
+import { originCheck } from "./middleware/origin_check.ts";
 import { readOnlyRefusal } from "./middleware/read_only.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import type { QuotaInfo } from "./properties/live_property.ts";
@@ -85,6 +88,12 @@ export interface WebDavOptions {
    * `waitMs` (default 30 s) one is answered 503 with `Retry-After`.
    */
   listings?: { max?: number; waitMs?: number };
+  /**
+   * The server's own origin as browsers see it (default: the request URL's), for
+   * the cross-site refusal (`middleware/origin_check.ts`): a change whose
+   * `Origin` names another is answered 403.
+   */
+  ownOrigin?: (request: Request) => string;
 }
 
 /** Default memory budget of uploads in progress: 256 MiB. */
@@ -166,6 +175,7 @@ export function createWebDavHono(fs: BackupFS, options?: WebDavOptions): Hono<Da
       return await answerError(thrown, c.req.raw, { report });
     }
   });
+  app.use(originCheck(options?.ownOrigin ? { ownOrigin: options.ownOrigin } : {}));
   if (options?.authenticate) app.use(authentication(options.authenticate));
   app.use(methodGate(Object.keys(handlers)));
   if (readOnly) app.use(readOnlyRefusal());
