@@ -26,6 +26,51 @@ export function normalizePrefix(prefix: string | undefined): string {
   return trimmed === "" ? "" : `/${trimmed}`;
 }
 
+/** Characters of a URL path (RFC 3986 `pchar` and `/`), percent-escapes included. */
+const PATH_CHARS = /^(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*$/;
+
+/**
+ * A `--base-url` value as a mount prefix (see {@link normalizePrefix}): it must
+ * be a URL path starting with `/`, without `.` or `..` segments, a query, a
+ * fragment, or characters a URL path cannot hold unescaped (write a space as
+ * `%20`). Throws `TypeError` saying what is wrong.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseBaseUrl } from "./href.ts";
+ * assert.equal(parseBaseUrl("/dav/"), "/dav");
+ * assert.equal(parseBaseUrl("/"), "");
+ * assert.throws(() => parseBaseUrl("dav/"), TypeError);
+ * assert.throws(() => parseBaseUrl("/a/../b"), TypeError);
+ * assert.throws(() => parseBaseUrl("/dav?x=1"), TypeError);
+ * ```
+ */
+export function parseBaseUrl(value: string): string {
+  const problem = !value.startsWith("/")
+    ? "must start with '/'"
+    : value.includes("?") || value.includes("#")
+    ? "must not hold a query or a fragment"
+    : !PATH_CHARS.test(value)
+    ? "holds a character a URL path cannot hold unescaped (write a space as %20)"
+    : value.split("/").some((segment) => {
+        let decoded = segment;
+        try {
+          decoded = decodeURIComponent(segment);
+        } catch {
+          return true;
+        }
+        return decoded === "." || decoded === ".." || decoded.includes("/") ||
+          decoded.includes("\0");
+      })
+    ? "must not hold '.' or '..' segments, an encoded '/' or NUL, or bad percent-escapes"
+    : undefined;
+  if (problem !== undefined) {
+    throw new TypeError(`invalid --base-url "${value}": ${problem} (example: /dav/)`);
+  }
+  return normalizePrefix(value);
+}
+
 /**
  * The BackupFS path named by a URL path (still percent-encoded) under `prefix`,
  * and whether it ended with `/`. Throws `DavError` 404 for a path outside the

@@ -11,6 +11,7 @@ import type { BackupFS } from "../../src/fs/mod.ts";
 import type { DavRequestContext, UploadAdmission } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
 import { decodeRequestPath, encodeHref, pathOfHref } from "../http/href.ts";
+import { publicOrigin } from "../http/public_origin.ts";
 import type { LockManager } from "../locks/lock_manager.ts";
 import type { DavMiddleware } from "./dav_env.ts";
 
@@ -85,7 +86,9 @@ export function requestContext(settings: ServerSettings): DavMiddleware {
         if (PLAIN_PATH.test(p)) return collection ? `${prefix}${p}/` : prefix + p;
         return encodeHref(p, { prefix, ...(collection ? { collection } : {}) });
       },
-      pathOf: (hrefOrUrl) => pathOfHref(hrefOrUrl, { base: request.url, prefix }),
+      // Compared with the origin the client used (behind a trusted proxy: the one it forwarded).
+      pathOf: (hrefOrUrl) =>
+        pathOfHref(hrefOrUrl, { base: publicOrigin(request) + url.pathname, prefix }),
       readOnly,
       locks,
       ...(principal === undefined ? {} : { principal }),

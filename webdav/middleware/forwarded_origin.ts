@@ -1,0 +1,36 @@
+/**
+ * The forwarded-origin middleware: first thing for every request, works out the
+ * origin the client used (forwarded headers believed from trusted proxies only,
+ * see `http/public_origin.ts`) so that `publicOrigin(request)` gives it to every
+ * check after it.
+ *
+ * @module
+ */
+
+import { recordPublicOrigin, type TrustedProxies } from "../http/public_origin.ts";
+import type { DavMiddleware } from "./dav_env.ts";
+
+/**
+ * Records each request's public origin.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "../../deps/hono.ts";
+ * import { publicOrigin, TrustedProxies } from "../http/public_origin.ts";
+ * import type { DavEnv } from "./dav_env.ts";
+ * import { forwardedOrigin } from "./forwarded_origin.ts";
+ * const app = new Hono<DavEnv>();
+ * app.use(forwardedOrigin(TrustedProxies.parse(["127.0.0.1"])));
+ * app.all("*", (c) => c.text(publicOrigin(c.req.raw)));
+ * // Built in-process: no TCP peer, so the forwarded header is not believed.
+ * const request = new Request("http://h:8080/", { headers: { "X-Forwarded-Host": "x.example" } });
+ * assert.equal(await (await app.fetch(request)).text(), "http://h:8080");
+ * ```
+ */
+export function forwardedOrigin(trusted: TrustedProxies): DavMiddleware {
+  return async (c, next) => {
+    recordPublicOrigin(c.req.raw, trusted);
+    await next();
+  };
+}
