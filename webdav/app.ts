@@ -27,6 +27,7 @@ import type { BackupFS } from "../src/fs/mod.ts";
 import { MemoryBudget } from "../src/http/mod.ts";
 import type { DavHandler, UploadAdmission } from "./dav_context.ts";
 import { normalizePrefix } from "./http/href.ts";
+import { publicOrigin, TrustedProxies } from "./http/public_origin.ts";
 import type { LockManager } from "./locks/lock_manager.ts";
 import { LockTable } from "./locks/lock_table.ts";
 import { copy, move } from "./methods/copy_move.ts";
@@ -42,6 +43,7 @@ import { handleUnlock } from "./methods/unlock.ts";
 import { type AuthenticateHook, authentication } from "./middleware/authentication.ts";
 import type { DavEnv } from "./middleware/dav_env.ts";
 import { answerError, type ErrorReporter } from "./middleware/error_answer.ts";
+import { forwardedOrigin } from "./middleware/forwarded_origin.ts";
 import { lockSync } from "./middleware/lock_sync.ts";
 import { methodGate } from "./middleware/method_gate.ts";
 import { originCheck } from "./middleware/origin_check.ts";
@@ -94,6 +96,19 @@ export interface WebDavOptions {
    * `Origin` names another is answered 403.
    */
   ownOrigin?: (request: Request) => string;
+  /**
+   * Reverse proxies (IP addresses or CIDR ranges) whose `Forwarded` /
+   * `X-Forwarded-Proto` / `X-Forwarded-Host` are believed: from them, the origin
+   * the client used (`publicOrigin(request)`, webdav/http/public_origin.ts: the
+   * default `ownOrigin`, and what `Destination` is compared with); from anyone
+   * else those headers are ignored. Default: none.
+   */
+  trustedProxies?: readonly string[];
+  /**
+   * PROPFIND `Depth: infinity`: answered (`"allow"`, the default; streamed from one
+   * scan of the subtree) or refused with 403 `propfind-finite-depth` (`"refuse"`).
+   */
+  depthInfinity?: "allow" | "refuse";
 }
 
 /** Default memory budget of uploads in progress: 256 MiB. */
@@ -120,6 +135,7 @@ function methodHandlers(options: WebDavOptions | undefined): Record<string, DavH
       ...(options?.listings?.waitMs === undefined
         ? {}
         : { listingWaitMs: options.listings.waitMs }),
+      ...(options?.depthInfinity === undefined ? {} : { depthInfinity: options.depthInfinity }),
     }),
     PROPPATCH: proppatch,
     // The lock plugin's methods.
@@ -175,7 +191,11 @@ export function createWebDavHono(fs: BackupFS, options?: WebDavOptions): Hono<Da
       return await answerError(thrown, c.req.raw, { report });
     }
   });
-  app.use(originCheck(options?.ownOrigin ? { ownOrigin: options.ownOrigin } : {}));
+  // Behind trusted proxies: each request's public origin, worked out before any check uses it.
+  const trusted = TrustedProxies.parse(options?.trustedProxies ?? []);
+  if (!trusted.empty) app.use(forwardedOrigin(trusted));
+  const ownOrigin = options?.ownOrigin ?? (trusted.empty ? undefined : publicOrigin);
+  app.use(originCheck(ownOrigin ? { ownOrigin } : {}));
   if (options?.authenticate) app.use(authentication(options.authenticate));
   app.use(methodGate(Object.keys(handlers)));
   if (readOnly) app.use(readOnlyRefusal());

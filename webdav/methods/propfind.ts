@@ -31,12 +31,14 @@ import {
   renderResponse,
 } from "./propfind_response.ts";
 
-function depthOf(request: Request): 0 | 1 {
+/** The request's Depth (absent means infinity, RFC 4918 §9.1); infinity refused with 403 when asked. */
+function depthOf(request: Request, refuseInfinity: boolean): 0 | 1 | "infinity" {
   const value = request.headers.get("depth")?.trim().toLowerCase();
   if (value === "0") return 0;
   if (value === "1") return 1;
   if (value === undefined || value === "infinity") {
-    throw new DavError(403, "PROPFIND with Depth: infinity is not supported", {
+    if (!refuseInfinity) return "infinity";
+    throw new DavError(403, "PROPFIND with Depth: infinity is refused by this server", {
       condition: "propfind-finite-depth",
     });
   }
@@ -57,6 +59,12 @@ export interface PropfindOptions {
   maxListings?: number;
   /** Longest wait for a listing's turn, in ms (default 30 s). */
   listingWaitMs?: number;
+  /**
+   * `Depth: infinity` (and a PROPFIND without Depth): answered, streamed from one
+   * scan of the subtree (`"allow"`, the default), or refused with 403
+   * `propfind-finite-depth` (`"refuse"`).
+   */
+  depthInfinity?: "allow" | "refuse";
 }
 
 /** Default number of Depth 1 listings answered at once. */
@@ -112,8 +120,14 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
   const listings = new MemoryBudget(Math.max(1, options?.maxListings ?? DEFAULT_MAX_LISTINGS));
   const listingWaitMs = options?.listingWaitMs ?? 30_000;
   const quota = options?.quota;
+  const refuseInfinity = options?.depthInfinity === "refuse";
   return async (ctx) => {
-    const depth = depthOf(ctx.request);
+    const depth = depthOf(ctx.request, refuseInfinity);
+    if (depth === "infinity") {
+      throw new DavError(403, "PROPFIND with Depth: infinity is not supported yet", {
+        condition: "propfind-finite-depth",
+      });
+    }
     const request = await readPropfindBody(ctx.request, { maxBytes: ctx.maxXmlBytes });
     const info = await ctx.fs.stat(ctx.path);
     await assertIfHeader(ctx);
