@@ -182,6 +182,9 @@ async function openServer(
   // (and worker) over it, and they outlive restarts. With --endpoint, in this process only.
   const dav = createWebDavApp(fs, {
     readOnly: options.readOnly,
+    ...(options.baseUrl === undefined ? {} : { prefix: options.baseUrl }),
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+    ...(options.depthInfinity ? { depthInfinity: options.depthInfinity } : {}),
     ...(opened.locks ? { locks: opened.locks } : {}),
     ...(authenticate ? { authenticate } : {}),
     ...(opened.quota ? { quota: opened.quota } : {}),
@@ -219,7 +222,10 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
     return 2;
   }
   const onListen = (address: { hostname: string; port: number }) => {
-    console.error(mountInstructions(address, { auth: options.users !== undefined }));
+    console.error(mountInstructions(address, {
+      auth: options.users !== undefined,
+      ...(options.baseUrl === undefined ? {} : { path: `${options.baseUrl}/` }),
+    }));
   };
   if (options.workers > 1) {
     return await serveWithWorkers(new URL(import.meta.url), {

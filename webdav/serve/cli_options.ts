@@ -16,6 +16,8 @@ import { type ListenAddress, parseListenAddress } from "../../src/cli/listen_add
 import { DEFAULT_MAX_CHUNK_LENGTH, validateJobId } from "../../src/storage/limits.ts";
 import { parseByteSize, SIZE_SUFFIXES_TEXT } from "./byte_size.ts";
 import { isLoopbackHost } from "./loopback.ts";
+import { parseBaseUrl } from "../http/href.ts";
+import { TrustedProxies } from "../http/public_origin.ts";
 import {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
@@ -73,6 +75,15 @@ Options:
                          is answered 503 with Retry-After.
 ${workersUsage(25, { budgets: ["--cache-size", "--upload-memory", "--max-connections"] })}
                          With --endpoint: 1 (the default; locks live in one process).
+  --base-url PATH        Serve under this URL path, e.g. /dav/ behind a reverse proxy that
+                         forwards /dav/ (default /): every href, lock root and link is under
+                         it; anything else is 404.
+  --trusted-proxy ADDR   A reverse proxy (IP address or CIDR range; repeat it or separate
+                         with commas) whose Forwarded / X-Forwarded-Proto / X-Forwarded-Host
+                         headers are believed: the origin clients used (for Destination and
+                         the browser Origin check). From any other peer they are ignored.
+  --depth-infinity MODE  PROPFIND Depth: infinity: "allow" (default; the subtree streamed
+                         from one scan) or "refuse" (403 propfind-finite-depth).
   --help                 Show this help and exit.
 
 ${STORE_FLAGS_USAGE}
@@ -115,6 +126,12 @@ export interface ServeCliOptions {
   workers: number;
   /** Whether `--help` was asked. */
   help: boolean;
+  /** The mount prefix from `--base-url`, normalized (`/dav`), when given and not `/`. */
+  baseUrl?: string;
+  /** `--trusted-proxy` entries (addresses and CIDR ranges), when given. */
+  trustedProxies?: string[];
+  /** `--depth-infinity`, when given. */
+  depthInfinity?: "allow" | "refuse";
 }
 
 function sizeOption(name: string, value: string | undefined): number | undefined {
@@ -157,6 +174,9 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     ...STORE_FLAGS,
     ...LIMIT_FLAGS,
     ...WORKERS_FLAG,
+    "base-url": { type: "string" },
+    "trusted-proxy": { type: "string", multiple: true },
+    "depth-infinity": { type: "string" },
     help: { type: "boolean" },
   });
   const help = values.help ?? false;
@@ -238,8 +258,10 @@ export function parseServeCli(args: string[]): ServeCliOptions {
         `or listen on 127.0.0.1`,
     );
   }
+  const proxy = proxyOptions(values);
   return {
     listen,
+    ...proxy,
     ...(store === undefined ? { endpoint } : { dataDir: store.dataDir, store }),
     job,
     ...(values.region === undefined ? {} : { region: values.region }),
@@ -252,5 +274,24 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     limits,
     workers,
     help,
+  };
+}
+
+/** `--base-url`, `--trusted-proxy` and `--depth-infinity`, checked (TypeError on a bad value). */
+function proxyOptions(
+  values: { "base-url"?: string; "trusted-proxy"?: string; "depth-infinity"?: string },
+): Pick<ServeCliOptions, "baseUrl" | "trustedProxies" | "depthInfinity"> {
+  const base = values["base-url"] === undefined ? "" : parseBaseUrl(values["base-url"]);
+  // parseArgs gives every value of a `multiple` flag.
+  const proxies = values["trusted-proxy"] as unknown as string[] | undefined;
+  const trusted = proxies === undefined ? [] : [...TrustedProxies.parse(proxies).entries];
+  const depth = values["depth-infinity"];
+  if (depth !== undefined && depth !== "allow" && depth !== "refuse") {
+    throw new TypeError(`invalid --depth-infinity "${depth}": expected allow or refuse`);
+  }
+  return {
+    ...(base === "" ? {} : { baseUrl: base }),
+    ...(trusted.length === 0 ? {} : { trustedProxies: trusted }),
+    ...(depth === undefined ? {} : { depthInfinity: depth }),
   };
 }

@@ -15,6 +15,8 @@ export interface MountInstructionsOptions {
   auth?: boolean;
   /** A user name to show in the examples (default `NAME`). */
   user?: string;
+  /** The URL path served (`--base-url`, default `/`), ending in `/`. */
+  path?: string;
 }
 
 function isWildcard(hostname: string): boolean {
@@ -34,6 +36,8 @@ function isWildcard(hostname: string): boolean {
  * const text = mountInstructions({ hostname: "127.0.0.1", port: 8080 });
  * assert.match(text, /net use Z: http:\/\/127\.0\.0\.1:8080\//);
  * assert.match(text, /gio mount dav:\/\/127\.0\.0\.1:8080\//);
+ * const under = mountInstructions({ hostname: "127.0.0.1", port: 8080 }, { path: "/dav/" });
+ * assert.match(under, /net use Z: http:\/\/127\.0\.0\.1:8080\/dav\//);
  * ```
  */
 export function mountInstructions(
@@ -47,7 +51,8 @@ export function mountInstructions(
     ? `[${address.hostname}]`
     : address.hostname;
   const hostPort = `${host}:${address.port}`;
-  const url = `http://${hostPort}/`;
+  const path = options?.path ?? "/";
+  const url = `http://${hostPort}${path}`;
   const user = options?.user ?? "NAME";
   const lines = [
     "Mount it:",
@@ -68,7 +73,7 @@ export function mountInstructions(
     `  davfs2 (Linux)    sudo mount -t davfs ${url} /mnt/backupfs${
       options?.auth ? "   (asks for the user name and password)" : ""
     }`,
-    `  GNOME             gio mount dav://${options?.auth ? `${user}@` : ""}${hostPort}/`,
+    `  GNOME             gio mount dav://${options?.auth ? `${user}@` : ""}${hostPort}${path}`,
   );
   if (wildcard) lines.push("  (HOST: this machine's name or address)");
   return lines.join("\n");
