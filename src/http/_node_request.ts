@@ -8,6 +8,7 @@
  */
 
 import type { IncomingMessage } from "node:http";
+import type { RequestRecord } from "./request_record.ts";
 import { recordPeerAddress } from "./peer_address.ts";
 
 /** Thrown into a request body whose client sent nothing for the body idle time. */
@@ -27,7 +28,13 @@ const BODYLESS = new Set(["GET", "HEAD"]);
  */
 export function toRequest(
   message: IncomingMessage,
-  options: { fallbackHost: string; bodyIdleTimeoutMs: number; signal: AbortSignal },
+  options: {
+    fallbackHost: string;
+    bodyIdleTimeoutMs: number;
+    signal: AbortSignal;
+    /** Where the body bytes read are counted (`bytesIn`), when the request is observed. */
+    record?: RequestRecord;
+  },
 ): Request | undefined {
   const method = message.method ?? "GET";
   const target = message.url ?? "/";
@@ -58,7 +65,7 @@ export function toRequest(
   }
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal: options.signal };
   if (!BODYLESS.has(method) && hasBody(message)) {
-    init.body = bodyStream(message, options.bodyIdleTimeoutMs);
+    init.body = bodyStream(message, options.bodyIdleTimeoutMs, options.record);
     init.duplex = "half";
   }
   // A body nothing reads stays unread: the server closes the connection after the
@@ -86,7 +93,11 @@ function hasBody(message: IncomingMessage): boolean {
  * for bytes, the idle timer runs; when it fires, the request is destroyed and the
  * stream errors with {@link BodyIdleTimeout}.
  */
-function bodyStream(message: IncomingMessage, idleMs: number): ReadableStream<Uint8Array> {
+function bodyStream(
+  message: IncomingMessage,
+  idleMs: number,
+  record: RequestRecord | undefined,
+): ReadableStream<Uint8Array> {
   let waiting: ReadableStreamDefaultController<Uint8Array> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let finished = false;
@@ -107,6 +118,7 @@ function bodyStream(message: IncomingMessage, idleMs: number): ReadableStream<Ui
         if (finished) return;
         stopTimer();
         waiting = undefined;
+        if (record !== undefined) record.bytesIn += piece.byteLength;
         controller.enqueue(
           new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength),
         );

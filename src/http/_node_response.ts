@@ -15,8 +15,14 @@ import { releasePiece } from "./reusable_piece.ts";
 export async function writeResponse(
   out: ServerResponse,
   response: Response,
-  options: { responseIdleTimeoutMs: number; head: boolean },
+  options: {
+    responseIdleTimeoutMs: number;
+    head: boolean;
+    /** Where the body bytes node reports written are counted, when observed. */
+    sent?: { bytesOut: number };
+  },
 ): Promise<void> {
+  const sent = options.sent;
   const headers: string[] = [];
   let hasLength = false;
   for (const [name, value] of response.headers) {
@@ -41,16 +47,20 @@ export async function writeResponse(
       const bytes = first.done ? undefined : first.value;
       if (!hasLength) headers.push("content-length", String(bytes?.byteLength ?? 0));
       out.writeHead(response.status, headers);
-      out.end(bytes);
+      if (sent !== undefined && bytes !== undefined) {
+        out.end(bytes, () => void (sent.bytesOut += bytes.byteLength));
+      } else {
+        out.end(bytes);
+      }
       return;
     }
     out.writeHead(response.status, headers);
-    if (!await send(out, first.value!, options.responseIdleTimeoutMs)) return;
-    if (!await send(out, second.value, options.responseIdleTimeoutMs)) return;
+    if (!await send(out, first.value!, options.responseIdleTimeoutMs, sent)) return;
+    if (!await send(out, second.value, options.responseIdleTimeoutMs, sent)) return;
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      if (!await send(out, value, options.responseIdleTimeoutMs)) return;
+      if (!await send(out, value, options.responseIdleTimeoutMs, sent)) return;
     }
     out.end();
   } catch {
@@ -67,12 +77,21 @@ export async function writeResponse(
  * `idleMs`. `false` when the connection closed or the client stopped reading (the
  * connection is then destroyed). A piece marked reusable (`reusable_piece.ts`) is
  * released once node reports it written (its callback, without an error): node
- * holds it no more, so its producer may fill it again.
+ * holds it no more, so its producer may fill it again. Then too its bytes are
+ * counted in `sent`, when given.
  */
-function send(out: ServerResponse, piece: Uint8Array, idleMs: number): Promise<boolean> | boolean {
+function send(
+  out: ServerResponse,
+  piece: Uint8Array,
+  idleMs: number,
+  sent: { bytesOut: number } | undefined,
+): Promise<boolean> | boolean {
   if (out.destroyed) return false;
   const written = out.write(piece, (error) => {
-    if (error === null || error === undefined) releasePiece(piece);
+    if (error === null || error === undefined) {
+      releasePiece(piece);
+      if (sent !== undefined) sent.bytesOut += piece.byteLength;
+    }
   });
   if (written) return true;
   return new Promise((resolve) => {

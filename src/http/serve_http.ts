@@ -15,6 +15,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection_limits.ts";
 import { toRequest } from "./_node_request.ts";
 import { writeResponse } from "./_node_response.ts";
+import { attachRecord, type RequestObserver, RequestRecord } from "./request_record.ts";
 
 function reply(status: string): string {
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
@@ -64,6 +65,17 @@ function lingerThenClose(message: IncomingMessage): void {
   message.resume();
 }
 
+/** A record of `message` for the observer: method, target and client as sent. */
+function newRecord(message: IncomingMessage): RequestRecord {
+  const record = new RequestRecord(
+    message.method ?? "",
+    message.url ?? "",
+    message.socket.remoteAddress ?? "-",
+  );
+  record.httpVersion = message.httpVersion;
+  return record;
+}
+
 /** Options of {@link serveHttp}. */
 export interface ServeHttpOptions {
   /** Host name or address to listen on (default `127.0.0.1`). */
@@ -83,6 +95,11 @@ export interface ServeHttpOptions {
   onListen?: (address: { hostname: string; port: number }) => void;
   /** Where a handler's failure is reported (default `console.error`, message only). */
   onError?: (error: unknown) => void;
+  /**
+   * Told about each request once its response is over (the access log, the
+   * metrics; see `request_record.ts`). Without it, no record is made.
+   */
+  observer?: RequestObserver;
 }
 
 /** A running server. */
@@ -163,16 +180,23 @@ export function serveHttp(
     inFlight.add(task);
   });
 
+  const observer = options?.observer;
+
   async function answer(message: IncomingMessage, out: ServerResponse): Promise<void> {
     const aborted = new AbortController();
+    const record = observer === undefined ? undefined : newRecord(message);
+    if (record !== undefined) observer!.requestStarted?.(record);
     out.once("close", () => {
       if (!out.writableFinished) aborted.abort(new Error("the client went away"));
+      if (record !== undefined) endRecord(record, out);
     });
     const request = toRequest(message, {
       fallbackHost,
       bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
       signal: aborted.signal,
+      ...(record === undefined ? {} : { record }),
     });
+    if (request !== undefined && record !== undefined) attachRecord(request, record);
     if (request === undefined) {
       message.resume();
       out.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
@@ -193,11 +217,23 @@ export function serveHttp(
     await writeResponse(out, response, {
       responseIdleTimeoutMs: limits.responseIdleTimeoutMs,
       head: request.method === "HEAD",
+      ...(record === undefined ? {} : { sent: record }),
     });
     if (unread && !message.complete) {
       // A client that already went away gets nothing more: close at once.
       if (aborted.signal.aborted || out.destroyed) message.socket.destroy();
       else lingerThenClose(message);
+    }
+  }
+
+  function endRecord(record: RequestRecord, out: ServerResponse): void {
+    record.status = out.statusCode;
+    record.completed = out.writableFinished;
+    record.durationMs = performance.now() - record.startMark;
+    try {
+      observer!.requestEnded(record);
+    } catch (error) {
+      onError(error);
     }
   }
 
