@@ -27,8 +27,11 @@ import type { BackupStorage } from "../src/storage/backup_storage.ts";
 import { BackupStorageClient } from "../src/storage/client/mod.ts";
 import { type OpenedStore, openStore } from "../src/storage/store/store_backends.ts";
 import { dataDirectoryWarning } from "../src/storage/store/data_dir_mode.ts";
-import { createBasicAuth } from "./auth/basic_auth.ts";
-import { loadCredentials } from "./auth/credentials_file.ts";
+import {
+  loadServeCredentials,
+  serveAuthentication,
+  type ServeUsers,
+} from "./auth/serve_authentication.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
 import { LockTable } from "./locks/lock_table.ts";
 import { type LockDocumentStore, SharedLockStore } from "./locks/store/shared_lock_store.ts";
@@ -67,22 +70,11 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-async function loadUsers(options: ServeCliOptions): Promise<Map<string, string> | undefined> {
-  if (options.users) return options.users;
-  if (options.credentialsFile === undefined) return undefined;
-  const users = await loadCredentials(options.credentialsFile);
-  if (Deno.build.os !== "windows") {
-    const mode = (await Deno.stat(options.credentialsFile)).mode ?? 0;
-    if (mode & 0o077) {
-      fail(
-        `warning: ${options.credentialsFile} is readable by other users (mode ${
-          (mode & 0o777).toString(8)
-        }); chmod 600 it`,
-      );
-    }
-  }
-  return users;
-}
+/**
+ * The options of a serving process or worker: the command line's, with the
+ * credentials file as read at start.
+ */
+type ServeOptions = ServeCliOptions & ServeUsers;
 
 async function openStorage(
   options: ServeCliOptions,
@@ -156,14 +148,15 @@ function firstStart(context: WorkerContext): boolean {
 /**
  * Opens the storage and builds the file system and its WebDAV app: what one
  * process serves, or one worker among `context.workers` (which then takes its
- * share of the memory and connection budgets). Users are in `options.users`
- * (loaded by the main thread). A string is a start-up failure's message.
+ * share of the memory and connection budgets). Users are in `options.users` or
+ * `options.credentials` (read by the main thread; each process or worker
+ * reloads the file when it changes). A string is a start-up failure's message.
  */
 async function openServer(
-  options: ServeCliOptions,
+  options: ServeOptions,
   context: WorkerContext,
 ): Promise<WorkerServer | string> {
-  const authenticate = options.users ? createBasicAuth(options.users) : undefined;
+  const authenticate = serveAuthentication(options, context.index === 0 ? fail : undefined);
   const opened = await openStorage(options, context);
   if (typeof opened === "string") return opened;
   const workers = context.workers;
@@ -212,18 +205,18 @@ async function openServer(
 
 /** Loads the users, then serves in this process or with workers until stopped. */
 async function serveWebDav(cli: ServeCliOptions): Promise<number> {
-  let options: ServeCliOptions;
+  let options: ServeOptions;
   try {
-    const users = await loadUsers(cli);
-    const { credentialsFile: _file, ...rest } = cli;
-    options = { ...rest, ...(users ? { users } : {}) };
+    const { credentialsFile: file, ...rest } = cli;
+    const credentials = file === undefined ? undefined : await loadServeCredentials(file, fail);
+    options = { ...rest, ...(credentials ? { credentials } : {}) };
   } catch (error) {
     fail(`cannot load --credentials: ${(error as Error).message}`);
     return 2;
   }
   const onListen = (address: { hostname: string; port: number }) => {
     console.error(mountInstructions(address, {
-      auth: options.users !== undefined,
+      auth: options.users !== undefined || options.credentials !== undefined,
       ...(options.baseUrl === undefined ? {} : { path: `${options.baseUrl}/` }),
     }));
   };

@@ -2,43 +2,63 @@
  * The credentials file of `deno task serve --credentials FILE`: the users
  * allowed in by HTTP Basic authentication.
  *
- * Format (UTF-8 text, one user per line, htpasswd-like but plaintext only):
+ * Format: an Apache htpasswd file (UTF-8 text, one user per line), whose
+ * entries may also hold plain passwords:
  *
  * ```
  * # comment lines start with '#' (after optional spaces); blank lines are ignored
- * alice:correct horse battery staple
- * bob:pa:ss   <- the password is everything after the first ':', kept verbatim
+ * alice:$2y$05$…                   <- htpasswd -B (bcrypt); -2, -5, -m, -s hashes too
+ * bob:correct horse battery staple <- a plain password (htpasswd -p)
+ * carol:pa:ss                      <- the field is everything after the first ':', verbatim
  * ```
  *
  * The user name is the text before the first `:` (spaces around it trimmed; it
- * must not be empty); the password is the rest of the line exactly (no
+ * must not be empty); the password field is the rest of the line exactly (no
  * trimming; a trailing `\r` is dropped), and must not be empty. A user may
- * appear once. Hashed htpasswd entries (`$apr1$…`, `$2y$…`, `{SHA}…`, …) are
- * refused: this server cannot verify them. Keep the file private (mode 0600).
- * Errors name the line number, never its content.
+ * appear once. How a field is told to be a hash or a plain password, and which
+ * schemes are refused, is in `password_scheme.ts`. Keep the file private
+ * (mode 0600). Errors and warnings name the line number, never its content.
  *
  * @module
  */
 
+import { classifyPassword, looksLikeDesCrypt, type StoredPassword } from "./password_scheme.ts";
+
+export type { StoredPassword } from "./password_scheme.ts";
+
 /** Largest credentials file read, in bytes. */
 export const MAX_CREDENTIALS_FILE_BYTES = 1024 * 1024;
 
-const HASHED = /^(\$(apr1|1|2[abxy]?|5|6|argon2[a-z]*)\$|\{(SHA|SSHA|MD5)\})/;
+/** Options of {@link parseCredentials} and {@link loadCredentials}. */
+export interface CredentialsParseOptions {
+  /**
+   * Told of lines that load but deserve a look (a plain password that looks
+   * like a crypt(3) DES hash); the message names the line number only.
+   */
+  onWarning?: (message: string) => void;
+}
 
 /**
- * Parses the text of a credentials file into a user → password map. Throws
- * `SyntaxError` naming the first bad line.
+ * Parses the text of a credentials file into a user → stored password map.
+ * Throws `SyntaxError` naming the first bad line (never its content).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseCredentials } from "./credentials_file.ts";
- * const users = parseCredentials("# team\nalice:s3:cret\n\nbob:hunter2\n");
- * assert.deepEqual([...users], [["alice", "s3:cret"], ["bob", "hunter2"]]);
+ * const users = parseCredentials(
+ *   "# team\nalice:s3:cret\n\nbob:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\n",
+ * );
+ * assert.deepEqual(users.get("alice"), { scheme: "plain", value: "s3:cret" });
+ * assert.equal(users.get("bob")?.scheme, "apr1");
+ * assert.throws(() => parseCredentials("ok:1\ncarol:$argon2id$v=19$x$y\n"), /^SyntaxError: line 2: /);
  * ```
  */
-export function parseCredentials(text: string): Map<string, string> {
-  const users = new Map<string, string>();
+export function parseCredentials(
+  text: string,
+  options: CredentialsParseOptions = {},
+): Map<string, StoredPassword> {
+  const users = new Map<string, StoredPassword>();
   const lines = text.replace(/^\uFEFF/, "").split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].endsWith("\r") ? lines[i].slice(0, -1) : lines[i];
@@ -48,20 +68,26 @@ export function parseCredentials(text: string): Map<string, string> {
     const colon = line.indexOf(":");
     if (colon < 0) throw new SyntaxError(`${where}: expected user:password`);
     const user = line.slice(0, colon).trim();
-    const password = line.slice(colon + 1);
+    const field = line.slice(colon + 1);
     if (user === "") throw new SyntaxError(`${where}: empty user name`);
     // deno-lint-ignore no-control-regex
     if (/[\x00-\x1f\x7f]/.test(user)) {
       throw new SyntaxError(`${where}: control character in the user name`);
     }
-    if (password === "") throw new SyntaxError(`${where}: empty password`);
-    if (HASHED.test(password)) {
-      throw new SyntaxError(
-        `${where}: hashed htpasswd passwords are not supported; write the password in plain text`,
+    if (field === "") throw new SyntaxError(`${where}: empty password`);
+    let stored: StoredPassword;
+    try {
+      stored = classifyPassword(field);
+    } catch (error) {
+      throw new SyntaxError(`${where}: ${(error as Error).message}`);
+    }
+    if (stored.scheme === "plain" && looksLikeDesCrypt(field)) {
+      options.onWarning?.(
+        `${where}: taken as a plain password; crypt(3) DES hashes (htpasswd -d) are not supported`,
       );
     }
     if (users.has(user)) throw new SyntaxError(`${where}: user "${user}" appears twice`);
-    users.set(user, password);
+    users.set(user, stored);
   }
   return users;
 }
@@ -76,24 +102,30 @@ export function parseCredentials(text: string): Map<string, string> {
  * import { loadCredentials } from "./credentials_file.ts";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "alice:secret\n", { mode: 0o600 });
- * assert.equal((await loadCredentials(path)).get("alice"), "secret");
+ * assert.deepEqual((await loadCredentials(path)).get("alice"), { scheme: "plain", value: "secret" });
  * await Deno.remove(path);
  * ```
  */
-export async function loadCredentials(path: string): Promise<Map<string, string>> {
+export async function loadCredentials(
+  path: string,
+  options: CredentialsParseOptions = {},
+): Promise<Map<string, StoredPassword>> {
   const info = await Deno.stat(path);
   if (!info.isFile) throw new Error(`${path} is not a file`);
   if (info.size > MAX_CREDENTIALS_FILE_BYTES) throw new Error(`${path} is too large`);
   const bytes = await Deno.readFile(path);
+  if (bytes.length > MAX_CREDENTIALS_FILE_BYTES) throw new Error(`${path} is too large`);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new Error(`${path} is not UTF-8 text`);
   }
-  let users: Map<string, string>;
+  let users: Map<string, StoredPassword>;
   try {
-    users = parseCredentials(text);
+    users = parseCredentials(text, {
+      onWarning: (message) => options.onWarning?.(`${path}: ${message}`),
+    });
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
