@@ -49,7 +49,7 @@ davTest(
 );
 
 davTest(
-  "PROPFIND Depth 0 answers the resource only; Depth infinity is refused with propfind-finite-depth",
+  "PROPFIND Depth 0 answers the resource only; with depthInfinity refuse, Depth infinity is refused with propfind-finite-depth",
   async (dav) => {
     await dav.fs.mkdir("/d");
     await dav.fs.writeTextFile("/d/f", "x");
@@ -65,6 +65,7 @@ davTest(
     const bad = await dav.text("/d", { method: "PROPFIND", headers: { Depth: "2" } });
     assertEquals(bad.status, 400);
   },
+  { depthInfinity: "refuse" },
 );
 
 davTest(

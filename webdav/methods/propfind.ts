@@ -1,6 +1,8 @@
 /**
- * PROPFIND (RFC 4918 §9.1): Depth 0 and 1 (infinity refused with 403
- * `propfind-finite-depth`), `allprop` (with `include`), `prop` and `propname`.
+ * PROPFIND (RFC 4918 §9.1): Depth 0, 1 and infinity (the subtree streamed from
+ * one scan of its object names, `propfind_subtree.ts`; or refused with 403
+ * `propfind-finite-depth` when so configured), `allprop` (with `include`), `prop`
+ * and `propname`.
  * Only what is asked is computed; values come from `stat` and the extended
  * attributes, never from file bytes; the 207 reply is written while the
  * collection is listed, each member's response built without an await unless a
@@ -11,7 +13,7 @@
  */
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
-import type { ExtendedAttributes } from "../../src/fs/mod.ts";
+import type { BackupFileInfo, ExtendedAttributes } from "../../src/fs/mod.ts";
 import { DavError } from "../dav_error.ts";
 import { assertIfHeader } from "../locks/lock_guard.ts";
 import { MemoryBudget } from "../../src/http/mod.ts";
@@ -23,6 +25,7 @@ import type {
 import { MULTISTATUS_CLOSE, MULTISTATUS_OPEN } from "../xml/write.ts";
 import { isPlainAllprop, plainAllpropResponse } from "./allprop_fast.ts";
 import { readPropfindBody } from "./propfind_body.ts";
+import { subtreeBatches } from "./propfind_subtree.ts";
 import {
   deadPropertiesIn,
   NO_DEAD,
@@ -110,7 +113,10 @@ export const DEFAULT_MAX_LISTINGS = 32;
  *   '<D:propfind xmlns:D="DAV:"><D:prop><D:quota-available-bytes/></D:prop></D:propfind>',
  * ));
  * assert.ok((await quota.text()).includes("<D:quota-available-bytes>1024</D:quota-available-bytes>"));
- * await assert.rejects(propfind(request("infinity")), { status: 403 });
+ * const deep = await propfind(request("infinity")); // the whole tree
+ * assert.ok((await deep.text()).includes("<D:href>/a.txt</D:href>"));
+ * const refusing = createPropfindHandler({ depthInfinity: "refuse" });
+ * await assert.rejects(refusing(request("infinity")), { status: 403 });
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -123,11 +129,6 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
   const refuseInfinity = options?.depthInfinity === "refuse";
   return async (ctx) => {
     const depth = depthOf(ctx.request, refuseInfinity);
-    if (depth === "infinity") {
-      throw new DavError(403, "PROPFIND with Depth: infinity is not supported yet", {
-        condition: "propfind-finite-depth",
-      });
-    }
     const request = await readPropfindBody(ctx.request, { maxBytes: ctx.maxXmlBytes });
     const info = await ctx.fs.stat(ctx.path);
     await assertIfHeader(ctx);
@@ -135,11 +136,12 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
     const first = await propfindResponse({ path: ctx.path, info }, request, env);
     const plan = propfindPlan(request);
     const plainAllprop = isPlainAllprop(plan);
+    const listing = depth !== 0 && info.isDirectory;
     // A listing waits for its turn (memory stays bounded whatever the number of clients).
-    const turn = depth === 1 && info.isDirectory
+    const turn = listing
       ? await listings.acquire(1, { waitMs: listingWaitMs, signal: ctx.request.signal })
       : undefined;
-    if (depth === 1 && info.isDirectory && !turn) {
+    if (listing && !turn) {
       throw new DavError(503, "Too many listings in progress: try again shortly", {
         headers: { "Retry-After": "5" },
       });
@@ -168,19 +170,25 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
       // joined once (not grown by `+=`: a flat string encodes at about twice the speed).
       const piece = new Piece();
       piece.add(MULTISTATUS_OPEN + first);
-      if (depth === 1 && info.isDirectory) {
+      if (listing) {
         const base = ctx.path === "/" ? "/" : `${ctx.path}/`;
+        // Depth 1: the children (names in byte order); infinity: the whole subtree from
+        // one scan of its object names (see propfind_subtree.ts), in name order.
+        const batches: AsyncIterable<{ name: string; info: BackupFileInfo; path?: string }[]> =
+          depth === 1
+            ? ctx.fs.readDirInfoBatches(ctx.path)
+            : subtreeBatches(ctx.fs, ctx.path, { signal: ctx.request.signal });
         // Dead-property reads run `concurrency` ahead; responses stay in order.
         const pending: Pending[] = [];
         try {
           // A batch of members at a time: one async step per batch, not per member.
-          for await (const batch of ctx.fs.readDirInfoBatches(ctx.path)) {
+          for await (const batch of batches) {
             // The fast path while no lock is on or under the collection (checked per batch).
             const fast = plainAllprop && ctx.locks.locksCovering(ctx.path).length === 0 &&
               ctx.locks.locksBelow(ctx.path).length === 0;
             for (const entry of batch) {
               const resource: DavResource = {
-                path: base + entry.name,
+                path: entry.path ?? base + entry.name,
                 info: entry.info,
                 name: entry.name,
               };
