@@ -1,7 +1,8 @@
 // HTTP Basic authentication of the WebDAV server: header parsing edge cases, the
 // 401 challenge, digests compared in constant time (through the compare seam, for
-// known and unknown users alike), the credentials file format, and the hook in a
-// real app over HTTP.
+// known and unknown users alike), the credentials file format (plain and hashed
+// entries classified, bad lines named by number), and the hook in a real app over
+// HTTP. The htpasswd schemes, the cache, the bound and reloads: tests/webdav/auth/.
 
 import {
   createBasicAuth,
@@ -161,15 +162,24 @@ Deno.test("basic auth: credentials file format", () => {
   const users = parseCredentials(
     "\uFEFF# comment\n  # indented comment\n\nalice:one:two\r\n bob :  spaced pw \nzoë:pässwörd\n",
   );
-  assertEquals([...users], [["alice", "one:two"], ["bob", "  spaced pw "], ["zoë", "pässwörd"]]);
+  assertEquals([...users], [
+    ["alice", { scheme: "plain", value: "one:two" }],
+    ["bob", { scheme: "plain", value: "  spaced pw " }],
+    ["zoë", { scheme: "plain", value: "pässwörd" }],
+  ]);
+  // Hashed htpasswd entries are classified (tests/webdav/auth/ checks them in depth).
+  const hashed = parseCredentials(
+    "a:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\nb:{SHA}VBPuJHI7uixaa6LQGWx4s+5GKNE=\n",
+  );
+  assertEquals([...hashed.values()].map((stored) => stored.scheme), ["apr1", "sha1"]);
   const errors: [string, RegExp][] = [
     ["alice", /line 1: expected user:password/],
     ["ok:1\n:pw", /line 2: empty user name/],
     ["alice:", /line 1: empty password/],
     ["a:1\na:2", /line 2: user "a" appears twice/],
-    ["a:$apr1$abc$def", /line 1: hashed htpasswd passwords are not supported/],
-    ["a:$2y$05$abcdefghijklmnopqrstuv", /hashed/],
-    ["a:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", /hashed/],
+    ["a:$apr1$abc$def", /^line 1: malformed apr1 hash$/],
+    ["ok:1\na:$2y$05$abcdefghijklmnopqrstuv", /^line 2: malformed bcrypt hash$/],
+    ["a:{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", /^line 1: unsupported password hash scheme/],
     ["a\u0007b:x", /control character/],
   ];
   for (const [text, pattern] of errors) {
@@ -190,7 +200,15 @@ Deno.test("basic auth: loadCredentials reads a file, refuses empty, missing, non
   try {
     const path = `${dir}/users`;
     await Deno.writeTextFile(path, "alice:secret\n", { mode: 0o600 });
-    assertEquals((await loadCredentials(path)).get("alice"), "secret");
+    assertEquals((await loadCredentials(path)).get("alice"), { scheme: "plain", value: "secret" });
+    // A plain password that looks like a crypt(3) DES hash loads, with a warning (no content).
+    await Deno.writeTextFile(path, "# users\nalice:rqXexS6ZhobKA\n");
+    const warnings: string[] = [];
+    const users = await loadCredentials(path, { onWarning: (message) => warnings.push(message) });
+    assertEquals(users.get("alice"), { scheme: "plain", value: "rqXexS6ZhobKA" });
+    assertEquals(warnings, [
+      `${path}: line 2: taken as a plain password; crypt(3) DES hashes (htpasswd -d) are not supported`,
+    ]);
     await Deno.writeTextFile(path, "# none\n");
     await assertRejects(() => loadCredentials(path), Error, "holds no user");
     await Deno.writeFile(path, new Uint8Array([0x61, 0x3a, 0xff, 0x0a]));
