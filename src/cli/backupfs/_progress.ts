@@ -1,0 +1,144 @@
+/**
+ * A progress line for `put` and `get` on stderr, only when stderr is a
+ * terminal: the current file, its percentage and the running totals, redrawn
+ * at most ten times a second and erased at the end. Elsewhere (a pipe, a log
+ * file, a test) it writes nothing.
+ *
+ * @module
+ */
+
+import { displayName } from "./_output.ts";
+
+const encoder = new TextEncoder();
+const REDRAW_MS = 100;
+
+/**
+ * Bytes as `12.3 MiB`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatBytes } from "./_progress.ts";
+ * assert.equal(formatBytes(512), "512 B");
+ * assert.equal(formatBytes(1536), "1.5 KiB");
+ * assert.equal(formatBytes(5 * 1024 ** 3), "5.0 GiB");
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Options of {@link Progress}. */
+export interface ProgressOptions {
+  /** Whether to draw at all (default: whether stderr is a terminal). */
+  enabled?: boolean;
+  /** Where to draw (default stderr). */
+  writer?: { writeSync(p: Uint8Array): number };
+  /** Width of the line (default: the terminal's columns, else 80). */
+  columns?: number;
+}
+
+/**
+ * The progress of a transfer of files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Progress } from "./_progress.ts";
+ * const drawn: string[] = [];
+ * const progress = new Progress({
+ *   enabled: true,
+ *   columns: 80,
+ *   writer: { writeSync: (p) => drawn.push(new TextDecoder().decode(p)) && p.length },
+ * });
+ * progress.file("/a.bin", 2048);
+ * progress.add(1024);
+ * progress.end();
+ * assert.match(drawn[0], /a\.bin.* 0%/);
+ * assert.equal(progress.files, 1);
+ * assert.equal(progress.bytes, 1024);
+ * assert.equal(new Progress({ enabled: false }).enabled, false);
+ * ```
+ */
+export class Progress {
+  /** Whether anything is drawn. */
+  readonly enabled: boolean;
+  /** Files started so far. */
+  files = 0;
+  /** Bytes moved so far. */
+  bytes = 0;
+  #writer: { writeSync(p: Uint8Array): number };
+  #columns: number;
+  #name = "";
+  #size: number | undefined = 0;
+  #done = 0;
+  #drawnAt = -Infinity;
+  #drawn = false;
+
+  /** A progress line (drawn only when enabled). */
+  constructor(options?: ProgressOptions) {
+    this.enabled = options?.enabled ?? Deno.stderr.isTerminal();
+    this.#writer = options?.writer ?? Deno.stderr;
+    let columns = options?.columns;
+    if (columns === undefined && this.enabled) {
+      try {
+        columns = Deno.consoleSize().columns;
+      } catch {
+        columns = undefined;
+      }
+    }
+    this.#columns = Math.max(40, columns ?? 80);
+  }
+
+  /** A new file of `size` bytes starts (`undefined`: its size is not known). */
+  file(name: string, size: number | undefined): void {
+    this.files++;
+    this.#name = name;
+    this.#size = size;
+    this.#done = 0;
+    this.#draw(true);
+  }
+
+  /** `n` more bytes of the current file moved. */
+  add(n: number): void {
+    this.bytes += n;
+    this.#done += n;
+    this.#draw(false);
+  }
+
+  /** Erases the line. */
+  end(): void {
+    if (this.#drawn) this.#writer.writeSync(encoder.encode("\r\x1b[K"));
+    this.#drawn = false;
+  }
+
+  #draw(force: boolean): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    if (!force && now - this.#drawnAt < REDRAW_MS) return;
+    this.#drawnAt = now;
+    const size = this.#size;
+    let bar = formatBytes(this.#done);
+    if (size !== undefined) {
+      const percent = size > 0 ? Math.floor((this.#done / size) * 100) : 100;
+      const barWidth = 20;
+      const filled = Math.round((percent / 100) * barWidth);
+      bar = `[${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${
+        String(percent).padStart(3)
+      }%`;
+    }
+    const totals = `${this.files} file${this.files === 1 ? "" : "s"}, ${formatBytes(this.bytes)}`;
+    const room = this.#columns - bar.length - totals.length - 6;
+    let name = displayName(this.#name);
+    if (name.length > room) name = "…" + name.slice(name.length - Math.max(1, room - 1));
+    this.#writer.writeSync(encoder.encode(`\r\x1b[K${name}  ${bar}  ${totals}`));
+    this.#drawn = true;
+  }
+}
