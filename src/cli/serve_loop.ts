@@ -8,6 +8,7 @@
  */
 
 import { type ConnectionLimits, type HttpServerHandle, serveHttp } from "../http/mod.ts";
+import type { RequestObserver } from "../http/request_record.ts";
 import { gracefulStop } from "./graceful_stop.ts";
 import { type ListenAddress, listenUrl } from "./listen_address.ts";
 import { onShutdownSignals } from "./shutdown_signals.ts";
@@ -42,6 +43,8 @@ export interface ServeLoopOptions {
   onListen?: (address: ListenAddress) => void;
   /** How a listen failure is written (default `String(error)`). */
   describeError?: (error: unknown) => string;
+  /** Told about each request (access log, metrics), when observed. */
+  observer?: RequestObserver;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function serveUntilStopped(
       hostname: listen.hostname,
       port: listen.port,
       limits: options.limits,
+      ...(options.observer ? { observer: options.observer } : {}),
       onListen: (address) => {
         console.log(`listening on ${listenUrl(address)}`);
         options.onListen?.(address);

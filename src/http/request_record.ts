@@ -50,12 +50,13 @@ export class RequestRecord {
    * @param method The method as sent.
    * @param target The request target as sent (path and query; see `access_log_format.ts`
    *   for what is logged of it).
-   * @param client The client's address.
+   * @param client The client's address (the server sets it to `peerAddress(request)`
+   *   once the request is built).
    */
   constructor(
     readonly method: string,
     readonly target: string,
-    readonly client: string,
+    public client: string,
   ) {}
 }
 

@@ -16,6 +16,9 @@ import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection_l
 import { toRequest } from "./_node_request.ts";
 import { writeResponse } from "./_node_response.ts";
 import { attachRecord, type RequestObserver, RequestRecord } from "./request_record.ts";
+import { peerAddress } from "./peer_address.ts";
+import type { TlsCredentials } from "./tls_credentials.ts";
+import { createTlsServer, endHttp2Stream } from "./_tls_server.ts";
 
 function reply(status: string): string {
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
@@ -100,6 +103,12 @@ export interface ServeHttpOptions {
    * metrics; see `request_record.ts`). Without it, no record is made.
    */
   observer?: RequestObserver;
+  /**
+   * Serve HTTPS with this certificate and key (see `tls_credentials.ts`), HTTP/2
+   * offered by ALPN beside HTTP/1.1, every bound above holding for both. Without
+   * it: plain HTTP/1.1.
+   */
+  tls?: TlsCredentials;
 }
 
 /** A running server. */
@@ -146,7 +155,7 @@ export function serveHttp(
   });
   const sockets = new Set<Socket>();
   const inFlight = new Set<Promise<void>>();
-  const server = createServer({
+  const httpOptions = {
     headersTimeout: limits.headersTimeoutMs,
     // The whole request is not timed: a large upload may take as long as it needs
     // while bytes keep coming (the body idle time bounds a stall).
@@ -157,7 +166,11 @@ export function serveHttp(
       100,
       Math.min(1000, Math.floor((limits.headersTimeoutMs || 1000) / 4)),
     ),
-  });
+  };
+  const tls = options?.tls === undefined
+    ? undefined
+    : createTlsServer(httpOptions, options.tls, limits);
+  const server = tls?.server ?? createServer(httpOptions);
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
@@ -192,14 +205,22 @@ export function serveHttp(
     });
     const request = toRequest(message, {
       fallbackHost,
+      ...(tls === undefined ? {} : { secure: true }),
       bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
       signal: aborted.signal,
       ...(record === undefined ? {} : { record }),
     });
-    if (request !== undefined && record !== undefined) attachRecord(request, record);
+    if (request !== undefined && record !== undefined) {
+      attachRecord(request, record);
+      record.client = peerAddress(request)?.address ?? record.client;
+    }
     if (request === undefined) {
       message.resume();
-      out.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+      out.writeHead(400, {
+        "content-type": "text/plain; charset=utf-8",
+        // HTTP/2 has no Connection field (RFC 9113 §8.2.2); its stream just ends.
+        ...(message.httpVersionMajor === 2 ? {} : { connection: "close" }),
+      });
       out.end("Bad Request: the request target or a header is malformed\n");
       return;
     }
@@ -221,7 +242,8 @@ export function serveHttp(
     });
     if (unread && !message.complete) {
       // A client that already went away gets nothing more: close at once.
-      if (aborted.signal.aborted || out.destroyed) message.socket.destroy();
+      if (message.httpVersionMajor === 2) endHttp2Stream(message, out);
+      else if (aborted.signal.aborted || out.destroyed) message.socket.destroy();
       else lingerThenClose(message);
     }
   }
@@ -265,6 +287,7 @@ export function serveHttp(
   async function shutdown(graceMs: number): Promise<boolean> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    tls?.closeSessions();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), graceMs);

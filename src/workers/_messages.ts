@@ -24,6 +24,8 @@ export interface StartMessage {
   tagResponses: boolean;
   /** The command's own options for its workers. */
   options: unknown;
+  /** The metric blocks, one per worker (`src/metrics/`), when `--metrics` is on. */
+  metrics?: SharedArrayBuffer;
 }
 
 /** Main → worker: stop gracefully. */

@@ -56,6 +56,8 @@ export interface WorkerPoolOptions {
   maxRestarts?: number;
   /** The window of `maxRestarts`, in ms (default 60 s). */
   restartWindowMs?: number;
+  /** The metric blocks, one per worker (`startObservability`), when metrics are on. */
+  metricBuffer?: SharedArrayBuffer;
 }
 
 /** A started worker. */
@@ -192,6 +194,7 @@ export async function serveWithWorkers(
     board: board.buffer,
     tagResponses: options.tagResponses ?? false,
     options: options.options,
+    ...(options.metricBuffer ? { metrics: options.metricBuffer } : {}),
   });
 
   const onDeath: OnDeath = (index, message) => {

@@ -10,6 +10,8 @@ import { gracefulStop } from "../cli/graceful_stop.ts";
 import { listenUrl } from "../cli/listen_address.ts";
 import { pathChanges } from "../fs/metadata_cache.ts";
 import type { ConnectionLimits, HttpServerHandle } from "../http/mod.ts";
+import type { RequestObserver } from "../http/request_record.ts";
+import { useMetricBlock } from "../metrics/metric_values.ts";
 import { serveHttp } from "../http/serve_http.ts";
 import { InvalidationBoard } from "./invalidation_board.ts";
 import type { StartMessage, StopMessage, WorkerReport } from "./_messages.ts";
@@ -37,6 +39,8 @@ export interface WorkerServer {
   close: () => Promise<void>;
   /** This worker's connection limits. */
   limits?: Partial<ConnectionLimits>;
+  /** Told about each request (access log, metrics), when observed. */
+  observer?: RequestObserver;
 }
 
 /**
@@ -155,6 +159,7 @@ export function runWorker<T>(
 
   async function start(message: StartMessage): Promise<void> {
     pathChanges.share(new InvalidationBoard(message.board));
+    if (message.metrics) useMetricBlock(message.metrics, message.index);
     const context = { index: message.index, workers: message.workers, restart: message.restart };
     const result = await open(message.options as T, context);
     if (typeof result === "string") return post({ type: "failed", message: result });
@@ -166,6 +171,7 @@ export function runWorker<T>(
         port: message.listen.port,
         reusePort: true,
         limits: result.limits ?? {},
+        ...(result.observer ? { observer: result.observer } : {}),
       });
     } catch (error) {
       opened = undefined;
