@@ -1,7 +1,8 @@
 /**
  * GET and HEAD: files streamed from BackupFS (never buffered whole) with strong
  * ETags, `Last-Modified`, conditional requests, single and multiple byte ranges
- * and `If-Range`; collections answer with an HTML listing.
+ * and `If-Range`; collections answer with the browser's file manager page
+ * (`browser/page.ts`).
  *
  * @module
  */
@@ -10,7 +11,7 @@ import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import { DavError } from "../dav_error.ts";
 import { assertIfHeader } from "../locks/lock_guard.ts";
 import type { BackupFileInfo } from "../../src/fs/mod.ts";
-import { htmlListing } from "../browser/html_listing.ts";
+import { collectionPage } from "../browser/page.ts";
 import { assertPreconditions } from "../http/conditional.ts";
 import { type ByteRange, ifRangeAllows, parseRange } from "../http/range.ts";
 import { contentTypeOf } from "../properties/resource_properties.ts";
@@ -62,13 +63,8 @@ export const getOrHead: DavHandler = async (ctx) => {
   assertPreconditions(ctx.request, state);
   const head = ctx.request.method === "HEAD";
   if (info.isDirectory) {
-    const headers = new Headers({ "Content-Type": "text/html; charset=utf-8" });
-    if (state.lastModified) headers.set("Last-Modified", state.lastModified.toUTCString());
-    if (head) return new Response(null, { status: 200, headers });
-    return new Response(htmlListing(ctx.fs, ctx.path, { href: ctx.href }), {
-      status: 200,
-      headers,
-    });
+    // The browser's file manager page (webdav/browser/).
+    return collectionPage(ctx, state.lastModified ? { lastModified: state.lastModified } : {});
   }
   const headers = new Headers({
     "Accept-Ranges": "bytes",
