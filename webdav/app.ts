@@ -41,6 +41,7 @@ import { proppatch } from "./methods/proppatch.ts";
 import { put } from "./methods/put.ts";
 import { handleUnlock } from "./methods/unlock.ts";
 import { type AuthenticateHook, authentication } from "./middleware/authentication.ts";
+import { accessLogUser } from "./middleware/access_log.ts";
 import type { DavEnv } from "./middleware/dav_env.ts";
 import { answerError, type ErrorReporter } from "./middleware/error_answer.ts";
 import { forwardedOrigin } from "./middleware/forwarded_origin.ts";
@@ -196,7 +197,7 @@ export function createWebDavHono(fs: BackupFS, options?: WebDavOptions): Hono<Da
   if (!trusted.empty) app.use(forwardedOrigin(trusted));
   const ownOrigin = options?.ownOrigin ?? (trusted.empty ? undefined : publicOrigin);
   app.use(originCheck(ownOrigin ? { ownOrigin } : {}));
-  if (options?.authenticate) app.use(authentication(options.authenticate));
+  if (options?.authenticate) app.use(authentication(options.authenticate), accessLogUser());
   app.use(methodGate(Object.keys(handlers)));
   if (readOnly) app.use(readOnlyRefusal());
   app.use(requestContext({

@@ -44,6 +44,7 @@ import { serveUntilStopped } from "../src/cli/serve_loop.ts";
 import { DEFAULT_CHUNK_CACHE_BYTES } from "../src/fs/chunk_cache.ts";
 import { DEFAULT_UPLOAD_MEMORY_BYTES } from "./app.ts";
 import { serveWithWorkers } from "../src/workers/worker_pool.ts";
+import { observeServer, startObservability } from "../src/metrics/observability.ts";
 import { shareOf, workerLimits } from "../src/workers/worker_shares.ts";
 import {
   inWorker,
@@ -159,8 +160,14 @@ async function openServer(
   const authenticate = serveAuthentication(options, context.index === 0 ? fail : undefined);
   const opened = await openStorage(options, context);
   if (typeof opened === "string") return opened;
+  const observed = await observeServer(options.observability, {
+    storage: opened.storage,
+    jobId: options.job,
+    say: fail,
+  });
+  if (typeof observed === "string") return await opened.close(), observed;
   const workers = context.workers;
-  const fs = new BackupFS(opened.storage, {
+  const fs = new BackupFS(observed.storage(opened.storage), {
     jobId: options.job,
     readOnly: options.readOnly,
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
@@ -198,8 +205,9 @@ async function openServer(
   }
   return {
     fetch: dav.fetch,
-    close: () => opened.close(),
+    close: () => observed.close().then(() => opened.close()),
     limits: workers === 1 ? options.limits : workerLimits(options.limits, workers),
+    ...(observed.observer ? { observer: observed.observer } : {}),
   };
 }
 
@@ -220,6 +228,11 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
       ...(options.baseUrl === undefined ? {} : { path: `${options.baseUrl}/` }),
     }));
   };
+  const observing = await startObservability(options.observability, {
+    workers: options.workers,
+    say: fail,
+  });
+  if (typeof observing === "string") return fail(observing), 1;
   if (options.workers > 1) {
     return await serveWithWorkers(new URL(import.meta.url), {
       workers: options.workers,
@@ -229,11 +242,13 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
       onListen,
       describeError: errorText,
       tagResponses: Deno.env.get("BACKUPFS_WORKER_HEADER") === "1",
-    });
+      ...(observing.metricBuffer ? { metricBuffer: observing.metricBuffer } : {}),
+    }).finally(observing.stop);
   }
   const server = await openServer(options, { index: 0, workers: 1, restart: false });
   if (typeof server === "string") {
     fail(server);
+    await observing.stop();
     return 1;
   }
   return await serveUntilStopped(server.fetch, {
@@ -243,7 +258,8 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
     say: fail,
     onListen,
     describeError: errorText,
-  });
+    ...(server.observer ? { observer: server.observer } : {}),
+  }).finally(observing.stop);
 }
 
 /**

@@ -72,10 +72,10 @@ export interface MainObservability {
  * ```
  */
 export async function startObservability(
-  options: ObservabilityOptions,
+  options: ObservabilityOptions | undefined,
   context: { workers: number; say: (message: string) => void },
 ): Promise<MainObservability | string> {
-  if (options.metrics === undefined) return { stop: () => Promise.resolve() };
+  if (options?.metrics === undefined) return { stop: () => Promise.resolve() };
   const buffer = createMetricBuffer(context.workers);
   if (context.workers <= 1) useMetricBlock(buffer, 0);
   const blocks = metricBlocks(buffer);
@@ -124,10 +124,10 @@ export interface ServerObservability {
 }
 
 /**
- * Starts what a serving process or worker runs for `options`: the access log
- * (rejects when its file cannot be opened), and with `--metrics` the counting of
- * requests and storage calls and the health probe of `context.storage` (a
- * `ListObjects` of `context.jobId`).
+ * Starts what a serving process or worker runs for `options`: the access log,
+ * and with `--metrics` the counting of requests and storage calls and the health
+ * probe of `context.storage` (a `ListObjects` of `context.jobId`). A string is a
+ * start-up failure's message (the access log cannot be opened).
  *
  * @example
  * ```ts
@@ -140,6 +140,7 @@ export interface ServerObservability {
  *     { accessLog: `${dir}/access.log`, accessLogFormat: "json" },
  *     { storage: {} as never, jobId: "default" },
  *   );
+ *   assert.ok(typeof observed !== "string");
  *   const record = new RequestRecord("GET", "/a?X-Amz-Signature=s3cret", "127.0.0.1");
  *   record.status = 200;
  *   observed.observer!.requestEnded(record);
@@ -152,15 +153,28 @@ export interface ServerObservability {
  * ```
  */
 export async function observeServer(
-  options: ObservabilityOptions,
+  options: ObservabilityOptions | undefined,
   context: { storage: BackupStorage; jobId: string; say?: (message: string) => void },
-): Promise<ServerObservability> {
+): Promise<ServerObservability | string> {
+  if (options === undefined) {
+    return {
+      storage: (storage) => storage,
+      close: () => Promise.resolve(),
+    };
+  }
   const metrics = options.metrics !== undefined;
-  const log = options.accessLog === undefined
-    ? undefined
-    : await AccessLogWriter.open(options.accessLog, {
-      ...(context.say ? { onError: context.say } : {}),
-    });
+  let log: AccessLogWriter | undefined;
+  if (options.accessLog !== undefined) {
+    try {
+      log = await AccessLogWriter.open(options.accessLog, {
+        ...(context.say ? { onError: context.say } : {}),
+      });
+    } catch (error) {
+      return `cannot open --access-log ${options.accessLog}: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+    }
+  }
   const stopProbe = metrics
     ? startHealthProbe(context.storage, { jobId: context.jobId })
     : undefined;

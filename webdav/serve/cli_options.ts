@@ -26,6 +26,12 @@ import {
   limitsFromFlags,
 } from "../../src/http/mod.ts";
 import { parseWorkerCount, WORKERS_FLAG, workersUsage } from "../../src/workers/worker_flags.ts";
+import {
+  OBSERVABILITY_FLAGS,
+  type ObservabilityOptions,
+  observabilityUsage,
+  parseObservabilityFlags,
+} from "../../src/cli/observability_flags.ts";
 
 export type { ListenAddress } from "../../src/cli/listen_address.ts";
 
@@ -84,6 +90,7 @@ ${workersUsage(25, { budgets: ["--cache-size", "--upload-memory", "--max-connect
                          the browser Origin check). From any other peer they are ignored.
   --depth-infinity MODE  PROPFIND Depth: infinity: "allow" (default; the subtree streamed
                          from one scan) or "refuse" (403 propfind-finite-depth).
+${observabilityUsage(25)}
   --help                 Show this help and exit.
 
 ${STORE_FLAGS_USAGE}
@@ -132,6 +139,8 @@ export interface ServeCliOptions {
   trustedProxies?: string[];
   /** `--depth-infinity`, when given. */
   depthInfinity?: "allow" | "refuse";
+  /** `--access-log`, `--access-log-format` and `--metrics`, when any is given. */
+  observability?: ObservabilityOptions;
 }
 
 function sizeOption(name: string, value: string | undefined): number | undefined {
@@ -177,6 +186,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     "base-url": { type: "string" },
     "trusted-proxy": { type: "string", multiple: true },
     "depth-infinity": { type: "string" },
+    ...OBSERVABILITY_FLAGS,
     help: { type: "boolean" },
   });
   const help = values.help ?? false;
@@ -259,9 +269,11 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     );
   }
   const proxy = proxyOptions(values);
+  const observability = parseObservabilityFlags(values);
   return {
     listen,
     ...proxy,
+    ...(observability.accessLog || observability.metrics ? { observability } : {}),
     ...(store === undefined ? { endpoint } : { dataDir: store.dataDir, store }),
     job,
     ...(values.region === undefined ? {} : { region: values.region }),
