@@ -2,9 +2,11 @@
  * The users of a credentials file, kept up to date while the server runs: on
  * use, at most once a second, the file's identity (device, inode, size,
  * modification and change times) is looked at; when it changed the file is
- * read again. Replacing the file by a rename (as editors and `htpasswd` do) and
- * rewriting it in place both work. A read during which the file changed is not
- * used (it is tried again on a later use). A file that became unreadable or
+ * read again. Replacing the file by a rename (as many editors do) and
+ * rewriting it in place (as Debian's `htpasswd` does: same inode) both work. A
+ * read during which the file changed is not used (it is read again, up to 3
+ * times, then on a later use), so a half-written file is not taken for an
+ * invalid one. A file that became unreadable or
  * invalid leaves the last good users in force and is reported once (its path
  * and line number, never its content), until it changes again. A removed user
  * is refused from the first use after the reload on.
@@ -73,7 +75,14 @@ export async function readCredentials(
 ): Promise<CredentialsSnapshot> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = fileSignature(await Deno.stat(path));
-    const users = await loadCredentials(path, options);
+    let users: Map<string, StoredPassword>;
+    try {
+      users = await loadCredentials(path, options);
+    } catch (error) {
+      // Caught half-written (htpasswd rewrites the file in place)? Then read it again.
+      if (fileSignature(await Deno.stat(path)) === before) throw error;
+      continue;
+    }
     const after = fileSignature(await Deno.stat(path));
     if (before === after) return { path, users, signature: after };
   }
