@@ -5,6 +5,9 @@
  * @module
  */
 
+import { countMetric } from "../metrics/metric_values.ts";
+import { SLOT } from "../metrics/metric_layout.ts";
+
 /**
  * Options of {@link ChunkCache}.
  *
@@ -118,14 +121,17 @@ export class ChunkCache {
       this.#entries.delete(checksum);
       this.#entries.set(checksum, kept);
       this.#hits++;
+      countMetric(SLOT.cacheHits);
       return Promise.resolve(kept);
     }
     const inFlight = this.#loads.get(checksum);
     if (inFlight !== undefined) {
       this.#hits++;
+      countMetric(SLOT.cacheHits);
       return inFlight;
     }
     this.#misses++;
+    countMetric(SLOT.cacheMisses);
     const generation = this.#generation;
     let promise: Promise<Uint8Array>;
     try {

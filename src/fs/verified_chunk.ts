@@ -15,6 +15,8 @@
 
 import { type BackupStorage, isVerifiedChunkReader } from "../storage/backup_storage.ts";
 import { encodeBase64, sha256Async } from "../storage/checksum.ts";
+import { countMetric } from "../metrics/metric_values.ts";
+import { SLOT } from "../metrics/metric_layout.ts";
 import type { ChunkLocation } from "./chunk_map.ts";
 
 /**
@@ -103,19 +105,23 @@ export async function fetchVerifiedChunk(
   for (let attempt = 0; attempt < 2; attempt++) {
     if (isVerifiedChunkReader(storage)) {
       try {
-        return await storage.readVerifiedChunk(options.jobId, chunk.token, {
+        const verified = await storage.readVerifiedChunk(options.jobId, chunk.token, {
           checksum: chunk.checksum,
           length: chunk.length,
           signal: options.signal,
           ...(options.into === undefined ? {} : { into: options.into }),
         });
+        countMetric(SLOT.chunksVerified);
+        return verified;
       } catch (error) {
         if (!(error instanceof Deno.errors.InvalidData)) throw error;
+        countMetric(SLOT.chunksFailed);
         cause = error;
         continue;
       }
     }
     const bytes = await fetchChunkOnce(storage, chunk, options);
+    countMetric(bytes === undefined ? SLOT.chunksFailed : SLOT.chunksVerified);
     if (bytes !== undefined) return bytes;
   }
   throw new Deno.errors.InvalidData(

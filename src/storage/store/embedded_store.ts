@@ -10,6 +10,8 @@
  * @module
  */
 
+import { countMetric } from "../../metrics/metric_values.ts";
+import { SLOT } from "../../metrics/metric_layout.ts";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -396,7 +398,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
   collectGarbage(): Promise<GarbageReport> {
     if (this.#closed) return Promise.reject(closedError());
     const pass = this.#gcChain.then(() => this.#gc.run(() => !this.#closed));
-    this.#gcChain = pass.catch(() => {});
+    this.#gcChain = pass.catch(() => countMetric(SLOT.gcErrors));
     return pass;
   }
 

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { countMetric } from "../../metrics/metric_values.ts";
+import { SLOT } from "../../metrics/metric_layout.ts";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import type { ChunkStore } from "./chunks/chunk_store.ts";
@@ -121,6 +123,7 @@ export class GarbageCollector {
     const report = emptyReport();
     const open = () => (isOpen?.() ?? true);
     if (!(await this.#renewLease())) return report;
+    countMetric(SLOT.gcRuns); // a pass of the collector holding the lease
     const metadata = this.#metadata;
     const now = this.#options.now();
 
