@@ -20,6 +20,7 @@ import { parseRawQuery, rawPathAndQuery } from "./raw_url.ts";
 import { type CredentialLookup, SigV4Verifier } from "./sigv4_verify.ts";
 import { decodeInput } from "./wire_input.ts";
 import { encodeOutput } from "./wire_output.ts";
+import { setRequestUser } from "../http/request_record.ts";
 
 /**
  * Most bytes of a JSON request body (and of any other signed body).
@@ -223,6 +224,7 @@ export function createStorageApp(
         maxSignedBodyBytes: MAX_JSON_BODY_BYTES,
       });
       mismatch = verified.payloadMismatch;
+      setRequestUser(request, verified.accessKeyId); // for the access log: the key id, never the secret
       const input = decodeInput(binding, {
         labels: decodeLabels(found.match.rawLabels),
         query: parseRawQuery(rawQuery),

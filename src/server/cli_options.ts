@@ -17,6 +17,12 @@ import {
   limitsFromFlags,
 } from "../http/mod.ts";
 import { parseWorkerCount, WORKERS_FLAG, workersUsage } from "../workers/worker_flags.ts";
+import {
+  OBSERVABILITY_FLAGS,
+  type ObservabilityOptions,
+  observabilityUsage,
+  parseObservabilityFlags,
+} from "../cli/observability_flags.ts";
 
 /** Default listen address. */
 export const DEFAULT_STORAGE_LISTEN = "127.0.0.1:9000";
@@ -38,6 +44,7 @@ Options:
                         aws_session_token) is accepted.
   --region REGION       Accept only signatures scoped to this region (default: any).
 ${workersUsage(24, { budgets: ["--max-connections"] })}
+${observabilityUsage(24)}
   --help                Show this help and exit.
 
 ${STORE_FLAGS_USAGE}
@@ -82,6 +89,8 @@ export interface StorageCliOptions {
   limits: Partial<ConnectionLimits>;
   /** Worker threads (1: the main thread alone). */
   workers: number;
+  /** `--access-log`, `--access-log-format` and `--metrics`, when any is given. */
+  observability?: ObservabilityOptions;
   /** Whether `--help` was asked. */
   help: boolean;
 }
@@ -107,6 +116,7 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
     ...STORE_FLAGS,
     ...LIMIT_FLAGS,
     ...WORKERS_FLAG,
+    ...OBSERVABILITY_FLAGS,
     help: { type: "boolean" },
   });
   const data = nonEmptyFlag("data", values.data);
@@ -117,6 +127,7 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
   const workers = parseWorkerCount(values.workers, {
     maxConnections: limits.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
   });
+  const observability = parseObservabilityFlags(values);
   return {
     listen: parseListenAddress(values.listen ?? DEFAULT_STORAGE_LISTEN),
     dataDir: store.dataDir,
@@ -125,6 +136,7 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
     region,
     limits,
     workers,
+    ...(observability.accessLog || observability.metrics ? { observability } : {}),
     help: values.help ?? false,
   };
 }

@@ -29,6 +29,7 @@ import { report } from "../cli/message_style.ts";
 import { runCommand } from "../cli/run_command.ts";
 import { serveUntilStopped } from "../cli/serve_loop.ts";
 import { serveWithWorkers } from "../workers/worker_pool.ts";
+import { observeServer, startObservability } from "../metrics/observability.ts";
 import { workerLimits } from "../workers/worker_shares.ts";
 import {
   inWorker,
@@ -70,14 +71,21 @@ async function openServer(
       `store: ${opened.description}${context.workers > 1 ? `, ${context.workers} workers` : ""}`,
     );
   }
-  const app = createStorageApp(opened.store, {
+  const observed = await observeServer(options.observability, {
+    storage: opened.store,
+    jobId: "backupfs-health",
+    say,
+  });
+  if (typeof observed === "string") return await opened.close(), observed;
+  const app = createStorageApp(observed.storage(opened.store), {
     credentials: options.keys,
     region: options.region,
   });
   return {
     fetch: app.fetch,
-    close: () => opened.close(),
+    close: () => observed.close().then(() => opened.close()),
     limits: context.workers === 1 ? options.limits : workerLimits(options.limits, context.workers),
+    ...(observed.observer ? { observer: observed.observer } : {}),
   };
 }
 
@@ -99,6 +107,11 @@ async function serveStorage(cli: StorageCliOptions): Promise<number> {
   }
   say(credentialsMessage(credentials));
   const options: StorageServerOptions = { ...cli, keys: credentials.keys };
+  const observing = await startObservability(options.observability, {
+    workers: options.workers,
+    say,
+  });
+  if (typeof observing === "string") return say(observing), 1;
   if (options.workers > 1) {
     return await serveWithWorkers(new URL(import.meta.url), {
       workers: options.workers,
@@ -106,11 +119,13 @@ async function serveStorage(cli: StorageCliOptions): Promise<number> {
       options,
       say,
       tagResponses: Deno.env.get("BACKUPFS_WORKER_HEADER") === "1",
-    });
+      ...(observing.metricBuffer ? { metricBuffer: observing.metricBuffer } : {}),
+    }).finally(observing.stop);
   }
   const server = await openServer(options, { index: 0, workers: 1, restart: false });
   if (typeof server === "string") {
     say(server);
+    await observing.stop();
     return 1;
   }
   return await serveUntilStopped(server.fetch, {
@@ -118,7 +133,8 @@ async function serveStorage(cli: StorageCliOptions): Promise<number> {
     limits: options.limits,
     close: server.close,
     say,
-  });
+    ...(server.observer ? { observer: server.observer } : {}),
+  }).finally(observing.stop);
 }
 
 /**
