@@ -14,5 +14,16 @@ type ApacheMd5 = (password: string, salt?: string) => string;
 // A CommonJS module whose `module.exports` is the function (its types say `export default`).
 const loaded = apacheMd5Module as unknown as ApacheMd5 | { default: ApacheMd5 };
 
-/** The package's function: the APR1 (or `$1$`) hash of `password` with the salt of `salt`. */
+/**
+ * The package's function: the APR1 (or `$1$`) hash of `password` with the salt of `salt`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { apacheMd5 } from "./apache_md5.ts";
+ * // "myPassword" in the Apache documentation's examples.
+ * const stored = "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/";
+ * assert.equal(apacheMd5("myPassword", stored), stored);
+ * ```
+ */
 export const apacheMd5: ApacheMd5 = typeof loaded === "function" ? loaded : loaded.default;

@@ -48,7 +48,7 @@ export interface VerificationLimiterOptions {
  * import assert from "node:assert/strict";
  * import { VerificationLimiter, VerifierBusyError } from "./verification_limiter.ts";
  * const limiter = new VerificationLimiter({ concurrency: 1, maxQueued: 1 });
- * let release!: () => void;
+ * let release = () => {};
  * const first = limiter.run(() => new Promise<string>((resolve) => release = () => resolve("a")));
  * const second = limiter.run(() => Promise.resolve("b")); // waits for the first
  * await assert.rejects(limiter.run(() => Promise.resolve("c")), VerifierBusyError);
