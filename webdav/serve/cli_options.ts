@@ -69,9 +69,10 @@ Options:
   --user NAME            User name for HTTP Basic authentication (with --password).
   --password PW          Its password. Command lines are visible to other local users:
                          prefer --credentials.
-  --credentials FILE     Users for HTTP Basic authentication: one "user:password" per line,
-                         plain text (the password is everything after the first ':'),
-                         '#' starts a comment line. Keep it mode 0600.
+  --credentials FILE     Users for HTTP Basic authentication: an htpasswd file (bcrypt,
+                         SHA-256/512-crypt, APR1-MD5 or {SHA} entries as htpasswd writes them)
+                         or plain "user:password" lines; '#' starts a comment line. Re-read
+                         when it changes, without a restart. Keep it mode 0600.
   --read-only            Refuse every change (403).
   --chunk-size SIZE      Chunk size of new files (default 4MiB; ${MIN_CHUNK_SIZE} B to 64MiB).
   --cache-size SIZE      Memory for verified chunks shared by all files (default 256MiB).
