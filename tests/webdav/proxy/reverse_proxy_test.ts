@@ -154,6 +154,21 @@ Deno.test("behind Apache (ProxyPreserveHost Off), --trusted-proxy 127.0.0.1, 2 w
     });
     try {
       await litmusPasses(proxy.base, work.path, proxy.errorLog);
+      // A browser's Origin is compared with the forwarded origin: the proxy's is the server's own.
+      const own = await fetch(`${proxy.base}page.txt`, {
+        method: "PUT",
+        body: "p",
+        headers: { Origin: proxy.origin },
+      });
+      await own.body?.cancel();
+      assertEquals(own.status, 201);
+      const foreign = await fetch(`${proxy.base}page.txt`, {
+        method: "PUT",
+        body: "p",
+        headers: { Origin: "http://elsewhere.example" },
+      });
+      await foreign.body?.cancel();
+      assertEquals(foreign.status, 403);
     } finally {
       await proxy.close();
     }
@@ -195,6 +210,14 @@ Deno.test("behind Apache (ProxyPreserveHost Off), forwarded headers from a peer 
       });
       await direct.body?.cancel();
       assertEquals(direct.status, 201);
+      // Nor is a browser on the proxy's origin taken for the server's own.
+      const browser = await fetch(`${proxy.base}c.txt`, {
+        method: "PUT",
+        body: "c",
+        headers: { Origin: proxy.origin },
+      });
+      await browser.body?.cancel();
+      assertEquals(browser.status, 403);
     } finally {
       await proxy.close();
     }
