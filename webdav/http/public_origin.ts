@@ -139,9 +139,11 @@ function forwardedElement(value: string | null): { proto?: string; host?: string
 /**
  * The origin the client used: from the forwarded headers when the request's TCP
  * peer (see `src/http/peer_address.ts`) is one of `trusted`, else the request
- * URL's own. `Forwarded`'s `proto` and `host` win over `X-Forwarded-Proto` and
- * `X-Forwarded-Host`; of a list, the last value counts (the one the proxy in
- * front added). A scheme other than http/https or a malformed host is ignored.
+ * URL's own. `X-Forwarded-Proto` and `X-Forwarded-Host` (which Apache, nginx and
+ * most proxies set) win over `Forwarded`'s `proto` and `host`; of a list, the
+ * last value counts (the one the proxy in front added: an earlier one may come
+ * from the client). A trusted proxy should set, not pass on, the headers it uses.
+ * A scheme other than http/https or a malformed host is ignored.
  *
  * @example
  * ```ts
@@ -164,8 +166,8 @@ export function forwardedOrigin(request: Request, trusted: TrustedProxies | unde
   if (peer === undefined || !trusted!.includes(peer.address)) return own.origin;
   const headers = request.headers;
   const forwarded = forwardedElement(headers.get("forwarded"));
-  const proto = (forwarded.proto ?? lastValue(headers.get("x-forwarded-proto")))?.toLowerCase();
-  const host = forwarded.host ?? lastValue(headers.get("x-forwarded-host"));
+  const proto = (lastValue(headers.get("x-forwarded-proto")) ?? forwarded.proto)?.toLowerCase();
+  const host = lastValue(headers.get("x-forwarded-host")) ?? forwarded.host;
   const scheme = proto === "http" || proto === "https" ? proto : own.protocol.slice(0, -1);
   const authority = host !== undefined && VALID_HOST.test(host) ? host : own.host;
   try {
