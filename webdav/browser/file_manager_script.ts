@@ -166,7 +166,10 @@ function validName(name) {
 function refresh() {
   return send("GET", base, { headers: { Accept: "text/html" } }).then(function (answer) {
     if (answer.status !== 200) {
-      show("error", failure("Reloading the listing", answer));
+      // Below the change's own error, if it failed too (e.g. 409, then 404 here).
+      var prior = !statusBox.hidden && statusBox.className === "error"
+        ? statusBox.textContent + "\n" : "";
+      show("error", prior + failure("Reloading the listing", answer));
       return;
     }
     var doc = new DOMParser().parseFromString(answer.text, "text/html");

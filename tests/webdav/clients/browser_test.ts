@@ -106,6 +106,14 @@ Deno.test("browser: headless Chromium renders the HTML listing (entries, sizes, 
     assert(!report.csp?.includes("unsafe-inline"), report.csp);
     assertEquals(report.console.filter((line) => /Content Security Policy/i.test(line)), []);
 
+    // Without JavaScript: the same rows, sizes and links; no controls.
+    assertEquals(
+      report.noScript.rows.map((row) => [row.name, row.size, new URL(row.href, listingUrl).href]),
+      report.rows.map((row) => [row.name, row.size, row.href]),
+    );
+    assertEquals(report.noScript.toolsVisible, false);
+    assertEquals(report.noScript.buttons, 0);
+
     // Every text file's link opened its content.
     assertEquals(report.opened.map((o) => o.name), Object.keys(TEXT_FILES));
     for (const opened of report.opened) {

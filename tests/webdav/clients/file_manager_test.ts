@@ -60,14 +60,18 @@ Deno.test("file manager: upload (picker and drop, progress), new folder, rename,
       "locked.txt": "locked content\n",
       "delete me.txt": "bye\n",
       "existing target.txt": "the target stays\n",
+      "replace me.txt": "old content\n",
+      "overwriter.txt": "the overwriter's content\n",
+      "overwritten.txt": "overwritten soon\n",
     };
     for (const [name, text] of Object.entries(existing)) {
       await dav.fs.writeTextFile(`${dir}/${name}`, text);
     }
+    await dav.fs.mkdir(`${dir}/gone soon`);
     const downloadName = "download ✓ #1.bin";
     const downloadBytes = patternBytes(5000, 7);
     await dav.fs.writeFile(`${dir}/${downloadName}`, downloadBytes);
-    const url = `${dav.base}${encodeURIComponent(dir)}/`;
+    const url = `${dav.base}${encodeURIComponent(dir.slice(1))}/`;
     const lock = await fetch(`${url}locked.txt`, {
       method: "LOCK",
       headers: { "Content-Type": "application/xml", Timeout: "Second-600" },
@@ -87,6 +91,8 @@ Deno.test("file manager: upload (picker and drop, progress), new folder, rename,
       await Deno.writeFile(path, bytes);
       uploadPaths.push(path);
     }
+    const replaceUpload = `${work.path}/replace me.txt`;
+    await Deno.writeTextFile(replaceUpload, "new content\n");
     const shot = await screenshotPath("file-manager.png");
     const request: ManageRequest = {
       scenario: "manage",
@@ -101,6 +107,9 @@ Deno.test("file manager: upload (picker and drop, progress), new folder, rename,
       keep: "keep me.txt",
       locked: "locked.txt",
       download: downloadName,
+      replaceUpload,
+      renameOverwriting: { from: "overwriter.txt", to: "overwritten.txt" },
+      goneFolder: "gone soon",
     };
     const report = await runDriver<ManageReport>(request);
     console.log(`file manager screenshot: ${shot}`);
@@ -139,6 +148,22 @@ Deno.test("file manager: upload (picker and drop, progress), new folder, rename,
     assert(/locked/i.test(report.lockedStatus), report.lockedStatus);
     assert(report.lockedStatus.includes("423"), report.lockedStatus);
 
+    // Replacing upload and overwriting rename: asked, answered yes, done.
+    assertEquals(report.replaceDialogs.map((line) => line.split(":")[0]), [
+      "confirm",
+      "prompt",
+      "confirm",
+    ]);
+    assert(report.replaceDialogs[0]!.includes("replace me.txt"), report.replaceDialogs[0]);
+    assertEquals(await dav.fs.readTextFile(`${dir}/replace me.txt`), "new content\n");
+    assert(!(await dav.fs.exists(`${dir}/overwriter.txt`)));
+    assertEquals(await dav.fs.readTextFile(`${dir}/overwritten.txt`), "the overwriter's content\n");
+
+    // The folder deleted behind the page's back: the page says why MKCOL failed.
+    assert(!(await dav.fs.exists(`${dir}/${request.goneFolder}`)));
+    assert(/folder does not exist/.test(report.goneFolderStatus), report.goneFolderStatus);
+    assert(report.goneFolderStatus.includes("409"), report.goneFolderStatus);
+
     // The download's bytes.
     assertEquals(report.downloaded.suggestedName, downloadName);
     const downloaded = Uint8Array.from(atob(report.downloaded.base64), (c) => c.charCodeAt(0));
@@ -152,6 +177,7 @@ Deno.test("file manager: upload (picker and drop, progress), new folder, rename,
       if (info.isDirectory) directories.add(entry.name);
       else sizes.set(entry.name, info.size);
     }
+    directories.add(request.goneFolder); // deleted by the last step, there until then
     assertEquals(report.sizeHeaderSort, "ascending");
     const filesAscending = report.sortedBySizeAscending.filter((n) => !directories.has(n));
     assertEquals(
@@ -175,7 +201,7 @@ Deno.test("file manager: upload (picker and drop, progress), new folder, rename,
     const byName = report.sortedByName.filter((n) => !directories.has(n));
     assertEquals(byName, [...byName].sort(collator.compare));
 
-    // A fresh load lists exactly what the store has.
+    // A fresh load listed exactly what the store had (the folder deleted after it).
     assertEquals(report.finalRows.sort(), [...directories, ...sizes.keys()].sort());
     assertEquals(
       report.console.filter((line) => /Content Security Policy|Refused/i.test(line)),

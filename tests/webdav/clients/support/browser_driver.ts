@@ -71,6 +71,13 @@ export interface DriverReport {
   collection: { url: string; title: string; links: string[]; backUrl: string; backTitle: string };
   /** Messages Chromium logged (a CSP violation would be one). */
   console: string[];
+  /** The same page with JavaScript off: its rows (name, size, href) and controls. */
+  noScript: {
+    rows: { name: string; size: string; href: string }[];
+    toolsVisible: boolean;
+    /** Visible buttons. */
+    buttons: number;
+  };
 }
 
 const CHROMIUM_ARGS = [
@@ -133,6 +140,23 @@ async function driveListing(browser: Browser, request: DriverRequest): Promise<D
     });
   }
 
+  // With JavaScript off, the page is still a listing (and shows no controls).
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const plainPage = await plain.newPage();
+  await plainPage.goto(request.listingUrl);
+  const noScript = {
+    rows: await plainPage.locator("tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => ({
+        name: tr.querySelector("td.name")?.textContent ?? "",
+        size: tr.querySelector("td.size")?.textContent ?? "",
+        href: tr.querySelector("td.name a")?.getAttribute("href") ?? "",
+      }))
+    ),
+    toolsVisible: await plainPage.locator("#tools").isVisible(),
+    buttons: await plainPage.locator("button:visible").count(),
+  };
+  await plain.close();
+
   await page.goto(request.listingUrl);
   const subHref =
     new URL((await linkTo(request.collection).getAttribute("href")) ?? "", page.url()).href;
@@ -157,6 +181,7 @@ async function driveListing(browser: Browser, request: DriverRequest): Promise<D
       backTitle: await page.title(),
     },
     console: consoleMessages,
+    noScript,
   };
 }
 

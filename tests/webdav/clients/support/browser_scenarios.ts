@@ -37,6 +37,12 @@ export interface ManageRequest {
   locked: string;
   /** A file downloaded through its Download link. */
   download: string;
+  /** A file (path on disk) uploaded over an existing one, replacing it when asked. */
+  replaceUpload: string;
+  /** A rename onto an existing name, whose overwrite question is answered yes. */
+  renameOverwriting: { from: string; to: string };
+  /** A folder the page opens, then another client deletes. */
+  goneFolder: string;
 }
 
 /** What the manage scenario saw. */
@@ -58,7 +64,27 @@ export interface ManageReport {
   sortedByName: string[];
   sizeHeaderSort: string | null;
   finalRows: string[];
+  /** The dialogs of the replacing upload and the overwriting rename. */
+  replaceDialogs: string[];
+  /** What the page said when another client had deleted its folder (409). */
+  goneFolderStatus: string;
   console: string[];
+}
+
+/** What the scenarios use of a Playwright dialog. */
+interface DialogLike {
+  type(): string;
+  message(): string;
+  accept(text?: string): Promise<void>;
+  dismiss(): Promise<void>;
+}
+
+async function clearStatus(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const status = document.getElementById("status")!;
+    status.hidden = true;
+    status.className = "";
+  });
 }
 
 const byName = (name: string) => `tbody tr[data-name=${JSON.stringify(name)}]`;
@@ -165,12 +191,25 @@ export async function driveManage(browser: Browser, request: ManageRequest): Pro
   page.once("dialog", (dialog) => void dialog.dismiss());
   await page.click(`${byName(request.keep)} button.delete`);
 
-  // Delete of a locked file: confirmed, refused by the server (423), said so.
-  await page.evaluate(() => {
-    const status = document.getElementById("status")!;
-    status.hidden = true;
-    status.className = "";
+  // An upload over an existing file, and a rename onto one: both asked, both yes.
+  const replaceDialogs: string[] = [];
+  const acceptAll = (dialog: DialogLike) => {
+    replaceDialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.accept(dialog.type() === "prompt" ? request.renameOverwriting.to : undefined);
+  };
+  page.on("dialog", acceptAll);
+  await page.setInputFiles("#upload-input", [request.replaceUpload]);
+  await page.waitForFunction(() => {
+    const items = [...document.querySelectorAll("#uploads li")];
+    const last = items[items.length - 1];
+    return last.className === "done" || last.className === "failed";
   });
+  await page.click(`${byName(request.renameOverwriting.from)} button.rename`);
+  await waitForRow(page, request.renameOverwriting.from, false);
+  page.off("dialog", acceptAll);
+
+  // Delete of a locked file: confirmed, refused by the server (423), said so.
+  await clearStatus(page);
   page.once("dialog", (dialog) => void dialog.accept());
   await page.click(`${byName(request.locked)} button.delete`);
   const locked = page.locator("#status.error");
@@ -197,6 +236,20 @@ export async function driveManage(browser: Browser, request: ManageRequest): Pro
   // A fresh load shows the store's state.
   await page.goto(request.url);
   await scriptRan(page);
+  const finalRows = await rowNames(page);
+
+  // Another client deletes the folder the page shows; creating a folder in it
+  // then fails with 409, said so.
+  await page.click(`${byName(request.goneFolder)} td.name a`);
+  await scriptRan(page);
+  const folderUrl = page.url();
+  const gone = await page.request.delete(folderUrl);
+  if (gone.status() !== 204) throw new Error(`DELETE of the folder: ${gone.status()}`);
+  await page.fill("#mkdir-name", "inside");
+  await page.click("#mkdir-form button[type=submit]");
+  const goneStatus = page.locator("#status.error");
+  await goneStatus.waitFor();
+  const goneFolderStatus = await goneStatus.innerText();
   return {
     uploads,
     rowsAfterUpload,
@@ -210,7 +263,9 @@ export async function driveManage(browser: Browser, request: ManageRequest): Pro
     sortedBySizeDescending,
     sortedByName,
     sizeHeaderSort,
-    finalRows: await rowNames(page),
+    finalRows,
+    replaceDialogs,
+    goneFolderStatus,
     console: consoleMessages,
   };
 }
