@@ -55,8 +55,9 @@ export interface PropfindOptions {
   /** Stats (and attribute reads) in flight while listing a collection (default 8). */
   concurrency?: number;
   /**
-   * Depth 1 listings answered at once (default 32): each holds its members' state
-   * while its reply streams, so beyond this they wait in turn; after
+   * Depth 1 and infinity listings answered at once (default 32): each holds a
+   * bounded state (a page of members, a few held back, 64 KiB of reply) while its
+   * reply streams, so beyond this they wait in turn; after
    * `listingWaitMs` (default 30 s) one is answered 503 with `Retry-After`.
    */
   maxListings?: number;
