@@ -51,6 +51,17 @@ export interface ParsedSubcommand<T extends ParseArgsOptionsConfig> {
 }
 
 /**
+ * The first sentence of a `parseArgs` message (the rest explains `--` at length),
+ * with a hint for an option value that starts with a dash.
+ */
+function firstSentence(message: string): string {
+  const first = message.split(/\.(?:\s|$)/)[0];
+  return / argument is ambiguous$/.test(first)
+    ? `${first} (a value starting with "-" is written --NAME=VALUE)`
+    : first;
+}
+
+/**
  * Parses a subcommand's arguments (`node:util` `parseArgs`, strict, with
  * positionals). A `--` ends the flags (so a name starting with `-` can be
  * given). Too few or too many positionals, an unknown flag or a missing value
@@ -72,6 +83,9 @@ export interface ParsedSubcommand<T extends ParseArgsOptionsConfig> {
  *   message: 'unexpected argument "c"',
  * });
  * assert.deepEqual(parseSubcommand(["--help"], flags, positionals).positionals, []);
+ * assert.throws(() => parseSubcommand(["--bogus"], flags, positionals), {
+ *   message: "Unknown option '--bogus'",
+ * });
  * ```
  */
 export function parseSubcommand<const T extends ParseArgsOptionsConfig>(
@@ -83,7 +97,7 @@ export function parseSubcommand<const T extends ParseArgsOptionsConfig>(
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new TypeError((error as Error).message);
+    throw new TypeError(firstSentence((error as Error).message));
   }
   const values = parsed.values as ParsedSubcommand<T>["values"];
   const given = parsed.positionals;

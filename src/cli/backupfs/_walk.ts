@@ -85,7 +85,9 @@ async function* walkBelow(
   for await (const batch of fs.readDirInfoBatches(directory)) {
     for (const { name, info } of batch) {
       const entry = { name, path: joinPath(directory, name), relative: prefix + name, info };
-      if (!info.isDirectory || options.recursive === false) {
+      // BackupFS lists single names only; a name that is not one is never descended into.
+      const single = name !== "" && name !== "." && name !== ".." && !name.includes("/");
+      if (!info.isDirectory || options.recursive === false || !single) {
         yield entry;
         continue;
       }
