@@ -11,6 +11,7 @@
  */
 
 import { DavError } from "../dav_error.ts";
+import { publicOrigin } from "../http/public_origin.ts";
 import type { DavMiddleware } from "./dav_env.ts";
 
 /** Methods that change something, checked by {@link originCheck}. */
@@ -30,8 +31,9 @@ const STATE_CHANGING: ReadonlySet<string> = new Set([
 export interface OriginCheckOptions {
   /**
    * The server's own origin (`scheme://host[:port]`) as browsers see it, for a
-   * request. Default: the request URL's origin; behind a trusted reverse proxy,
-   * give the forwarded (public) one.
+   * request. Default: `publicOrigin` (`http/public_origin.ts`): the forwarded
+   * origin the app recorded for a request through a trusted reverse proxy, else
+   * the request URL's origin.
    */
   ownOrigin?: (request: Request) => string;
 }
@@ -65,7 +67,7 @@ export function isCrossSiteChange(
   if (request.headers.get("sec-fetch-site")?.trim().toLowerCase() === "cross-site") return true;
   const origin = request.headers.get("origin");
   if (origin === null) return false;
-  const own = options?.ownOrigin?.(request) ?? new URL(request.url).origin;
+  const own = (options?.ownOrigin ?? publicOrigin)(request);
   return originOf(origin) !== originOf(own);
 }
 
