@@ -34,13 +34,34 @@ export function displayName(name: string): string {
   });
 }
 
-/** Whether an error is the reader of our output going away (a closed pipe). */
+/**
+ * Whether an error is the reader of our output going away (a closed pipe).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isClosedOutput } from "./_output.ts";
+ * assert.equal(isClosedOutput(new Deno.errors.BrokenPipe("Broken pipe (os error 32)")), true);
+ * assert.equal(isClosedOutput(new Error("disk full")), false);
+ * ```
+ */
 export function isClosedOutput(error: unknown): boolean {
   return error instanceof Deno.errors.BrokenPipe ||
     (error instanceof Error && /broken pipe|EPIPE/i.test(error.message));
 }
 
-/** Writes all of `bytes` to a writer (Deno's `write` may take fewer). */
+/**
+ * Writes all of `bytes` to a writer (Deno's `write` may take fewer).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeAll } from "./_output.ts";
+ * const taken: number[] = [];
+ * await writeAll({ write: (p) => Promise.resolve(taken.push(Math.min(2, p.length)) && Math.min(2, p.length)) }, new Uint8Array(5));
+ * assert.deepEqual(taken, [2, 2, 1]);
+ * ```
+ */
 export async function writeAll(
   writer: { write(p: Uint8Array): Promise<number> },
   bytes: Uint8Array,

@@ -35,7 +35,17 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Options of {@link Progress}. */
+/**
+ * Options of {@link Progress}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ProgressOptions } from "./_progress.ts";
+ * const options: ProgressOptions = { enabled: false };
+ * assert.equal(options.enabled, false);
+ * ```
+ */
 export interface ProgressOptions {
   /** Whether to draw at all (default: whether stderr is a terminal). */
   enabled?: boolean;

@@ -21,7 +21,17 @@ import { listAllChunks, listAllObjects } from "../../storage/paginate.ts";
 import type { BackupObject, Chunk } from "../../storage/types.ts";
 import type { TokenBucket } from "./_token_bucket.ts";
 
-/** Where a damaged chunk is used: a job, a BackupFS path, the chunk's index in that file. */
+/**
+ * Where a damaged chunk is used: a job, a BackupFS path, the chunk's index in that file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ChunkUse } from "./_scrubber.ts";
+ * const use: ChunkUse = { job: "default", path: "/docs/a.bin", index: 0 };
+ * assert.equal(use.path, "/docs/a.bin");
+ * ```
+ */
 export interface ChunkUse {
   /** The job. */
   job: string;
@@ -31,7 +41,22 @@ export interface ChunkUse {
   index: number;
 }
 
-/** A chunk that failed its check, with what is wrong and every file using it. */
+/**
+ * A chunk that failed its check, with what is wrong and every file using it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DamagedChunk } from "./_scrubber.ts";
+ * const chunk: DamagedChunk = {
+ *   checksum: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+ *   length: 3,
+ *   reason: "its bytes do not match its SHA-256",
+ *   uses: [{ job: "default", path: "/a", index: 0 }, { job: "default", path: "/b", index: 2 }],
+ * };
+ * assert.equal(chunk.uses.length, 2);
+ * ```
+ */
 export interface DamagedChunk {
   /** Its SHA-256 (base64), as listed. */
   checksum: string;
@@ -43,7 +68,17 @@ export interface DamagedChunk {
   uses: ChunkUse[];
 }
 
-/** An object whose own record is inconsistent (its `SUMMARY`, its chunk list). */
+/**
+ * An object whose own record is inconsistent (its `SUMMARY`, its chunk list).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DamagedObject } from "./_scrubber.ts";
+ * const object: DamagedObject = { job: "default", path: "/a", reason: "its SUMMARY differs" };
+ * assert.equal(object.job, "default");
+ * ```
+ */
 export interface DamagedObject {
   /** The job. */
   job: string;
@@ -53,7 +88,17 @@ export interface DamagedObject {
   reason: string;
 }
 
-/** What a scrub counted. */
+/**
+ * What a scrub counted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ScrubTotals } from "./_scrubber.ts";
+ * const totals: ScrubTotals = { jobs: 1, objects: 2, chunks: 2, chunksRead: 1, bytes: 9, changed: 0 };
+ * assert.ok(totals.chunksRead <= totals.chunks);
+ * ```
+ */
 export interface ScrubTotals {
   /** Jobs scrubbed. */
   jobs: number;
@@ -69,7 +114,18 @@ export interface ScrubTotals {
   changed: number;
 }
 
-/** Options of {@link Scrubber}. */
+/**
+ * Options of {@link Scrubber}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ScrubberOptions } from "./_scrubber.ts";
+ * const said: string[] = [];
+ * const options: ScrubberOptions = { rememberGood: 1000, onDamage: (m) => said.push(m) };
+ * assert.equal(options.rememberGood, 1000);
+ * ```
+ */
 export interface ScrubberOptions {
   /** Limits the bytes read per second. */
   rate?: TokenBucket;

@@ -17,11 +17,21 @@ import { checkRegionFlag, nonEmptyFlag } from "../flags.ts";
 import { STORE_FLAGS, storeLocationFromFlags } from "../store_flags.ts";
 
 /** Default data directory, the same as `serve` and `storage` use. */
-export const DEFAULT_DATA_DIR = "backupfs-data";
+const DEFAULT_DATA_DIR = "backupfs-data";
 /** Default job. */
-export const DEFAULT_JOB = "default";
+const DEFAULT_JOB = "default";
 
-/** The `parseArgs` definitions of the target flags, to spread into a subcommand's. */
+/**
+ * The `parseArgs` definitions of the target flags, to spread into a subcommand's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TARGET_FLAGS } from "./_target.ts";
+ * assert.equal(TARGET_FLAGS.endpoint.type, "string");
+ * assert.equal(TARGET_FLAGS.chunks.type, "string"); // the store flags too
+ * ```
+ */
 export const TARGET_FLAGS = {
   data: { type: "string" },
   endpoint: { type: "string" },
@@ -29,7 +39,16 @@ export const TARGET_FLAGS = {
   ...STORE_FLAGS,
 } as const;
 
-/** The `--help` lines of the target flags and `--job`. */
+/**
+ * The `--help` lines of the target flags.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TARGET_USAGE } from "./_target.ts";
+ * assert.match(TARGET_USAGE, /--endpoint URL/);
+ * ```
+ */
 export const TARGET_USAGE = `Where (default: the embedded store in ./${DEFAULT_DATA_DIR}):
   --data DIR            Data directory of the embedded store (the same as serve's and
                         storage's; safe while they run on it).
@@ -41,12 +60,32 @@ export const TARGET_USAGE = `Where (default: the embedded store in ./${DEFAULT_D
                         files, SSO, roles).
   --region REGION       Signing region of --endpoint (default: the AWS chain's).`;
 
-/** Where the target is: an embedded store's location, or a service's endpoint. */
+/**
+ * Where the target is: an embedded store's location, or a service's endpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TargetLocation } from "./_target.ts";
+ * const target: TargetLocation = { kind: "endpoint", endpoint: "http://127.0.0.1:9000" };
+ * assert.equal(target.kind, "endpoint");
+ * ```
+ */
 export type TargetLocation =
   | { kind: "store"; location: StoreLocation }
   | { kind: "endpoint"; endpoint: string; region?: string };
 
-/** The flag values {@link targetFromFlags} reads. */
+/**
+ * The flag values {@link targetFromFlags} reads.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TargetFlagValues } from "./_target.ts";
+ * const values: TargetFlagValues = { data: "/srv/backupfs" };
+ * assert.equal(values.endpoint, undefined);
+ * ```
+ */
 export type TargetFlagValues = {
   data?: string;
   endpoint?: string;
@@ -130,7 +169,17 @@ export function checkJobFlag(value: string | undefined): string {
   return job;
 }
 
-/** An opened target: its storage, what it is (for messages) and how to close it. */
+/**
+ * An opened target: its storage, what it is (for messages) and how to close it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { OpenedTarget } from "./_target.ts";
+ * const close = (target: OpenedTarget) => target.close();
+ * assert.equal(typeof close, "function");
+ * ```
+ */
 export interface OpenedTarget {
   /** The storage: the embedded store, or a client of the service. */
   storage: BackupStorage;
@@ -142,7 +191,17 @@ export interface OpenedTarget {
   close(): Promise<void>;
 }
 
-/** Options of {@link openTarget}. */
+/**
+ * Options of {@link openTarget}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { OpenTargetOptions } from "./_target.ts";
+ * const options: OpenTargetOptions = { create: true }; // put may start a new store
+ * assert.equal(options.create, true);
+ * ```
+ */
 export interface OpenTargetOptions {
   /** Whether a data directory without a store may be created (`put`); otherwise it is an error. */
   create?: boolean;

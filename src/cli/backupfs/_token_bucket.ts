@@ -5,7 +5,17 @@
  * @module
  */
 
-/** Options of {@link TokenBucket}. */
+/**
+ * Options of {@link TokenBucket}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TokenBucketOptions } from "./_token_bucket.ts";
+ * const options: TokenBucketOptions = { capacity: 1024 * 1024 };
+ * assert.equal(options.capacity, 1048576);
+ * ```
+ */
 export interface TokenBucketOptions {
   /** Most bytes that may go at once after a pause (default: one second's worth, at least 64 KiB). */
   capacity?: number;

@@ -39,7 +39,17 @@ export interface Tool<T extends { help: boolean }> {
   run: (options: T, say: (message: string) => void) => Promise<number>;
 }
 
-/** What a failure says: the error's message, with its cause's when it has one. */
+/**
+ * What a failure says: the error's message, with its cause's when it has one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failureText } from "./_tool.ts";
+ * assert.equal(failureText(new Error("outer", { cause: new Error("inner") })), "outer (inner)");
+ * assert.equal(failureText("plain"), "plain");
+ * ```
+ */
 export function failureText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error && !error.message.includes(error.cause.message)

@@ -37,7 +37,17 @@ export interface WalkEntry {
   info: BackupFileInfo;
 }
 
-/** Options of {@link walk}. */
+/**
+ * Options of {@link walk}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { WalkOptions } from "./_walk.ts";
+ * const options: WalkOptions = { postOrder: true }; // du: a directory after its contents
+ * assert.equal(options.recursive, undefined);
+ * ```
+ */
 export interface WalkOptions {
   /** Descend into subdirectories (default true). */
   recursive?: boolean;

@@ -20,7 +20,7 @@ import {
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs cat`. */
-export const CAT_USAGE = `Usage: backupfs cat [options] PATH
+const CAT_USAGE = `Usage: backupfs cat [options] PATH
 
 Writes the file at PATH to stdout, byte for byte; each chunk is checked (SHA-256, or
 the CRC-32 recorded with a local chunk file) before any of its bytes is written, so a

@@ -21,7 +21,7 @@ import { runTool, type Tool } from "./_tool.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs du`. */
-export const DU_USAGE = `Usage: backupfs du [options] [PATH]
+const DU_USAGE = `Usage: backupfs du [options] [PATH]
 
 Prints the bytes of the files under PATH (default /): one line per directory,
 "BYTES<TAB>PATH", each after its subdirectories and PATH last (as du -b). The bytes

@@ -25,7 +25,7 @@ import { runTool, type Tool } from "./_tool.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs get`. */
-export const GET_USAGE = `Usage: backupfs get [options] REMOTE LOCAL
+const GET_USAGE = `Usage: backupfs get [options] REMOTE LOCAL
 
 Copies the BackupFS file REMOTE to the local path LOCAL ("-" writes stdout), or with
 -r the directory REMOTE and everything in it. When LOCAL is an existing directory, the

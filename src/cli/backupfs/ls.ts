@@ -21,7 +21,7 @@ import { runTool, type Tool } from "./_tool.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs ls`. */
-export const LS_USAGE = `Usage: backupfs ls [options] [PATH]
+const LS_USAGE = `Usage: backupfs ls [options] [PATH]
 
 Lists a BackupFS directory (default /), names in byte order, a directory's name
 ending in "/"; a file's PATH lists that file. Control characters in names are

@@ -62,11 +62,11 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 };
 
 /** The permissions `backupfs` runs with (the `deno task backupfs` task and `deno install`). */
-export const PERMISSIONS =
+const PERMISSIONS =
   "--allow-net --allow-read --allow-write --allow-env --allow-sys=statfs,homedir,osRelease";
 
 /** The `--help` text: the subcommands. */
-export const USAGE = `Usage: backupfs SUBCOMMAND [options] [arguments]
+const USAGE = `Usage: backupfs SUBCOMMAND [options] [arguments]
 
 BackupFS: a file system over the AWS Backup Storage API, its WebDAV server, its
 storage service, and tools for its files.

@@ -23,7 +23,7 @@ import {
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs put`. */
-export const PUT_USAGE = `Usage: backupfs put [options] LOCAL REMOTE
+const PUT_USAGE = `Usage: backupfs put [options] LOCAL REMOTE
 
 Copies the local file LOCAL to the BackupFS path REMOTE ("-" reads stdin), or with -r
 the directory LOCAL and everything in it. When REMOTE is an existing directory, the

@@ -19,7 +19,7 @@ import {
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs rm`. */
-export const RM_USAGE = `Usage: backupfs rm [options] PATH
+const RM_USAGE = `Usage: backupfs rm [options] PATH
 
 Removes the file at PATH. A directory needs -r, which removes it with everything in it.
 The root (/) is never removed. Versions removed stay readable by token for the store's

@@ -24,7 +24,7 @@ import { TokenBucket } from "./_token_bucket.ts";
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs scrub`. */
-export const SCRUB_USAGE = `Usage: backupfs scrub [options]
+const SCRUB_USAGE = `Usage: backupfs scrub [options]
 
 Reads every chunk of every object of a job (ListObjects, ListChunks, GetChunk: from
 the store's disk or the service, never from a cache), checks each chunk's length and
