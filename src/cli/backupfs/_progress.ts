@@ -104,7 +104,8 @@ export class Progress {
         columns = undefined;
       }
     }
-    this.#columns = Math.max(40, columns ?? 80);
+    // A pseudo-terminal may report no size (0 columns): then 80.
+    this.#columns = columns === undefined || columns < 20 ? 80 : columns;
   }
 
   /** A new file of `size` bytes starts (`undefined`: its size is not known). */
@@ -145,7 +146,7 @@ export class Progress {
       }%`;
     }
     const totals = `${this.files} file${this.files === 1 ? "" : "s"}, ${formatBytes(this.bytes)}`;
-    const room = this.#columns - bar.length - totals.length - 6;
+    const room = Math.max(16, this.#columns - bar.length - totals.length - 6);
     let name = displayName(this.#name);
     if (name.length > room) name = "…" + name.slice(name.length - Math.max(1, room - 1));
     this.#writer.writeSync(encoder.encode(`\r\x1b[K${name}  ${bar}  ${totals}`));
