@@ -205,7 +205,8 @@ async function openServer(
   }
   return {
     fetch: dav.fetch,
-    close: () => observed.close().then(() => opened.close()),
+    // The credentials' verifier worker, if started, would keep the process alive.
+    close: () => observed.close().then(() => opened.close()).finally(() => authenticate?.close()),
     limits: workers === 1 ? options.limits : workerLimits(options.limits, workers),
     ...(observed.observer ? { observer: observed.observer } : {}),
   };

@@ -60,10 +60,17 @@ export async function loadServeCredentials(
   return snapshot;
 }
 
+/** The `authenticate` hook of a serving process or worker, with how to release it. */
+export type ServeAuthenticateHook = AuthenticateHook & {
+  /** Releases what the hook holds (the credentials file's password verifier worker). */
+  close(): Promise<void>;
+};
+
 /**
  * The `authenticate` hook of one serving process or worker, or `undefined`
  * without users. With a credentials file, `say` (when given) is told of
- * reloads and of failed reloads.
+ * reloads and of failed reloads, and expensive checks run in a verifier
+ * worker: call the hook's `close()` when the server closes.
  *
  * @example
  * ```ts
@@ -75,16 +82,18 @@ export async function loadServeCredentials(
  *   headers: { Authorization: "Basic " + btoa("alice:secret") },
  * });
  * assert.equal(await authenticate(request), "alice");
+ * await authenticate.close();
  * ```
  */
 export function serveAuthentication(
   options: ServeUsers,
   say?: (message: string) => void,
-): AuthenticateHook | undefined {
+): ServeAuthenticateHook | undefined {
   if (options.credentials) {
     return createCredentialsFileAuth(
       new ReloadingCredentials(options.credentials, say ? { say } : {}),
     );
   }
-  return options.users ? createBasicAuth(options.users) : undefined;
+  if (!options.users) return undefined;
+  return Object.assign(createBasicAuth(options.users), { close: () => Promise.resolve() });
 }
