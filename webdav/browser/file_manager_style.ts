@@ -61,5 +61,6 @@ export const FILE_MANAGER_STYLE = [
   "td.name{word-break:break-word}td.actions{white-space:nowrap}",
   "td.actions>*{margin-right:.4em;font-size:.9em}",
   "tbody tr:nth-child(even){background:var(--stripe)}",
+  "tr.empty td{color:var(--muted);font-style:italic}",
   "body.dragging{outline:3px dashed var(--accent);outline-offset:-10px}",
 ].join("");

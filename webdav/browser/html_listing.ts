@@ -92,8 +92,12 @@ export interface HtmlListingOptions {
  * assert.ok(html.includes('href="/dav/%3Cb%3E%20%26%20c.txt"'));
  * assert.ok(html.includes('data-base="/dav/"'));
  * assert.ok(html.includes('id="tools"'));
+ * assert.ok(!html.includes("This folder is empty."));
  * const readOnly = await new Response(htmlListing(fs, "/", { href, readOnly: true })).text();
  * assert.ok(!readOnly.includes('id="tools"'));
+ * await fs.mkdir("/empty");
+ * const empty = await new Response(htmlListing(fs, "/empty", { href })).text();
+ * assert.ok(empty.includes("This folder is empty."));
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -154,8 +158,10 @@ async function* pages(
     yield `<tr class="parent"><td class="name"><a href="${escapeHtml(href(parent, true))}">` +
       `../</a></td><td class="size"></td><td class="date"></td><td class="actions"></td></tr>\n`;
   }
+  let members = 0;
   for await (const [member, info] of statEach(fs, path, options.concurrency ?? 8)) {
     if (!info) continue;
+    members++;
     const link = escapeHtml(href(joinPath(path, member), info.isDirectory));
     const label = escapeHtml(info.isDirectory ? `${member}/` : member);
     const mtime = info.mtime ? info.mtime.getTime() : 0;
@@ -174,5 +180,6 @@ async function* pages(
       `<td class="name"><a href="${link}">${label}</a></td>${size}` +
       `<td class="date">${date}</td><td class="actions">${download}</td></tr>\n`;
   }
+  if (members === 0) yield `<tr class="empty"><td colspan="4">This folder is empty.</td></tr>\n`;
   yield `</tbody></table><script>${FILE_MANAGER_SCRIPT}</script></body></html>\n`;
 }
