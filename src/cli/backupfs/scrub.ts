@@ -128,7 +128,14 @@ const SCRUB: Tool<ScrubOptions> = {
           say(displayName(message));
         },
       });
-      for (const job of jobs) await scrubber.scrubJob(job);
+      for (const job of jobs) {
+        const before = scrubber.totals.objects + scrubber.totals.changed;
+        await scrubber.scrubJob(job);
+        if (scrubber.totals.objects + scrubber.totals.changed === before) {
+          progress.end();
+          say(`warning: job "${job}" has no objects`);
+        }
+      }
       progress.end();
       for (const chunk of scrubber.damagedChunks) {
         await out.line(`DAMAGED chunk ${chunk.checksum} (${chunk.length} bytes): ${chunk.reason}`);
