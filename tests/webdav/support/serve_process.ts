@@ -10,7 +10,7 @@ export const SERVE_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-env",
-  "--allow-sys=statfs,homedir",
+  "--allow-sys=statfs,homedir,osRelease",
 ];
 /** `deno task storage` (src/server/main.ts), for the CLI tests that start it. */
 export const STORAGE_MAIN = fileURLToPath(new URL("../../../src/server/main.ts", import.meta.url));
