@@ -1,6 +1,6 @@
 /**
  * The life of both commands once their storage is open, written once: listen,
- * print `listening on http://HOST:PORT` on stdout, serve until SIGINT or SIGTERM
+ * print `listening on http://HOST:PORT` (`https://` with TLS) on stdout, serve until SIGINT or SIGTERM
  * (a second signal after the repeat window exits 1 at once), then stop gracefully
  * and close the storage.
  *
@@ -10,7 +10,9 @@
 import { type ConnectionLimits, type HttpServerHandle, serveHttp } from "../http/mod.ts";
 import type { RequestObserver } from "../http/request_record.ts";
 import { gracefulStop } from "./graceful_stop.ts";
-import { type ListenAddress, listenUrl } from "./listen_address.ts";
+import type { ListenAddress } from "./listen_address.ts";
+import { loadTlsCredentials, type TlsCredentials } from "../http/tls_credentials.ts";
+import { listenUrlOf, type TlsFiles } from "./tls_flags.ts";
 import { onShutdownSignals } from "./shutdown_signals.ts";
 
 /**
@@ -45,6 +47,11 @@ export interface ServeLoopOptions {
   describeError?: (error: unknown) => string;
   /** Told about each request (access log, metrics), when observed. */
   observer?: RequestObserver;
+  /**
+   * Serve HTTPS with these files (read and checked first: a bad one is said,
+   * naming it, and the exit code is 1).
+   */
+  tls?: TlsFiles;
 }
 
 /**
@@ -87,15 +94,28 @@ export async function serveUntilStopped(
       Deno.exit(1);
     },
   });
+  const secure = { tls: options.tls !== undefined };
+  let tls: TlsCredentials | undefined;
+  if (options.tls !== undefined) {
+    try {
+      tls = await loadTlsCredentials(options.tls.certFile, options.tls.keyFile);
+    } catch (error) {
+      signals.dispose();
+      await options.close();
+      say(`cannot serve TLS: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   let server: HttpServerHandle;
   try {
     server = await serveHttp(fetch, {
+      ...(tls === undefined ? {} : { tls }),
       hostname: listen.hostname,
       port: listen.port,
       limits: options.limits,
       ...(options.observer ? { observer: options.observer } : {}),
       onListen: (address) => {
-        console.log(`listening on ${listenUrl(address)}`);
+        console.log(`listening on ${listenUrlOf(address, secure)}`);
         options.onListen?.(address);
       },
     });
@@ -103,7 +123,7 @@ export async function serveUntilStopped(
     signals.dispose();
     await options.close();
     const describe = options.describeError ?? String;
-    say(`cannot listen on ${listenUrl(listen)}: ${describe(error)}`);
+    say(`cannot listen on ${listenUrlOf(listen, secure)}: ${describe(error)}`);
     return 1;
   }
   await signals.stopped;
