@@ -30,6 +30,8 @@ export function toRequest(
   message: IncomingMessage,
   options: {
     fallbackHost: string;
+    /** Whether the request came over TLS: its URL is then `https:` (default false). */
+    secure?: boolean;
     bodyIdleTimeoutMs: number;
     signal: AbortSignal;
     /** Where the body bytes read are counted (`bytesIn`), when the request is observed. */
@@ -38,18 +40,21 @@ export function toRequest(
 ): Request | undefined {
   const method = message.method ?? "GET";
   const target = message.url ?? "/";
+  // HTTP/2 (over TLS): the authority is a pseudo-header, and so are the method and path.
+  const http2 = message.httpVersionMajor === 2;
+  const scheme = options.secure ? "https" : "http";
   let url: URL;
   try {
     if (target.startsWith("/")) {
-      const host = message.headers.host || options.fallbackHost;
+      const host = message.headers.host || authority(message, http2) || options.fallbackHost;
       if (!VALID_HOST.test(host)) return undefined;
-      url = new URL(`http://${host}${target}`);
+      url = new URL(`${scheme}://${host}${target}`);
     } else if (/^https?:\/\//i.test(target)) {
       url = new URL(target); // absolute-form (RFC 7230 §5.3.2)
     } else if (target === "*" && method === "OPTIONS") {
-      const host = message.headers.host || options.fallbackHost;
+      const host = message.headers.host || authority(message, http2) || options.fallbackHost;
       if (!VALID_HOST.test(host)) return undefined;
-      url = new URL(`http://${host}/`);
+      url = new URL(`${scheme}://${host}/`);
     } else {
       return undefined;
     }
@@ -59,12 +64,18 @@ export function toRequest(
   const headers = new Headers();
   const raw = message.rawHeaders;
   try {
-    for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+    if (http2) {
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        if (raw[i].charCodeAt(0) !== 0x3a) headers.append(raw[i], raw[i + 1]); // not ":…"
+      }
+    } else {
+      for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+    }
   } catch {
     return undefined;
   }
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal: options.signal };
-  if (!BODYLESS.has(method) && hasBody(message)) {
+  if (!BODYLESS.has(method) && (http2 ? hasHttp2Body(message) : hasBody(message))) {
     init.body = bodyStream(message, options.bodyIdleTimeoutMs, options.record);
     init.duplex = "half";
   }
@@ -80,6 +91,19 @@ export function toRequest(
   } catch {
     return undefined;
   }
+}
+
+/** An HTTP/2 request's `:authority`, when it is one. */
+function authority(message: IncomingMessage, http2: boolean): string | undefined {
+  if (!http2) return undefined;
+  const value = message.headers[":authority"];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** An HTTP/2 request has a body unless its stream ended with its headers. */
+function hasHttp2Body(message: IncomingMessage): boolean {
+  const stream = (message as unknown as { stream?: { endAfterHeaders?: boolean } }).stream;
+  return stream?.endAfterHeaders !== true;
 }
 
 function hasBody(message: IncomingMessage): boolean {

@@ -31,6 +31,7 @@ export async function writeResponse(
     headers.push(name, value);
   }
   for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
+  if (isHttp2(out)) dropConnectionHeaders(headers);
   const body = response.body;
   if (body === null || options.head) {
     if (body !== null) await body.cancel().catch(() => {});
@@ -86,7 +87,7 @@ function send(
   idleMs: number,
   sent: { bytesOut: number } | undefined,
 ): Promise<boolean> | boolean {
-  if (out.destroyed) return false;
+  if (out.destroyed || streamGone(out)) return false;
   const written = out.write(piece, (error) => {
     if (error === null || error === undefined) {
       releasePiece(piece);
@@ -113,4 +114,35 @@ function send(
       }, idleMs);
     }
   });
+}
+
+/** Whether `out` answers an HTTP/2 stream (node's compatibility response). */
+function isHttp2(out: ServerResponse): boolean {
+  return (out as unknown as { stream?: unknown }).stream !== undefined;
+}
+
+/** An HTTP/2 response whose stream is gone (it has no `destroyed` of its own). */
+function streamGone(out: ServerResponse): boolean {
+  const stream = (out as unknown as { stream?: { destroyed: boolean } }).stream;
+  return stream !== undefined && stream.destroyed;
+}
+
+/** Header fields HTTP/2 forbids (RFC 9113 §8.2.2): connection-specific ones. */
+const CONNECTION_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Removes the connection-specific fields from a flat name, value list, in place. */
+function dropConnectionHeaders(headers: string[]): void {
+  let kept = 0;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (CONNECTION_HEADERS.has(headers[i])) continue;
+    headers[kept++] = headers[i];
+    headers[kept++] = headers[i + 1];
+  }
+  headers.length = kept;
 }

@@ -235,15 +235,18 @@ export function serveHttp(
     // A request body not read to its end is not read at all: no keep-alive after
     // the answer (reading an arbitrary amount to discard it would cost memory and time).
     if (unread) out.shouldKeepAlive = false;
+    // HTTP/2: the unread body is discarded while the answer goes out, then the stream reset.
+    if (unread && message.httpVersionMajor === 2) {
+      endHttp2Stream(message, out, limits.responseIdleTimeoutMs);
+    }
     await writeResponse(out, response, {
       responseIdleTimeoutMs: limits.responseIdleTimeoutMs,
       head: request.method === "HEAD",
       ...(record === undefined ? {} : { sent: record }),
     });
-    if (unread && !message.complete) {
+    if (unread && !message.complete && message.httpVersionMajor !== 2) {
       // A client that already went away gets nothing more: close at once.
-      if (message.httpVersionMajor === 2) endHttp2Stream(message, out);
-      else if (aborted.signal.aborted || out.destroyed) message.socket.destroy();
+      if (aborted.signal.aborted || out.destroyed) message.socket.destroy();
       else lingerThenClose(message);
     }
   }

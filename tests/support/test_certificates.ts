@@ -112,7 +112,15 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
       "-extfile",
       "server.ext",
     ], dir);
-    await openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "other.key"], dir);
+    await openssl([
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-out",
+      "other.key",
+    ], dir);
   } catch (error) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw error;
