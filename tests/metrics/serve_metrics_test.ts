@@ -116,6 +116,10 @@ Deno.test("serve --endpoint --metrics: storage calls, verified chunks and the ch
     "2",
     "--metrics",
     `127.0.0.1:${storageMetricsPort}`,
+    "--access-log",
+    `${dir}/storage-access.log`,
+    "--access-log-format",
+    "json",
   ]);
   const metricsPort = freePort();
   const metrics = `http://127.0.0.1:${metricsPort}`;
@@ -160,6 +164,12 @@ Deno.test("serve --endpoint --metrics: storage calls, verified chunks and the ch
 
     const stopped = await storage.stop();
     assertEquals(stopped.code, 0, stopped.stderr);
+    // The storage service's access log names the verified access key id, never its secret.
+    const logged = await Deno.readTextFile(`${dir}/storage-access.log`);
+    const records = logged.trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert(records.some((r) => r.method === "PUT" && r.status === 200));
+    assert(records.every((r) => r.user === GATEWAY_KEYS.accessKeyId), logged);
+    assert(!logged.includes(GATEWAY_KEYS.secretAccessKey), "the secret key in the log");
     const down = await eventually("unhealthy", async () => {
       const answer = await health(metrics);
       return answer.status === 503 ? answer : undefined;
