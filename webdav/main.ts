@@ -41,6 +41,8 @@ import { mountInstructions } from "./serve/mount_instructions.ts";
 import { report } from "../src/cli/message_style.ts";
 import { runCommand } from "../src/cli/run_command.ts";
 import { serveUntilStopped } from "../src/cli/serve_loop.ts";
+import { cleartextPasswordWarning } from "../src/cli/tls_flags.ts";
+import { isLoopbackHost } from "./serve/loopback.ts";
 import { DEFAULT_CHUNK_CACHE_BYTES } from "../src/fs/chunk_cache.ts";
 import { DEFAULT_UPLOAD_MEMORY_BYTES } from "./app.ts";
 import { serveWithWorkers } from "../src/workers/worker_pool.ts";
@@ -227,8 +229,15 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
     console.error(mountInstructions(address, {
       auth: options.users !== undefined || options.credentials !== undefined,
       ...(options.baseUrl === undefined ? {} : { path: `${options.baseUrl}/` }),
+      ...(options.tls === undefined ? {} : { secure: true }),
     }));
   };
+  const clear = cleartextPasswordWarning({
+    loopback: isLoopbackHost(options.listen.hostname),
+    auth: options.users !== undefined || options.credentials !== undefined,
+    tls: options.tls !== undefined,
+  });
+  if (clear !== undefined) fail(clear);
   const observing = await startObservability(options.observability, {
     workers: options.workers,
     say: fail,
@@ -244,6 +253,7 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
       describeError: errorText,
       tagResponses: Deno.env.get("BACKUPFS_WORKER_HEADER") === "1",
       ...(observing.metricBuffer ? { metricBuffer: observing.metricBuffer } : {}),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     }).finally(observing.stop);
   }
   const server = await openServer(options, { index: 0, workers: 1, restart: false });
@@ -260,6 +270,7 @@ async function serveWebDav(cli: ServeCliOptions): Promise<number> {
     onListen,
     describeError: errorText,
     ...(server.observer ? { observer: server.observer } : {}),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   }).finally(observing.stop);
 }
 

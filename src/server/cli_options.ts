@@ -16,6 +16,7 @@ import {
   LIMITS_USAGE,
   limitsFromFlags,
 } from "../http/mod.ts";
+import { TLS_FLAGS, TLS_USAGE, type TlsFiles, tlsFilesFromFlags } from "../cli/tls_flags.ts";
 import { parseWorkerCount, WORKERS_FLAG, workersUsage } from "../workers/worker_flags.ts";
 import {
   OBSERVABILITY_FLAGS,
@@ -51,6 +52,8 @@ ${STORE_FLAGS_USAGE}
 
 ${LIMITS_USAGE}
 
+${TLS_USAGE}
+
 Environment:
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
                         The accepted key pair (and session token) when --credentials is
@@ -58,8 +61,8 @@ Environment:
                         in DIR/credentials (mode 0600); its path and access key id are
                         printed, never the secret.
 
-Prints "listening on http://HOST:PORT" on stdout once ready. SIGINT or SIGTERM stops the
-service cleanly (exit 0). Invalid options exit with code 2.
+Prints "listening on http://HOST:PORT" (https:// with TLS) on stdout once ready. SIGINT or
+SIGTERM stops the service cleanly (exit 0). Invalid options exit with code 2.
 `;
 
 /**
@@ -93,6 +96,8 @@ export interface StorageCliOptions {
   observability?: ObservabilityOptions;
   /** Whether `--help` was asked. */
   help: boolean;
+  /** `--tls-cert` and `--tls-key`, when given: serve HTTPS. */
+  tls?: TlsFiles;
 }
 
 /**
@@ -117,6 +122,7 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
     ...LIMIT_FLAGS,
     ...WORKERS_FLAG,
     ...OBSERVABILITY_FLAGS,
+    ...TLS_FLAGS,
     help: { type: "boolean" },
   });
   const data = nonEmptyFlag("data", values.data);
@@ -128,7 +134,9 @@ export function parseStorageCli(args: string[]): StorageCliOptions {
     maxConnections: limits.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
   });
   const observability = parseObservabilityFlags(values);
+  const tls = tlsFilesFromFlags(values);
   return {
+    ...(tls === undefined ? {} : { tls }),
     listen: parseListenAddress(values.listen ?? DEFAULT_STORAGE_LISTEN),
     dataDir: store.dataDir,
     store,

@@ -120,6 +120,7 @@ async function serveStorage(cli: StorageCliOptions): Promise<number> {
       say,
       tagResponses: Deno.env.get("BACKUPFS_WORKER_HEADER") === "1",
       ...(observing.metricBuffer ? { metricBuffer: observing.metricBuffer } : {}),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     }).finally(observing.stop);
   }
   const server = await openServer(options, { index: 0, workers: 1, restart: false });
@@ -134,6 +135,7 @@ async function serveStorage(cli: StorageCliOptions): Promise<number> {
     close: server.close,
     say,
     ...(server.observer ? { observer: server.observer } : {}),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   }).finally(observing.stop);
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { ListenAddress } from "../cli/listen_address.ts";
+import type { TlsCredentials } from "../http/tls_credentials.ts";
 
 /** Main → worker: open the storage and listen. */
 export interface StartMessage {
@@ -26,6 +27,8 @@ export interface StartMessage {
   options: unknown;
   /** The metric blocks, one per worker (`src/metrics/`), when `--metrics` is on. */
   metrics?: SharedArrayBuffer;
+  /** Serve HTTPS with this certificate and key (read once by the main thread). */
+  tls?: TlsCredentials;
 }
 
 /** Main → worker: stop gracefully. */

@@ -14,7 +14,9 @@
  */
 
 import { SHUTDOWN_GRACE_MS } from "../cli/graceful_stop.ts";
-import { type ListenAddress, listenUrl } from "../cli/listen_address.ts";
+import type { ListenAddress } from "../cli/listen_address.ts";
+import { listenUrlOf, type TlsFiles } from "../cli/tls_flags.ts";
+import { loadTlsCredentials, type TlsCredentials } from "../http/tls_credentials.ts";
 import { onShutdownSignals } from "../cli/shutdown_signals.ts";
 import { InvalidationBoard } from "./invalidation_board.ts";
 import type { StartMessage, WorkerReport } from "./_messages.ts";
@@ -58,6 +60,8 @@ export interface WorkerPoolOptions {
   restartWindowMs?: number;
   /** The metric blocks, one per worker (`startObservability`), when metrics are on. */
   metricBuffer?: SharedArrayBuffer;
+  /** Serve HTTPS with these files (read and checked once here, then given to each worker). */
+  tls?: TlsFiles;
 }
 
 /** A started worker. */
@@ -171,11 +175,21 @@ export async function serveWithWorkers(
   const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
   const maxRestarts = options.maxRestarts ?? 5;
   const windowMs = options.restartWindowMs ?? 60_000;
+  const secure = { tls: options.tls !== undefined };
+  let tls: TlsCredentials | undefined;
+  if (options.tls !== undefined) {
+    try {
+      tls = await loadTlsCredentials(options.tls.certFile, options.tls.keyFile);
+    } catch (error) {
+      say(`cannot serve TLS: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   let port: number;
   try {
     port = freePortOf(options.listen);
   } catch (error) {
-    say(`cannot listen on ${listenUrl(options.listen)}: ${describe(error)}`);
+    say(`cannot listen on ${listenUrlOf(options.listen, secure)}: ${describe(error)}`);
     return 1;
   }
   const listen = { hostname: options.listen.hostname, port };
@@ -195,6 +209,7 @@ export async function serveWithWorkers(
     tagResponses: options.tagResponses ?? false,
     options: options.options,
     ...(options.metricBuffer ? { metrics: options.metricBuffer } : {}),
+    ...(tls ? { tls } : {}),
   });
 
   const onDeath: OnDeath = (index, message) => {
@@ -250,7 +265,7 @@ export async function serveWithWorkers(
     }
     return 0;
   }
-  console.log(`listening on ${listenUrl(first.address)}`);
+  console.log(`listening on ${listenUrlOf(first.address, secure)}`);
   options.onListen?.(first.address);
 
   const outcome = await Promise.race([

@@ -7,7 +7,7 @@
  */
 
 import { gracefulStop } from "../cli/graceful_stop.ts";
-import { listenUrl } from "../cli/listen_address.ts";
+import { listenUrlOf } from "../cli/tls_flags.ts";
 import { pathChanges } from "../fs/metadata_cache.ts";
 import type { ConnectionLimits, HttpServerHandle } from "../http/mod.ts";
 import type { RequestObserver } from "../http/request_record.ts";
@@ -172,6 +172,7 @@ export function runWorker<T>(
         reusePort: true,
         limits: result.limits ?? {},
         ...(result.observer ? { observer: result.observer } : {}),
+        ...(message.tls ? { tls: message.tls } : {}),
       });
     } catch (error) {
       opened = undefined;
@@ -179,7 +180,9 @@ export function runWorker<T>(
       const describe = options.describeError ?? String;
       return post({
         type: "failed",
-        message: `cannot listen on ${listenUrl(message.listen)}: ${describe(error)}`,
+        message: `cannot listen on ${
+          listenUrlOf(message.listen, { tls: message.tls !== undefined })
+        }: ${describe(error)}`,
       });
     }
     post({ type: "listening", address: server.addr });

@@ -25,6 +25,7 @@ import {
   LIMITS_USAGE,
   limitsFromFlags,
 } from "../../src/http/mod.ts";
+import { TLS_FLAGS, TLS_USAGE, type TlsFiles, tlsFilesFromFlags } from "../../src/cli/tls_flags.ts";
 import { parseWorkerCount, WORKERS_FLAG, workersUsage } from "../../src/workers/worker_flags.ts";
 import {
   OBSERVABILITY_FLAGS,
@@ -98,7 +99,9 @@ ${STORE_FLAGS_USAGE}
 
 ${LIMITS_USAGE}
 
-Prints "listening on http://HOST:PORT" on stdout once ready, then how to mount it (on
+${TLS_USAGE}
+
+Prints "listening on http://HOST:PORT" (https:// with TLS) on stdout once ready, then how to mount it (on
 stderr). SIGINT or SIGTERM stops the server cleanly (exit 0). Invalid options exit 2.
 `;
 
@@ -134,6 +137,8 @@ export interface ServeCliOptions {
   workers: number;
   /** Whether `--help` was asked. */
   help: boolean;
+  /** `--tls-cert` and `--tls-key`, when given: serve HTTPS. */
+  tls?: TlsFiles;
   /** The mount prefix from `--base-url`, normalized (`/dav`), when given and not `/`. */
   baseUrl?: string;
   /** `--trusted-proxy` entries (addresses and CIDR ranges), when given. */
@@ -188,6 +193,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
     "trusted-proxy": { type: "string", multiple: true },
     "depth-infinity": { type: "string" },
     ...OBSERVABILITY_FLAGS,
+    ...TLS_FLAGS,
     help: { type: "boolean" },
   });
   const help = values.help ?? false;
@@ -271,8 +277,10 @@ export function parseServeCli(args: string[]): ServeCliOptions {
   }
   const proxy = proxyOptions(values);
   const observability = parseObservabilityFlags(values);
+  const tls = tlsFilesFromFlags(values);
   return {
     listen,
+    ...(tls === undefined ? {} : { tls }),
     ...proxy,
     ...(observability.accessLog || observability.metrics ? { observability } : {}),
     ...(store === undefined ? { endpoint } : { dataDir: store.dataDir, store }),

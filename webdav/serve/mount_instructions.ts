@@ -17,6 +17,8 @@ export interface MountInstructionsOptions {
   user?: string;
   /** The URL path served (`--base-url`, default `/`), ending in `/`. */
   path?: string;
+  /** Whether it serves HTTPS (`--tls-cert`): https URLs, `davs://` for GNOME. */
+  secure?: boolean;
 }
 
 function isWildcard(hostname: string): boolean {
@@ -27,7 +29,8 @@ function isWildcard(hostname: string): boolean {
  * The mount instructions for a server listening on `address`, one client per
  * paragraph: macOS Finder, Windows Explorer (`net use`, with the WebClient
  * `BasicAuthLevel` note when authentication runs over plain http), davfs2 and
- * GNOME (`gio mount`). A wildcard address is shown as `HOST`.
+ * GNOME (`gio mount`). A wildcard address is shown as `HOST`. With `secure`,
+ * the URLs are https (`davs://`), with a note on trusting a private CA.
  *
  * @example
  * ```ts
@@ -38,6 +41,10 @@ function isWildcard(hostname: string): boolean {
  * assert.match(text, /gio mount dav:\/\/127\.0\.0\.1:8080\//);
  * const under = mountInstructions({ hostname: "127.0.0.1", port: 8080 }, { path: "/dav/" });
  * assert.match(under, /net use Z: http:\/\/127\.0\.0\.1:8080\/dav\//);
+ * const tls = mountInstructions({ hostname: "127.0.0.1", port: 8443 }, { secure: true, auth: true });
+ * assert.match(tls, /net use Z: https:\/\/127\.0\.0\.1:8443\/ \/user:NAME [*]/);
+ * assert.match(tls, /gio mount davs:\/\/NAME@127\.0\.0\.1:8443\//);
+ * assert.doesNotMatch(tls, /BasicAuthLevel/); // Basic over https needs no registry change
  * ```
  */
 export function mountInstructions(
@@ -52,7 +59,8 @@ export function mountInstructions(
     : address.hostname;
   const hostPort = `${host}:${address.port}`;
   const path = options?.path ?? "/";
-  const url = `http://${hostPort}${path}`;
+  const secure = options?.secure ?? false;
+  const url = `${secure ? "https" : "http"}://${hostPort}${path}`;
   const user = options?.user ?? "NAME";
   const lines = [
     "Mount it:",
@@ -62,7 +70,7 @@ export function mountInstructions(
     "                    to 50 MB unless FileSizeLimitInBytes is raised under",
     "                    HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters)",
   ];
-  if (options?.auth) {
+  if (options?.auth && !secure) {
     lines.push(
       "                    Windows sends Basic credentials over plain http only with",
       "                    BasicAuthLevel = 2 (DWORD) under that same key; then restart WebClient:",
@@ -73,8 +81,16 @@ export function mountInstructions(
     `  davfs2 (Linux)    sudo mount -t davfs ${url} /mnt/backupfs${
       options?.auth ? "   (asks for the user name and password)" : ""
     }`,
-    `  GNOME             gio mount dav://${options?.auth ? `${user}@` : ""}${hostPort}${path}`,
+    `  GNOME             gio mount ${secure ? "davs" : "dav"}://${
+      options?.auth ? `${user}@` : ""
+    }${hostPort}${path}`,
   );
+  if (secure) {
+    lines.push(
+      "  (a certificate from a private CA: trust the CA on each client first, e.g. davfs2's",
+      "  trust_ca_cert in /etc/davfs2/davfs2.conf, or the system's store)",
+    );
+  }
   if (wildcard) lines.push("  (HOST: this machine's name or address)");
   return lines.join("\n");
 }
