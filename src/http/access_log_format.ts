@@ -23,7 +23,17 @@ import type { RequestRecord } from "./request_record.ts";
  */
 export const ACCESS_LOG_FORMATS = ["clf", "json"] as const;
 
-/** An access-log format: `clf` (Common Log Format and two fields) or `json` (JSON lines). */
+/**
+ * An access-log format: `clf` (Common Log Format and two fields) or `json` (JSON lines).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { AccessLogFormat } from "./access_log_format.ts";
+ * const formats: AccessLogFormat[] = ["clf", "json"];
+ * assert.equal(formats.length, 2);
+ * ```
+ */
 export type AccessLogFormat = typeof ACCESS_LOG_FORMATS[number];
 
 /** Query parameter names whose values are never logged (matched without case). */

@@ -20,21 +20,30 @@ import { metricValues } from "./metric_values.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import type { HealthProbeOptions } from "./health.ts";
- * const options: HealthProbeOptions = { jobId: "default", intervalMs: 2_000, timeoutMs: 2_000 };
+ * const options: HealthProbeOptions = { jobId: "default", intervalMs: 5_000, timeoutMs: 2_000 };
  * assert.equal(options.jobId, "default");
  * ```
  */
 export interface HealthProbeOptions {
   /** The job listed (any valid job id: an unknown one lists nothing). */
   jobId: string;
-  /** Time between probes (default 2 s). */
+  /** Time between probes (default 5 s). */
   intervalMs?: number;
   /** How long the store may take to answer (default 2 s). */
   timeoutMs?: number;
 }
 
-/** Default longest age of a probe that still counts, in ms. */
-export const HEALTH_MAX_AGE_MS = 10_000;
+/**
+ * Default longest age of a probe that still counts, in ms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HEALTH_MAX_AGE_MS } from "./health.ts";
+ * assert.equal(HEALTH_MAX_AGE_MS, 15_000);
+ * ```
+ */
+export const HEALTH_MAX_AGE_MS = 15_000;
 
 /**
  * Probes `storage` now and then every `intervalMs`, noting each outcome in this
@@ -63,7 +72,7 @@ export function startHealthProbe(
   storage: BackupStorage,
   options: HealthProbeOptions,
 ): () => Promise<void> {
-  const intervalMs = options.intervalMs ?? 2_000;
+  const intervalMs = options.intervalMs ?? 5_000;
   const timeoutMs = options.timeoutMs ?? 2_000;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;

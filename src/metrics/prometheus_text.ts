@@ -41,7 +41,7 @@ function scalar(lines: string[], name: string, type: string, help: string, value
 /**
  * Prometheus text of the sum of `blocks` (see `metric_values.ts`); the health
  * gauge is 1 only when every live block's last probe answered in time and is
- * younger than `maxAgeMs` (default 10 s) at `now`.
+ * younger than `maxAgeMs` (default 15 s) at `now`.
  *
  * @example
  * ```ts
