@@ -2,7 +2,8 @@
  * The messages between a `PasswordVerifier` (main thread or serving
  * worker) and its verifier Web Worker (`password_verifier_worker.ts`). A request
  * carries the password to check and the stored entry; a reply carries only the
- * request's id and the outcome. Neither is ever logged.
+ * request's id and the outcome. The worker says {@link VerifierReady} first.
+ * None is ever logged.
  *
  * @module
  */
@@ -48,6 +49,22 @@ export interface VerifyReply {
 }
 
 /**
+ * The verifier worker's first message: its module is loaded and it takes requests.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { VerifierReady } from "./_verifier_messages.ts";
+ * const ready: VerifierReady = { ready: true };
+ * assert.equal(ready.ready, true);
+ * ```
+ */
+export interface VerifierReady {
+  /** Always `true`. */
+  ready: true;
+}
+
+/**
  * Whether `data` (a message received from the other side) is a well-formed
  * {@link VerifyRequest}.
  *
@@ -83,4 +100,19 @@ export function isVerifyReply(data: unknown): data is VerifyReply {
   const reply = data as Partial<VerifyReply> | null;
   return typeof reply === "object" && reply !== null && Number.isSafeInteger(reply.id) &&
     typeof reply.ok === "boolean";
+}
+
+/**
+ * Whether `data` (a message received from the verifier worker) is {@link VerifierReady}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isVerifierReady } from "./_verifier_messages.ts";
+ * assert.equal(isVerifierReady({ ready: true }), true);
+ * assert.equal(isVerifierReady({ id: 1, ok: true }), false);
+ * ```
+ */
+export function isVerifierReady(data: unknown): data is VerifierReady {
+  return typeof data === "object" && data !== null && (data as VerifierReady).ready === true;
 }

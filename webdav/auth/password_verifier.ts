@@ -12,8 +12,9 @@
  *   alive: close the verifier when the server closes (the serving worker's own
  *   exit ends it too).
  * - A worker that crashes (an uncaught error, a message it cannot read, a
- *   module that fails to load) or answers nothing within `timeoutMs` is
- *   terminated, and every check in flight with it rejects with
+ *   module that fails to load), is not ready within `startTimeoutMs` or
+ *   answers a check nothing within `timeoutMs` (counted from when it is ready)
+ *   is terminated, and every check in flight with it rejects with
  *   {@link VerifierFailedError} (the server answers 503, never 200); the next
  *   check starts a new worker. So a request starts at most one worker and is
  *   never retried.
@@ -27,10 +28,17 @@
  */
 
 import type { StoredPassword } from "./password_scheme.ts";
-import { isVerifyReply, type VerifyReply, type VerifyRequest } from "./_verifier_messages.ts";
+import {
+  isVerifierReady,
+  isVerifyReply,
+  type VerifyReply,
+  type VerifyRequest,
+} from "./_verifier_messages.ts";
 
 /** Default longest wait for one check's answer, in milliseconds (bcrypt cost 17 takes seconds). */
 export const DEFAULT_VERIFY_TIMEOUT_MS = 120_000;
+/** Default longest wait for a started worker to load its module, in milliseconds. */
+export const DEFAULT_VERIFIER_START_TIMEOUT_MS = 60_000;
 /** Default time without checks after which the worker is stopped, in milliseconds. */
 export const DEFAULT_VERIFIER_IDLE_MS = 60_000;
 
@@ -59,8 +67,13 @@ export class VerifierFailedError extends Error {
 export interface PasswordVerifierOptions {
   /** The worker's module (default `password_verifier_worker.ts`); a seam for tests. */
   workerUrl?: URL;
-  /** Longest wait for one answer (default {@link DEFAULT_VERIFY_TIMEOUT_MS}). */
+  /**
+   * Longest wait for one answer, counted from when the worker is ready (default
+   * {@link DEFAULT_VERIFY_TIMEOUT_MS}).
+   */
   timeoutMs?: number;
+  /** Longest wait for a started worker to be ready (default {@link DEFAULT_VERIFIER_START_TIMEOUT_MS}). */
+  startTimeoutMs?: number;
   /** Time without checks before the worker stops (default {@link DEFAULT_VERIFIER_IDLE_MS}). */
   idleMs?: number;
 }
@@ -68,7 +81,8 @@ export interface PasswordVerifierOptions {
 interface Pending {
   resolve(ok: boolean): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Armed once the worker is ready. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 function positive(value: number, name: string): number {
@@ -97,8 +111,11 @@ export class PasswordVerifier {
   readonly #url: URL;
   readonly #timeoutMs: number;
   readonly #idleMs: number;
+  readonly #startTimeoutMs: number;
   readonly #pending = new Map<number, Pending>();
   #worker: Worker | undefined;
+  #ready = false;
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #nextId = 1;
   #starts = 0;
@@ -109,6 +126,10 @@ export class PasswordVerifier {
     this.#url = options.workerUrl ?? new URL("./password_verifier_worker.ts", import.meta.url);
     this.#timeoutMs = positive(options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS, "timeoutMs");
     this.#idleMs = positive(options.idleMs ?? DEFAULT_VERIFIER_IDLE_MS, "idleMs");
+    this.#startTimeoutMs = positive(
+      options.startTimeoutMs ?? DEFAULT_VERIFIER_START_TIMEOUT_MS,
+      "startTimeoutMs",
+    );
   }
 
   /** How many times a worker was started (the first start, then restarts). */
@@ -138,11 +159,9 @@ export class PasswordVerifier {
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<boolean>();
-    const timer = setTimeout(
-      () => this.#fail(worker, "the password verifier did not answer in time"),
-      this.#timeoutMs,
-    );
-    this.#pending.set(id, { resolve, reject, timer });
+    const pending: Pending = { resolve, reject };
+    this.#pending.set(id, pending);
+    if (this.#ready) this.#arm(worker, pending);
     this.#stopIdleTimer();
     try {
       const request: VerifyRequest = { id, password, stored: { ...stored } };
@@ -164,9 +183,21 @@ export class PasswordVerifier {
   #start(): Worker {
     const worker = new Worker(this.#url, { type: "module", name: "password verifier" });
     this.#starts++;
+    this.#ready = false;
+    this.#startTimer = setTimeout(
+      () => this.#fail(worker, "the password verifier did not start in time"),
+      this.#startTimeoutMs,
+    );
     worker.onmessage = (event: MessageEvent<unknown>) => {
       if (this.#worker !== worker) return;
-      if (!isVerifyReply(event.data)) {
+      if (isVerifierReady(event.data)) {
+        if (this.#ready) return;
+        this.#ready = true;
+        clearTimeout(this.#startTimer);
+        for (const pending of this.#pending.values()) this.#arm(worker, pending);
+        return;
+      }
+      if (!this.#ready || !isVerifyReply(event.data)) {
         return this.#fail(worker, "the password verifier sent a malformed answer");
       }
       this.#settle(event.data);
@@ -180,6 +211,14 @@ export class PasswordVerifier {
       this.#fail(worker, "the password verifier sent an unreadable answer");
     this.#worker = worker;
     return worker;
+  }
+
+  /** Bounds the wait for `pending`'s answer. */
+  #arm(worker: Worker, pending: Pending): void {
+    pending.timer = setTimeout(
+      () => this.#fail(worker, "the password verifier did not answer in time"),
+      this.#timeoutMs,
+    );
   }
 
   #settle(reply: VerifyReply): void {
@@ -196,6 +235,7 @@ export class PasswordVerifier {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     worker.terminate();
+    clearTimeout(this.#startTimer);
     this.#stopIdleTimer();
     const pending = [...this.#pending.values()];
     this.#pending.clear();

@@ -4,14 +4,19 @@
  * wrong passwords does not hold up other requests. Started by a
  * `PasswordVerifier` (`password_verifier.ts`) with this module's URL; each
  * {@link VerifyRequest} it receives is answered by a {@link VerifyReply} (the id
- * and the outcome, never the password). Nothing is logged. A malformed message
+ * and the outcome, never the password), after a first {@link VerifierReady}. Nothing is logged. A malformed message
  * is answered `ok: false` when it has an id, else ignored.
  *
  * @module
  */
 
 import { verifyPassword } from "./password_verify.ts";
-import { isVerifyRequest, type VerifyReply, type VerifyRequest } from "./_verifier_messages.ts";
+import {
+  isVerifyRequest,
+  type VerifierReady,
+  type VerifyReply,
+  type VerifyRequest,
+} from "./_verifier_messages.ts";
 
 /**
  * Checks one request (as the worker does for each message it receives).
@@ -41,7 +46,7 @@ export async function answerVerifyRequest(request: VerifyRequest): Promise<Verif
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<unknown>) => void) | null;
-  postMessage(message: VerifyReply): void;
+  postMessage(message: VerifyReply | VerifierReady): void;
 }
 
 // Only when loaded as a Web Worker (importing it elsewhere, e.g. for the doc test, does nothing).
@@ -56,4 +61,5 @@ if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope ===
       if (Number.isSafeInteger(id)) scope.postMessage({ id: id as number, ok: false });
     }
   };
+  scope.postMessage({ ready: true });
 }
