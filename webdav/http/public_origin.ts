@@ -14,6 +14,7 @@
 
 import { ipaddr } from "../../deps/ipaddr.ts";
 import { peerAddress } from "../../src/http/peer_address.ts";
+import { forwardedElement, lastValue } from "./_forwarded_headers.ts";
 
 type Address = ReturnType<typeof ipaddr.parse>;
 type Range = [Address, number];
@@ -110,31 +111,6 @@ export class TrustedProxies {
 
 /** A host (name, IPv4, or bracketed IPv6) with an optional port, as in a Host header. */
 const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-/** The last of a comma-separated header's values (the one the nearest proxy added). */
-function lastValue(value: string | null): string | undefined {
-  if (value === null) return undefined;
-  const parts = value.split(",");
-  const last = parts[parts.length - 1].trim();
-  return last === "" ? undefined : last;
-}
-
-/** `proto` and `host` of the last element of a `Forwarded` header (RFC 7239 §4). */
-function forwardedElement(value: string | null): { proto?: string; host?: string } {
-  const element = lastValue(value);
-  if (element === undefined) return {};
-  const result: { proto?: string; host?: string } = {};
-  for (const pair of element.split(";")) {
-    const equals = pair.indexOf("=");
-    if (equals === -1) continue;
-    const key = pair.slice(0, equals).trim().toLowerCase();
-    let text = pair.slice(equals + 1).trim();
-    if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1);
-    if (key === "proto") result.proto = text;
-    else if (key === "host") result.host = text;
-  }
-  return result;
-}
 
 /**
  * The origin the client used: from the forwarded headers when the request's TCP

@@ -2,11 +2,15 @@
  * The forwarded-origin middleware: first thing for every request, works out the
  * origin the client used (forwarded headers believed from trusted proxies only,
  * see `http/public_origin.ts`) so that `publicOrigin(request)` gives it to every
- * check after it.
+ * check after it, and, when requests are observed, puts the client's address
+ * the proxy reports in the request's record (`http/forwarded_client.ts`), so
+ * that the access log names the client rather than the proxy.
  *
  * @module
  */
 
+import { recordOf } from "../../src/http/request_record.ts";
+import { forwardedClient } from "../http/forwarded_client.ts";
 import { recordPublicOrigin, type TrustedProxies } from "../http/public_origin.ts";
 import type { DavMiddleware } from "./dav_env.ts";
 
@@ -30,7 +34,13 @@ import type { DavMiddleware } from "./dav_env.ts";
  */
 export function forwardedOrigin(trusted: TrustedProxies): DavMiddleware {
   return async (c, next) => {
-    recordPublicOrigin(c.req.raw, trusted);
+    const request = c.req.raw;
+    recordPublicOrigin(request, trusted);
+    const record = recordOf(request);
+    if (record !== undefined) {
+      const client = forwardedClient(request, trusted);
+      if (client !== undefined) record.client = client;
+    }
     await next();
   };
 }
