@@ -156,7 +156,12 @@ export class PasswordVerifier {
     if (this.#closed) {
       return Promise.reject(new VerifierFailedError("the password verifier is closed"));
     }
-    const worker = this.#worker ?? this.#start();
+    let worker: Worker;
+    try {
+      worker = this.#worker ?? this.#start();
+    } catch {
+      return Promise.reject(new VerifierFailedError("the password verifier cannot start"));
+    }
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<boolean>();
     const pending: Pending = { resolve, reject };
