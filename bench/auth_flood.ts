@@ -14,15 +14,14 @@
 // flood's answers (401 checked, 503 refused) and how long a flood took; plus 20
 // cached GETs a round with no flood.
 //
-//   deno run --allow-net=127.0.0.1 --allow-read --allow-env --allow-run \
-//     tests/webdav/auth/verifier_flood_bench.ts [--rounds 4] [--concurrent 100] [--cost 10]
+//   deno task bench:auth-flood [--rounds 4] [--concurrent 100] [--cost 10]
 
 import { parseArgs } from "node:util";
-import { bcrypt } from "../../../deps/bcryptjs.ts";
-import { createCredentialsFileAuth } from "../../../webdav/auth/credentials_file_auth.ts";
-import { classifyPassword } from "../../../webdav/auth/password_scheme.ts";
-import { verifyPassword } from "../../../webdav/auth/password_verify.ts";
-import { serveHttp } from "../../../src/http/serve_http.ts";
+import { bcrypt } from "../deps/bcryptjs.ts";
+import { createCredentialsFileAuth } from "../webdav/auth/credentials_file_auth.ts";
+import { classifyPassword } from "../webdav/auth/password_scheme.ts";
+import { verifyPassword } from "../webdav/auth/password_verify.ts";
+import { serveHttp } from "../src/http/serve_http.ts";
 
 const MODES = ["before", "after"] as const;
 type Mode = typeof MODES[number];
