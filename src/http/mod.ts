@@ -29,3 +29,5 @@ export {
 export { MemoryBudget, type MemoryLease } from "./memory_budget.ts";
 export { type HttpServerHandle, serveHttp, type ServeHttpOptions } from "./serve_http.ts";
 export { LIMIT_FLAGS, type LimitFlagValues, LIMITS_USAGE, limitsFromFlags } from "./limit_flags.ts";
+export { recordOf, type RequestObserver, RequestRecord, setRequestUser } from "./request_record.ts";
+export { type PeerAddress, peerAddress } from "./peer_address.ts";

@@ -47,6 +47,8 @@ export class RequestRecord {
   httpVersion = "1.1";
 
   /**
+   * Starts the record of one request (the server makes it once the head is read).
+   *
    * @param method The method as sent.
    * @param target The request target as sent (path and query; see `access_log_format.ts`
    *   for what is logged of it).
