@@ -187,3 +187,17 @@ export function endHttp2Stream(
   if (out.writableFinished) reset();
   else out.once("finish", reset);
 }
+
+/**
+ * Whether an HTTP/2 request's head (its fields, pseudo-fields included, counted
+ * as HTTP/1.1 would send them) is larger than `maxBytes`. HTTP/1.1 requests are
+ * measured by node's parser instead: `false` for them. (The HTTP/2 layer itself
+ * refuses a header list above about 64 KiB whatever the setting says.)
+ */
+export function http2HeadTooLarge(message: IncomingMessage, maxBytes: number): boolean {
+  if (message.httpVersionMajor !== 2 || maxBytes <= 0) return false;
+  const raw = message.rawHeaders;
+  let bytes = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) bytes += raw[i].length + raw[i + 1].length + 4;
+  return bytes > maxBytes;
+}

@@ -18,7 +18,7 @@ import { writeResponse } from "./_node_response.ts";
 import { attachRecord, type RequestObserver, RequestRecord } from "./request_record.ts";
 import { peerAddress } from "./peer_address.ts";
 import type { TlsCredentials } from "./tls_credentials.ts";
-import { createTlsServer, endHttp2Stream } from "./_tls_server.ts";
+import { createTlsServer, endHttp2Stream, http2HeadTooLarge } from "./_tls_server.ts";
 
 function reply(status: string): string {
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
@@ -203,6 +203,13 @@ export function serveHttp(
       if (!out.writableFinished) aborted.abort(new Error("the client went away"));
       if (record !== undefined) endRecord(record, out);
     });
+    if (tls !== undefined && http2HeadTooLarge(message, limits.maxHeaderBytes)) {
+      // HTTP/1.1's parser answers this itself (431 in CLIENT_ERROR_REPLIES).
+      endHttp2Stream(message, out, limits.responseIdleTimeoutMs);
+      out.writeHead(431, { "content-type": "text/plain; charset=utf-8" });
+      out.end("Request Header Fields Too Large\n");
+      return;
+    }
     const request = toRequest(message, {
       fallbackHost,
       ...(tls === undefined ? {} : { secure: true }),

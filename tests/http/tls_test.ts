@@ -204,7 +204,7 @@ Deno.test("tls: a handshake that never comes, a silent head, an idle keep-alive 
   );
 });
 
-Deno.test("tls: an oversize head is answered 431, and connections beyond the maximum are closed", async () => {
+Deno.test("tls: an oversize head is answered 431 over HTTP/1.1 and HTTP/2, and connections beyond the maximum are closed", async () => {
   await withTlsServer({ maxHeaderBytes: 8 * 1024, maxConnections: 1 }, async (server, certs) => {
     const port = server.addr.port;
     const ca = await Deno.readTextFile(certs.caCert);
@@ -222,6 +222,21 @@ Deno.test("tls: an oversize head is answered 431, and connections beyond the max
     for (let i = 0; i < 100 && server.connections() > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // The same head over HTTP/2: 431 too.
+    const session = connectHttp2(`https://127.0.0.1:${port}`, { ca });
+    session.on("error", () => {});
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ":path": "/", "x-big": "a".repeat(20_000) });
+      stream.on("response", (headers) => resolve(Number(headers[":status"])));
+      stream.on("error", reject);
+      stream.resume();
+      stream.end();
+    });
+    assertEquals(status, 431);
+    session.destroy();
+    for (let i = 0; i < 100 && server.connections() > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     // One connection held open; a second one is closed before any handshake.
     const first = await Deno.connectTls({
       hostname: "127.0.0.1",
@@ -236,7 +251,7 @@ Deno.test("tls: an oversize head is answered 431, and connections beyond the max
   });
 });
 
-Deno.test("tls: HTTP/2 streams share one session; a stalled HTTP/2 body errors the handler's read; shutdown lets a stream in flight finish", async () => {
+Deno.test("tls: HTTP/2 streams share one session; an unread body does not block its answer; a stalled HTTP/2 body errors the handler's read; shutdown lets a stream in flight finish", async () => {
   let stalledError = "";
   const release = Promise.withResolvers<void>();
   const handler = async (request: Request) => {
@@ -249,6 +264,7 @@ Deno.test("tls: HTTP/2 streams share one session; a stalled HTTP/2 body errors t
       }
       return new Response("stalled");
     }
+    if (path === "/refuse") return new Response("no\n", { status: 401 });
     if (path === "/slow") {
       await release.promise;
       return new Response("finished");
@@ -279,6 +295,36 @@ Deno.test("tls: HTTP/2 streams share one session; a stalled HTTP/2 body errors t
     const stalled = await request("/stall", (stream) => stream.write(new Uint8Array(1000)));
     assertEquals(stalled.text, "stalled");
     assertEquals(stalledError, "BodyIdleTimeout");
+    // A large body the handler never reads: the answer arrives, the stream is reset with
+    // NO_ERROR once it is written, and the session serves the next request.
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    const refused = await new Promise<{ status: number; text: string; rst: number }>(
+      (resolve, reject) => {
+        const stream = session.request({ ":path": "/refuse", ":method": "PUT" });
+        let status = 0;
+        let text = "";
+        stream.on("response", (headers) => status = Number(headers[":status"]));
+        stream.setEncoding("utf8");
+        stream.on("data", (piece: string) => text += piece);
+        stream.on("close", () => resolve({ status, text, rst: stream.rstCode ?? -1 }));
+        stream.on("error", (error: Error & { code?: string }) => {
+          if (error.code !== "ERR_HTTP2_STREAM_ERROR") reject(error);
+        });
+        const piece = new Uint8Array(64 * 1024);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 8 * 1024 * 1024 && !stream.destroyed && !stream.closed) {
+            sent += piece.byteLength;
+            if (!stream.write(piece)) return void stream.once("drain", pump);
+          }
+          if (!stream.destroyed && !stream.closed) stream.end();
+        };
+        pump();
+        giveUp = setTimeout(() => reject(new Error("the answer never came")), 30_000);
+      },
+    ).finally(() => clearTimeout(giveUp));
+    assertEquals(refused, { status: 401, text: "no\n", rst: 0 });
+    assertEquals((await request("/after")).text, "ok /after");
     // A stream in flight during shutdown finishes; then the port refuses.
     const slow = request("/slow");
     await new Promise((resolve) => setTimeout(resolve, 200));
