@@ -17,7 +17,6 @@ import { toRequest } from "./_node_request.ts";
 import { writeResponse } from "./_node_response.ts";
 import { attachRecord, type RequestObserver, RequestRecord } from "./request_record.ts";
 import { peerAddress } from "./peer_address.ts";
-import type { TlsCredentials } from "./tls_credentials.ts";
 import { createTlsServer, endHttp2Stream, http2HeadTooLarge } from "./_tls_server.ts";
 
 function reply(status: string): string {
@@ -108,7 +107,12 @@ export interface ServeHttpOptions {
    * offered by ALPN beside HTTP/1.1, every bound above holding for both. Without
    * it: plain HTTP/1.1.
    */
-  tls?: TlsCredentials;
+  tls?: {
+    /** The certificate chain, PEM (the server's certificate first). */
+    cert: string;
+    /** Its private key, PEM. */
+    key: string;
+  };
 }
 
 /** A running server. */

@@ -41,10 +41,16 @@ export interface TlsCredentials {
  * ```
  */
 export class TlsFileError extends Error {
+  /** `"TlsFileError"`. */
   override name = "TlsFileError";
   /** The file at fault. */
   readonly file: string;
-  /** @param file The file at fault. @param reason Why (never its contents). */
+  /**
+   * A message `FILE: REASON`.
+   *
+   * @param file The file at fault.
+   * @param reason Why (never its contents).
+   */
   constructor(file: string, reason: string) {
     super(`${file}: ${reason}`);
     this.file = file;
