@@ -388,3 +388,31 @@ Deno.test("tls: bad certificate or key files are refused at start-up, naming the
     await certs.remove();
   }
 });
+
+Deno.test("tls: the handshake bound ends with the handshake: a busy connection lives past it", async () => {
+  await withTlsServer(
+    { headersTimeoutMs: 300, keepAliveTimeoutMs: 5000 },
+    async (server, certs) => {
+      const ca = await Deno.readTextFile(certs.caCert);
+      const conn = await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port: server.addr.port,
+        caCerts: [ca],
+        alpnProtocols: ["http/1.1"],
+      });
+      const buffer = new Uint8Array(4096);
+      try {
+        // Eight requests 200 ms apart on one connection: well past the 300 ms bound.
+        for (let i = 0; i < 8; i++) {
+          await conn.write(new TextEncoder().encode(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`));
+          const n = await conn.read(buffer);
+          assert(n !== null, `closed before request ${i}`);
+          assertMatch(new TextDecoder().decode(buffer.subarray(0, n)), /^HTTP\/1\.1 200 /);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      } finally {
+        conn.close();
+      }
+    },
+  );
+});
