@@ -161,7 +161,7 @@ Deno.test("tls: plain http to the TLS port fails, and so does a client without t
 
 Deno.test("tls: a handshake that never comes, a silent head, an idle keep-alive connection and an idle HTTP/2 session are all closed", async () => {
   await withTlsServer(
-    { headersTimeoutMs: 500, keepAliveTimeoutMs: 500 },
+    { headersTimeoutMs: 1500, keepAliveTimeoutMs: 1000 },
     async (server, certs) => {
       const port = server.addr.port;
       const ca = await Deno.readTextFile(certs.caCert);
