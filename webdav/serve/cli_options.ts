@@ -101,8 +101,9 @@ ${LIMITS_USAGE}
 
 ${TLS_USAGE}
 
-Prints "listening on http://HOST:PORT" (https:// with TLS) on stdout once ready, then how to mount it (on
-stderr). SIGINT or SIGTERM stops the server cleanly (exit 0). Invalid options exit 2.
+Prints "listening on http://HOST:PORT" (https:// with TLS) on stdout once ready, then how
+to mount it (on stderr). SIGINT or SIGTERM stops the server cleanly (exit 0). Invalid options
+exit 2.
 `;
 
 /** Parsed command line of the WebDAV server. */
