@@ -416,3 +416,52 @@ Deno.test("tls: the handshake bound ends with the handshake: a busy connection l
     },
   );
 });
+
+Deno.test("tls: a client that stops reading a long answer is cut off and the producer cancelled, over HTTP/1.1 and HTTP/2", async () => {
+  const cancelled: string[] = [];
+  const handler = (request: Request) => {
+    const path = new URL(request.url).pathname;
+    const piece = new Uint8Array(64 * 1024);
+    let sent = 0;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          // 1 GiB at most: far more than any buffer between here and the client.
+          if ((sent += piece.byteLength) > 1024 ** 3) controller.close();
+          else controller.enqueue(piece.slice());
+        },
+        cancel() {
+          cancelled.push(path);
+        },
+      }),
+    );
+  };
+  await withTlsServer({ responseIdleTimeoutMs: 500 }, async (server, certs) => {
+    const ca = await Deno.readTextFile(certs.caCert);
+    const waitForCancel = async (path: string) => {
+      for (let i = 0; i < 400 && !cancelled.includes(path); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert(cancelled.includes(path), `${path}: the producer was not cancelled`);
+    };
+    // HTTP/1.1 over TLS: the request, then nothing read.
+    const conn = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port: server.addr.port,
+      caCerts: [ca],
+      alpnProtocols: ["http/1.1"],
+    });
+    await conn.write(new TextEncoder().encode("GET /h1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    await waitForCancel("/h1");
+    conn.close();
+    // HTTP/2: the stream paused, the session alive.
+    const session = connectHttp2(`https://127.0.0.1:${server.addr.port}`, { ca });
+    session.on("error", () => {});
+    const stream = session.request({ ":path": "/h2" });
+    stream.on("error", () => {});
+    stream.pause();
+    stream.end();
+    await waitForCancel("/h2");
+    session.destroy();
+  }, handler);
+});
