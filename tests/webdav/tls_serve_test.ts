@@ -7,85 +7,18 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { makeTestCertificates, type TestCertificates } from "../support/test_certificates.ts";
 import { requireTool, runTool } from "./clients/support/client_tools.ts";
+import { startCommand } from "../integration/support/worker_command.ts";
 import {
   childEnv,
-  MAIN,
   runServe,
   SERVE_PERMISSIONS,
   STORAGE_MAIN,
   STORAGE_PERMISSIONS,
 } from "./support/serve_process.ts";
+import { serveArgs } from "./support/serve_args.ts";
 
 const CURL = ["/usr/bin/curl", "/usr/local/bin/curl"];
 const CLEARTEXT = /passwords cross the network in clear/g;
-
-interface Child {
-  /** The first stdout line, `listening on …`. */
-  listenLine: string;
-  /** `https://127.0.0.1:PORT` (or what was printed). */
-  origin: string;
-  stop(): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-/** Starts `deno run PERMISSIONS MAIN ARGS`; resolves once it printed `listening on` (60 s at most). */
-async function startChild(
-  main: string,
-  permissions: string[],
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<Child> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, main, ...args],
-    env: childEnv(env),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  for (let i = 0; i < 10_000 && !/^listening on .*\n/m.test(text); i++) {
-    const next = await reader.read();
-    if (next.done) break;
-    text += next.value;
-  }
-  clearTimeout(timer);
-  const line = /^listening on .*$/m.exec(text)?.[0];
-  const rest = (async () => {
-    for (let i = 0; i < 1_000_000; i++) {
-      const next = await reader.read();
-      if (next.done) return;
-      text += next.value;
-    }
-  })();
-  const finish = async () => {
-    const status = await child.status;
-    await rest;
-    return { code: status.code, stdout: text, stderr: await stderr };
-  };
-  if (line === undefined) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-    const { code, stderr } = await finish();
-    throw new Error(`${main} did not start (exit ${code}):\n${stderr}`);
-  }
-  let stopped: ReturnType<typeof finish> | undefined;
-  return {
-    listenLine: line,
-    origin: line.slice("listening on ".length),
-    stop() {
-      if (!stopped) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* exited */ }
-        stopped = finish();
-      }
-      return stopped;
-    },
-  };
-}
 
 async function withCerts(body: (certs: TestCertificates, dir: string) => Promise<void>) {
   const certs = await makeTestCertificates();
@@ -120,35 +53,23 @@ Deno.test("tls flags: one without the other exits 2; a bad or mismatched file ex
     assertMatch(new TextDecoder().decode(storageHalf.stderr), /--tls-key needs --tls-cert FILE/);
 
     const secret = (await Deno.readTextFile(certs.serverKey)).split("\n")[1];
-    const bad = await runServe([
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "1",
-      "--data",
-      `${dir}/d`,
-      "--tls-cert",
-      `${dir}/nothing.pem`,
-      "--tls-key",
-      certs.serverKey,
-    ]);
+    const bad = await runServe(
+      serveArgs(`${dir}/d`, {
+        workers: 1,
+        tls: { serverCert: `${dir}/nothing.pem`, serverKey: certs.serverKey },
+      }),
+    );
     assertEquals(bad.code, 1);
     assertMatch(
       bad.stderr,
       /cannot serve TLS: .*nothing\.pem: cannot read the certificate: no such file/,
     );
-    const mismatched = await runServe([
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "2",
-      "--data",
-      `${dir}/d`,
-      "--tls-cert",
-      certs.serverCert,
-      "--tls-key",
-      certs.otherKey,
-    ]);
+    const mismatched = await runServe(
+      serveArgs(`${dir}/d`, {
+        workers: 2,
+        tls: { serverCert: certs.serverCert, serverKey: certs.otherKey },
+      }),
+    );
     assertEquals(mismatched.code, 1);
     assertMatch(
       mismatched.stderr,
@@ -162,18 +83,7 @@ Deno.test("tls flags: one without the other exits 2; a bad or mismatched file ex
 Deno.test("tls serve: https with HTTP/2 and HTTP/1.1, WebDAV PUT, GET and MOVE with an https Destination; mount instructions in https", async () => {
   const curl = await requireTool(CURL, "curl");
   await withCerts(async (certs, dir) => {
-    const serve = await startChild(MAIN, SERVE_PERMISSIONS, [
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "1",
-      "--data",
-      `${dir}/data`,
-      "--tls-cert",
-      certs.serverCert,
-      "--tls-key",
-      certs.serverKey,
-    ]);
+    const serve = await startCommand("serve", serveArgs(`${dir}/data`, { workers: 1, tls: certs }));
     try {
       assertMatch(serve.listenLine, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
       const origin = serve.origin;
@@ -221,18 +131,11 @@ Deno.test("tls serve: https with HTTP/2 and HTTP/1.1, WebDAV PUT, GET and MOVE w
 Deno.test("tls serve --workers 2: both workers answer over https", async () => {
   const curl = await requireTool(CURL, "curl");
   await withCerts(async (certs, dir) => {
-    const serve = await startChild(MAIN, SERVE_PERMISSIONS, [
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "2",
-      "--data",
-      `${dir}/data`,
-      "--tls-cert",
-      certs.serverCert,
-      "--tls-key",
-      certs.serverKey,
-    ], { BACKUPFS_WORKER_HEADER: "1" });
+    const serve = await startCommand(
+      "serve",
+      serveArgs(`${dir}/data`, { workers: 2, tls: certs }),
+      { BACKUPFS_WORKER_HEADER: "1" },
+    );
     try {
       assertMatch(serve.listenLine, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
       const seen = new Set<string>();
@@ -260,32 +163,24 @@ Deno.test("tls serve: off loopback with Basic auth, plain http warns once that p
     const permissions = SERVE_PERMISSIONS.map((flag) =>
       flag.startsWith("--allow-net") ? "--allow-net" : flag
     );
-    const common = [
-      "--listen",
-      "0.0.0.0:0",
-      "--user",
-      "alice",
-      "--password",
-      "s3cret-pw",
-      "--data",
-      `${dir}/data`,
-    ];
-    const plain = await startChild(MAIN, permissions, [...common, "--workers", "2"]);
+    const auth = ["--user", "alice", "--password", "s3cret-pw"];
+    const offLoopback = (options: Parameters<typeof serveArgs>[1]) =>
+      startCommand(
+        "serve",
+        [...serveArgs(`${dir}/data`, { listen: "0.0.0.0:0", ...options }), ...auth],
+        {},
+        {
+          permissions,
+        },
+      );
+    const plain = await offLoopback({ workers: 2 });
     const plainOut = await plain.stop();
     assertEquals(plainOut.code, 0, plainOut.stderr);
     assertMatch(plain.listenLine, /^listening on http:\/\/0\.0\.0\.0:\d+$/);
     assertEquals(plainOut.stderr.match(CLEARTEXT)?.length, 1, plainOut.stderr);
     assert(!plainOut.stderr.includes("s3cret-pw"), "the password is never printed");
 
-    const secure = await startChild(MAIN, permissions, [
-      ...common,
-      "--workers",
-      "1",
-      "--tls-cert",
-      certs.serverCert,
-      "--tls-key",
-      certs.serverKey,
-    ]);
+    const secure = await offLoopback({ workers: 1, tls: certs });
     const secureOut = await secure.stop();
     assertEquals(secureOut.code, 0, secureOut.stderr);
     assertMatch(secure.listenLine, /^listening on https:\/\/0\.0\.0\.0:\d+$/);
@@ -312,18 +207,11 @@ print("same" if got == body else "different")
 Deno.test("tls storage: boto3 with verify=CA puts an object and gets its chunk back over https", async () => {
   await withCerts(async (certs, dir) => {
     const keys = { AWS_ACCESS_KEY_ID: "AKIDTLSTEST", AWS_SECRET_ACCESS_KEY: "tls/secret+key" };
-    const storage = await startChild(STORAGE_MAIN, STORAGE_PERMISSIONS, [
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "1",
-      "--data",
-      `${dir}/data`,
-      "--tls-cert",
-      certs.serverCert,
-      "--tls-key",
-      certs.serverKey,
-    ], keys);
+    const storage = await startCommand(
+      "storage",
+      serveArgs(`${dir}/data`, { workers: 1, tls: certs }),
+      keys,
+    );
     try {
       assertMatch(storage.listenLine, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
       const run = (ca: string) =>

@@ -16,6 +16,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 export interface RunningCommand {
   /** `http://127.0.0.1:PORT` as printed. */
   origin: string;
+  /** The exact first stdout line, `listening on …`. */
+  listenLine: string;
   /** Sends `signal` (default SIGTERM), waits for the exit, returns code and output. */
   stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Sends `signal` and returns at once. */
@@ -24,15 +26,23 @@ export interface RunningCommand {
   stderrMatches(pattern: RegExp): Promise<boolean>;
 }
 
+/** How {@link startCommand} runs the command. */
+export interface StartCommandOptions {
+  /** Deno permissions instead of the task's (narrowed to loopback). */
+  permissions?: string[];
+}
+
 /** Starts `serve` or `storage` with `args`; resolves once it printed `listening on`. */
 export async function startCommand(
   command: "serve" | "storage",
   args: string[],
   env: Record<string, string> = {},
+  options: StartCommandOptions = {},
 ): Promise<RunningCommand> {
-  const [main, permissions] = command === "serve"
+  const [main, taskPermissions] = command === "serve"
     ? [MAIN, SERVE_PERMISSIONS]
     : [STORAGE_MAIN, STORAGE_PERMISSIONS];
+  const permissions = options.permissions ?? taskPermissions;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...permissions, main, ...args],
     env: childEnv(env),
@@ -101,6 +111,7 @@ export async function startCommand(
   let stopped: ReturnType<typeof finish> | undefined;
   return {
     origin: line.slice("listening on ".length),
+    listenLine: line,
     signal(signal) {
       child.kill(signal);
     },
