@@ -11,8 +11,8 @@ import { type ConnectionLimits, type HttpServerHandle, serveHttp } from "../http
 import type { RequestObserver } from "../http/request_record.ts";
 import { gracefulStop } from "./graceful_stop.ts";
 import type { ListenAddress } from "./listen_address.ts";
-import { loadTlsCredentials, type TlsCredentials } from "../http/tls_credentials.ts";
 import { listenUrlOf, type TlsFiles } from "./tls_flags.ts";
+import { loadServeTls } from "./serve_tls.ts";
 import { onShutdownSignals } from "./shutdown_signals.ts";
 
 /**
@@ -94,18 +94,14 @@ export async function serveUntilStopped(
       Deno.exit(1);
     },
   });
-  const secure = { tls: options.tls !== undefined };
-  let tls: TlsCredentials | undefined;
-  if (options.tls !== undefined) {
-    try {
-      tls = await loadTlsCredentials(options.tls.certFile, options.tls.keyFile);
-    } catch (error) {
-      signals.dispose();
-      await options.close();
-      say(`cannot serve TLS: ${(error as Error).message}`);
-      return 1;
-    }
+  const loaded = await loadServeTls(options.tls);
+  if (!loaded.ok) {
+    signals.dispose();
+    await options.close();
+    say(loaded.message);
+    return 1;
   }
+  const { tls, secure } = loaded;
   let server: HttpServerHandle;
   try {
     server = await serveHttp(fetch, {

@@ -16,7 +16,7 @@
 import { SHUTDOWN_GRACE_MS } from "../cli/graceful_stop.ts";
 import type { ListenAddress } from "../cli/listen_address.ts";
 import { listenUrlOf, type TlsFiles } from "../cli/tls_flags.ts";
-import { loadTlsCredentials, type TlsCredentials } from "../http/tls_credentials.ts";
+import { loadServeTls } from "../cli/serve_tls.ts";
 import { onShutdownSignals } from "../cli/shutdown_signals.ts";
 import { InvalidationBoard } from "./invalidation_board.ts";
 import type { StartMessage, WorkerReport } from "./_messages.ts";
@@ -175,16 +175,12 @@ export async function serveWithWorkers(
   const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
   const maxRestarts = options.maxRestarts ?? 5;
   const windowMs = options.restartWindowMs ?? 60_000;
-  const secure = { tls: options.tls !== undefined };
-  let tls: TlsCredentials | undefined;
-  if (options.tls !== undefined) {
-    try {
-      tls = await loadTlsCredentials(options.tls.certFile, options.tls.keyFile);
-    } catch (error) {
-      say(`cannot serve TLS: ${(error as Error).message}`);
-      return 1;
-    }
+  const loaded = await loadServeTls(options.tls);
+  if (!loaded.ok) {
+    say(loaded.message);
+    return 1;
   }
+  const { tls, secure } = loaded;
   let port: number;
   try {
     port = freePortOf(options.listen);
