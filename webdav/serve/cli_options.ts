@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkEndpointFlag } from "../../src/cli/endpoint_flag.ts";
 import { checkRegionFlag, nonEmptyFlag, parseFlags } from "../../src/cli/flags.ts";
 import {
   STORE_FLAGS,
@@ -207,24 +208,7 @@ export function parseServeCli(args: string[]): ServeCliOptions {
   } catch {
     throw new TypeError(`invalid --job "${job}": 1-128 characters of A-Z a-z 0-9 . _ -`);
   }
-  if (endpoint !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch { /* reported below */ }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new TypeError(`invalid --endpoint "${endpoint}": expected an http:// or https:// URL`);
-    }
-    if (url.username || url.password) {
-      throw new TypeError("--endpoint must not hold credentials; use the AWS credential chain");
-    }
-    if (data !== undefined) throw new TypeError("--data and --endpoint exclude each other");
-    for (const flag of Object.keys(STORE_FLAGS) as (keyof typeof STORE_FLAGS)[]) {
-      if (values[flag] !== undefined) {
-        throw new TypeError(`--${flag} and --endpoint exclude each other`);
-      }
-    }
-  }
+  if (endpoint !== undefined) checkEndpointFlag(endpoint, values);
   const store = endpoint === undefined
     ? storeLocationFromFlags(values, data ?? DEFAULT_DATA_DIR)
     : undefined;

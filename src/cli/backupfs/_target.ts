@@ -13,6 +13,7 @@ import type { BackupStorage } from "../../storage/backup_storage.ts";
 import { BackupStorageClient } from "../../storage/client/mod.ts";
 import { validateJobId } from "../../storage/limits.ts";
 import { openStore, type StoreLocation } from "../../storage/store/store_backends.ts";
+import { checkEndpointFlag } from "../endpoint_flag.ts";
 import { checkRegionFlag, nonEmptyFlag } from "../flags.ts";
 import { STORE_FLAGS, storeLocationFromFlags } from "../store_flags.ts";
 
@@ -124,25 +125,9 @@ export function targetFromFlags(values: TargetFlagValues): TargetLocation {
     if (values.region !== undefined) throw new TypeError("--region needs --endpoint");
     return { kind: "store", location: storeLocationFromFlags(values, data ?? DEFAULT_DATA_DIR) };
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch { /* reported below */ }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new TypeError(`invalid --endpoint "${endpoint}": expected an http:// or https:// URL`);
-  }
-  if (url.username || url.password) {
-    throw new TypeError("--endpoint must not hold credentials; use the AWS credential chain");
-  }
-  if (data !== undefined) throw new TypeError("--data and --endpoint exclude each other");
-  for (const flag of Object.keys(STORE_FLAGS) as (keyof typeof STORE_FLAGS)[]) {
-    if (values[flag] !== undefined) {
-      throw new TypeError(`--${flag} and --endpoint exclude each other`);
-    }
-  }
   return {
     kind: "endpoint",
-    endpoint,
+    endpoint: checkEndpointFlag(endpoint, values),
     ...(values.region === undefined ? {} : { region: checkRegionFlag(values.region) }),
   };
 }
