@@ -10,6 +10,7 @@
  * @module
  */
 
+import { formatSize } from "../../src/cli/human_size.ts";
 import { type BackupFS, joinPath } from "../../src/fs/mod.ts";
 import { statEach } from "../properties/members.ts";
 import { textStream } from "../xml/write.ts";
@@ -37,27 +38,6 @@ const HTML_ESCAPES: Record<string, string> = {
   '"': "&quot;",
   "'": "&#39;",
 };
-
-/**
- * A size for people: `512 B`, `1.5 KiB`, `3.2 MiB`…
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatSize } from "./html_listing.ts";
- * assert.equal(formatSize(1536), "1.5 KiB");
- * ```
- */
-export function formatSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Options of {@link htmlListing}. */
 export interface HtmlListingOptions {

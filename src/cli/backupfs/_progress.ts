@@ -7,33 +7,11 @@
  * @module
  */
 
+import { formatSize } from "../human_size.ts";
 import { displayName } from "./_output.ts";
 
 const encoder = new TextEncoder();
 const REDRAW_MS = 100;
-
-/**
- * Bytes as `12.3 MiB`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatBytes } from "./_progress.ts";
- * assert.equal(formatBytes(512), "512 B");
- * assert.equal(formatBytes(1536), "1.5 KiB");
- * assert.equal(formatBytes(5 * 1024 ** 3), "5.0 GiB");
- * ```
- */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /**
  * Options of {@link Progress}.
@@ -136,7 +114,7 @@ export class Progress {
     if (!force && now - this.#drawnAt < REDRAW_MS) return;
     this.#drawnAt = now;
     const size = this.#size;
-    let bar = formatBytes(this.#done);
+    let bar = formatSize(this.#done);
     if (size !== undefined) {
       const percent = size > 0 ? Math.floor((this.#done / size) * 100) : 100;
       const barWidth = 20;
@@ -145,7 +123,7 @@ export class Progress {
         String(percent).padStart(3)
       }%`;
     }
-    const totals = `${this.files} file${this.files === 1 ? "" : "s"}, ${formatBytes(this.bytes)}`;
+    const totals = `${this.files} file${this.files === 1 ? "" : "s"}, ${formatSize(this.bytes)}`;
     const room = Math.max(16, this.#columns - bar.length - totals.length - 6);
     let name = displayName(this.#name);
     if (name.length > room) name = "…" + name.slice(name.length - Math.max(1, room - 1));

@@ -11,7 +11,8 @@ import { type BackupFileInfo, type BackupFS, baseName, normalizePath } from "../
 import { parseSubcommand } from "./_args.ts";
 import { checkLocalName, isInside } from "./_local_names.ts";
 import { writeAll } from "./_output.ts";
-import { formatBytes, Progress } from "./_progress.ts";
+import { formatSize } from "../human_size.ts";
+import { Progress } from "./_progress.ts";
 import {
   checkJobFlag,
   fileSystemOf,
@@ -219,7 +220,7 @@ const GET: Tool<GetOptions> = {
       }
       progress.end();
       if (progress.enabled) {
-        say(`copied ${progress.files} file(s), ${formatBytes(progress.bytes)} to ${destination}`);
+        say(`copied ${progress.files} file(s), ${formatSize(progress.bytes)} to ${destination}`);
       }
       return 0;
     } finally {

@@ -10,7 +10,8 @@ import { basename, join, resolve } from "node:path";
 import { type BackupFS, joinPath, normalizePath, parentOf } from "../../fs/mod.ts";
 import { parseSubcommand } from "./_args.ts";
 import { displayName } from "./_output.ts";
-import { formatBytes, Progress } from "./_progress.ts";
+import { formatSize } from "../human_size.ts";
+import { Progress } from "./_progress.ts";
 import {
   checkJobFlag,
   fileSystemOf,
@@ -204,7 +205,7 @@ const PUT: Tool<PutOptions> = {
       }
       progress.end();
       if (progress.enabled) {
-        say(`copied ${progress.files} file(s), ${formatBytes(progress.bytes)} to ${destination}`);
+        say(`copied ${progress.files} file(s), ${formatSize(progress.bytes)} to ${destination}`);
       }
       return 0;
     } finally {

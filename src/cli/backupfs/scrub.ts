@@ -10,7 +10,8 @@
 import { parseSubcommand } from "./_args.ts";
 import { listJobs } from "./_job_list.ts";
 import { displayName, LineWriter } from "./_output.ts";
-import { formatBytes, Progress } from "./_progress.ts";
+import { formatSize } from "../human_size.ts";
+import { Progress } from "./_progress.ts";
 import { Scrubber } from "./_scrubber.ts";
 import {
   checkJobFlag,
@@ -159,7 +160,7 @@ const SCRUB: Tool<ScrubOptions> = {
       await out.line(
         `scrub: ${t.jobs} job${t.jobs === 1 ? "" : "s"}, ${t.objects} objects, ` +
           `${t.chunks} chunks (${t.chunksRead} read), ${t.bytes} bytes (${
-            formatBytes(t.bytes)
+            formatSize(t.bytes)
           }) checked; ` +
           `${scrubber.damagedChunks.length} damaged chunks, ${scrubber.damagedObjects.length} ` +
           `damaged objects, ${files.size} damaged files` +
