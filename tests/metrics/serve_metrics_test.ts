@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { type RunningCommand, startCommand } from "../integration/support/worker_command.ts";
 import { freePort } from "../webdav/support/serve_process.ts";
+import { serveArgs } from "../webdav/support/serve_args.ts";
 import { GATEWAY_KEYS, writeGatewayCredentials } from "../support/gateway_process.ts";
 import { eventually, health, moved, sample, scrape, scrapeAfter } from "./support/scrape.ts";
 
@@ -30,12 +31,7 @@ Deno.test("serve --workers 2 --metrics: requests, bytes and latencies summed ove
   const metricsPort = freePort();
   const metrics = `http://127.0.0.1:${metricsPort}`;
   const serve = await startCommand("serve", [
-    "--listen",
-    "127.0.0.1:0",
-    "--data",
-    dir,
-    "--workers",
-    "2",
+    ...serveArgs(dir, { workers: 2 }),
     "--metrics",
     `127.0.0.1:${metricsPort}`,
   ], { BACKUPFS_WORKER_HEADER: "1" });
@@ -106,14 +102,9 @@ Deno.test("serve --endpoint --metrics: storage calls, verified chunks and the ch
   const storageMetricsPort = freePort();
   const storageMetrics = `http://127.0.0.1:${storageMetricsPort}`;
   const storage = await startCommand("storage", [
-    "--listen",
-    "127.0.0.1:0",
-    "--data",
-    `${dir}/store`,
+    ...serveArgs(`${dir}/store`, { workers: 2 }),
     "--credentials",
     credentials,
-    "--workers",
-    "2",
     "--metrics",
     `127.0.0.1:${storageMetricsPort}`,
     "--access-log",

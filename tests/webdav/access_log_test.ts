@@ -6,16 +6,12 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { startCommand } from "../integration/support/worker_command.ts";
 import { eventually } from "../metrics/support/scrape.ts";
+import { logLines } from "../metrics/support/log_lines.ts";
 import { runServe } from "./support/serve_process.ts";
+import { serveArgs } from "./support/serve_args.ts";
 
 const PASSWORD = "Pa55-w0rd!secret";
 const BASIC = `Basic ${btoa(`alice:${PASSWORD}`)}`;
-
-/** The log's lines (the last one complete). */
-async function lines(path: string): Promise<string[]> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text === "" ? [] : text.replace(/\n$/, "").split("\n");
-}
 
 /** `CLIENT - USER [TIME] "REQUEST" STATUS BYTES_OUT BYTES_IN MICROSECONDS`. */
 const CLF =
@@ -25,12 +21,7 @@ Deno.test("--access-log clf: a line per request with user, path, status and byte
   const dir = await Deno.makeTempDir();
   const log = `${dir}/access.log`;
   const serve = await startCommand("serve", [
-    "--listen",
-    "127.0.0.1:0",
-    "--data",
-    `${dir}/data`,
-    "--workers",
-    "1",
+    ...serveArgs(`${dir}/data`, { workers: 1 }),
     "--user",
     "alice",
     "--password",
@@ -56,10 +47,10 @@ Deno.test("--access-log clf: a line per request with user, path, status and byte
     ];
     assertEquals(sent.map((s) => s.status), [201, 200, 401, 401, 200, 207]);
     // Flushed within about a second while the server runs (bounded wait).
-    await eventually("lines written", async () => (await lines(log)).length >= 6 || undefined);
+    await eventually("lines written", async () => (await logLines(log)).length >= 6 || undefined);
     const { code, stderr } = await serve.stop();
     assertEquals(code, 0, stderr);
-    const written = await lines(log);
+    const written = await logLines(log);
     assertEquals(written.length, 6, written.join("\n"));
     const fields = written.map((line) => {
       const match = CLF.exec(line);
@@ -99,12 +90,7 @@ Deno.test("--access-log json with --workers 2: whole lines from both workers; a 
   const dir = await Deno.makeTempDir();
   const log = `${dir}/access.log`;
   const serve = await startCommand("serve", [
-    "--listen",
-    "127.0.0.1:0",
-    "--data",
-    `${dir}/data`,
-    "--workers",
-    "2",
+    ...serveArgs(`${dir}/data`, { workers: 2 }),
     "--access-log",
     log,
     "--access-log-format",
@@ -149,11 +135,11 @@ Deno.test("--access-log json with --workers 2: whole lines from both workers; a 
     await eventually(
       "the abandoned download logged",
       async () =>
-        (await lines(log)).some((line) => line.includes('"GET","path":"/big.bin"')) || undefined,
+        (await logLines(log)).some((line) => line.includes('"GET","path":"/big.bin"')) || undefined,
     );
     const { code, stderr } = await serve.stop();
     assertEquals(code, 0, stderr);
-    const records = (await lines(log)).map((line) => JSON.parse(line));
+    const records = (await logLines(log)).map((line) => JSON.parse(line));
     assertEquals(records.length, 1 + requests + 1);
     assertEquals(records.filter((r) => r.status === 404).length, requests);
     const upload = records.find((r) => r.method === "PUT");
@@ -185,12 +171,7 @@ Deno.test("--access-log flags: a bad format or address exits 2; a log that canno
   const dir = await Deno.makeTempDir();
   try {
     const unopenable = await runServe([
-      "--listen",
-      "127.0.0.1:0",
-      "--data",
-      `${dir}/data`,
-      "--workers",
-      "1",
+      ...serveArgs(`${dir}/data`, { workers: 1 }),
       "--access-log",
       `${dir}/no/such/dir/access.log`,
     ]);

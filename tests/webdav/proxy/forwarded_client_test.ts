@@ -5,11 +5,12 @@
 import { assertEquals } from "../../support/assert.ts";
 import { startCommand } from "../../integration/support/worker_command.ts";
 import { eventually } from "../../metrics/support/scrape.ts";
+import { logLines } from "../../metrics/support/log_lines.ts";
+import { serveArgs } from "../support/serve_args.ts";
 
 /** The client field of each CLF line of `path`. */
 async function loggedClients(path: string): Promise<string[]> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text === "" ? [] : text.replace(/\n$/, "").split("\n").map((line) => line.split(" ")[0]);
+  return (await logLines(path)).map((line) => line.split(" ")[0]);
 }
 
 async function clientsLogged(trusted: string[]): Promise<string[]> {
@@ -17,12 +18,7 @@ async function clientsLogged(trusted: string[]): Promise<string[]> {
   try {
     const log = `${dir}/access.log`;
     const serve = await startCommand("serve", [
-      "--listen",
-      "127.0.0.1:0",
-      "--data",
-      `${dir}/data`,
-      "--workers",
-      "1",
+      ...serveArgs(`${dir}/data`, { workers: 1 }),
       "--access-log",
       log,
       ...trusted.flatMap((address) => ["--trusted-proxy", address]),
