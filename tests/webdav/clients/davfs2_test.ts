@@ -10,67 +10,20 @@
 import { assert, assertEquals } from "../../support/assert.ts";
 import { BackupFS } from "../../../src/fs/backup_fs.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { patternBytes, sameBytes, startDavProcess, waitFor } from "./support/client_tools.ts";
 import {
-  patternBytes,
-  requireTool,
-  runOk,
-  runTool,
-  sameBytes,
-  startDavProcess,
-  waitFor,
-} from "./support/client_tools.ts";
+  cleanUpDavfs2,
+  isMounted,
+  killProcess,
+  mountDavfs2,
+  mountDavfsPid,
+  prepareDavfs2,
+  processExists,
+  requireDavfs2,
+  unmountDavfs2,
+} from "./support/davfs2_mount.ts";
 
 const MiB = 1024 * 1024;
-
-/** Whether `mountPoint` is in the mount table (`findmnt`: Deno may not read /proc). */
-async function isMounted(mountPoint: string): Promise<boolean> {
-  const result = await runTool("findmnt", {
-    args: ["-n", "--mountpoint", mountPoint],
-    env: {},
-    timeoutMs: 10_000,
-  });
-  return result.code === 0;
-}
-
-/** The pid of the mount.davfs serving `mountPoint` (from its pid file), if any. */
-async function mountDavfsPid(mountPoint: string): Promise<number | undefined> {
-  const name = mountPoint.replace(/^\//, "").replaceAll("/", "-") + ".pid";
-  for (const dir of ["/var/run/mount.davfs", "/run/mount.davfs"]) {
-    try {
-      const pid = Number((await Deno.readTextFile(`${dir}/${name}`)).trim());
-      if (Number.isInteger(pid) && pid > 0) return pid;
-    } catch {
-      // try the next
-    }
-  }
-  return undefined;
-}
-
-/** Whether process `pid` is alive (`kill -0`; Deno may not read /proc). */
-async function processExists(pid: number): Promise<boolean> {
-  const result = await runTool("sh", {
-    args: ["-c", `kill -0 ${pid}`],
-    env: {},
-    timeoutMs: 10_000,
-  });
-  return result.code === 0;
-}
-
-function killProcess(pid: number): void {
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-/** The gid of a group from /etc/group. */
-async function groupId(name: string): Promise<number> {
-  const line = (await Deno.readTextFile("/etc/group")).split("\n")
-    .find((l) => l.startsWith(`${name}:`));
-  assert(line, `group ${name} is missing (it comes with the Debian package davfs2)`);
-  return Number(line.split(":")[2]);
-}
 
 /** Names in a directory of the mount (directories with a `/`), without davfs2's lost+found. */
 async function mountNames(dir: string): Promise<string[]> {
@@ -90,38 +43,18 @@ async function fsNames(fs: BackupFS, dir: string): Promise<string[]> {
   return out.sort();
 }
 
-const DAVFS2_CONF = (cache: string) =>
-  [
-    "buf_size 64", // this davfs2 fails its writes with the default buffer size
-    `cache_dir ${cache}`,
-    "use_locks 1", // LOCK before each upload, UNLOCK after
-    "ask_auth 0", // no credentials: never prompt
-    "delay_upload 0", // upload on close, not 10 s later
-    "dir_refresh 1",
-    "file_refresh 1",
-    "connect_timeout 10",
-    "read_timeout 30",
-    "",
-  ].join("\n");
+/** This test's own davfs2.conf lines: listings and file metadata trusted for 1 s only. */
+const REFRESH = ["dir_refresh 1", "file_refresh 1"];
 
 /** Every wait on the mount is bounded: after this, mount.davfs is killed (the FUSE calls fail). */
 const WATCHDOG_MS = 300_000;
 
 Deno.test("davfs2: mount, write small and multi-MiB files, list, read back, rename, mkdir, delete, unmount; BackupFS holds the result", async () => {
-  const mountDavfs = await requireTool(["/usr/sbin/mount.davfs", "/sbin/mount.davfs"], "davfs2");
-  const mountCmd = await requireTool(["/usr/bin/mount", "/bin/mount"], "mount");
-  const umountCmd = await requireTool(["/usr/bin/umount", "/bin/umount"], "mount");
-  await requireTool(["/usr/bin/findmnt", "/bin/findmnt"], "util-linux");
-  assertEquals(Deno.uid(), 0, "mounting with davfs2 needs root");
-  const davfs2Gid = await groupId("davfs2");
+  const tools = await requireDavfs2();
 
   const server = await startDavProcess({ chunkSize: MiB });
   const work = await Deno.makeTempDir({ prefix: "backupfs-davfs2-" });
-  // mount.davfs drops to the davfs2 user, which must reach the cache below `work`.
-  await Deno.chmod(work, 0o755);
   const mnt = `${work}/mnt`;
-  const cache = `${work}/cache`;
-  const conf = `${work}/davfs2.conf`;
   let davfsPid: number | undefined;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   let failure: unknown;
@@ -129,23 +62,11 @@ Deno.test("davfs2: mount, write small and multi-MiB files, list, read back, rena
   const big = patternBytes(6 * MiB + 12_345, 11);
   const mid = patternBytes(3 * MiB, 12);
   try {
-    await Deno.mkdir(mnt);
-    await Deno.mkdir(cache);
-    await Deno.chown(cache, 0, davfs2Gid);
-    await Deno.chmod(cache, 0o775);
-    await Deno.writeTextFile(conf, DAVFS2_CONF(cache));
-    const mounted = await runTool(mountCmd, {
-      args: ["-t", "davfs", server.base, mnt, "-o", `conf=${conf}`],
-      env: {},
-      timeoutMs: 30_000,
-    });
-    assert(
-      mounted.code === 0 && !mounted.timedOut,
-      `mount -t davfs failed (${mounted.code}):\n${mounted.stdout}\n${mounted.stderr}`,
-    );
-    assert(await waitFor(() => isMounted(mnt), { timeoutMs: 10_000 }), "nothing mounted");
+    // mount.davfs drops to the davfs2 user, which must reach the cache below `work`.
+    const layout = await prepareDavfs2(work, { davfs2Gid: tools.davfs2Gid, lines: REFRESH });
+    await mountDavfs2(tools, server.base, layout);
     davfsPid = await mountDavfsPid(mnt);
-    assert(davfsPid, `no pid file of ${mountDavfs} for ${mnt}`);
+    assert(davfsPid, `no pid file of ${tools.mountDavfs} for ${mnt}`);
     const pid = davfsPid;
     watchdog = setTimeout(() => killProcess(pid), WATCHDOG_MS);
 
@@ -179,8 +100,7 @@ Deno.test("davfs2: mount, write small and multi-MiB files, list, read back, rena
     assert(sameBytes(await Deno.readFile(`${mnt}/sub dir/big.bin`), big), "moved big.bin differs");
 
     // Unmount; umount.davfs waits for mount.davfs, which uploads what is left.
-    await runOk(umountCmd, { args: [mnt], env: {}, timeoutMs: 120_000 });
-    assert(!(await isMounted(mnt)), "still mounted after umount");
+    await unmountDavfs2(tools, mnt);
     assert(
       await waitFor(async () => !(await processExists(pid)), { timeoutMs: 60_000 }),
       "mount.davfs did not exit after the unmount",
@@ -190,7 +110,7 @@ Deno.test("davfs2: mount, write small and multi-MiB files, list, read back, rena
     failure = error;
   } finally {
     clearTimeout(watchdog);
-    const problems = await cleanUp(mnt, davfsPid, umountCmd);
+    const problems = await cleanUpDavfs2(mnt, { umount: tools.umount, pid: davfsPid });
     await server.stop().catch((error) => problems.push(String(error)));
     // Only remove the work dir when nothing is mounted below it.
     if (await isMounted(mnt)) problems.push(`${mnt} is still mounted: work dir ${work} kept`);
@@ -221,24 +141,3 @@ Deno.test("davfs2: mount, write small and multi-MiB files, list, read back, rena
     await server.dispose();
   }
 });
-
-/** Unmounts `mnt` if mounted (while the server still answers) and makes sure mount.davfs is gone. */
-async function cleanUp(mnt: string, pid: number | undefined, umountCmd: string): Promise<string[]> {
-  const problems: string[] = [];
-  if (await isMounted(mnt)) {
-    const result = await runTool(umountCmd, { args: [mnt], env: {}, timeoutMs: 60_000 });
-    if (result.code !== 0 || await isMounted(mnt)) {
-      problems.push(`umount ${mnt}: ${result.timedOut ? "timed out" : result.stderr.trim()}`);
-      if (pid !== undefined) killProcess(pid); // the mount.davfs this test started
-      await runTool(umountCmd, { args: ["-l", mnt], env: {}, timeoutMs: 10_000 });
-    }
-  }
-  if (pid !== undefined) {
-    const gone = await waitFor(async () => !(await processExists(pid)), { timeoutMs: 30_000 });
-    if (!gone) {
-      problems.push(`mount.davfs ${pid} still running: killed`);
-      killProcess(pid);
-    }
-  }
-  return problems;
-}
