@@ -7,11 +7,12 @@
 import { assert, assertEquals, assertMatch } from "../../support/assert.ts";
 import { makeTestCertificates } from "../../support/test_certificates.ts";
 import { startServe } from "../support/serve_process.ts";
+import { serveArgs } from "../support/serve_args.ts";
+import { rcloneRemote } from "./support/rclone_remote.ts";
 import {
   listLocalFiles,
   patternBytes,
   requireTool,
-  runOk,
   runTool,
   sameBytes,
   tempDir,
@@ -25,29 +26,18 @@ Deno.test("rclone over https (HTTP/2, --ca-cert, Basic auth): a tree up, checked
   const certs = await makeTestCertificates();
   await using work = await tempDir("backupfs-rclone-https-");
   const serve = await startServe([
-    "--listen",
-    "127.0.0.1:0",
-    "--workers",
-    "1",
-    "--data",
-    `${work.path}/data`,
+    ...serveArgs(`${work.path}/data`, { workers: 1, tls: certs }),
     "--chunk-size",
     "1MiB",
     "--user",
     "rclone",
     "--password",
     "over-tls",
-    "--tls-cert",
-    certs.serverCert,
-    "--tls-key",
-    certs.serverKey,
   ]);
   try {
     assertMatch(serve.listenLine, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
-    const home = `${work.path}/home`;
     const src = `${work.path}/src`;
     const down = `${work.path}/down`;
-    await Deno.mkdir(home);
     const files: Record<string, Uint8Array> = {
       "empty": new Uint8Array(),
       "small.txt": new TextEncoder().encode("hello over https\n"),
@@ -56,23 +46,11 @@ Deno.test("rclone over https (HTTP/2, --ca-cert, Basic auth): a tree up, checked
     };
     await writeLocalTree(src, files);
     const names = Object.keys(files).sort();
-    await Deno.writeTextFile(`${home}/rclone.conf`, "");
-    const obscured = (await runOk(rclone, { args: ["obscure", "over-tls"] })).stdout.trim();
-    const env = {
-      HOME: home,
-      RCLONE_CONFIG: `${home}/rclone.conf`,
-      RCLONE_CONFIG_BFS_TYPE: "webdav",
-      RCLONE_CONFIG_BFS_URL: `${serve.origin}/`,
-      RCLONE_CONFIG_BFS_VENDOR: "other",
-      RCLONE_CONFIG_BFS_USER: "rclone",
-      RCLONE_CONFIG_BFS_PASS: obscured,
-    };
-    const run = (...args: string[]) =>
-      runOk(rclone, {
-        args: [...args, "--ca-cert", certs.caCert, "--retries", "1"],
-        env,
-        timeoutMs: 120_000,
-      });
+    const { env, run } = await rcloneRemote(rclone, `${work.path}/home`, {
+      url: `${serve.origin}/`,
+      auth: { user: "rclone", password: "over-tls" },
+      flags: ["--ca-cert", certs.caCert],
+    });
 
     const up = await run("copy", src, "bfs:up", "-vv", "--dump", "headers");
     // rclone's HTTP client negotiated HTTP/2 with the server.

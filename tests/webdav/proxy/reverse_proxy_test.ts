@@ -14,12 +14,12 @@ import {
   listLocalFiles,
   patternBytes,
   requireTool,
-  runOk,
   runTool,
   sameBytes,
   tempDir,
   writeLocalTree,
 } from "../clients/support/client_tools.ts";
+import { rcloneRemote } from "../clients/support/rclone_remote.ts";
 
 const SUITES = ["basic", "copymove", "props", "http", "locks"];
 
@@ -244,20 +244,12 @@ Deno.test("rclone copies a tree through Apache to --base-url /dav/ and back, byt
       };
       const src = `${work.path}/src`;
       const down = `${work.path}/down`;
-      const home = `${work.path}/home`;
-      await Deno.mkdir(home);
       await writeLocalTree(src, files);
-      await Deno.writeTextFile(`${home}/rclone.conf`, "");
-      const env = {
-        ...Deno.env.toObject(),
-        HOME: home,
-        RCLONE_CONFIG: `${home}/rclone.conf`,
-        RCLONE_CONFIG_BFS_TYPE: "webdav",
-        RCLONE_CONFIG_BFS_URL: proxy.base,
-        RCLONE_CONFIG_BFS_VENDOR: "other",
-      };
-      const run = (...args: string[]) =>
-        runOk(rclone, { args: [...args, "--retries", "1"], env, timeoutMs: 180_000 });
+      const { run } = await rcloneRemote(rclone, `${work.path}/home`, {
+        url: proxy.base,
+        inheritEnv: true,
+        timeoutMs: 180_000,
+      });
       await run("copy", src, "bfs:up");
       const checked = await run("check", src, "bfs:up");
       assert(/0 differences found/.test(checked.stderr), checked.stderr);
