@@ -16,7 +16,7 @@ import type {
   ManageRequest,
   ReadOnlyReport,
   ReadOnlyRequest,
-} from "./support/browser_driver.ts";
+} from "./support/browser_scenarios.ts";
 import { assert, assertEquals } from "../../support/assert.ts";
 import { startDav } from "../support/dav_server.ts";
 import { decodePng, inkPixels } from "./support/png.ts";

@@ -13,30 +13,15 @@
 
 import { chromium } from "../../../../deps/playwright_core.ts";
 import {
-  type AuthReport,
   type AuthRequest,
-  type CrossOriginReport,
   type CrossOriginRequest,
   driveAuth,
   driveCrossOrigin,
   driveManage,
   driveReadOnly,
-  type ManageReport,
   type ManageRequest,
-  type ReadOnlyReport,
   type ReadOnlyRequest,
 } from "./browser_scenarios.ts";
-
-export type {
-  AuthReport,
-  AuthRequest,
-  CrossOriginReport,
-  CrossOriginRequest,
-  ManageReport,
-  ManageRequest,
-  ReadOnlyReport,
-  ReadOnlyRequest,
-};
 
 /** What the driver is asked to do: the listing scenario. */
 export interface DriverRequest {
