@@ -21,6 +21,17 @@ async function withFile(
   }
 }
 
+/** ReloadingCredentials over `path` on a fake clock (`clock.ms`), collecting what it says. */
+async function reloading(path: string, startMs: number) {
+  const clock = { ms: startMs };
+  const said: string[] = [];
+  const credentials = new ReloadingCredentials(await readCredentials(path), {
+    now: () => clock.ms,
+    say: (message) => said.push(message),
+  });
+  return { credentials, clock, said };
+}
+
 async function replace(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(`${path}.tmp`, text, { mode: 0o600 });
   await Deno.rename(`${path}.tmp`, path);
@@ -28,20 +39,15 @@ async function replace(path: string, text: string): Promise<void> {
 
 Deno.test("credentials reload: replaced and rewritten files are picked up, at most once per interval", async () => {
   await withFile("alice:a\n", async (path) => {
-    let clock = 1_000_000;
-    const said: string[] = [];
-    const credentials = new ReloadingCredentials(await readCredentials(path), {
-      now: () => clock,
-      say: (message) => said.push(message),
-    });
+    const { credentials, clock, said } = await reloading(path, 1_000_000);
     const names = async () => [...(await credentials.current()).keys()];
     assertEquals(await names(), ["alice"]);
 
     await replace(path, "alice:a\nbob:b\n");
     assertEquals(await names(), ["alice"], "not looked at within the interval");
-    clock += 999;
+    clock.ms += 999;
     assertEquals(await names(), ["alice"]);
-    clock += 1;
+    clock.ms += 1;
     assertEquals(await names(), ["alice", "bob"], "an atomic replace");
     assertEquals(said, [`reloaded ${path}: 2 users (1 before)`]);
 
@@ -50,11 +56,11 @@ Deno.test("credentials reload: replaced and rewritten files are picked up, at mo
     await new Promise((resolve) => setTimeout(resolve, 5));
     await Deno.writeTextFile(path, "carol:a\nbob:b\n");
     assertEquals((await Deno.stat(path)).ino, before);
-    clock += 1000;
+    clock.ms += 1000;
     assertEquals(await names(), ["carol", "bob"], "an in-place rewrite");
 
     // Nothing changed: no reload, nothing said.
-    clock += 1000;
+    clock.ms += 1000;
     assertEquals(await names(), ["carol", "bob"]);
     assertEquals(said.length, 2);
   });
@@ -62,14 +68,9 @@ Deno.test("credentials reload: replaced and rewritten files are picked up, at mo
 
 Deno.test("credentials reload: an invalid or missing file keeps the last good users, reported once, no content", async () => {
   await withFile("alice:a\nbob:b\n", async (path) => {
-    let clock = 0;
-    const said: string[] = [];
-    const credentials = new ReloadingCredentials(await readCredentials(path), {
-      now: () => clock,
-      say: (message) => said.push(message),
-    });
+    const { credentials, clock, said } = await reloading(path, 0);
     const names = async () => {
-      clock += 1000;
+      clock.ms += 1000;
       return [...(await credentials.current()).keys()];
     };
     await replace(path, "alice:a\nbob-secret-line\n");
@@ -110,14 +111,9 @@ Deno.test("credentials reload: an invalid or missing file keeps the last good us
 
 Deno.test("credentials reload: concurrent uses share one look; a DES-like plain password warns", async () => {
   await withFile("alice:a\n", async (path) => {
-    let clock = 0;
-    const said: string[] = [];
-    const credentials = new ReloadingCredentials(await readCredentials(path), {
-      now: () => clock,
-      say: (message) => said.push(message),
-    });
+    const { credentials, clock, said } = await reloading(path, 0);
     await replace(path, "alice:rqXexS6ZhobKA\n");
-    clock = 1000;
+    clock.ms = 1000;
     const all = await Promise.all(Array.from({ length: 20 }, () => credentials.current()));
     assert(all.every((users) => users === all[0]), "one map for every use");
     assertEquals(all[0].get("alice"), { scheme: "plain", value: "rqXexS6ZhobKA" });
