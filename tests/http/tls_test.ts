@@ -92,33 +92,22 @@ Deno.test("tls: curl with the CA puts and gets bytes exactly over HTTP/2 and HTT
       const bytes = patternBytes(3 * 1024 * 1024 + 17, 7);
       await Deno.writeFile(`${dir}/up.bin`, bytes);
       for (const [flag, version] of [["--http2", "2"], ["--http1.1", "1.1"]]) {
-        const put = await runTool(curl, {
-          args: [
-            "-sS",
-            flag,
-            "--cacert",
-            certs.caCert,
-            "-T",
-            `${dir}/up.bin`,
-            "-w",
-            "%{http_version} %{http_code}",
-            `${origin}/f${version}`,
-          ],
-        });
+        // Every request with the CA, over `flag`'s HTTP version, printing version and status.
+        const send = (...args: string[]) =>
+          runTool(curl, {
+            args: [
+              "-sS",
+              flag,
+              "--cacert",
+              certs.caCert,
+              ...args,
+              "-w",
+              "%{http_version} %{http_code}",
+            ],
+          });
+        const put = await send("-T", `${dir}/up.bin`, `${origin}/f${version}`);
         assertEquals(put.stdout, `${version} 201`, put.stderr);
-        const get = await runTool(curl, {
-          args: [
-            "-sS",
-            flag,
-            "--cacert",
-            certs.caCert,
-            "-o",
-            `${dir}/down.bin`,
-            "-w",
-            "%{http_version} %{http_code}",
-            `${origin}/f${version}`,
-          ],
-        });
+        const get = await send("-o", `${dir}/down.bin`, `${origin}/f${version}`);
         assertEquals(get.stdout, `${version} 200`, get.stderr);
         assert(
           sameBytes(await Deno.readFile(`${dir}/down.bin`), bytes),
