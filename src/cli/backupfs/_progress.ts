@@ -131,3 +131,42 @@ export class Progress {
     this.#drawn = true;
   }
 }
+
+/**
+ * Runs a copy (`put`, `get`) with a {@link Progress} line: `body` resolves with
+ * the destination, then, when the line was drawn, `say` gets the summary
+ * (`copied N file(s), SIZE to DESTINATION`); `undefined` means no summary. The
+ * line is erased whatever happens. Resolves with the exit code, 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copyWithProgress } from "./_progress.ts";
+ * const said: string[] = [];
+ * const code = await copyWithProgress((progress) => {
+ *   progress.file("/a.bin", 3);
+ *   progress.add(3);
+ *   return Promise.resolve("/backup/a.bin");
+ * }, { say: (message) => said.push(message), enabled: true, writer: { writeSync: (p) => p.length } });
+ * assert.equal(code, 0);
+ * assert.deepEqual(said, ["copied 1 file(s), 3 B to /backup/a.bin"]);
+ * ```
+ */
+export async function copyWithProgress(
+  body: (progress: Progress) => Promise<string | undefined>,
+  options: ProgressOptions & { say: (message: string) => void },
+): Promise<number> {
+  const progress = new Progress(options);
+  try {
+    const destination = await body(progress);
+    progress.end();
+    if (destination !== undefined && progress.enabled) {
+      options.say(
+        `copied ${progress.files} file(s), ${formatSize(progress.bytes)} to ${destination}`,
+      );
+    }
+    return 0;
+  } finally {
+    progress.end();
+  }
+}

@@ -6,40 +6,27 @@
  */
 
 import { normalizePath } from "../../fs/mod.ts";
-import { parseSubcommand } from "./_args.ts";
 import { displayName, LineWriter } from "./_output.ts";
 import {
-  checkJobFlag,
-  fileSystemOf,
-  openTarget,
-  TARGET_FLAGS,
-  TARGET_USAGE,
-  targetFromFlags,
-  type TargetLocation,
-} from "./_target.ts";
+  type FileToolOptions,
+  fileToolOptions,
+  parseToolArgs,
+  toolUsage,
+  withFileSystem,
+} from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs du`. */
-const DU_USAGE = `Usage: backupfs du [options] [PATH]
-
-Prints the bytes of the files under PATH (default /): one line per directory,
+const DU_USAGE = toolUsage({
+  synopsis: "du [options] [PATH]",
+  about: `Prints the bytes of the files under PATH (default /): one line per directory,
 "BYTES<TAB>PATH", each after its subdirectories and PATH last (as du -b). The bytes
-are the files' sizes; chunks shared by several files count once per file.
+are the files' sizes; chunks shared by several files count once per file.`,
+  options: "  -s, --summarize       Only the total of PATH.",
+});
 
-Options:
-  -s, --summarize       Only the total of PATH.
-  --job ID              The backup job holding the file system (default "default").
-  --help                Show this help and exit.
-
-${TARGET_USAGE}
-
-Exit status: 0 ok, 1 failure, 2 bad usage.`;
-
-interface DuOptions {
-  help: boolean;
-  target: TargetLocation;
-  job: string;
+interface DuOptions extends FileToolOptions {
   path: string;
   summarize: boolean;
 }
@@ -48,24 +35,17 @@ const DU: Tool<DuOptions> = {
   name: "du",
   usage: DU_USAGE,
   parse(args) {
-    const { values, positionals } = parseSubcommand(args, {
+    const { values, positionals } = parseToolArgs(args, {
       summarize: { type: "boolean", short: "s" },
-      job: { type: "string" },
-      ...TARGET_FLAGS,
-      help: { type: "boolean" },
     }, { names: ["PATH"], required: 0 });
     return {
-      help: values.help ?? false,
-      target: targetFromFlags(values),
-      job: checkJobFlag(values.job),
+      ...fileToolOptions(values),
       path: normalizePath(positionals[0] ?? "/"),
       summarize: values.summarize ?? false,
     };
   },
-  async run(options) {
-    const target = await openTarget(options.target, options.job);
-    try {
-      const fs = fileSystemOf(target, options.job);
+  run: (options) =>
+    withFileSystem(options, async (fs) => {
       const info = await fs.stat(options.path);
       const out = new LineWriter();
       if (!info.isDirectory) {
@@ -91,10 +71,7 @@ const DU: Tool<DuOptions> = {
       await out.line(`${totals[0]}\t${displayName(options.path)}`);
       await out.flush();
       return 0;
-    } finally {
-      await target.close();
-    }
-  },
+    }),
 };
 
 /**

@@ -8,27 +8,23 @@
 
 import { dirname, join, resolve } from "node:path";
 import { type BackupFileInfo, type BackupFS, baseName, normalizePath } from "../../fs/mod.ts";
-import { parseSubcommand } from "./_args.ts";
 import { checkLocalName, isInside } from "./_local_names.ts";
 import { writeAll } from "./_output.ts";
-import { formatSize } from "../human_size.ts";
-import { Progress } from "./_progress.ts";
+import { copyWithProgress, type Progress } from "./_progress.ts";
 import {
-  checkJobFlag,
-  fileSystemOf,
-  openTarget,
-  TARGET_FLAGS,
-  TARGET_USAGE,
-  targetFromFlags,
-  type TargetLocation,
-} from "./_target.ts";
+  type FileToolOptions,
+  fileToolOptions,
+  parseToolArgs,
+  toolUsage,
+  withFileSystem,
+} from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs get`. */
-const GET_USAGE = `Usage: backupfs get [options] REMOTE LOCAL
-
-Copies the BackupFS file REMOTE to the local path LOCAL ("-" writes stdout), or with
+const GET_USAGE = toolUsage({
+  synopsis: "get [options] REMOTE LOCAL",
+  about: `Copies the BackupFS file REMOTE to the local path LOCAL ("-" writes stdout), or with
 -r the directory REMOTE and everything in it. When LOCAL is an existing directory, the
 copy goes inside it, under REMOTE's name (as cp does); otherwise LOCAL is the new name
 and its parent directory must exist. Every chunk is checked (SHA-256, or the CRC-32 of
@@ -37,24 +33,15 @@ file beside it and renamed into place once complete, with the modification time 
 permission bits it was stored with. Nothing is written outside LOCAL: a remote name
 that is not a single file name ("..", one holding "/") is refused, and so is an
 existing symbolic link where a directory would go. A progress line is shown on stderr
-when it is a terminal.
-
-Options:
-  -r, --recursive       Copy a directory and everything in it.
+when it is a terminal.`,
+  options: `  -r, --recursive       Copy a directory and everything in it.
   -f, --force           Replace what is at the destination: a file is replaced, a
                         directory merged (its files of the same names replaced).
-                        Without it, an existing destination is refused (exit 1).
-  --job ID              The backup job holding the file system (default "default").
-  --help                Show this help and exit.
+                        Without it, an existing destination is refused (exit 1).`,
+  exit: "0 ok, 1 failure (no such path, destination exists, damaged data), 2 bad usage.",
+});
 
-${TARGET_USAGE}
-
-Exit status: 0 ok, 1 failure (no such path, destination exists, damaged data), 2 bad usage.`;
-
-interface GetOptions {
-  help: boolean;
-  target: TargetLocation;
-  job: string;
+interface GetOptions extends FileToolOptions {
   remote: string;
   local: string;
   recursive: boolean;
@@ -163,17 +150,12 @@ const GET: Tool<GetOptions> = {
   name: "get",
   usage: GET_USAGE,
   parse(args) {
-    const { values, positionals } = parseSubcommand(args, {
+    const { values, positionals } = parseToolArgs(args, {
       recursive: { type: "boolean", short: "r" },
       force: { type: "boolean", short: "f" },
-      job: { type: "string" },
-      ...TARGET_FLAGS,
-      help: { type: "boolean" },
     }, { names: ["REMOTE", "LOCAL"], required: 2 });
     return {
-      help: values.help ?? false,
-      target: targetFromFlags(values),
-      job: checkJobFlag(values.job),
+      ...fileToolOptions(values),
       remote: values.help ? "/" : normalizePath(positionals[0]),
       local: positionals[1] ?? "",
       recursive: values.recursive ?? false,
@@ -182,51 +164,42 @@ const GET: Tool<GetOptions> = {
   },
   async run(options, say) {
     if (options.local === "") throw new Error("LOCAL must not be empty");
-    const target = await openTarget(options.target, options.job);
-    const progress = new Progress();
-    try {
-      const fs = fileSystemOf(target, options.job);
-      const info = await fs.stat(options.remote);
-      if (info.isDirectory && !options.recursive) {
-        throw new Error(`${options.remote} is a directory (use -r to copy it and its contents)`);
-      }
-      if (options.local === "-") {
-        if (info.isDirectory) throw new Error("a directory cannot be written to stdout");
-        for await (const piece of await fs.readStream(options.remote)) {
-          await writeAll(Deno.stdout, piece);
+    return await withFileSystem(options, (fs) =>
+      copyWithProgress(async (progress) => {
+        const info = await fs.stat(options.remote);
+        if (info.isDirectory && !options.recursive) {
+          throw new Error(`${options.remote} is a directory (use -r to copy it and its contents)`);
         }
-        return 0;
-      }
-      // LOCAL an existing directory (a link to one counts: the user named it): the copy goes inside.
-      let destination = resolve(options.local);
-      const named = await Deno.stat(destination).catch(() => undefined);
-      if (named?.isDirectory && options.remote !== "/") {
-        destination = join(destination, checkLocalName(baseName(options.remote)));
-      } else if (!named) {
-        const parent = await Deno.stat(dirname(destination)).catch(() => undefined);
-        if (!parent?.isDirectory) throw new Error(`no such directory: ${dirname(destination)}`);
-      }
-      const context: GetContext = {
-        fs,
-        progress,
-        force: options.force,
-        root: info.isDirectory ? destination : dirname(destination),
-      };
-      if (info.isDirectory) {
-        await makeDirectory(destination, context);
-        await getTree(options.remote, destination, context);
-      } else {
-        await getFile(options.remote, info, destination, context);
-      }
-      progress.end();
-      if (progress.enabled) {
-        say(`copied ${progress.files} file(s), ${formatSize(progress.bytes)} to ${destination}`);
-      }
-      return 0;
-    } finally {
-      progress.end();
-      await target.close();
-    }
+        if (options.local === "-") {
+          if (info.isDirectory) throw new Error("a directory cannot be written to stdout");
+          for await (const piece of await fs.readStream(options.remote)) {
+            await writeAll(Deno.stdout, piece);
+          }
+          return undefined;
+        }
+        // LOCAL an existing directory (a link to one counts: the user named it): the copy goes inside.
+        let destination = resolve(options.local);
+        const named = await Deno.stat(destination).catch(() => undefined);
+        if (named?.isDirectory && options.remote !== "/") {
+          destination = join(destination, checkLocalName(baseName(options.remote)));
+        } else if (!named) {
+          const parent = await Deno.stat(dirname(destination)).catch(() => undefined);
+          if (!parent?.isDirectory) throw new Error(`no such directory: ${dirname(destination)}`);
+        }
+        const context: GetContext = {
+          fs,
+          progress,
+          force: options.force,
+          root: info.isDirectory ? destination : dirname(destination),
+        };
+        if (info.isDirectory) {
+          await makeDirectory(destination, context);
+          await getTree(options.remote, destination, context);
+        } else {
+          await getFile(options.remote, info, destination, context);
+        }
+        return destination;
+      }, { say }));
   },
 };
 

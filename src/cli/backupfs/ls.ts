@@ -6,58 +6,41 @@
  */
 
 import { type BackupFileInfo, baseName, normalizePath } from "../../fs/mod.ts";
-import { parseSubcommand } from "./_args.ts";
 import { displayName, LineWriter } from "./_output.ts";
 import {
-  checkJobFlag,
-  fileSystemOf,
-  openTarget,
-  TARGET_FLAGS,
-  TARGET_USAGE,
-  targetFromFlags,
-  type TargetLocation,
-} from "./_target.ts";
+  type FileToolOptions,
+  fileToolOptions,
+  parseToolArgs,
+  toolUsage,
+  withFileSystem,
+} from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs ls`. */
-const LS_USAGE = `Usage: backupfs ls [options] [PATH]
-
-Lists a BackupFS directory (default /), names in byte order, a directory's name
+const LS_USAGE = toolUsage({
+  synopsis: "ls [options] [PATH]",
+  about: `Lists a BackupFS directory (default /), names in byte order, a directory's name
 ending in "/"; a file's PATH lists that file. Control characters in names are
-shown escaped (\\xNN), a backslash doubled.
+shown escaped (\\xNN), a backslash doubled.`,
+  options: `  -l, --long            Mode, size in bytes, modification time (UTC) and name.
+  -R, --recursive       Everything below PATH, depth-first, as paths relative to it.`,
+  exit: "0 ok, 1 failure (e.g. no such path), 2 bad usage.",
+});
 
-Options:
-  -l, --long            Mode, size in bytes, modification time (UTC) and name.
-  -R, --recursive       Everything below PATH, depth-first, as paths relative to it.
-  --job ID              The backup job holding the file system (default "default").
-  --help                Show this help and exit.
-
-${TARGET_USAGE}
-
-Exit status: 0 ok, 1 failure (e.g. no such path), 2 bad usage.`;
-
-interface LsOptions {
-  help: boolean;
-  target: TargetLocation;
-  job: string;
+interface LsOptions extends FileToolOptions {
   path: string;
   long: boolean;
   recursive: boolean;
 }
 
 function parse(args: string[]): LsOptions {
-  const { values, positionals } = parseSubcommand(args, {
+  const { values, positionals } = parseToolArgs(args, {
     long: { type: "boolean", short: "l" },
     recursive: { type: "boolean", short: "R" },
-    job: { type: "string" },
-    ...TARGET_FLAGS,
-    help: { type: "boolean" },
   }, { names: ["PATH"], required: 0 });
   return {
-    help: values.help ?? false,
-    target: targetFromFlags(values),
-    job: checkJobFlag(values.job),
+    ...fileToolOptions(values),
     path: normalizePath(positionals[0] ?? "/"),
     long: values.long ?? false,
     recursive: values.recursive ?? false,
@@ -103,10 +86,8 @@ const LS: Tool<LsOptions> = {
   name: "ls",
   usage: LS_USAGE,
   parse,
-  async run(options) {
-    const target = await openTarget(options.target, options.job);
-    try {
-      const fs = fileSystemOf(target, options.job);
+  run: (options) =>
+    withFileSystem(options, async (fs) => {
       const info = await fs.stat(options.path);
       const out = new LineWriter();
       if (!info.isDirectory) {
@@ -118,10 +99,7 @@ const LS: Tool<LsOptions> = {
       }
       await out.flush();
       return 0;
-    } finally {
-      await target.close();
-    }
-  },
+    }),
 };
 
 /**

@@ -16,67 +16,42 @@
 
 import { report } from "../message_style.ts";
 
-/** A subcommand: its one-line summary and how to load its entry. */
-interface Subcommand {
-  summary: string;
-  load: () => Promise<(args: string[]) => Promise<number>>;
-}
+/** A subcommand's entry: runs it with its arguments, resolves with the exit code. */
+type Entry = (args: string[]) => Promise<number>;
 
-const SUBCOMMANDS: Record<string, Subcommand> = {
-  serve: {
-    summary: "Serve a BackupFS over WebDAV (what `deno task serve` runs)",
-    load: async () => (await import("./serve.ts")).serve,
-  },
-  storage: {
-    summary: "Serve the BackupStorage API over HTTP (what `deno task storage` runs)",
-    load: async () => (await import("./storage.ts")).storage,
-  },
-  ls: {
-    summary: "List a directory: ls [-l] [-R] PATH",
-    load: async () => (await import("./ls.ts")).ls,
-  },
-  cat: {
-    summary: "Write a file to stdout: cat PATH",
-    load: async () => (await import("./cat.ts")).cat,
-  },
-  put: {
-    summary: "Copy local files in: put [-r] [--force] LOCAL REMOTE",
-    load: async () => (await import("./put.ts")).put,
-  },
-  get: {
-    summary: "Copy files out: get [-r] [--force] REMOTE LOCAL",
-    load: async () => (await import("./get.ts")).get,
-  },
-  du: {
-    summary: "Bytes under a path: du [-s] PATH",
-    load: async () => (await import("./du.ts")).du,
-  },
-  rm: {
-    summary: "Remove a file or (-r) a directory: rm [-r] PATH",
-    load: async () => (await import("./rm.ts")).rm,
-  },
-  scrub: {
-    summary: "Verify every chunk and object: scrub [--job ID | --all-jobs] [--rate MB/s]",
-    load: async () => (await import("./scrub.ts")).scrub,
-  },
+/** Each subcommand's entry, loaded (its module imported) only when it runs. */
+const ENTRIES: Record<string, () => Promise<Entry>> = {
+  serve: async () => (await import("./serve.ts")).serve,
+  storage: async () => (await import("./storage.ts")).storage,
+  ls: async () => (await import("./ls.ts")).ls,
+  cat: async () => (await import("./cat.ts")).cat,
+  put: async () => (await import("./put.ts")).put,
+  get: async () => (await import("./get.ts")).get,
+  du: async () => (await import("./du.ts")).du,
+  rm: async () => (await import("./rm.ts")).rm,
+  scrub: async () => (await import("./scrub.ts")).scrub,
 };
 
 /** The permissions `backupfs` runs with (the `deno task backupfs` task and `deno install`). */
 const PERMISSIONS =
   "--allow-net --allow-read --allow-write --allow-env --allow-sys=statfs,homedir,osRelease";
 
-/** The `--help` text: the subcommands. */
+/** The `--help` text: the subcommands (each of {@link ENTRIES}, in its order). */
 const USAGE = `Usage: backupfs SUBCOMMAND [options] [arguments]
 
 BackupFS: a file system over the AWS Backup Storage API, its WebDAV server, its
 storage service, and tools for its files.
 
 Subcommands:
-${
-  Object.entries(SUBCOMMANDS).map(([name, { summary }]) => `  ${name.padEnd(9)} ${summary}`).join(
-    "\n",
-  )
-}
+  serve     Serve a BackupFS over WebDAV (what \`deno task serve\` runs)
+  storage   Serve the BackupStorage API over HTTP (what \`deno task storage\` runs)
+  ls        List a directory: ls [-l] [-R] PATH
+  cat       Write a file to stdout: cat PATH
+  put       Copy local files in: put [-r] [--force] LOCAL REMOTE
+  get       Copy files out: get [-r] [--force] REMOTE LOCAL
+  du        Bytes under a path: du [-s] PATH
+  rm        Remove a file or (-r) a directory: rm [-r] PATH
+  scrub     Verify every chunk and object: scrub [--job ID | --all-jobs] [--rate MB/s]
 
 The file tools and scrub take --data DIR (default ./backupfs-data) or --endpoint URL,
 and --job ID (default "default"). "backupfs SUBCOMMAND --help" shows a subcommand's
@@ -101,6 +76,9 @@ Installed as a command (from a checkout):
  *   assert.equal(await main(["--help"]), 0);
  *   assert.match(printed[0], /^Usage: backupfs SUBCOMMAND/);
  *   assert.match(printed[0], /\n  scrub +Verify every chunk/);
+ *   // Every subcommand listed, in the order of the table it runs from.
+ *   const listed = [...printed[0].matchAll(/^  ([a-z]+) {2,}[A-Z]/gm)].map((m) => m[1]);
+ *   assert.deepEqual(listed, ["serve", "storage", "ls", "cat", "put", "get", "du", "rm", "scrub"]);
  *   assert.equal(await main(["frobnicate"]), 2);
  *   assert.equal(printed[1], 'backupfs: unknown subcommand "frobnicate" (try --help)');
  *   assert.equal(await main([]), 2);
@@ -120,12 +98,12 @@ export async function main(args: string[]): Promise<number> {
     report("backupfs", "a subcommand is needed (try --help)");
     return 2;
   }
-  const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
-  if (!subcommand) {
+  const load = Object.hasOwn(ENTRIES, name) ? ENTRIES[name] : undefined;
+  if (!load) {
     report("backupfs", `unknown subcommand "${name}" (try --help)`);
     return 2;
   }
-  const run = await subcommand.load();
+  const run = await load();
   return await run(rest);
 }
 

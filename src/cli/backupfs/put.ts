@@ -8,48 +8,35 @@
 
 import { basename, join, resolve } from "node:path";
 import { type BackupFS, joinPath, normalizePath, parentOf } from "../../fs/mod.ts";
-import { parseSubcommand } from "./_args.ts";
 import { displayName } from "./_output.ts";
-import { formatSize } from "../human_size.ts";
-import { Progress } from "./_progress.ts";
+import { copyWithProgress, type Progress } from "./_progress.ts";
 import {
-  checkJobFlag,
-  fileSystemOf,
-  openTarget,
-  TARGET_FLAGS,
-  TARGET_USAGE,
-  targetFromFlags,
-  type TargetLocation,
-} from "./_target.ts";
+  type FileToolOptions,
+  fileToolOptions,
+  parseToolArgs,
+  toolUsage,
+  withFileSystem,
+} from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs put`. */
-const PUT_USAGE = `Usage: backupfs put [options] LOCAL REMOTE
-
-Copies the local file LOCAL to the BackupFS path REMOTE ("-" reads stdin), or with -r
+const PUT_USAGE = toolUsage({
+  synopsis: "put [options] LOCAL REMOTE",
+  about: `Copies the local file LOCAL to the BackupFS path REMOTE ("-" reads stdin), or with -r
 the directory LOCAL and everything in it. When REMOTE is an existing directory, the
 copy goes inside it, under LOCAL's name (as cp does); otherwise REMOTE is the new name
 and its parent directory must exist. Files keep their modification time and permission
 bits; each appears whole, or not at all, once written. Symbolic links and special
 files inside a tree are skipped with a warning. A progress line is shown on stderr
-when it is a terminal.
-
-Options:
-  -r, --recursive       Copy a directory and everything in it.
+when it is a terminal.`,
+  options: `  -r, --recursive       Copy a directory and everything in it.
   -f, --force           Replace what is at the destination: a file is replaced, a
                         directory merged (its files of the same names replaced).
-                        Without it, an existing destination is refused (exit 1).
-  --job ID              The backup job holding the file system (default "default").
-  --help                Show this help and exit.
+                        Without it, an existing destination is refused (exit 1).`,
+  exit: "0 ok, 1 failure (nothing at LOCAL, destination exists, storage error), 2 bad usage.",
+});
 
-${TARGET_USAGE}
-
-Exit status: 0 ok, 1 failure (nothing at LOCAL, destination exists, storage error), 2 bad usage.`;
-
-interface PutOptions {
-  help: boolean;
-  target: TargetLocation;
-  job: string;
+interface PutOptions extends FileToolOptions {
   local: string;
   remote: string;
   recursive: boolean;
@@ -123,17 +110,12 @@ const PUT: Tool<PutOptions> = {
   name: "put",
   usage: PUT_USAGE,
   parse(args) {
-    const { values, positionals } = parseSubcommand(args, {
+    const { values, positionals } = parseToolArgs(args, {
       recursive: { type: "boolean", short: "r" },
       force: { type: "boolean", short: "f" },
-      job: { type: "string" },
-      ...TARGET_FLAGS,
-      help: { type: "boolean" },
     }, { names: ["LOCAL", "REMOTE"], required: 2 });
     return {
-      help: values.help ?? false,
-      target: targetFromFlags(values),
-      job: checkJobFlag(values.job),
+      ...fileToolOptions(values),
       local: positionals[0] ?? "",
       remote: values.help ? "/" : normalizePath(positionals[1]),
       recursive: values.recursive ?? false,
@@ -159,59 +141,50 @@ const PUT: Tool<PutOptions> = {
         throw new Error(`${options.local} is not a regular file or a directory`);
       }
     }
-    const target = await openTarget(options.target, options.job, { create: true });
-    const progress = new Progress();
-    try {
-      const fs = fileSystemOf(target, options.job);
-      let destination = options.remote;
-      let existing = await fs.stat(destination).catch((error) => {
-        if (error instanceof Deno.errors.NotFound) return undefined;
-        throw error;
-      });
-      if (existing?.isDirectory && !fromStdin) {
-        const name = basename(resolve(options.local));
-        destination = joinPath(destination, name);
-        existing = await fs.stat(destination).catch((error) => {
+    return await withFileSystem(options, (fs) =>
+      copyWithProgress(async (progress) => {
+        let destination = options.remote;
+        let existing = await fs.stat(destination).catch((error) => {
           if (error instanceof Deno.errors.NotFound) return undefined;
           throw error;
         });
-      }
-      if (!existing) {
-        const parent = parentOf(destination);
-        const parentInfo = await fs.stat(parent).catch(() => undefined);
-        if (!parentInfo?.isDirectory) throw new Error(`no such directory: ${parent}`);
-      } else {
-        if (!options.force) {
-          throw new Error(`${destination} already exists (use --force to replace it)`);
+        if (existing?.isDirectory && !fromStdin) {
+          const name = basename(resolve(options.local));
+          destination = joinPath(destination, name);
+          existing = await fs.stat(destination).catch((error) => {
+            if (error instanceof Deno.errors.NotFound) return undefined;
+            throw error;
+          });
         }
-        if (existing.isDirectory !== (localInfo?.isDirectory ?? false)) {
-          throw new Error(
-            `${destination} is a ${existing.isDirectory ? "directory" : "file"}; ` +
-              `it cannot be replaced by a ${localInfo?.isDirectory ? "directory" : "file"}`,
-          );
+        if (!existing) {
+          const parent = parentOf(destination);
+          const parentInfo = await fs.stat(parent).catch(() => undefined);
+          if (!parentInfo?.isDirectory) throw new Error(`no such directory: ${parent}`);
+        } else {
+          if (!options.force) {
+            throw new Error(`${destination} already exists (use --force to replace it)`);
+          }
+          if (existing.isDirectory !== (localInfo?.isDirectory ?? false)) {
+            throw new Error(
+              `${destination} is a ${existing.isDirectory ? "directory" : "file"}; ` +
+                `it cannot be replaced by a ${localInfo?.isDirectory ? "directory" : "file"}`,
+            );
+          }
         }
-      }
-      if (fromStdin) {
-        progress.file(destination, 0);
-        await fs.writeFile(destination, Deno.stdin.readable);
-      } else if (localInfo!.isDirectory) {
-        await putTree(fs, options.local, destination, {
-          progress,
-          say,
-          ...(localInfo!.mode !== null ? { mode: localInfo!.mode & 0o7777 } : {}),
-        });
-      } else {
-        await putFile(fs, options.local, destination, progress);
-      }
-      progress.end();
-      if (progress.enabled) {
-        say(`copied ${progress.files} file(s), ${formatSize(progress.bytes)} to ${destination}`);
-      }
-      return 0;
-    } finally {
-      progress.end();
-      await target.close();
-    }
+        if (fromStdin) {
+          progress.file(destination, 0);
+          await fs.writeFile(destination, Deno.stdin.readable);
+        } else if (localInfo!.isDirectory) {
+          await putTree(fs, options.local, destination, {
+            progress,
+            say,
+            ...(localInfo!.mode !== null ? { mode: localInfo!.mode & 0o7777 } : {}),
+          });
+        } else {
+          await putFile(fs, options.local, destination, progress);
+        }
+        return destination;
+      }, { say }), { create: true });
   },
 };
 

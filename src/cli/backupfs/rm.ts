@@ -6,38 +6,26 @@
  */
 
 import { normalizePath } from "../../fs/mod.ts";
-import { parseSubcommand } from "./_args.ts";
 import {
-  checkJobFlag,
-  fileSystemOf,
-  openTarget,
-  TARGET_FLAGS,
-  TARGET_USAGE,
-  targetFromFlags,
-  type TargetLocation,
-} from "./_target.ts";
+  type FileToolOptions,
+  fileToolOptions,
+  parseToolArgs,
+  toolUsage,
+  withFileSystem,
+} from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs rm`. */
-const RM_USAGE = `Usage: backupfs rm [options] PATH
-
-Removes the file at PATH. A directory needs -r, which removes it with everything in it.
+const RM_USAGE = toolUsage({
+  synopsis: "rm [options] PATH",
+  about: `Removes the file at PATH. A directory needs -r, which removes it with everything in it.
 The root (/) is never removed. Versions removed stay readable by token for the store's
-grace period (15 minutes), then garbage collection frees their chunks.
+grace period (15 minutes), then garbage collection frees their chunks.`,
+  options: "  -r, --recursive       Remove a directory and everything in it.",
+  exit: "0 ok, 1 failure (e.g. no such path, a directory without -r), 2 bad usage.",
+});
 
-Options:
-  -r, --recursive       Remove a directory and everything in it.
-  --job ID              The backup job holding the file system (default "default").
-  --help                Show this help and exit.
-
-${TARGET_USAGE}
-
-Exit status: 0 ok, 1 failure (e.g. no such path, a directory without -r), 2 bad usage.`;
-
-interface RmOptions {
-  help: boolean;
-  target: TargetLocation;
-  job: string;
+interface RmOptions extends FileToolOptions {
   path: string;
   recursive: boolean;
 }
@@ -46,36 +34,26 @@ const RM: Tool<RmOptions> = {
   name: "rm",
   usage: RM_USAGE,
   parse(args) {
-    const { values, positionals } = parseSubcommand(args, {
+    const { values, positionals } = parseToolArgs(args, {
       recursive: { type: "boolean", short: "r" },
-      job: { type: "string" },
-      ...TARGET_FLAGS,
-      help: { type: "boolean" },
     }, { names: ["PATH"], required: 1 });
     const path = values.help ? "/" : normalizePath(positionals[0]);
     if (!values.help && path === "/") throw new TypeError("refusing to remove the root (/)");
     return {
-      help: values.help ?? false,
-      target: targetFromFlags(values),
-      job: checkJobFlag(values.job),
+      ...fileToolOptions(values),
       path,
       recursive: values.recursive ?? false,
     };
   },
-  async run(options) {
-    const target = await openTarget(options.target, options.job);
-    try {
-      const fs = fileSystemOf(target, options.job);
+  run: (options) =>
+    withFileSystem(options, async (fs) => {
       const info = await fs.stat(options.path);
       if (info.isDirectory && !options.recursive) {
         throw new Error(`${options.path} is a directory (use -r to remove it and its contents)`);
       }
       await fs.remove(options.path, { recursive: options.recursive });
       return 0;
-    } finally {
-      await target.close();
-    }
-  },
+    }),
 };
 
 /**

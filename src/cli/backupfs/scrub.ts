@@ -13,11 +13,11 @@ import { displayName, LineWriter } from "./_output.ts";
 import { formatSize } from "../human_size.ts";
 import { Progress } from "./_progress.ts";
 import { Scrubber } from "./_scrubber.ts";
+import { toolUsage } from "./_file_tool.ts";
 import {
   checkJobFlag,
   openTarget,
   TARGET_FLAGS,
-  TARGET_USAGE,
   targetFromFlags,
   type TargetLocation,
 } from "./_target.ts";
@@ -25,28 +25,24 @@ import { TokenBucket } from "./_token_bucket.ts";
 import { runTool, type Tool } from "./_tool.ts";
 
 /** The `--help` text of `backupfs scrub`. */
-const SCRUB_USAGE = `Usage: backupfs scrub [options]
-
-Reads every chunk of every object of a job (ListObjects, ListChunks, GetChunk: from
+const SCRUB_USAGE = toolUsage({
+  synopsis: "scrub [options]",
+  about: `Reads every chunk of every object of a job (ListObjects, ListChunks, GetChunk: from
 the store's disk or the service, never from a cache), checks each chunk's length and
 SHA-256 and each object's SUMMARY checksum (the SHA-256 of its chunks' digests), and
 reports on stdout each damaged chunk with every file (BackupFS path) that uses it,
 then a summary. A chunk shared by several files is read once while it is remembered
 (the last 65,536 good ones). Safe while serve and storage run on the same store;
-objects replaced or removed meanwhile are counted as changed, not as damage.
-
-Options:
-  --job ID              A job to scrub (default "default"); may be given several times.
+objects replaced or removed meanwhile are counted as changed, not as damage.`,
+  options: `  --job ID              A job to scrub (default "default"); may be given several times.
   --all-jobs            Every job of the data directory (its SQLite metadata; the
                         BackupStorage API cannot list jobs, so not with --endpoint or
                         --metadata).
   --rate MB/s           Read at most this many megabytes (10^6 bytes) a second, on
-                        average (default: as fast as it goes), e.g. --rate 20 or 0.5.
-  --help                Show this help and exit.
-
-${TARGET_USAGE}
-
-Exit status: 0 nothing damaged, 1 damaged or unreadable data (or a failure), 2 bad usage.`;
+                        average (default: as fast as it goes), e.g. --rate 20 or 0.5.`,
+  jobOption: false,
+  exit: "0 nothing damaged, 1 damaged or unreadable data (or a failure), 2 bad usage.",
+});
 
 interface ScrubOptions {
   help: boolean;
