@@ -83,6 +83,11 @@ async function readToClose(
 
 const CURL = ["/usr/bin/curl", "/usr/local/bin/curl"];
 
+/** A TLS connection to 127.0.0.1:`port` trusting the PEM `ca`, offering `alpn` (default HTTP/1.1). */
+function connectTo(port: number, ca: string, alpn = "http/1.1"): Promise<Deno.TlsConn> {
+  return Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca], alpnProtocols: [alpn] });
+}
+
 Deno.test("tls: curl with the CA puts and gets bytes exactly over HTTP/2 and HTTP/1.1; the URL is https", async () => {
   const curl = await requireTool(CURL, "curl");
   await withTlsServer({}, async (server, certs) => {
@@ -158,30 +163,15 @@ Deno.test("tls: a handshake that never comes, a silent head, an idle keep-alive 
       const silent = await Deno.connect({ hostname: "127.0.0.1", port });
       assertEquals(await readToClose(silent), "");
       // A request head that never ends: 408.
-      const slow = await Deno.connectTls({
-        hostname: "127.0.0.1",
-        port,
-        caCerts: [ca],
-        alpnProtocols: ["http/1.1"],
-      });
+      const slow = await connectTo(port, ca);
       await slow.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n"));
       assertMatch(await readToClose(slow), /^HTTP\/1\.1 408 /);
       // One request, then idle: answered, then closed.
-      const idle = await Deno.connectTls({
-        hostname: "127.0.0.1",
-        port,
-        caCerts: [ca],
-        alpnProtocols: ["http/1.1"],
-      });
+      const idle = await connectTo(port, ca);
       await idle.write(new TextEncoder().encode("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
       assertMatch(await readToClose(idle), /^HTTP\/1\.1 200 [^]*GET https:\/\/x\/a\n$/);
       // HTTP/2 chosen, then nothing sent: the session is closed.
-      const h2 = await Deno.connectTls({
-        hostname: "127.0.0.1",
-        port,
-        caCerts: [ca],
-        alpnProtocols: ["h2"],
-      });
+      const h2 = await connectTo(port, ca, "h2");
       const info = await h2.handshake();
       assertEquals(info.alpnProtocol, "h2");
       assert(await readToClose(h2) !== "still open", "an idle HTTP/2 session must be closed");
@@ -197,12 +187,7 @@ Deno.test("tls: an oversize head is answered 431 over HTTP/1.1 and HTTP/2, and c
   await withTlsServer({ maxHeaderBytes: 8 * 1024, maxConnections: 1 }, async (server, certs) => {
     const port = server.addr.port;
     const ca = await Deno.readTextFile(certs.caCert);
-    const big = await Deno.connectTls({
-      hostname: "127.0.0.1",
-      port,
-      caCerts: [ca],
-      alpnProtocols: ["http/1.1"],
-    });
+    const big = await connectTo(port, ca);
     await big.write(
       new TextEncoder().encode(`GET / HTTP/1.1\r\nHost: x\r\nX: ${"a".repeat(20_000)}\r\n\r\n`),
     )
@@ -227,12 +212,7 @@ Deno.test("tls: an oversize head is answered 431 over HTTP/1.1 and HTTP/2, and c
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     // One connection held open; a second one is closed before any handshake.
-    const first = await Deno.connectTls({
-      hostname: "127.0.0.1",
-      port,
-      caCerts: [ca],
-      alpnProtocols: ["http/1.1"],
-    });
+    const first = await connectTo(port, ca);
     await first.handshake();
     const second = await Deno.connect({ hostname: "127.0.0.1", port });
     assertEquals(await readToClose(second), "");
@@ -383,12 +363,7 @@ Deno.test("tls: the handshake bound ends with the handshake: a busy connection l
     { headersTimeoutMs: 2000, keepAliveTimeoutMs: 10_000 },
     async (server, certs) => {
       const ca = await Deno.readTextFile(certs.caCert);
-      const conn = await Deno.connectTls({
-        hostname: "127.0.0.1",
-        port: server.addr.port,
-        caCerts: [ca],
-        alpnProtocols: ["http/1.1"],
-      });
+      const conn = await connectTo(server.addr.port, ca);
       const buffer = new Uint8Array(4096);
       try {
         // Six requests 800 ms apart on one connection: well past the 2 s bound.
@@ -434,12 +409,7 @@ Deno.test("tls: a client that stops reading a long answer is cut off and the pro
       assert(cancelled.includes(path), `${path}: the producer was not cancelled`);
     };
     // HTTP/1.1 over TLS: the request, then nothing read.
-    const conn = await Deno.connectTls({
-      hostname: "127.0.0.1",
-      port: server.addr.port,
-      caCerts: [ca],
-      alpnProtocols: ["http/1.1"],
-    });
+    const conn = await connectTo(server.addr.port, ca);
     await conn.write(new TextEncoder().encode("GET /h1 HTTP/1.1\r\nHost: x\r\n\r\n"));
     await waitForCancel("/h1");
     conn.close();

@@ -89,32 +89,21 @@ Deno.test("tls serve: https with HTTP/2 and HTTP/1.1, WebDAV PUT, GET and MOVE w
       const origin = serve.origin;
       await Deno.writeTextFile(`${dir}/hello.txt`, "hello over TLS\n");
       const curlArgs = (...args: string[]) => ["-sS", "--cacert", certs.caCert, ...args];
-      const put = await runTool(curl, {
-        args: curlArgs(
-          "-T",
-          `${dir}/hello.txt`,
-          "-w",
-          "%{http_version} %{http_code}",
-          "-o",
-          "/dev/null",
-          `${origin}/a.txt`,
-        ),
-      });
+      // A request whose answer is only its HTTP version and status.
+      const versionAndStatus = (...args: string[]) =>
+        runTool(curl, {
+          args: curlArgs(...args, "-w", "%{http_version} %{http_code}", "-o", "/dev/null"),
+        });
+      const put = await versionAndStatus("-T", `${dir}/hello.txt`, `${origin}/a.txt`);
       assertEquals(put.stdout, "2 201", put.stderr);
-      const move = await runTool(curl, {
-        args: curlArgs(
-          "--http1.1",
-          "-X",
-          "MOVE",
-          "-H",
-          `Destination: ${origin}/b.txt`,
-          "-w",
-          "%{http_version} %{http_code}",
-          "-o",
-          "/dev/null",
-          `${origin}/a.txt`,
-        ),
-      });
+      const move = await versionAndStatus(
+        "--http1.1",
+        "-X",
+        "MOVE",
+        "-H",
+        `Destination: ${origin}/b.txt`,
+        `${origin}/a.txt`,
+      );
       assertEquals(move.stdout, "1.1 201", move.stderr);
       const get = await runTool(curl, { args: curlArgs("--http2", `${origin}/b.txt`) });
       assertEquals(get.stdout, "hello over TLS\n", get.stderr);

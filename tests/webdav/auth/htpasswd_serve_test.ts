@@ -8,6 +8,7 @@
 
 import { requireTool, runOk, runTool } from "../clients/support/client_tools.ts";
 import { freePort, type RunningServe, startServe } from "../support/serve_process.ts";
+import { serveArgs } from "../support/serve_args.ts";
 import { assert, assertEquals, assertMatch } from "../../support/assert.ts";
 
 /** [user, password, htpasswd flags]; `-B -C 4` keeps bcrypt fast. */
@@ -58,10 +59,7 @@ async function withUsersFile(run: (file: string, dir: string) => Promise<void>):
 async function serveWith(file: string, dir: string, extra: string[] = []): Promise<RunningServe> {
   return await startServe(
     [
-      "--listen",
-      `127.0.0.1:${freePort()}`,
-      "--data",
-      `${dir}/data`,
+      ...serveArgs(`${dir}/data`, { listen: `127.0.0.1:${freePort()}` }),
       "--credentials",
       file,
       ...extra,
