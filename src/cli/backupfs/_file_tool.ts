@@ -1,8 +1,7 @@
 /**
  * What every file tool (`ls`, `cat`, `put`, `get`, `du`, `rm`) shares, written
- * once: the layout of its `--help` text, its `--job` and target flags, the
- * options they parse into, and its file system opened and closed around a body.
- * `scrub` shares the help layout and the target flags.
+ * once: its `--job` and target flags, the options they parse into, and its file
+ * system opened and closed around a body (its `--help` layout: `_usage.ts`).
  *
  * @module
  */
@@ -17,73 +16,10 @@ import {
   openTarget,
   type OpenTargetOptions,
   TARGET_FLAGS,
-  TARGET_USAGE,
   type TargetFlagValues,
   targetFromFlags,
   type TargetLocation,
 } from "./_target.ts";
-
-/** The `--help` line of a file tool's `--job`. */
-const JOB_OPTION =
-  `  --job ID              The backup job holding the file system (default "default").`;
-/** The `--help` line of `--help`. */
-const HELP_OPTION = "  --help                Show this help and exit.";
-
-/**
- * The parts of a tool's `--help` text that are its own.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { ToolUsage } from "./_file_tool.ts";
- * const usage: ToolUsage = { synopsis: "cat [options] PATH", about: "Writes a file." };
- * assert.equal(usage.options, undefined);
- * ```
- */
-export interface ToolUsage {
-  /** What follows `Usage: backupfs `, e.g. `cat [options] PATH`. */
-  synopsis: string;
-  /** The description: one or more lines. */
-  about: string;
-  /** The tool's own option lines, listed first (none by default). */
-  options?: string;
-  /** Whether the standard `--job ID` line follows them (default true). */
-  jobOption?: boolean;
-  /** What follows `Exit status: ` (default `0 ok, 1 failure, 2 bad usage.`). */
-  exit?: string;
-}
-
-/**
- * A tool's `--help` text: the synopsis, the description, the options (the
- * tool's, `--job`, `--help`), the target flags and the exit status.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { toolUsage } from "./_file_tool.ts";
- * const text = toolUsage({ synopsis: "cat [options] PATH", about: "Writes a file." });
- * assert.match(text, /^Usage: backupfs cat \[options\] PATH\n\nWrites a file\.\n\nOptions:\n  --job ID /);
- * assert.match(text, /--help {16}Show this help and exit\.\n\nWhere/);
- * assert.match(text, /\n\nExit status: 0 ok, 1 failure, 2 bad usage\.$/);
- * ```
- */
-export function toolUsage(usage: ToolUsage): string {
-  const options = [
-    ...(usage.options === undefined ? [] : [usage.options]),
-    ...(usage.jobOption === false ? [] : [JOB_OPTION]),
-    HELP_OPTION,
-  ];
-  return `Usage: backupfs ${usage.synopsis}
-
-${usage.about}
-
-Options:
-${options.join("\n")}
-
-${TARGET_USAGE}
-
-Exit status: ${usage.exit ?? "0 ok, 1 failure, 2 bad usage."}`;
-}
 
 /**
  * The options every file tool has: `--help`, the target and the job.
@@ -150,15 +86,15 @@ export function parseToolArgs<const T extends ParseArgsOptionsConfig>(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { fileToolOptions } from "./_file_tool.ts";
- * const options = fileToolOptions({ data: "/srv/backupfs", job: "photos" });
+ * import { toolOptions } from "./_file_tool.ts";
+ * const options = toolOptions({ data: "/srv/backupfs", job: "photos" });
  * assert.equal(options.help, false);
  * assert.equal(options.job, "photos");
  * assert.equal(options.target.kind, "store");
- * assert.throws(() => fileToolOptions({ job: "a/b" }), /invalid --job "a\/b"/);
+ * assert.throws(() => toolOptions({ job: "a/b" }), /invalid --job "a\/b"/);
  * ```
  */
-export function fileToolOptions(
+export function toolOptions(
   values: TargetFlagValues & { help?: boolean; job?: string },
 ): FileToolOptions {
   return {

@@ -7,14 +7,9 @@
 
 import { normalizePath } from "../../fs/mod.ts";
 import { writeAll } from "./_output.ts";
-import {
-  type FileToolOptions,
-  fileToolOptions,
-  parseToolArgs,
-  toolUsage,
-  withFileSystem,
-} from "./_file_tool.ts";
+import { type FileToolOptions, parseToolArgs, toolOptions, withFileSystem } from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { toolUsage } from "./_usage.ts";
 
 /** The `--help` text of `backupfs cat`. */
 const CAT_USAGE = toolUsage({
@@ -34,7 +29,7 @@ const CAT: Tool<CatOptions> = {
   parse(args) {
     const { values, positionals } = parseToolArgs(args, {}, { names: ["PATH"], required: 1 });
     return {
-      ...fileToolOptions(values),
+      ...toolOptions(values),
       path: values.help ? "/" : normalizePath(positionals[0]),
     };
   },

@@ -7,14 +7,9 @@
 
 import { normalizePath } from "../../fs/mod.ts";
 import { displayName, LineWriter } from "./_output.ts";
-import {
-  type FileToolOptions,
-  fileToolOptions,
-  parseToolArgs,
-  toolUsage,
-  withFileSystem,
-} from "./_file_tool.ts";
+import { type FileToolOptions, parseToolArgs, toolOptions, withFileSystem } from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { toolUsage } from "./_usage.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs du`. */
@@ -39,7 +34,7 @@ const DU: Tool<DuOptions> = {
       summarize: { type: "boolean", short: "s" },
     }, { names: ["PATH"], required: 0 });
     return {
-      ...fileToolOptions(values),
+      ...toolOptions(values),
       path: normalizePath(positionals[0] ?? "/"),
       summarize: values.summarize ?? false,
     };

@@ -11,14 +11,9 @@ import { type BackupFileInfo, type BackupFS, baseName, normalizePath } from "../
 import { checkLocalName, isInside } from "./_local_names.ts";
 import { writeAll } from "./_output.ts";
 import { copyWithProgress, type Progress } from "./_progress.ts";
-import {
-  type FileToolOptions,
-  fileToolOptions,
-  parseToolArgs,
-  toolUsage,
-  withFileSystem,
-} from "./_file_tool.ts";
+import { type FileToolOptions, parseToolArgs, toolOptions, withFileSystem } from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { COPY_OPTIONS, toolUsage } from "./_usage.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs get`. */
@@ -34,10 +29,7 @@ permission bits it was stored with. Nothing is written outside LOCAL: a remote n
 that is not a single file name ("..", one holding "/") is refused, and so is an
 existing symbolic link where a directory would go. A progress line is shown on stderr
 when it is a terminal.`,
-  options: `  -r, --recursive       Copy a directory and everything in it.
-  -f, --force           Replace what is at the destination: a file is replaced, a
-                        directory merged (its files of the same names replaced).
-                        Without it, an existing destination is refused (exit 1).`,
+  options: COPY_OPTIONS,
   exit: "0 ok, 1 failure (no such path, destination exists, damaged data), 2 bad usage.",
 });
 
@@ -155,7 +147,7 @@ const GET: Tool<GetOptions> = {
       force: { type: "boolean", short: "f" },
     }, { names: ["REMOTE", "LOCAL"], required: 2 });
     return {
-      ...fileToolOptions(values),
+      ...toolOptions(values),
       remote: values.help ? "/" : normalizePath(positionals[0]),
       local: positionals[1] ?? "",
       recursive: values.recursive ?? false,

@@ -7,14 +7,9 @@
 
 import { type BackupFileInfo, baseName, normalizePath } from "../../fs/mod.ts";
 import { displayName, LineWriter } from "./_output.ts";
-import {
-  type FileToolOptions,
-  fileToolOptions,
-  parseToolArgs,
-  toolUsage,
-  withFileSystem,
-} from "./_file_tool.ts";
+import { type FileToolOptions, parseToolArgs, toolOptions, withFileSystem } from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { toolUsage } from "./_usage.ts";
 import { walk } from "./_walk.ts";
 
 /** The `--help` text of `backupfs ls`. */
@@ -40,7 +35,7 @@ function parse(args: string[]): LsOptions {
     recursive: { type: "boolean", short: "R" },
   }, { names: ["PATH"], required: 0 });
   return {
-    ...fileToolOptions(values),
+    ...toolOptions(values),
     path: normalizePath(positionals[0] ?? "/"),
     long: values.long ?? false,
     recursive: values.recursive ?? false,

@@ -10,14 +10,9 @@ import { basename, join, resolve } from "node:path";
 import { type BackupFS, joinPath, normalizePath, parentOf } from "../../fs/mod.ts";
 import { displayName } from "./_output.ts";
 import { copyWithProgress, type Progress } from "./_progress.ts";
-import {
-  type FileToolOptions,
-  fileToolOptions,
-  parseToolArgs,
-  toolUsage,
-  withFileSystem,
-} from "./_file_tool.ts";
+import { type FileToolOptions, parseToolArgs, toolOptions, withFileSystem } from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { COPY_OPTIONS, toolUsage } from "./_usage.ts";
 
 /** The `--help` text of `backupfs put`. */
 const PUT_USAGE = toolUsage({
@@ -29,10 +24,7 @@ and its parent directory must exist. Files keep their modification time and perm
 bits; each appears whole, or not at all, once written. Symbolic links and special
 files inside a tree are skipped with a warning. A progress line is shown on stderr
 when it is a terminal.`,
-  options: `  -r, --recursive       Copy a directory and everything in it.
-  -f, --force           Replace what is at the destination: a file is replaced, a
-                        directory merged (its files of the same names replaced).
-                        Without it, an existing destination is refused (exit 1).`,
+  options: COPY_OPTIONS,
   exit: "0 ok, 1 failure (nothing at LOCAL, destination exists, storage error), 2 bad usage.",
 });
 
@@ -115,7 +107,7 @@ const PUT: Tool<PutOptions> = {
       force: { type: "boolean", short: "f" },
     }, { names: ["LOCAL", "REMOTE"], required: 2 });
     return {
-      ...fileToolOptions(values),
+      ...toolOptions(values),
       local: positionals[0] ?? "",
       remote: values.help ? "/" : normalizePath(positionals[1]),
       recursive: values.recursive ?? false,

@@ -6,14 +6,9 @@
  */
 
 import { normalizePath } from "../../fs/mod.ts";
-import {
-  type FileToolOptions,
-  fileToolOptions,
-  parseToolArgs,
-  toolUsage,
-  withFileSystem,
-} from "./_file_tool.ts";
+import { type FileToolOptions, parseToolArgs, toolOptions, withFileSystem } from "./_file_tool.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { toolUsage } from "./_usage.ts";
 
 /** The `--help` text of `backupfs rm`. */
 const RM_USAGE = toolUsage({
@@ -40,7 +35,7 @@ const RM: Tool<RmOptions> = {
     const path = values.help ? "/" : normalizePath(positionals[0]);
     if (!values.help && path === "/") throw new TypeError("refusing to remove the root (/)");
     return {
-      ...fileToolOptions(values),
+      ...toolOptions(values),
       path,
       recursive: values.recursive ?? false,
     };

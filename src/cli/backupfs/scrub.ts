@@ -13,7 +13,6 @@ import { displayName, LineWriter } from "./_output.ts";
 import { formatSize } from "../human_size.ts";
 import { Progress } from "./_progress.ts";
 import { Scrubber } from "./_scrubber.ts";
-import { toolUsage } from "./_file_tool.ts";
 import {
   checkJobFlag,
   openTarget,
@@ -23,6 +22,7 @@ import {
 } from "./_target.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import { runTool, type Tool } from "./_tool.ts";
+import { toolUsage } from "./_usage.ts";
 
 /** The `--help` text of `backupfs scrub`. */
 const SCRUB_USAGE = toolUsage({
