@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../../support/assert.ts";
-import { runBackupfs, startBackupfs } from "./support/backupfs_process.ts";
+import { runBackupfs, storageClientEnv, whileServing } from "./support/backupfs_process.ts";
 import { randomBytes } from "./support/store_fixture.ts";
 
 const BIG = randomBytes(9 * 1024 * 1024 + 123, 11); // 3 chunks of the default 4 MiB
@@ -218,20 +218,8 @@ Deno.test("file tools: --force to replace, stdin and stdout, rm", async () => {
 Deno.test("file tools: the same round trip through a backupfs storage endpoint", async () => {
   await withDirs(async (dir) => {
     const dataDir = join(dir, "data");
-    const storage = await startBackupfs([
-      "storage",
-      "--data",
-      dataDir,
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "1",
-    ]);
-    try {
-      const env = {
-        AWS_SHARED_CREDENTIALS_FILE: `${dataDir}/credentials`,
-        AWS_REGION: "us-east-1",
-      };
+    await whileServing("storage", dataDir, async (storage) => {
+      const env = storageClientEnv(dataDir);
       const target = ["--endpoint", storage.origin, "--job", "remote-job"];
       const src = join(dir, "src");
       const files = new Map([...tree()].filter(([path]) => path !== "big.bin"));
@@ -244,8 +232,6 @@ Deno.test("file tools: the same round trip through a backupfs storage endpoint",
       // The same job read on the data directory.
       const ls = await runBackupfs(["ls", "--data", dataDir, "--job", "remote-job"]);
       assertEquals(ls.stdout, "src/\n");
-    } finally {
-      assertEquals((await storage.stop()).code, 0);
-    }
+    });
   });
 });

@@ -87,16 +87,25 @@ async function drain(reader: ReadableStreamDefaultReader<string>, buffer: { text
   }
 }
 
+/** Which program {@link startServe} starts (default webdav/main.ts). */
+export interface StartServeOptions {
+  /** The module to run with the serve task's permissions (e.g. src/cli/backupfs/main.ts). */
+  main?: string;
+  /** Its name in the error when it does not start (default `webdav/main.ts`). */
+  name?: string;
+}
+
 /**
- * Starts webdav/main.ts with `args`; resolves once it printed `listening on`.
+ * Starts webdav/main.ts (or `options.main`) with `args`; resolves once it printed `listening on`.
  * Throws (after killing it) with its stderr when it exits or times out first.
  */
 export async function startServe(
   args: string[],
   env: Record<string, string> = {},
+  options: StartServeOptions = {},
 ): Promise<RunningServe> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...SERVE_PERMISSIONS, MAIN, ...args],
+    args: ["run", ...SERVE_PERMISSIONS, options.main ?? MAIN, ...args],
     env: childEnv(env),
     stdin: "null",
     stdout: "piped",
@@ -117,7 +126,7 @@ export async function startServe(
       child.kill("SIGKILL");
     } catch { /* already exited */ }
     const { code, stderr } = await finish();
-    throw new Error(`webdav/main.ts did not start (exit ${code}):\n${stderr}`);
+    throw new Error(`${options.name ?? "webdav/main.ts"} did not start (exit ${code}):\n${stderr}`);
   }
   let stopped: ReturnType<typeof finish> | undefined;
   return {

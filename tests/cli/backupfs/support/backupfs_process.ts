@@ -1,21 +1,22 @@
 // `backupfs` (src/cli/backupfs/main.ts) as a child process for the CLI tests: run a
-// subcommand to completion, or start `serve` / `storage` and wait (bounded) for
-// their `listening on` line. Children get the permissions the `backupfs` task grants,
-// with the network narrowed to loopback.
+// subcommand to completion (bounded: 120 s), or start `serve` / `storage` as
+// serve_process.ts starts webdav/main.ts (waiting, bounded, for `listening on`).
+// Children get the permissions the `backupfs` task grants, network narrowed to loopback.
 
 import { fileURLToPath } from "node:url";
-import { childEnv } from "../../../webdav/support/serve_process.ts";
+import {
+  childEnv,
+  type RunningServe,
+  SERVE_PERMISSIONS,
+  startServe,
+} from "../../../webdav/support/serve_process.ts";
+import { assertEquals } from "../../../support/assert.ts";
 
 export const BACKUPFS_MAIN = fileURLToPath(
   new URL("../../../../src/cli/backupfs/main.ts", import.meta.url),
 );
-export const BACKUPFS_PERMISSIONS = [
-  "--allow-net=127.0.0.1",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=statfs,homedir,osRelease",
-];
+/** The `backupfs` task's permissions: the serve task's (narrowed to loopback). */
+export const BACKUPFS_PERMISSIONS = SERVE_PERMISSIONS;
 const TIMEOUT_MS = 120_000;
 
 export interface CliResult {
@@ -60,71 +61,41 @@ export async function runBackupfs(
   }
 }
 
-export interface RunningServer {
-  /** `http://127.0.0.1:PORT` as printed. */
-  origin: string;
-  /** SIGTERM, then the exit code and stderr. */
-  stop(): Promise<{ code: number; stderr: string }>;
-}
-
 /** Starts `backupfs SUBCOMMAND ARGS` (serve or storage); resolves once it listens. */
-export async function startBackupfs(
+export function startBackupfs(
   args: string[],
   env: Record<string, string> = {},
-): Promise<RunningServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...BACKUPFS_PERMISSIONS, BACKUPFS_MAIN, ...args],
-    env: childEnv(env),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), TIMEOUT_MS);
-  });
-  let line: string | undefined;
+): Promise<RunningServe> {
+  return startServe(args, env, { main: BACKUPFS_MAIN, name: `backupfs ${args[0]}` });
+}
+
+/**
+ * Runs `body` while `backupfs SUBCOMMAND --data DATA_DIR` (serve or storage, one
+ * worker) listens on a loopback port; then stops it, which must exit 0.
+ */
+export async function whileServing(
+  subcommand: "serve" | "storage",
+  dataDir: string,
+  body: (server: RunningServe) => Promise<void>,
+): Promise<void> {
+  const server = await startBackupfs([
+    subcommand,
+    "--data",
+    dataDir,
+    "--listen",
+    "127.0.0.1:0",
+    "--workers",
+    "1",
+  ]);
   try {
-    for (let i = 0; i < 10_000 && line === undefined; i++) {
-      const next = await Promise.race([reader.read(), timeout]);
-      if (next === "timeout" || next.done) break;
-      text += next.value;
-      line = text.split("\n").find((l, index, all) =>
-        l.startsWith("listening on ") && index < all.length - 1
-      );
-    }
+    await body(server);
   } finally {
-    clearTimeout(timer);
+    const { code } = await server.stop();
+    assertEquals(code, 0);
   }
-  const drained = (async () => {
-    for (let i = 0; i < 1_000_000; i++) if ((await reader.read()).done) return;
-  })();
-  const finish = async () => {
-    const status = await child.status;
-    await drained;
-    return { code: status.code, stderr: await stderr };
-  };
-  if (line === undefined) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-    const { code, stderr: said } = await finish();
-    throw new Error(`backupfs ${args[0]} did not start (exit ${code}):\n${said}`);
-  }
-  let stopped: ReturnType<typeof finish> | undefined;
-  return {
-    origin: line.slice("listening on ".length),
-    stop() {
-      if (!stopped) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* exited */ }
-        stopped = finish();
-      }
-      return stopped;
-    },
-  };
+}
+
+/** The environment of a client of a `backupfs storage` on `dataDir`: the credentials it generated. */
+export function storageClientEnv(dataDir: string): Record<string, string> {
+  return { AWS_SHARED_CREDENTIALS_FILE: `${dataDir}/credentials`, AWS_REGION: "us-east-1" };
 }
