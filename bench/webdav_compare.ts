@@ -30,7 +30,9 @@
 // task's Deno flags, default options, `--listen 127.0.0.1:PORT --data DIR` (durable:
 // a PUT is acknowledged only once fsynced), plus --backupfs-args. Apache and rclone
 // run with their defaults and do not fsync; "PUT + sync(1)" adds a sync after the PUT
-// as an informational durable figure. One server runs at a time; its data is removed
+// as an informational durable figure; after each run, `dd` of the big file into the
+// data directory (page cache only, one fdatasync at the end, each 4 MiB piece
+// durable before the next) gives the disk's own ceiling for that PUT. One server runs at a time; its data is removed
 // and synced before the next starts. Apache runs with its own minimal config file
 // (`apache2 -DFOREGROUND -f <temp dir>/apache/httpd.conf`), workers as www-data when
 // run as root.
@@ -44,7 +46,7 @@
 // `--cpu-prof --cpu-prof-dir=DIR`: a .cpuprofile per server process in DIR (kept).
 // Everything else lives in a temp directory under --dir, removed at the end, on
 // failure and on Ctrl-C, after every server was stopped by its process id. Needs
-// apache2, rclone, curl, openssl and sync on the PATH.
+// apache2, rclone, curl, openssl, dd and sync on the PATH.
 
 import { parseArgs } from "node:util";
 import process from "node:process";
@@ -166,6 +168,41 @@ async function run(command: string, args: string[] = []): Promise<string> {
     );
   }
   return new TextDecoder().decode(output.stdout);
+}
+
+/** What the disk alone does with the big file, in seconds (see {@link diskCeiling}). */
+interface DiskFigures {
+  /** Into the page cache only. */
+  cached: number;
+  /** With one fdatasync at the end (`conv=fdatasync`). */
+  durable: number;
+  /** Each 4 MiB piece durable before the next is written (`oflag=dsync`). */
+  eachPiece: number;
+}
+
+/**
+ * What this disk itself does with the big file, in the same run: `dd` of it into
+ * the data directory in 4 MiB pieces, into the page cache only, with one
+ * fdatasync at the end, and with each piece durable before the next; the input
+ * read once first (so every copy finds it cached), `sync` before each copy, the
+ * copy removed after. The ceiling of a PUT that is acknowledged only once durable.
+ */
+async function diskCeiling(big: string): Promise<DiskFigures> {
+  const target = `${dir}/dd-ceiling.bin`;
+  await run("dd", [`if=${big}`, "of=/dev/null", "bs=4M"]);
+  const timed = async (extra: string[]) => {
+    await run("sync");
+    const start = performance.now();
+    await run("dd", [`if=${big}`, `of=${target}`, "bs=4M", ...extra]);
+    const seconds = (performance.now() - start) / 1000;
+    await Deno.remove(target);
+    return seconds;
+  };
+  const durable = await timed(["conv=fdatasync"]);
+  const eachPiece = await timed(["oflag=dsync"]);
+  const cached = await timed([]);
+  await run("sync");
+  return { cached, durable, eachPiece };
 }
 
 async function firstLine(command: string, args: string[]): Promise<string> {
@@ -438,10 +475,12 @@ try {
   const inputs = { big, bigSha256, smallDir };
 
   const results = new Map<ServerKind, RunResult[]>(serverKinds.map((kind) => [kind, []]));
+  const disk: DiskFigures[] = [];
   for (let r = 0; r < runs; r++) {
     const order = serverKinds.map((_, i) => serverKinds[(i + r) % serverKinds.length]);
     const runStart = performance.now();
     for (const kind of order) results.get(kind)!.push(await benchServer(kind, r + 1, inputs));
+    disk.push(await diskCeiling(big));
     console.log(
       `run ${r + 1}/${runs} (${order.map((k) => NAMES[k]).join(", ")}): ${
         fmt((performance.now() - runStart) / 1000)
@@ -579,6 +618,16 @@ try {
       ratioCell("apache", m),
       verdictOf(m),
     ]),
+  );
+
+  // ---- the disk's own ceiling for the big PUT, measured in the same runs
+  const diskRate = (pick: (d: DiskFigures) => number) =>
+    formatSummary(summarize(disk.map((d) => rate(pick(d)))), 0);
+  console.log(
+    `\nThe disk alone (dd of the ${sizeLabel} file into the data directory, bs=4M, after each ` +
+      `run), MB/s: page cache only ${diskRate((d) => d.cached)}; one fdatasync at the end ` +
+      `(conv=fdatasync) ${diskRate((d) => d.durable)}; each 4 MiB piece durable before the ` +
+      `next (oflag=dsync) ${diskRate((d) => d.eachPiece)}.`,
   );
 
   // ---- where the time went: server CPU seconds per operation (medians)
