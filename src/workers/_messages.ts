@@ -21,6 +21,8 @@ export interface StartMessage {
   listen: ListenAddress;
   /** The shared invalidation board's memory. */
   board: SharedArrayBuffer;
+  /** The SQLite write turn the workers share (`shared_write_turn.ts`). */
+  writeTurn: SharedArrayBuffer;
   /** Whether responses carry `x-backupfs-worker: INDEX` (a diagnostic, off by default). */
   tagResponses: boolean;
   /** The command's own options for its workers. */

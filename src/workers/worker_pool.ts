@@ -19,6 +19,7 @@ import { listenUrlOf, type TlsFiles } from "../cli/tls_flags.ts";
 import { loadServeTls } from "../cli/serve_tls.ts";
 import { onShutdownSignals } from "../cli/shutdown_signals.ts";
 import { InvalidationBoard } from "./invalidation_board.ts";
+import { SharedWriteTurn } from "../storage/store/metadata/shared_write_turn.ts";
 import type { StartMessage, WorkerReport } from "./_messages.ts";
 
 /**
@@ -190,6 +191,7 @@ export async function serveWithWorkers(
   }
   const listen = { hostname: options.listen.hostname, port };
   const board = InvalidationBoard.create();
+  const writeTurn = SharedWriteTurn.create();
   const running: (Running | undefined)[] = new Array(options.workers).fill(undefined);
   const deaths: number[] = [];
   const gaveUp = Promise.withResolvers<void>();
@@ -202,6 +204,7 @@ export async function serveWithWorkers(
     restart,
     listen,
     board: board.buffer,
+    writeTurn: writeTurn.buffer,
     tagResponses: options.tagResponses ?? false,
     options: options.options,
     ...(options.metricBuffer ? { metrics: options.metricBuffer } : {}),
@@ -211,6 +214,7 @@ export async function serveWithWorkers(
   const onDeath: OnDeath = (index, message) => {
     if (stopping) return;
     say(`worker ${index} died: ${message}`);
+    writeTurn.releaseHeldBy(index + 1); // if it died writing, its siblings need not wait it out
     const now = performance.now();
     deaths.push(now);
     while (deaths.length > 0 && deaths[0] <= now - windowMs) deaths.shift();

@@ -14,6 +14,7 @@ import type { RequestObserver } from "../http/request_record.ts";
 import { useMetricBlock } from "../metrics/metric_values.ts";
 import { serveHttp } from "../http/serve_http.ts";
 import { InvalidationBoard } from "./invalidation_board.ts";
+import { SharedWriteTurn, shareWriteTurn } from "../storage/store/metadata/shared_write_turn.ts";
 import type { StartMessage, StopMessage, WorkerReport } from "./_messages.ts";
 
 /**
@@ -159,6 +160,7 @@ export function runWorker<T>(
 
   async function start(message: StartMessage): Promise<void> {
     pathChanges.share(new InvalidationBoard(message.board));
+    shareWriteTurn(new SharedWriteTurn(message.writeTurn, { holder: message.index + 1 }));
     if (message.metrics) useMetricBlock(message.metrics, message.index);
     const context = { index: message.index, workers: message.workers, restart: message.restart };
     const result = await open(message.options as T, context);

@@ -22,6 +22,7 @@ import type {
 import { TransactionConflict } from "./metadata_store.ts";
 import { MetadataDb, type MetadataDbOptions } from "./sqlite_db.ts";
 import { CommitGroups } from "./_commit_group.ts";
+import { sharedWriteTurn } from "./shared_write_turn.ts";
 
 /** Options of {@link SqliteMetadataStore.open}. */
 export type SqliteMetadataStoreOptions = MetadataDbOptions;
@@ -298,7 +299,12 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
     if (this.#closed) throw new ServiceUnavailableException("The metadata store is closed");
     const done = Promise.withResolvers<void>();
     openInProcess.tx = done.promise;
+    // Then the sibling workers' turn, if shared: waiting for it does not block this
+    // thread as a BEGIN IMMEDIATE against their open transaction would.
+    const shared = sharedWriteTurn();
+    const releaseShared = shared ? await shared.acquire() : undefined;
     return () => {
+      releaseShared?.();
       openInProcess.tx = undefined;
       done.resolve();
     };
