@@ -71,13 +71,22 @@ async function writeTogether(
   return await Promise.all(opened.map((worker) => worker.go()));
 }
 
-Deno.test("shared write turn: two workers writing one SQLite file never wait inside SQLite", async () => {
+/** Runs `fn` with the path of a new database holding the job "job"; removes it after. */
+async function withDatabase(fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/metadata.db`;
     const setup = SqliteMetadataStore.open(path, { durable: false });
     await setup.transaction((tx) => tx.ensureJob("job", Date.now()));
     await setup.close();
+    await fn(path);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("shared write turn: two workers writing one SQLite file never wait inside SQLite", async () => {
+  await withDatabase(async (path) => {
     const turn = SharedWriteTurn.create();
     const transactions = 60;
     // Busy timeout 0: a BEGIN IMMEDIATE that met the sibling's open transaction
@@ -97,25 +106,16 @@ Deno.test("shared write turn: two workers writing one SQLite file never wait ins
       await check.close();
     }
     assert.equal(turn.holder, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("shared write turn: without it, the same workers collide in SQLite (the case it removes)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = `${dir}/metadata.db`;
-    const setup = SqliteMetadataStore.open(path, { durable: false });
-    await setup.transaction((tx) => tx.ensureJob("job", Date.now()));
-    await setup.close();
+  await withDatabase(async (path) => {
     const results = await writeTogether(path, { transactions: 60 });
     const failures = results.flatMap((result) => result.failures);
     assert.ok(failures.length > 0, "two workers holding SQLite's lock in turn never collided");
     assert.match(failures[0], /locked by another process/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("shared write turn: a waiter is woken by the release, in another view of the memory", async () => {
