@@ -15,7 +15,8 @@
  * It never touches the served store, never counts in the access log or the
  * metrics (it calls the app, not the server), and runs only where the process
  * may write the system's temporary directory without asking. A warm-up that
- * fails only leaves the process colder.
+ * fails only leaves the process colder; the directory of one whose process was
+ * killed is removed by a later warm-up, after an hour.
  *
  * @module
  */
@@ -62,12 +63,14 @@ const LOCK_INFO = '<?xml version="1.0" encoding="utf-8"?>' +
 export async function warmUp(options?: WarmUpOptions): Promise<number> {
   const files = options?.files ?? 100;
   const listings = options?.listings ?? 6;
-  if (!(await mayWriteTemporaryFiles())) return 0;
+  const tmp = await temporaryDirectory();
+  if (!(await mayWrite(tmp))) return 0;
+  await removeStaleWarmUps(tmp);
   let dir: string | undefined;
   let store: EmbeddedStore | undefined;
   let requests = 0;
   try {
-    dir = await Deno.makeTempDir({ prefix: "backupfs-warm-up-" });
+    dir = await Deno.makeTempDir({ dir: tmp, prefix: WARM_UP_PREFIX });
     store = await EmbeddedStore.open(dir, { durable: false, gcIntervalMs: 0 });
     const app = createWebDavApp(new BackupFS(store, { jobId: "warm-up" }));
     const base = "http://127.0.0.1/warm-up/";
@@ -119,13 +122,48 @@ export async function warmUp(options?: WarmUpOptions): Promise<number> {
   return requests;
 }
 
-/** Whether the system's temporary directory may be written without a permission prompt. */
-async function mayWriteTemporaryFiles(): Promise<boolean> {
+/** Name prefix of a warm-up's temporary directory. */
+const WARM_UP_PREFIX = "backupfs-warm-up-";
+
+/** Age after which a warm-up directory is a killed process's leftover (a warm-up takes ~1 s). */
+const STALE_WARM_UP_MS = 60 * 60_000;
+
+/**
+ * Removes the warm-up directories that processes killed during their warm-up left
+ * in the temporary directory: only those untouched for an hour, since another
+ * server may be warming up right now. Never throws.
+ */
+async function removeStaleWarmUps(tmp: string): Promise<void> {
+  try {
+    const staleBefore = Date.now() - STALE_WARM_UP_MS;
+    for await (const entry of Deno.readDir(tmp)) {
+      if (!entry.isDirectory || !entry.name.startsWith(WARM_UP_PREFIX)) continue;
+      const path = `${tmp}/${entry.name}`;
+      const modified = (await Deno.lstat(path)).mtime?.getTime();
+      if (modified !== undefined && modified < staleBefore) {
+        await Deno.remove(path, { recursive: true }).catch(() => {});
+      }
+    }
+  } catch {
+    // Nothing to tidy, or not allowed to: not the warm-up's business.
+  }
+}
+
+/** The system's temporary directory (`TMPDIR`, else `/tmp`), read without a permission prompt. */
+async function temporaryDirectory(): Promise<string> {
   try {
     const env = await Deno.permissions.query({ name: "env", variable: "TMPDIR" });
-    const tmp = env.state === "granted" ? Deno.env.get("TMPDIR") ?? "/tmp" : "/tmp";
-    const write = await Deno.permissions.query({ name: "write", path: tmp });
-    const read = await Deno.permissions.query({ name: "read", path: tmp });
+    return (env.state === "granted" && Deno.env.get("TMPDIR")) || "/tmp";
+  } catch {
+    return "/tmp";
+  }
+}
+
+/** Whether `directory` may be read and written without a permission prompt. */
+async function mayWrite(directory: string): Promise<boolean> {
+  try {
+    const write = await Deno.permissions.query({ name: "write", path: directory });
+    const read = await Deno.permissions.query({ name: "read", path: directory });
     return write.state === "granted" && read.state === "granted";
   } catch {
     return false;

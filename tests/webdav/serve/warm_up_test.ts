@@ -31,6 +31,21 @@ Deno.test("warm-up: every request succeeds, and its store is deleted afterwards"
   });
 });
 
+Deno.test("warm-up: the leftover of a warm-up killed an hour ago is removed, a recent one kept", async () => {
+  await withTemporaryDirectory(async (tmp) => {
+    const old = `${tmp}/backupfs-warm-up-killed`;
+    const recent = `${tmp}/backupfs-warm-up-running`;
+    const other = `${tmp}/someone-else`;
+    for (const dir of [old, recent, other]) await Deno.mkdir(`${dir}/data`, { recursive: true });
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+    await Deno.utime(old, twoHoursAgo, twoHoursAgo);
+    await Deno.utime(other, twoHoursAgo, twoHoursAgo);
+    assertEquals(await warmUp({ files: 2, listings: 1 }), 1 + 2 + 1 + 2 + 5);
+    const left = (await Array.fromAsync(Deno.readDir(tmp))).map((entry) => entry.name).sort();
+    assertEquals(left, ["backupfs-warm-up-running", "someone-else"]);
+  });
+});
+
 Deno.test("warm-up: a served store, its listing and its access log show nothing of it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "backupfs-warm-up-serve-" });
   try {
