@@ -34,6 +34,11 @@
  * @module
  */
 
+import {
+  BACKSTOP_PAGES,
+  DEFAULT_AUTOCHECKPOINT_PAGES,
+  WalCheckpointer,
+} from "./wal_checkpointer.ts";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type {
   ChunkRow,
@@ -58,7 +63,17 @@ export interface MetadataDbOptions {
   durable?: boolean;
   /** How long to wait for a lock held by someone else, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Whether WAL checkpoints move to a worker once this connection has made
+   * {@link CHECKPOINTER_AFTER_COMMITS} commits (default true; see
+   * `wal_checkpointer.ts`). Until then, and without it, SQLite checkpoints
+   * automatically inside a `COMMIT`.
+   */
+  backgroundCheckpoint?: boolean;
 }
+
+/** Commits after which a connection hands its checkpoints to a worker (a busy store, not a short-lived one). */
+export const CHECKPOINTER_AFTER_COMMITS = 256;
 
 const MIGRATIONS: readonly string[] = [
   // 1: initial schema
@@ -202,11 +217,23 @@ export class MetadataDb {
   #durableCommits = 0;
   #syncing?: { run: Promise<void>; settled: Promise<void>; covers: number };
   #queued?: Promise<void>;
+  readonly #path: string;
+  /** Whether checkpoints may still move to a worker (not yet tried, not disabled). */
+  #checkpointerWanted: boolean;
+  #checkpointerStarting?: Promise<void>;
+  #checkpointer?: WalCheckpointer;
 
-  private constructor(db: DatabaseSync, path: string, durable: boolean) {
+  private constructor(
+    db: DatabaseSync,
+    path: string,
+    durable: boolean,
+    backgroundCheckpoint: boolean,
+  ) {
     this.#db = db;
+    this.#path = path;
     this.#walPath = `${path}-wal`;
     this.#durable = durable;
+    this.#checkpointerWanted = backgroundCheckpoint;
   }
 
   /** Opens (creating or migrating) the database at `path`. */
@@ -247,7 +274,12 @@ export class MetadataDb {
       }
       throw error;
     }
-    return new MetadataDb(db, path, options?.durable ?? true);
+    return new MetadataDb(
+      db,
+      path,
+      options?.durable ?? true,
+      options?.backgroundCheckpoint ?? true,
+    );
   }
 
   /** Whether every commit so far is known to be on disk. */
@@ -328,8 +360,62 @@ export class MetadataDb {
     await this.#wal.syncData();
   }
 
-  /** Closes the database. */
+  /** The worker checkpointing this database's WAL, once it runs (see `wal_checkpointer.ts`). */
+  get checkpointer(): WalCheckpointer | undefined {
+    return this.#checkpointer;
+  }
+
+  /** After each commit: hands checkpoints to a worker once the store proves busy. */
+  #committed(): void {
+    this.#commits++;
+    if (this.#checkpointer !== undefined) this.#checkpointer.noteCommit();
+    else if (this.#checkpointerWanted && this.#commits >= CHECKPOINTER_AFTER_COMMITS) {
+      this.#checkpointerWanted = false;
+      this.#checkpointerStarting = this.#startCheckpointer();
+    }
+  }
+
+  async #startCheckpointer(): Promise<void> {
+    let checkpointer: WalCheckpointer;
+    try {
+      checkpointer = await WalCheckpointer.start(this.#path, {
+        onFailure: () => {
+          // SQLite checkpoints inside COMMIT again, at its usual threshold.
+          this.#checkpointer = undefined;
+          if (!this.#closed) {
+            this.#db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+          }
+        },
+      });
+    } catch {
+      return; // No worker (e.g. a runtime without them): SQLite's own checkpoints go on.
+    }
+    if (this.#closed) {
+      await checkpointer.stop();
+      return;
+    }
+    this.#checkpointer = checkpointer;
+    this.#db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  }
+
+  /** Stops the checkpointing worker, if any, letting a checkpoint under way finish. */
+  async stopCheckpointer(): Promise<void> {
+    this.#checkpointerWanted = false;
+    await this.#checkpointerStarting;
+    const checkpointer = this.#checkpointer;
+    this.#checkpointer = undefined;
+    if (checkpointer === undefined) return;
+    await checkpointer.stop();
+    if (!this.#closed) {
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    }
+  }
+
+  /** Closes the database (ending the checkpointing worker at once, if it still runs). */
   close(): void {
+    this.#checkpointerWanted = false;
+    this.#checkpointer?.terminate();
+    this.#checkpointer = undefined;
     this.#closed = true;
     this.#wal?.close();
     this.#wal = undefined;
@@ -347,7 +433,7 @@ export class MetadataDb {
   commit(): void {
     try {
       this.#db.exec("COMMIT");
-      this.#commits++;
+      this.#committed();
     } finally {
       this.#depth--;
     }
@@ -386,7 +472,7 @@ export class MetadataDb {
     try {
       const result = fn();
       this.#db.exec("COMMIT");
-      this.#commits++;
+      this.#committed();
       return result;
     } catch (error) {
       this.#db.exec("ROLLBACK");

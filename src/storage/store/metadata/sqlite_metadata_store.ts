@@ -363,6 +363,7 @@ export class SqliteMetadataStore extends SqliteOperations implements MetadataSto
     // A group gathered before: it runs (and fails as closed) before the database closes.
     await this.#groups.idle;
     while (openInProcess.tx) await openInProcess.tx;
+    await this.db.stopCheckpointer();
     this.db.close();
   }
 

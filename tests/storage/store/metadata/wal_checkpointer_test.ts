@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import {
+  CHECKPOINTER_AFTER_COMMITS,
+  MetadataDb,
+} from "../../../../src/storage/store/metadata/sqlite_db.ts";
+import { WalCheckpointer } from "../../../../src/storage/store/metadata/wal_checkpointer.ts";
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "wal-checkpointer-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function commit(db: MetadataDb, i: number): void {
+  db.transaction(() => {
+    db.ensureJob(`job-${i}`, 1);
+    db.addUsage(`job-${i}`, 1, i);
+  });
+}
+
+/** Waits (bounded) until `ready()` holds. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ready(), `timed out waiting for ${what}`);
+}
+
+Deno.test("a busy connection hands its WAL checkpoints to a worker, which copies the WAL into the database", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/metadata.db`;
+    const db = MetadataDb.open(path, { durable: false });
+    try {
+      for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS - 1; i++) commit(db, i);
+      assert.equal(db.checkpointer, undefined, "a short-lived store starts no worker");
+      commit(db, CHECKPOINTER_AFTER_COMMITS);
+      await until(() => db.checkpointer !== undefined, "the checkpointer to start");
+      const checkpointer = db.checkpointer!;
+      const next = checkpointer.nextCheckpoint();
+      for (let i = 0; i < 50; i++) commit(db, 1000 + i);
+      const { log, checkpointed } = await next;
+      assert.ok(log > 0 && checkpointed > 0, `the worker checkpointed ${checkpointed} of ${log}`);
+      // What the worker copied is in the database file: a reader that ignores the WAL sees it.
+      const copy = new DatabaseSync(path, { readOnly: true });
+      try {
+        const row = copy.prepare("SELECT count(*) AS n FROM jobs").get() as { n: number };
+        assert.ok(row.n >= CHECKPOINTER_AFTER_COMMITS);
+      } finally {
+        copy.close();
+      }
+      assert.deepEqual(db.usage("job-1049"), { objects: 1, bytes: 1049 });
+    } finally {
+      await db.stopCheckpointer();
+      db.close();
+    }
+  });
+});
+
+Deno.test("the WAL stays bounded while the worker checkpoints: it is reused from its start", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/metadata.db`;
+    const db = MetadataDb.open(path, { durable: false });
+    try {
+      for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS; i++) commit(db, i);
+      await until(() => db.checkpointer !== undefined, "the checkpointer to start");
+      // 40 rounds of 100 commits of ~8 KiB each (~32 MB of WAL frames in all, twice the
+      // backstop threshold): without checkpoints the WAL would hold them all.
+      const blob = "x".repeat(8192);
+      for (let round = 0; round < 40; round++) {
+        for (let i = 0; i < 100; i++) {
+          db.transaction(() => db.putSecret(`s-${round}-${i}`, new TextEncoder().encode(blob)));
+        }
+        await db.checkpointer!.nextCheckpoint();
+      }
+      const walBytes = (await Deno.stat(`${path}-wal`)).size;
+      assert.ok(walBytes < 16 * 1024 * 1024, `WAL of ${walBytes} bytes`);
+      assert.ok(db.checkpointer!.checkpoints >= 40);
+    } finally {
+      await db.stopCheckpointer();
+      db.close();
+    }
+  });
+});
+
+Deno.test("backgroundCheckpoint: false keeps SQLite's own checkpoints, and close stops the worker", async () => {
+  await withDir(async (dir) => {
+    const off = MetadataDb.open(`${dir}/off.db`, { durable: false, backgroundCheckpoint: false });
+    try {
+      for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS + 10; i++) commit(off, i);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(off.checkpointer, undefined);
+    } finally {
+      off.close();
+    }
+    const on = MetadataDb.open(`${dir}/on.db`, { durable: false });
+    for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS; i++) commit(on, i);
+    await until(() => on.checkpointer !== undefined, "the checkpointer to start");
+    const checkpointer = on.checkpointer!;
+    await on.stopCheckpointer();
+    assert.equal(checkpointer.stopped, true);
+    assert.equal(on.checkpointer, undefined);
+    commit(on, 99_999); // SQLite checkpoints again by itself
+    on.close();
+    // A store closed while its worker is starting: the worker is stopped once up.
+    const quick = MetadataDb.open(`${dir}/quick.db`, { durable: false });
+    for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS; i++) commit(quick, i);
+    await quick.stopCheckpointer();
+    assert.equal(quick.checkpointer, undefined);
+    quick.close();
+  });
+});
+
+Deno.test("WalCheckpointer.start rejects a path that is not a database it can open", async () => {
+  await withDir(async (dir) => {
+    await assert.rejects(
+      WalCheckpointer.start(`${dir}/missing-folder/metadata.db`),
+      /WAL checkpointer: .*unable to open/i,
+    );
+  });
+});
+
+Deno.test("killed while its worker checkpoints: every acknowledged commit is there, the database intact", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/metadata.db`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read", // the checkpointer worker loads its module from the repository
+        `--allow-write=${dir}`,
+        new URL("./_checkpoint_crash_child.ts", import.meta.url).pathname,
+        path,
+        "100000",
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    let acknowledged = -1;
+    let withWorker = 0;
+    const lines = child.stdout.pipeThrough(new TextDecoderStream());
+    let rest = "";
+    const deadline = Date.now() + 60_000;
+    for await (const text of lines) {
+      rest += text;
+      const parts = rest.split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        acknowledged = Number(line.split(" ")[0]);
+        if (line.endsWith(" c")) withWorker++;
+      }
+      // Well after the worker took over, with checkpoints under way: kill.
+      if (withWorker >= 400 || Date.now() > deadline) {
+        child.kill("SIGKILL");
+        break;
+      }
+    }
+    await lines.cancel().catch(() => {});
+    await child.status;
+    assert.ok(withWorker >= 400, `only ${withWorker} commits after the worker started`);
+    const db = MetadataDb.open(path, { durable: false, backgroundCheckpoint: false });
+    try {
+      for (let i = 0; i <= acknowledged; i++) {
+        assert.deepEqual(db.usage(`job-${i}`), { objects: 1, bytes: i }, `job-${i}`);
+      }
+    } finally {
+      db.close();
+    }
+    const check = new DatabaseSync(path);
+    try {
+      const rows = check.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[];
+      assert.deepEqual(rows.map((row) => row.integrity_check), ["ok"]);
+    } finally {
+      check.close();
+    }
+  });
+});
