@@ -31,6 +31,13 @@ Deno.test("warm-up: every request succeeds, and its store is deleted afterwards"
   });
 });
 
+Deno.test("warm-up: by default, 40 listings of 100 files, all succeeding (the number of listings is what compiles the listing code)", async () => {
+  await withTemporaryDirectory(async (tmp) => {
+    assertEquals(await warmUp(), 1 + 100 + 40 + 20 + 5);
+    assertEquals(await Array.fromAsync(Deno.readDir(tmp)), []);
+  });
+});
+
 Deno.test("warm-up: the leftover of a warm-up killed an hour ago is removed, a recent one kept", async () => {
   await withTemporaryDirectory(async (tmp) => {
     const old = `${tmp}/backupfs-warm-up-killed`;
