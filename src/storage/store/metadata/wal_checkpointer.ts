@@ -68,12 +68,23 @@ export class WalCheckpointer {
     this.#commits = commits;
   }
 
-  /** Starts the worker on the database at `path`; rejects if it cannot open it. */
+  /**
+   * Starts the worker on the database at `path`; rejects if it cannot open it, or
+   * when the process may not load the worker's module without asking (a
+   * permission prompt in the middle of a run, or an error on stderr): the
+   * caller then leaves checkpoints to SQLite.
+   */
   static start(path: string, options?: WalCheckpointerOptions): Promise<WalCheckpointer> {
+    const module = new URL("./_wal_checkpoint_worker.ts", import.meta.url);
+    if (!mayLoadWithoutAsking(module)) {
+      return Promise.reject(
+        new Error(
+          "WAL checkpointer: loading its worker module would need a permission not granted",
+        ),
+      );
+    }
     const counter = new SharedArrayBuffer(4);
-    const worker = new Worker(new URL("./_wal_checkpoint_worker.ts", import.meta.url), {
-      type: "module",
-    });
+    const worker = new Worker(module, { type: "module" });
     const checkpointer = new WalCheckpointer(worker, new Int32Array(counter));
     const { promise, resolve, reject } = Promise.withResolvers<WalCheckpointer>();
     let started = false;
@@ -158,5 +169,21 @@ export class WalCheckpointer {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const wake of waiting) wake({ log: 0, checkpointed: 0 });
+  }
+}
+
+/**
+ * Whether a Worker of `module` starts without a permission check that could
+ * prompt or fail: a local file needs read access to it, a remote module the
+ * right to import from its host.
+ */
+function mayLoadWithoutAsking(module: URL): boolean {
+  try {
+    if (module.protocol === "file:") {
+      return Deno.permissions.querySync({ name: "read", path: module }).state === "granted";
+    }
+    return Deno.permissions.querySync({ name: "import", host: module.host }).state === "granted";
+  } catch {
+    return false;
   }
 }

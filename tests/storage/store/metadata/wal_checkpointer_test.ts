@@ -121,6 +121,32 @@ Deno.test("WalCheckpointer.start rejects a path that is not a database it can op
   });
 });
 
+Deno.test("without read access to the worker's module: no worker, no permission prompt, nothing on stderr", async () => {
+  await withDir(async (dir) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        new URL("./_checkpoint_permission_child.ts", import.meta.url).pathname,
+        dir,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    // Before the check, the worker's failed import printed "Requires read access" here
+    // (and, in a terminal, stopped the process at a permission prompt).
+    assert.equal(stderr, "");
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+      checkpointer: false,
+      jobs: { objects: 0, bytes: 0 },
+    });
+  });
+});
+
 Deno.test("killed while its worker checkpoints: every acknowledged commit is there, the database intact", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/metadata.db`;
