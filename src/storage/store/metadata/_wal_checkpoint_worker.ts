@@ -1,5 +1,5 @@
 /**
- * The Web Worker of `wal_checkpointer.ts`: its own connection to the metadata
+ * The worker thread (`node:worker_threads`) of `wal_checkpointer.ts`: its own connection to the metadata
  * database, checkpointing the WAL (`PRAGMA wal_checkpoint(PASSIVE)`) whenever the
  * commit counter it shares with the owning thread has moved, at most every
  * `intervalMs`. A checkpoint copies WAL pages into the database file and fsyncs
@@ -13,6 +13,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { parentPort } from "node:worker_threads";
 
 interface StartMessage {
   type: "start";
@@ -24,11 +25,7 @@ interface StartMessage {
 
 type Incoming = StartMessage | { type: "stop" };
 
-const scope = self as unknown as {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent<Incoming>) => void) | null;
-  close(): void;
-};
+const port = parentPort!;
 
 let db: DatabaseSync | undefined;
 let timer: ReturnType<typeof setInterval> | undefined;
@@ -59,32 +56,31 @@ function start(message: StartMessage): void {
     seen = now;
     try {
       const row = checkpoint.get() as { busy: number; log: number; checkpointed: number };
-      scope.postMessage({ type: "checkpointed", log: row.log, checkpointed: row.checkpointed });
+      port.postMessage({ type: "checkpointed", log: row.log, checkpointed: row.checkpointed });
     } catch (error) {
       stop();
-      scope.postMessage({
+      port.postMessage({
         type: "failed",
         message: error instanceof Error ? error.message : String(error),
       });
     }
   }, message.intervalMs);
-  scope.postMessage({ type: "started" });
+  port.postMessage({ type: "started" });
 }
 
-scope.onmessage = (event) => {
-  const message = event.data;
+port.on("message", (message: Incoming) => {
   if (message.type === "start") {
     try {
       start(message);
     } catch (error) {
       stop();
-      scope.postMessage({
+      port.postMessage({
         type: "failed",
         message: error instanceof Error ? error.message : String(error),
       });
     }
   } else if (message.type === "stop") {
     stop();
-    scope.postMessage({ type: "stopped" });
+    port.postMessage({ type: "stopped" });
   }
-};
+});

@@ -4,7 +4,7 @@
  * crosses its threshold: it copies the WAL's pages into the database file and
  * fsyncs it, synchronously, so every request of that thread waits (measured
  * under 8 concurrent WebDAV clients: 1 commit in 40 took 5–25 ms, against 0.2 ms
- * for the rest). A `WalCheckpointer` runs those checkpoints in a Web Worker with
+ * for the rest). A `WalCheckpointer` runs those checkpoints in a worker thread with
  * its own connection (`_wal_checkpoint_worker.ts`), `PASSIVE` (it never waits for
  * or blocks a reader or writer), whenever commits were made since its last one.
  *
@@ -16,6 +16,8 @@
  *
  * @module
  */
+
+import { Worker } from "node:worker_threads";
 
 /** The automatic-checkpoint threshold of the owner's connection while a worker checkpoints, in pages. */
 export const BACKSTOP_PAGES = 16_000;
@@ -55,6 +57,12 @@ export interface WalCheckpointerOptions {
  * }
  * ```
  */
+/** What the worker reports (see `_wal_checkpoint_worker.ts`). */
+type FromCheckpointWorker =
+  | { type: "started" | "stopped" }
+  | { type: "checkpointed"; log: number; checkpointed: number }
+  | { type: "failed"; message: string };
+
 export class WalCheckpointer {
   readonly #worker: Worker;
   readonly #commits: Int32Array;
@@ -84,37 +92,38 @@ export class WalCheckpointer {
       );
     }
     const counter = new SharedArrayBuffer(4);
-    const worker = new Worker(module, { type: "module" });
+    // Like the store's collector timer, the worker never keeps the process alive on its
+    // own: it is unref'd once started, and ref'd only while someone awaits its answer.
+    const worker = new Worker(module);
     const checkpointer = new WalCheckpointer(worker, new Int32Array(counter));
     const { promise, resolve, reject } = Promise.withResolvers<WalCheckpointer>();
     let started = false;
-    worker.onmessage = (event) => {
-      const message = event.data as
-        | { type: "started" | "stopped" }
-        | { type: "checkpointed"; log: number; checkpointed: number }
-        | { type: "failed"; message: string };
+    const fail = (message: string) => {
+      checkpointer.#terminate();
+      if (started) options?.onFailure?.(message);
+      else reject(new Error(`WAL checkpointer: ${message}`));
+    };
+    worker.on("message", (message: FromCheckpointWorker) => {
       if (message.type === "started") {
         started = true;
+        if (checkpointer.#waiting.length === 0) worker.unref();
         resolve(checkpointer);
       } else if (message.type === "checkpointed") {
         checkpointer.#checkpoints++;
         const waiting = checkpointer.#waiting;
         checkpointer.#waiting = [];
+        worker.unref();
         for (const wake of waiting) wake(message);
       } else if (message.type === "stopped") {
         checkpointer.#onStopped?.();
       } else if (message.type === "failed") {
-        checkpointer.#terminate();
-        if (started) options?.onFailure?.(message.message);
-        else reject(new Error(`WAL checkpointer: ${message.message}`));
+        fail(message.message);
       }
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      checkpointer.#terminate();
-      if (started) options?.onFailure?.(event.message);
-      else reject(new Error(`WAL checkpointer: ${event.message}`));
-    };
+    });
+    worker.on("error", (error: Error) => fail(error.message));
+    worker.on("exit", () => {
+      if (!checkpointer.#stopped) fail("the worker exited");
+    });
     worker.postMessage({ type: "start", path, counter, intervalMs: options?.intervalMs ?? 100 });
     return promise;
   }
@@ -139,6 +148,8 @@ export class WalCheckpointer {
    * copied; with zeros if the worker stops first.
    */
   nextCheckpoint(): Promise<{ log: number; checkpointed: number }> {
+    if (this.#stopped) return Promise.resolve({ log: 0, checkpointed: 0 });
+    this.#worker.ref(); // awaited: keep the process alive until it answers
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
@@ -165,7 +176,7 @@ export class WalCheckpointer {
   #terminate(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#worker.terminate();
+    void this.#worker.terminate();
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const wake of waiting) wake({ log: 0, checkpointed: 0 });

@@ -147,6 +147,32 @@ Deno.test("without read access to the worker's module: no worker, no permission 
   });
 });
 
+Deno.test("a store left open does not keep the process alive: its checkpointer never does", async () => {
+  await withDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read", // the checkpointer's module is read from the repository
+        `--allow-write=${dir}`,
+        new URL("./_checkpoint_exit_child.ts", import.meta.url).pathname,
+        dir,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    try {
+      const output = await child.output();
+      // A worker that kept the process alive would be killed after 30 s (SIGKILL, no code 0).
+      assert.equal(output.code, 0);
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), { checkpointer: true });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+});
+
 Deno.test("killed while its worker checkpoints: every acknowledged commit is there, the database intact", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/metadata.db`;
