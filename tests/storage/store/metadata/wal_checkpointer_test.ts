@@ -121,55 +121,58 @@ Deno.test("WalCheckpointer.start rejects a path that is not a database it can op
   });
 });
 
+/**
+ * Runs `_busy_store_child.ts` on `dir`, with read access to `dir` only or to all,
+ * killed after 30 s (a process that does not exit by itself).
+ */
+async function busyStoreChild(
+  dir: string,
+  options: { read: "data only" | "all"; end: "close" | "leave-open" },
+): Promise<{ code: number; stdout: unknown; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      options.read === "all" ? "--allow-read" : `--allow-read=${dir}`,
+      `--allow-write=${dir}`,
+      new URL("./_busy_store_child.ts", import.meta.url).pathname,
+      dir,
+      options.end,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const output = await child.output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    return {
+      code: output.code,
+      stdout: stdout === "" ? undefined : JSON.parse(stdout),
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 Deno.test("without read access to the worker's module: no worker, no permission prompt, nothing on stderr", async () => {
   await withDir(async (dir) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--allow-read=${dir}`,
-        `--allow-write=${dir}`,
-        new URL("./_checkpoint_permission_child.ts", import.meta.url).pathname,
-        dir,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, stderr);
+    const { code, stdout, stderr } = await busyStoreChild(dir, { read: "data only", end: "close" });
+    assert.equal(code, 0, stderr);
     // Before the check, the worker's failed import printed "Requires read access" here
     // (and, in a terminal, stopped the process at a permission prompt).
     assert.equal(stderr, "");
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
-      checkpointer: false,
-      jobs: { objects: 0, bytes: 0 },
-    });
+    assert.deepEqual(stdout, { checkpointer: false, jobs: { objects: 1, bytes: 300 } });
   });
 });
 
 Deno.test("a store left open does not keep the process alive: its checkpointer never does", async () => {
   await withDir(async (dir) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read", // the checkpointer's module is read from the repository
-        `--allow-write=${dir}`,
-        new URL("./_checkpoint_exit_child.ts", import.meta.url).pathname,
-        dir,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    try {
-      const output = await child.output();
-      // A worker that kept the process alive would be killed after 30 s (SIGKILL, no code 0).
-      assert.equal(output.code, 0);
-      assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), { checkpointer: true });
-    } finally {
-      clearTimeout(timer);
-    }
+    const { code, stdout, stderr } = await busyStoreChild(dir, { read: "all", end: "leave-open" });
+    // A worker that kept the process alive would be killed after 30 s (SIGKILL, no code 0).
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(stdout, { checkpointer: true, jobs: { objects: 1, bytes: 300 } });
   });
 });
 
