@@ -1,8 +1,8 @@
 /**
- * The worker thread (`node:worker_threads`) of `wal_checkpointer.ts`: its own connection to the metadata
- * database, checkpointing the WAL (`PRAGMA wal_checkpoint(PASSIVE)`) whenever the
- * commit counter it shares with the owning thread has moved, at most every
- * `intervalMs`. A checkpoint copies WAL pages into the database file and fsyncs
+ * The worker thread (`node:worker_threads`) of `wal_checkpointer.ts`: its own
+ * connection to the metadata database, checkpointing the WAL
+ * (`PRAGMA wal_checkpoint(PASSIVE)`) whenever the commit counter it shares with
+ * the owning thread has moved, at most every `intervalMs`. A checkpoint copies WAL pages into the database file and fsyncs
  * it; here that blocks this thread only, never the one answering requests.
  *
  * Messages in: `{ type: "start", path, counter, intervalMs }`, then `{ type: "stop" }`.
@@ -45,7 +45,7 @@ function start(message: StartMessage): void {
   db = new DatabaseSync(message.path);
   // Checkpoints by this connection sync the WAL before copying and the database after.
   db.exec("PRAGMA synchronous = NORMAL");
-  // Never checkpoint as a side effect of anything else, and never wait for locks.
+  // Checkpoints only when asked below (PASSIVE: it never waits for a reader or writer).
   db.exec("PRAGMA wal_autocheckpoint = 0");
   const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
   const commits = new Int32Array(message.counter);

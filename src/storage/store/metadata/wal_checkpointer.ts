@@ -32,6 +32,12 @@ export interface WalCheckpointerOptions {
   onFailure?: (message: string) => void;
 }
 
+/** What the worker reports (see `_wal_checkpoint_worker.ts`). */
+type FromCheckpointWorker =
+  | { type: "started" | "stopped" }
+  | { type: "checkpointed"; log: number; checkpointed: number }
+  | { type: "failed"; message: string };
+
 /**
  * A worker checkpointing one database's WAL while commits keep coming.
  *
@@ -57,12 +63,6 @@ export interface WalCheckpointerOptions {
  * }
  * ```
  */
-/** What the worker reports (see `_wal_checkpoint_worker.ts`). */
-type FromCheckpointWorker =
-  | { type: "started" | "stopped" }
-  | { type: "checkpointed"; log: number; checkpointed: number }
-  | { type: "failed"; message: string };
-
 export class WalCheckpointer {
   readonly #worker: Worker;
   readonly #commits: Int32Array;
