@@ -200,14 +200,28 @@ export class BackupFS {
   /**
    * A stream of a file's bytes from `start` (default 0) to `end` (exclusive,
    * default the end), fetched and verified chunk by chunk with read-ahead.
+   *
+   * `version`, the info a {@link stat} of `path` returned, pins the stream to
+   * that version: its bytes come, whole and alone, even when the path has been
+   * overwritten or removed since (within the store's grace period). So a caller
+   * that announces a size or an ETag from the stat sends bytes that match them.
+   * Without it, the stream reads the version current now.
    */
   async readStream(
     path: string,
-    options?: { start?: number; end?: number },
+    options?: { start?: number; end?: number; version?: BackupFileInfo },
   ): Promise<ReadableStream<Uint8Array>> {
     const p = normalizePath(path);
+    const { version, ...range } = options ?? {};
+    if (version !== undefined) {
+      if (version.isDirectory) throw isADirectory("read", p);
+      if (version.objectToken === undefined) {
+        throw new TypeError(`read '${p}': the version given is not a file's info from stat`);
+      }
+      return this.#io.stream(p, { ...range, objectToken: version.objectToken, size: version.size });
+    }
     const { object, info } = await this.#paths.lookupFile(p, "read");
-    return this.#io.stream(p, { ...options, objectToken: object.ObjectToken, size: info.size });
+    return this.#io.stream(p, { ...range, objectToken: object.ObjectToken, size: info.size });
   }
 
   /** The extended attributes (dead properties, xattrs, overflowing content type) of a path. */

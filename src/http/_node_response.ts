@@ -20,6 +20,8 @@ export async function writeResponse(
     head: boolean;
     /** Where the body bytes node reports written are counted, when observed. */
     sent?: { bytesOut: number };
+    /** Told when the body fails after the answer began (the connection is then cut). */
+    onBodyError?: (error: unknown) => void;
   },
 ): Promise<void> {
   const sent = options.sent;
@@ -64,9 +66,10 @@ export async function writeResponse(
       if (!await send(out, value, options.responseIdleTimeoutMs, sent)) return;
     }
     out.end();
-  } catch {
+  } catch (error) {
     // The body failed midway: the client must not take a truncated reply for a whole one.
     out.destroy();
+    options.onBodyError?.(error);
   } finally {
     if (!out.writableFinished) await reader.cancel().catch(() => {});
     reader.releaseLock();

@@ -254,6 +254,7 @@ export function serveHttp(
       responseIdleTimeoutMs: limits.responseIdleTimeoutMs,
       head: request.method === "HEAD",
       ...(record === undefined ? {} : { sent: record }),
+      onBodyError: (error) => onError(bodyFailure(request, error)),
     });
     if (unread && !message.complete && message.httpVersionMajor !== 2) {
       // A client that already went away gets nothing more: close at once.
@@ -322,4 +323,13 @@ export function serveHttp(
     await closed;
     return inTime;
   }
+}
+
+/** A response body's failure, named by its request (method and path, never the query). */
+function bodyFailure(request: Request, error: unknown): Error {
+  const path = new URL(request.url).pathname;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`${request.method} ${path}: the response body failed midway: ${reason}`, {
+    cause: error,
+  });
 }

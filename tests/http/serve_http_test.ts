@@ -202,6 +202,44 @@ Deno.test("http: a client that stops reading a long response is disconnected and
   );
 });
 
+Deno.test("http: a body that fails after the answer began cuts the connection (no chunked end) and is reported, path without query", async () => {
+  const reported: unknown[] = [];
+  await withServer(
+    () => {
+      let pulls = 0;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            pulls++;
+            if (pulls > 3) {
+              // Later, as a fetch would: the pieces before are on the wire by then.
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              controller.error(new Error("chunk 3 failed its digest"));
+            } else controller.enqueue(encoder.encode(`piece ${pulls};`));
+          },
+        }),
+      );
+    },
+    { onError: (error) => reported.push(error) },
+    async (port) => {
+      const text = await exchange(
+        port,
+        "GET /dir/f.bin?X-Amz-Signature=s3cr3t HTTP/1.1\r\nHost: x\r\n\r\n",
+      );
+      assertMatch(text, /^HTTP\/1\.1 200/);
+      assert(text.includes("piece 2;"), "the pieces before the failure were sent");
+      assert(!text.endsWith("0\r\n\r\n"), "a truncated body must not end like a whole one");
+    },
+  );
+  assertEquals(reported.length, 1);
+  const message = (reported[0] as Error).message;
+  assertMatch(
+    message,
+    /^GET \/dir\/f\.bin: the response body failed midway: chunk 3 failed its digest$/,
+  );
+  assert(!message.includes("s3cr3t"), "the query (a presigned signature) is not logged");
+});
+
 Deno.test("http: heads that never reach the handler — unknown method 501, oversize head 431, bad Host 400", async () => {
   let calls = 0;
   await withServer(

@@ -39,10 +39,12 @@ async function start(): Promise<Fixture> {
   });
   // 256 KiB cache: a GET of the 1 MiB file is a scan (longer than 1/8 of the cache).
   const fs = new BackupFS(storage, { jobId: JOB, chunkSize: CHUNK, cacheBytes: 256 * 1024 });
-  // The production HTTP layer: a body that fails midway ends the connection, silently.
+  // The production HTTP layer: a body that fails midway ends the connection (and is
+  // reported to onError, kept quiet here).
   const server = await serveHttp(createWebDavApp(fs, { onError: () => {} }).fetch, {
     hostname: "127.0.0.1",
     port: 0,
+    onError: () => {},
   });
   return {
     fs,

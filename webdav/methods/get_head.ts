@@ -84,14 +84,19 @@ export const getOrHead: DavHandler = async (ctx) => {
   if (range.kind === "full") {
     headers.set("Content-Length", String(info.size));
     if (head) return new Response(null, { status: 200, headers });
-    return new Response(await ctx.fs.readStream(ctx.path), { status: 200, headers });
+    const body = await ctx.fs.readStream(ctx.path, { version: info });
+    return new Response(body, { status: 200, headers });
   }
   if (range.ranges.length === 1) {
     const only = range.ranges[0]!;
     headers.set("Content-Range", `bytes ${only.start}-${only.end - 1}/${info.size}`);
     headers.set("Content-Length", String(only.end - only.start));
     if (head) return new Response(null, { status: 206, headers });
-    const body = await ctx.fs.readStream(ctx.path, { start: only.start, end: only.end });
+    const body = await ctx.fs.readStream(ctx.path, {
+      start: only.start,
+      end: only.end,
+      version: info,
+    });
     return new Response(body, { status: 206, headers });
   }
   const boundary = `backupfs-${crypto.randomUUID()}`;
@@ -115,7 +120,7 @@ export const getOrHead: DavHandler = async (ctx) => {
 
 function multipartStream(
   ctx: DavRequestContext,
-  _info: BackupFileInfo,
+  info: BackupFileInfo,
   body: { parts: { range: ByteRange; head: string }[]; tail: string },
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -125,6 +130,7 @@ function multipartStream(
       const stream = await ctx.fs.readStream(ctx.path, {
         start: part.range.start,
         end: part.range.end,
+        version: info,
       });
       yield* stream;
     }

@@ -86,7 +86,8 @@ async function getFile(
   try {
     {
       using file = await Deno.open(part, { write: true, createNew: true, mode: 0o600 });
-      for await (const piece of await context.fs.readStream(remote)) {
+      // The version whose size, mode and mtime the copy takes, even if it is overwritten meanwhile.
+      for await (const piece of await context.fs.readStream(remote, { version: info })) {
         await writeAll(file, piece);
         context.progress.add(piece.byteLength);
       }
@@ -164,7 +165,7 @@ const GET: Tool<GetOptions> = {
         }
         if (options.local === "-") {
           if (info.isDirectory) throw new Error("a directory cannot be written to stdout");
-          for await (const piece of await fs.readStream(options.remote)) {
+          for await (const piece of await fs.readStream(options.remote, { version: info })) {
             await writeAll(Deno.stdout, piece);
           }
           return undefined;
