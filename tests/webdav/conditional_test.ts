@@ -1,4 +1,5 @@
 import { assert, assertEquals, davTest } from "./support/dav_server.ts";
+import { withRacingDav } from "./support/racing_fs.ts";
 
 async function status(response: Promise<Response>): Promise<number> {
   const r = await response;
@@ -281,3 +282,47 @@ davTest(
     }
   },
 );
+
+Deno.test("PUT If-None-Match: * is atomic: a file another client creates after the check is kept, the PUT is 412", async () => {
+  await withRacingDav(async (fs, fetch) => {
+    // Another client creates the file between this PUT's check (the stat) and its commit.
+    fs.afterNextStat("/new.txt", async () => {
+      await fs.writeTextFile("/new.txt", "the other client's");
+    });
+    const response = await fetch(
+      new Request("http://h/new.txt", {
+        method: "PUT",
+        headers: { "If-None-Match": "*" },
+        body: "this client's",
+      }),
+    );
+    await response.body?.cancel();
+    assertEquals(fs.pending("/new.txt"), false, "the race ran");
+    assertEquals(response.status, 412);
+    assertEquals(await fs.readTextFile("/new.txt"), "the other client's");
+    // The same for a body of several chunks (a streamed upload, committed by NotifyObjectComplete).
+    fs.afterNextStat("/big.bin", async () => {
+      await fs.writeTextFile("/big.bin", "the other client's");
+    });
+    const big = await fetch(
+      new Request("http://h/big.bin", {
+        method: "PUT",
+        headers: { "If-None-Match": "*" },
+        body: new Uint8Array(20_000).fill(7),
+      }),
+    );
+    await big.body?.cancel();
+    assertEquals(big.status, 412);
+    assertEquals(await fs.readTextFile("/big.bin"), "the other client's");
+    // Without the race, If-None-Match: * creates as before.
+    const created = await fetch(
+      new Request("http://h/other.txt", {
+        method: "PUT",
+        headers: { "If-None-Match": "*" },
+        body: "created",
+      }),
+    );
+    assertEquals(created.status, 201);
+    assertEquals(await fs.readTextFile("/other.txt"), "created");
+  });
+});

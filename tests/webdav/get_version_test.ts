@@ -4,45 +4,19 @@
 // the fix, the body came from the new version: a length that did not match (the
 // connection reset mid-body) or, for equal sizes, new bytes under the old ETag.
 
-import { type BackupFileInfo, BackupFS } from "../../src/fs/mod.ts";
-import { EmbeddedStore } from "../../src/storage/store/mod.ts";
-import { createWebDavApp } from "../../webdav/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { type RacingFS, withRacingDav } from "./support/racing_fs.ts";
 
 const OLD = new Uint8Array(10_000).map((_, i) => (i * 7) % 251);
 const SHORTER = new Uint8Array(3_000).fill(1);
 const SAME_SIZE = new Uint8Array(10_000).fill(2);
 
-/** A BackupFS whose next stat of `racePath` is followed, before it returns, by a write. */
-class RacingFS extends BackupFS {
-  racePath?: string;
-  raceWith?: Uint8Array | "remove";
-
-  override async stat(path: string): Promise<BackupFileInfo> {
-    const info = await super.stat(path);
-    if (path === this.racePath && this.raceWith !== undefined) {
-      const next = this.raceWith;
-      this.raceWith = undefined;
-      if (next === "remove") await super.remove(path);
-      else await super.writeFile(path, next);
-    }
-    return info;
-  }
-}
-
-async function withDav(
-  run: (fs: RacingFS, fetch: (request: Request) => Promise<Response>) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "backupfs-get-version-" });
-  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
-  try {
-    const fs = new RacingFS(store, { jobId: "get-version", chunkSize: 4096 });
-    const app = createWebDavApp(fs, { onError: () => {} });
-    await run(fs, async (request) => await app.fetch(request));
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+/** After the next stat of `path`: `next` written there, or the file removed. */
+function raceOn(fs: RacingFS, path: string, next: Uint8Array | "remove"): void {
+  fs.afterNextStat(path, async () => {
+    if (next === "remove") await fs.remove(path);
+    else await fs.writeFile(path, next);
+  });
 }
 
 for (
@@ -53,29 +27,27 @@ for (
   ] as const
 ) {
   Deno.test(`GET: a file ${label} after the stat sends the stat's version whole`, async () => {
-    await withDav(async (fs, fetch) => {
+    await withRacingDav(async (fs, fetch) => {
       await fs.writeFile("/f.bin", OLD);
       const etag = `"${(await fs.stat("/f.bin")).etag}"`;
 
-      fs.racePath = "/f.bin";
-      fs.raceWith = raceWith;
+      raceOn(fs, "/f.bin", raceWith);
       const full = await fetch(new Request("http://h/f.bin"));
       assertEquals(full.status, 200);
       assertEquals(full.headers.get("etag"), etag);
       assertEquals(full.headers.get("content-length"), String(OLD.length));
       assertEquals(new Uint8Array(await full.arrayBuffer()), OLD);
-      assertEquals(fs.raceWith, undefined, "the race ran");
+      assertEquals(fs.pending("/f.bin"), false, "the race ran");
     });
   });
 }
 
 Deno.test("GET: a single range and a multipart range read the stat's version", async () => {
-  await withDav(async (fs, fetch) => {
+  await withRacingDav(async (fs, fetch) => {
     await fs.writeFile("/f.bin", OLD);
     const etag = `"${(await fs.stat("/f.bin")).etag}"`;
 
-    fs.racePath = "/f.bin";
-    fs.raceWith = SHORTER;
+    raceOn(fs, "/f.bin", SHORTER);
     const single = await fetch(
       new Request("http://h/f.bin", { headers: { Range: "bytes=5000-8999" } }),
     );
@@ -85,8 +57,7 @@ Deno.test("GET: a single range and a multipart range read the stat's version", a
     assertEquals(new Uint8Array(await single.arrayBuffer()), OLD.subarray(5000, 9000));
 
     await fs.writeFile("/g.bin", OLD);
-    fs.racePath = "/g.bin";
-    fs.raceWith = SAME_SIZE;
+    raceOn(fs, "/g.bin", SAME_SIZE);
     const multi = await fetch(
       new Request("http://h/g.bin", { headers: { Range: "bytes=0-9,9000-9009" } }),
     );
@@ -100,7 +71,7 @@ Deno.test("GET: a single range and a multipart range read the stat's version", a
 });
 
 Deno.test("readStream: version pins the read to a stat's version; a directory's is refused", async () => {
-  await withDav(async (fs) => {
+  await withRacingDav(async (fs) => {
     await fs.writeFile("/f.bin", OLD);
     const info = await fs.stat("/f.bin");
     await fs.writeFile("/f.bin", SHORTER);

@@ -12,7 +12,7 @@ import type { MemoryLease } from "../../src/http/mod.ts";
 import { DavError } from "../dav_error.ts";
 import { assertCanModify } from "../locks/lock_guard.ts";
 import { type BackupFileInfo, readPieces } from "../../src/fs/mod.ts";
-import { assertPreconditions, quoteEtag } from "../http/conditional.ts";
+import { assertPreconditions, parseEtagList, quoteEtag } from "../http/conditional.ts";
 import {
   allowFor,
   assertParentCollection,
@@ -105,11 +105,19 @@ export const put: DavHandler = async (ctx) => {
     lease = request.body ? await admitUpload(ctx) : undefined;
     const body = request.body ? await bodyOf(request, failure) : new Uint8Array(0);
     // A client that goes away errors the body stream: writeFile then fails and the
-    // old version stays.
-    written = await ctx.fs.writeFile(ctx.path, body, mtime === undefined ? {} : { mtime });
+    // old version stays. `If-None-Match: *` (create, never replace) is checked
+    // again, atomically, as the new version commits: a file another client created
+    // since the check above makes this PUT fail, and that file stays.
+    written = await ctx.fs.writeFile(ctx.path, body, {
+      ...(mtime === undefined ? {} : { mtime }),
+      ...(createOnly(request) ? { createNew: true } : {}),
+    });
   } catch (error) {
     // Nothing will read the rest of the body: release it.
     await request.body?.cancel().catch(() => {});
+    if (error instanceof Deno.errors.AlreadyExists && createOnly(request)) {
+      throw new DavError(412, "Precondition Failed: the resource was created meanwhile");
+    }
     if (failure.error !== undefined) {
       // The client went away or sent a broken body: the upload failed, the old version stays.
       throw new DavError(400, "The request body could not be read", { cause: failure.error });
@@ -210,4 +218,10 @@ async function* guardBody(
     // The consumer stopped early: cancel the body.
     if (!ended) await pieces.return(undefined);
   }
+}
+
+/** Whether the request may only create (`If-None-Match: *`), never replace. */
+function createOnly(request: Request): boolean {
+  const header = request.headers.get("if-none-match");
+  return header !== null && parseEtagList(header) === "*";
 }
