@@ -319,7 +319,12 @@ export class BackupFS {
       await this.#paths.requireParent(p, "writefile");
     }
     const previous = resolved?.kind === "file" ? resolved : undefined;
-    const writer = this.#io.writer(p, signal ? { signal } : {});
+    // createNew is checked again as the version commits: a file another writer
+    // created since the lookup above makes this write fail, never replaced.
+    const writer = this.#io.writer(p, {
+      ...(signal ? { signal } : {}),
+      ...(createNew ? { createNew: true } : {}),
+    });
     try {
       if (data instanceof Uint8Array) {
         await writer.write(data);

@@ -73,7 +73,10 @@ export interface BackupFSOptions {
 export interface BackupWriteFileOptions {
   /** Create the file when missing (default true). */
   create?: boolean;
-  /** Fail with `AlreadyExists` when the file exists. */
+  /**
+   * Fail with `AlreadyExists` when the file exists, also when another writer
+   * creates it while this one writes (checked again, atomically, as it commits).
+   */
   createNew?: boolean;
   /** Add to the end of the existing content instead of replacing it. */
   append?: boolean;

@@ -130,9 +130,15 @@ export class ObjectIo {
 
   /**
    * A writer of a new version of the file at `path`, or of the object
-   * `options.objectName` (a copy's); `options.signal` aborts it.
+   * `options.objectName` (a copy's); `options.signal` aborts it. With
+   * `options.createNew`, the version commits only where no object of that name
+   * exists then (checked atomically by the storage); else the writer fails with
+   * `Deno.errors.AlreadyExists`.
    */
-  writer(path: string, options?: { objectName?: string; signal?: AbortSignal }): ObjectWriter {
+  writer(
+    path: string,
+    options?: { objectName?: string; signal?: AbortSignal; createNew?: boolean },
+  ): ObjectWriter {
     const signal = options?.signal;
     return new ObjectWriter(this.storage, {
       jobId: this.jobId,
@@ -141,6 +147,7 @@ export class ObjectIo {
       chunkSize: this.chunkSize,
       inFlight: this.uploadConcurrency,
       ...(signal ? { signal } : {}),
+      ...(options?.createNew ? { throwOnDuplicate: true } : {}),
     });
   }
 
