@@ -401,9 +401,10 @@ export class BackupFS {
   /**
    * Moves a file or directory. Bytes are copied chunk by chunk to the new name; the
    * source is removed only once the copy is complete, so a crash in between leaves
-   * both, never neither.
+   * both, never neither. With `createNew`, nothing at `to` is replaced: the move
+   * fails with `AlreadyExists` (for a file, also when `to` appears while it runs).
    */
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, options?: { createNew?: boolean }): Promise<void> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     if (this.readOnly) throw readOnlyError("rename", src);
@@ -411,13 +412,21 @@ export class BackupFS {
       if (!(await this.#paths.lookupPath(src, "rename"))) throw notFound("rename", src);
       return;
     }
-    await this.#copier.copy(src, dst, { op: "rename", replaceDirectory: true });
+    await this.#copier.copy(src, dst, {
+      op: "rename",
+      replaceDirectory: true,
+      ...(options?.createNew ? { createNew: true } : {}),
+    });
     const resolved = await this.#paths.lookupPath(src, "rename");
     if (resolved) await this.#remover.remove(src, { resolved, op: "rename" });
   }
 
-  /** Copies a file (overwriting a file at the destination), chunk by chunk. */
-  async copyFile(from: string, to: string): Promise<void> {
+  /**
+   * Copies a file (overwriting a file at the destination), chunk by chunk. With
+   * `createNew`, nothing is overwritten: `AlreadyExists` when the destination
+   * exists, also when it appears before the copy commits.
+   */
+  async copyFile(from: string, to: string, options?: { createNew?: boolean }): Promise<void> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     if (this.readOnly) throw readOnlyError("copyfile", src);
@@ -425,11 +434,22 @@ export class BackupFS {
     if (!resolved) throw notFound("copyfile", src);
     if (resolved.kind === "directory") throw isADirectory("copyfile", src);
     if (src === dst) return;
-    await this.#copier.copy(src, dst, { op: "copyfile", replaceDirectory: false });
+    await this.#copier.copy(src, dst, {
+      op: "copyfile",
+      replaceDirectory: false,
+      ...(options?.createNew ? { createNew: true } : {}),
+    });
   }
 
-  /** Copies a file or, with `recursive`, a whole directory tree. */
-  async copy(from: string, to: string, options?: { recursive?: boolean }): Promise<void> {
+  /**
+   * Copies a file or, with `recursive`, a whole directory tree. With `createNew`,
+   * nothing at `to` is replaced (`AlreadyExists`), as for {@link copyFile}.
+   */
+  async copy(
+    from: string,
+    to: string,
+    options?: { recursive?: boolean; createNew?: boolean },
+  ): Promise<void> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     if (this.readOnly) throw readOnlyError("copy", src);
@@ -437,7 +457,11 @@ export class BackupFS {
     if (!resolved) throw notFound("copy", src);
     if (resolved.kind === "directory" && !options?.recursive) throw isADirectory("copy", src);
     if (src === dst) return;
-    await this.#copier.copy(src, dst, { op: "copy", replaceDirectory: false });
+    await this.#copier.copy(src, dst, {
+      op: "copy",
+      replaceDirectory: false,
+      ...(options?.createNew ? { createNew: true } : {}),
+    });
   }
 
   /** Cuts or extends (with zeros) a file to `size` bytes (default 0). */

@@ -83,6 +83,11 @@ export interface TreeCopyOptions {
   op: string;
   /** An empty directory at the destination may be replaced (as rename does). */
   replaceDirectory: boolean;
+  /**
+   * Nothing at the destination may be replaced: `AlreadyExists` when something is
+   * there, for a file also when it appears before the copy commits (default false).
+   */
+  createNew?: boolean;
 }
 
 /**
@@ -105,6 +110,8 @@ export interface ObjectCopyOptions {
   op: string;
   /** Metadata of the copy (default: the source's string and blob, as they are). */
   metadata?: WriterMetadata;
+  /** Commit only where no object of that name exists then (else `AlreadyExists`). */
+  createNew?: boolean;
 }
 
 /**
@@ -174,10 +181,16 @@ export class TreeCopier {
     // Replacing an ancestor would delete the source before it is read.
     if (src.startsWith(`${dst}/`)) throw overlappingPaths(op, src, dst, "ancestor");
     const target = await this.#paths.lookupPath(dst, op);
+    if (target && options.createNew) throw alreadyExists(op, dst);
     if (!target) await this.#paths.requireParent(dst, op);
     if (source.kind === "file") {
       if (target?.kind === "directory") throw isADirectory(op, dst);
-      await this.copyObject(source.object, { name: objectNameOf(dst), path: src, op });
+      await this.copyObject(source.object, {
+        name: objectNameOf(dst),
+        path: src,
+        op,
+        ...(options.createNew ? { createNew: true } : {}),
+      });
       this.#paths.cache.invalidateAdded(dst);
       return;
     }
@@ -212,7 +225,10 @@ export class TreeCopier {
       objectToken: object.ObjectToken,
     });
     const reader = this.#io.reader(path, { objectToken: object.ObjectToken });
-    const writer = this.#io.writer(path, { objectName: name });
+    const writer = this.#io.writer(path, {
+      objectName: name,
+      ...(options.createNew ? { createNew: true } : {}),
+    });
     try {
       const metadata = options.metadata ?? await this.#metadataOf(object, path);
       for (let index = 0;; index++) {

@@ -1,3 +1,4 @@
+import { withRacingDav } from "./support/racing_fs.ts";
 import { assert, assertEquals, davTest, sendStatus } from "./support/dav_server.ts";
 
 const send = sendStatus;
@@ -104,3 +105,26 @@ davTest("DELETE and MKCOL status codes", async (dav) => {
   assertEquals(await send(dav, "DELETE", "/c/", {}), 404);
   assertEquals(await send(dav, "DELETE", "/", {}), 403);
 });
+
+for (const method of ["COPY", "MOVE"]) {
+  Deno.test(`${method} Overwrite: F is atomic: a destination another client creates after the check is kept, 412`, async () => {
+    await withRacingDav(async (fs, fetch) => {
+      await fs.writeTextFile("/src.txt", "source");
+      // Another client creates the destination between the handler's check and its copy.
+      fs.afterNextStat("/dst.txt", async () => {
+        await fs.writeTextFile("/dst.txt", "the other client's");
+      });
+      const response = await fetch(
+        new Request("http://h/src.txt", {
+          method,
+          headers: { Destination: "http://h/dst.txt", Overwrite: "F" },
+        }),
+      );
+      await response.body?.cancel();
+      assertEquals(fs.pending("/dst.txt"), false, "the race ran");
+      assertEquals(response.status, 412);
+      assertEquals(await fs.readTextFile("/dst.txt"), "the other client's");
+      assertEquals(await fs.readTextFile("/src.txt"), "source");
+    });
+  });
+}

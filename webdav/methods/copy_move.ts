@@ -98,18 +98,28 @@ function transfer(move: boolean): DavHandler {
       }
       ctx.locks.removeTree(destination, { grantedBefore });
     }
-    if (move) {
-      await ctx.fs.rename(ctx.path, destination);
-      ctx.locks.removeTree(ctx.path, { grantedBefore });
-    } else if (source.isFile) {
-      await ctx.fs.copyFile(ctx.path, destination);
-    } else if (depth === 0) {
-      await ctx.fs.mkdir(destination);
-      const properties = await readDeadProperties(ctx.fs, ctx.path);
-      const changes = Object.entries(properties).map(([name, value]) => ({ name, value }));
-      if (changes.length > 0) await updateDeadProperties(ctx.fs, destination, changes);
-    } else {
-      await ctx.fs.copy(ctx.path, destination, { recursive: true });
+    // Overwrite: F holds until the copy commits: a destination another client
+    // creates meanwhile is kept, and this request fails.
+    const createNew = !overwrite;
+    try {
+      if (move) {
+        await ctx.fs.rename(ctx.path, destination, { createNew });
+        ctx.locks.removeTree(ctx.path, { grantedBefore });
+      } else if (source.isFile) {
+        await ctx.fs.copyFile(ctx.path, destination, { createNew });
+      } else if (depth === 0) {
+        await ctx.fs.mkdir(destination);
+        const properties = await readDeadProperties(ctx.fs, ctx.path);
+        const changes = Object.entries(properties).map(([name, value]) => ({ name, value }));
+        if (changes.length > 0) await updateDeadProperties(ctx.fs, destination, changes);
+      } else {
+        await ctx.fs.copy(ctx.path, destination, { recursive: true, createNew });
+      }
+    } catch (error) {
+      if (createNew && error instanceof Deno.errors.AlreadyExists) {
+        throw new DavError(412, "The destination was created meanwhile and Overwrite is F");
+      }
+      throw error;
     }
     return new Response(null, { status: existing ? 204 : 201 });
   };
