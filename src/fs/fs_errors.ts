@@ -254,6 +254,30 @@ export function directoryNotEmpty(
 }
 
 /**
+ * `EBUSY`-like: another writer replaced the version at `path` while `op` worked
+ * from it, so `op` stopped rather than commit over the newer version; try again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { changedMeanwhile } from "./fs_errors.ts";
+ * const error = changedMeanwhile("utime", "/a");
+ * assert.ok(error instanceof Deno.errors.Busy);
+ * assert.equal(error.message, "Changed meanwhile: utime '/a': another writer replaced it; try again");
+ * ```
+ */
+export function changedMeanwhile(
+  op: string,
+  path: string,
+  options?: FsErrorOptions,
+): Deno.errors.Busy {
+  return new Deno.errors.Busy(
+    message("Changed meanwhile", op, path, "another writer replaced it; try again"),
+    errorOptions(options),
+  );
+}
+
+/**
  * `EIO`-like: the data at `path` is not what it should be (checksum mismatch,
  * corrupt metadata, …). `detail` says what.
  *

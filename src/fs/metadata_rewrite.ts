@@ -7,7 +7,7 @@
  */
 
 import type { ExtendedAttributes, FileAttributes } from "./attributes.ts";
-import { notFound } from "./fs_errors.ts";
+import { changedMeanwhile, notFound } from "./fs_errors.ts";
 import type { DirectoryMarkers } from "./markers.ts";
 import type { PathResolver } from "./path_resolver.ts";
 import { objectNameOf } from "./paths.ts";
@@ -156,7 +156,18 @@ export class MetadataRewriter {
     const metadata = encodeVersionMetadata(attrs, extended);
     if (resolved.kind === "file") {
       const name = objectNameOf(path);
-      await this.#copier.copyObject(resolved.object, { name, path, op, metadata });
+      const token = resolved.object.ObjectToken;
+      // The copy of a large file takes a while: a version another writer commits
+      // meanwhile must not be replaced by this one's older bytes. Checked right
+      // before the commit, without the cache (the BackupStorage API has no
+      // conditional replace, so a commit in the last moment can still be missed).
+      const beforeCommit = async () => {
+        const now = await this.#paths.lister.lookup(path);
+        if (now?.kind !== "file" || now.object.ObjectToken !== token) {
+          throw changedMeanwhile(op, path);
+        }
+      };
+      await this.#copier.copyObject(resolved.object, { name, path, op, metadata, beforeCommit });
     } else {
       await this.#markers.write(path, { metadata, op });
     }

@@ -112,6 +112,8 @@ export interface ObjectCopyOptions {
   metadata?: WriterMetadata;
   /** Commit only where no object of that name exists then (else `AlreadyExists`). */
   createNew?: boolean;
+  /** Runs once every chunk is stored, right before the commit; a throw aborts the copy. */
+  beforeCommit?: () => Promise<void>;
 }
 
 /**
@@ -242,6 +244,7 @@ export class TreeCopier {
         }
         await writer.write(bytes);
       }
+      await options.beforeCommit?.();
       await writer.close(() => metadata);
     } catch (error) {
       await writer.abort().catch(() => {});

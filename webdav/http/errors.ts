@@ -8,7 +8,7 @@
  */
 
 import { DavError } from "../dav_error.ts";
-import { isRetryableFailure } from "../../src/fs/mod.ts";
+import { DirectoryNotEmptyError, isRetryableFailure } from "../../src/fs/mod.ts";
 import { errorXml } from "../xml/write.ts";
 
 /**
@@ -38,7 +38,10 @@ export function toDavError(error: unknown): DavError {
     return new DavError(409, "A parent is not a collection");
   }
   if (error instanceof Deno.errors.IsADirectory) return new DavError(405, "Is a collection");
-  if (error instanceof Deno.errors.Busy) return new DavError(409, "Collection not empty");
+  if (error instanceof DirectoryNotEmptyError) return new DavError(409, "Collection not empty");
+  if (error instanceof Deno.errors.Busy) {
+    return new DavError(409, "Conflict: the resource changed meanwhile; try again");
+  }
   if (error instanceof Deno.errors.PermissionDenied) return new DavError(403, "Forbidden");
   if (error instanceof TypeError) return new DavError(400, "Bad request path");
   if (isRetryableFailure(error)) {

@@ -1,0 +1,51 @@
+// A metadata rewrite (utime, setExtendedAttributes, a PROPPATCH) copies the file's
+// chunks under the new metadata; a new version another writer commits meanwhile must
+// not be replaced by the copy of the older bytes. Before the fix it was: the other
+// writer's acknowledged content was silently reverted. Now the rewrite stops with
+// Busy ("changed meanwhile") and the newer version stays.
+
+import { BackupFS } from "../../src/fs/mod.ts";
+import type { BackupStorage } from "../../src/storage/backup_storage.ts";
+import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { wrapStorage } from "./support/read_fixtures.ts";
+
+const JOB = "rewrite-race";
+const OLD = new Uint8Array(20_000).fill(1); // 5 chunks of 4 KiB: the copy takes PutChunks
+
+Deno.test("a metadata rewrite never commits over a version written while it copied", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "backupfs-rewrite-race-" });
+  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  try {
+    const other = new BackupFS(store, { jobId: JOB });
+    let armed = false;
+    let raced = false;
+    const storage: BackupStorage = wrapStorage(store, {
+      putChunk: async (input, options) => {
+        if (armed && !raced) {
+          raced = true; // another client replaces the file while the copy runs
+          await other.writeTextFile("/f.bin", "the other writer's");
+        }
+        return await store.putChunk(input, options);
+      },
+    });
+    const fs = new BackupFS(storage, { jobId: JOB, chunkSize: 4096 });
+    await fs.writeFile("/f.bin", OLD);
+    armed = true;
+    let error: unknown;
+    await fs.utime("/f.bin", new Date(1000)).catch((e) => error = e);
+    assert(raced, "the other writer ran");
+    assert(error instanceof Deno.errors.Busy, `Busy, got ${error}`);
+    assertEquals(await other.readTextFile("/f.bin"), "the other writer's");
+
+    // Without a race: the rewrite goes through, the bytes unchanged.
+    await fs.writeFile("/g.bin", OLD);
+    await fs.setExtendedAttributes("/g.bin", (current) => ({ ...current, "user.tag": "blue" }));
+    await fs.utime("/g.bin", new Date(2000));
+    assertEquals(await other.readFile("/g.bin"), OLD);
+    assertEquals((await other.stat("/g.bin")).mtime?.getTime(), 2000);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
