@@ -26,6 +26,7 @@ import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle
 import { type BackupDirEntry, type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
 import {
   alreadyExists,
+  changedMeanwhile,
   directoryNotEmpty,
   fromStorageError,
   isADirectory,
@@ -403,6 +404,8 @@ export class BackupFS {
    * source is removed only once the copy is complete, so a crash in between leaves
    * both, never neither. With `createNew`, nothing at `to` is replaced: the move
    * fails with `AlreadyExists` (for a file, also when `to` appears while it runs).
+   * A file another writer replaces while it is moved is not lost: the move fails
+   * with `Busy`, `to` holds the version that was moved and `from` the newer one.
    */
   async rename(from: string, to: string, options?: { createNew?: boolean }): Promise<void> {
     const src = normalizePath(from);
@@ -412,11 +415,21 @@ export class BackupFS {
       if (!(await this.#paths.lookupPath(src, "rename"))) throw notFound("rename", src);
       return;
     }
-    await this.#copier.copy(src, dst, {
+    const copied = await this.#copier.copy(src, dst, {
       op: "rename",
       replaceDirectory: true,
       ...(options?.createNew ? { createNew: true } : {}),
     });
+    if (copied.kind === "file") {
+      // Only the version that was copied goes: one another writer committed while
+      // the copy ran stays at the source (looked up again, uncached).
+      const now = await this.#paths.lister.lookup(src);
+      if (now === undefined) return;
+      if (now.kind !== "file" || now.object.ObjectToken !== copied.object.ObjectToken) {
+        this.#paths.cache.invalidate(src);
+        throw changedMeanwhile("rename", src);
+      }
+    }
     const resolved = await this.#paths.lookupPath(src, "rename");
     if (resolved) await this.#remover.remove(src, { resolved, op: "rename" });
   }

@@ -20,7 +20,7 @@ import {
 import type { DirectoryMarkers } from "./markers.ts";
 import type { ObjectIo } from "./object_io.ts";
 import type { WriterMetadata } from "./object_writer.ts";
-import type { PathResolver } from "./path_resolver.ts";
+import type { PathResolver, ResolvedPath } from "./path_resolver.ts";
 import { directoryPrefixOf, objectNameOf } from "./paths.ts";
 import type { VersionMetadata } from "./version_metadata.ts";
 
@@ -170,9 +170,10 @@ export class TreeCopier {
    * Copies `src` (a file, or a directory with everything under it) to `dst`, both
    * normalized; the caller removes the source for a move. A file replaces a file
    * at `dst`; a directory is copied only where there is none (or, with
-   * `replaceDirectory`, an empty one).
+   * `replaceDirectory`, an empty one). Resolves with what was copied (for a file,
+   * its version), so that a move removes only that.
    */
-  async copy(src: string, dst: string, options: TreeCopyOptions): Promise<void> {
+  async copy(src: string, dst: string, options: TreeCopyOptions): Promise<ResolvedPath> {
     const op = options.op;
     const source = await this.#paths.lookupPath(src, op);
     if (!source) throw notFound(op, src);
@@ -194,7 +195,7 @@ export class TreeCopier {
         ...(options.createNew ? { createNew: true } : {}),
       });
       this.#paths.cache.invalidateAdded(dst);
-      return;
+      return source;
     }
     if (target?.kind === "file") throw notADirectory(op, dst);
     if (target?.kind === "directory") {
@@ -214,6 +215,7 @@ export class TreeCopier {
       await this.copyObject(object, { name, path: src, op });
     }
     this.#paths.cache.invalidateTree(dst);
+    return source;
   }
 
   /**

@@ -1,8 +1,9 @@
-// A metadata rewrite (utime, setExtendedAttributes, a PROPPATCH) copies the file's
-// chunks under the new metadata; a new version another writer commits meanwhile must
-// not be replaced by the copy of the older bytes. Before the fix it was: the other
-// writer's acknowledged content was silently reverted. Now the rewrite stops with
-// Busy ("changed meanwhile") and the newer version stays.
+// Operations that copy a file's chunks and then act on its name must not lose a
+// version another writer commits while they copy. A metadata rewrite (utime,
+// setExtendedAttributes, a PROPPATCH) committed the older bytes over it, silently
+// reverting an acknowledged write; a rename deleted it from the source after copying
+// the older one. Now both stop with Busy ("changed meanwhile") and the newer version
+// stays (a rename leaves the version it moved at the destination).
 
 import { BackupFS } from "../../src/fs/mod.ts";
 import type { BackupStorage } from "../../src/storage/backup_storage.ts";
@@ -44,6 +45,43 @@ Deno.test("a metadata rewrite never commits over a version written while it copi
     await fs.utime("/g.bin", new Date(2000));
     assertEquals(await other.readFile("/g.bin"), OLD);
     assertEquals((await other.stat("/g.bin")).mtime?.getTime(), 2000);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a rename never deletes a version written at its source while it copied", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "backupfs-rename-race-" });
+  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  try {
+    const other = new BackupFS(store, { jobId: JOB });
+    let armed = false;
+    let raced = false;
+    const storage: BackupStorage = wrapStorage(store, {
+      putChunk: async (input, options) => {
+        if (armed && !raced) {
+          raced = true; // another client replaces the source while the move copies it
+          await other.writeTextFile("/src.bin", "the other writer's");
+        }
+        return await store.putChunk(input, options);
+      },
+    });
+    const fs = new BackupFS(storage, { jobId: JOB, chunkSize: 4096 });
+    await fs.writeFile("/src.bin", OLD);
+    armed = true;
+    let error: unknown;
+    await fs.rename("/src.bin", "/dst.bin").catch((e) => error = e);
+    assert(raced, "the other writer ran");
+    assert(error instanceof Deno.errors.Busy, `Busy, got ${error}`);
+    assertEquals(await other.readTextFile("/src.bin"), "the other writer's");
+    assertEquals(await other.readFile("/dst.bin"), OLD);
+
+    // Without a race: moved.
+    await fs.writeFile("/a.bin", OLD);
+    await fs.rename("/a.bin", "/b.bin");
+    assertEquals(await other.exists("/a.bin"), false);
+    assertEquals(await other.readFile("/b.bin"), OLD);
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });
