@@ -290,9 +290,13 @@ export class BackupFS {
     data: Uint8Array | ByteSource,
     options?: BackupWriteFileOptions,
   ): Promise<BackupFileInfo> {
-    const { create, createNew, append, mode, mtime, contentType, signal } = options ?? {};
+    const { create, createNew, append, mode, mtime, contentType, signal, precondition } = options ??
+      {};
     const p = normalizePath(path);
     if (this.readOnly) throw readOnlyError("writefile", p);
+    if (append && precondition) {
+      throw new TypeError("writeFile: precondition does not go with append");
+    }
     if (append) {
       const file = await this.open(p, {
         write: true,
@@ -342,7 +346,10 @@ export class BackupFS {
         mtime,
         contentType,
       });
-      const result = await writer.close(() => metadata);
+      const beforeCommit = precondition
+        ? async () => precondition((await this.#paths.lookupFresh(p, "writefile"))?.info)
+        : undefined;
+      const result = await writer.close(() => metadata, beforeCommit ? { beforeCommit } : {});
       // The new token is only known from a listing: drop the entry so the next stat reads it.
       this.#paths.cache.invalidateAdded(p);
       return writtenFileInfo(metadata.attributes, result.objectChecksum);

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { BackupFileInfo } from "./file_info.ts";
+
 /**
  * Options of {@link BackupFS}.
  *
@@ -78,6 +80,16 @@ export interface BackupWriteFileOptions {
    * creates it while this one writes (checked again, atomically, as it commits).
    */
   createNew?: boolean;
+  /**
+   * Called once every byte is stored, right before the new version commits, with
+   * the path's current info (looked up again, uncached; `undefined` when nothing
+   * is there): a throw cancels the write, the current version stays, and the
+   * error propagates. For conditional writes (HTTP `If-Match`): the condition is
+   * checked against what another writer may have committed during the upload. The
+   * BackupStorage API has no conditional replace: only the last moment before the
+   * commit stays open. Not with `append`.
+   */
+  precondition?: (current: BackupFileInfo | undefined) => void;
   /** Add to the end of the existing content instead of replacing it. */
   append?: boolean;
   /** Permission bits (default: the existing file's, else 0o644). */

@@ -195,6 +195,8 @@ export class ObjectWriter {
   /** Serializes write() and close() in call order. */
   #tail: Promise<unknown> = Promise.resolve();
   #closing?: Promise<WriterResult>;
+  /** What {@link close} runs right before the commit. */
+  #beforeCommit?: () => Promise<void>;
   #aborting?: Promise<void>;
 
   /**
@@ -279,10 +281,16 @@ export class ObjectWriter {
    * `NotifyObjectComplete`, since `PutObject` carries no blob); otherwise the last
    * chunk is put and `NotifyObjectComplete` sends the `SUMMARY`. `metadata`
    * receives the final size and checksum and returns the string and blob to store.
-   * Calling it again returns the first call's outcome.
+   * `options.beforeCommit` runs once every chunk is stored, right before the
+   * commit; a throw abandons the upload (nothing becomes visible) and fails the
+   * close with it. Calling it again returns the first call's outcome.
    */
-  close(metadata?: (result: WriterResult) => WriterMetadata): Promise<WriterResult> {
+  close(
+    metadata?: (result: WriterResult) => WriterMetadata,
+    options?: { beforeCommit?: () => Promise<void> },
+  ): Promise<WriterResult> {
     if (this.#closing) return this.#closing;
+    this.#beforeCommit = options?.beforeCommit;
     const step = this.#tail.then(() => this.#finish(metadata));
     this.#closing = step;
     this.#tail = step.catch(() => {});
@@ -348,6 +356,8 @@ export class ObjectWriter {
       await this.#chunks.putSingleChunk(data, digests[0]);
       return await this.#complete(result, extra);
     }
+    await this.#beforeCommit?.();
+    this.#checkClosing();
     await this.#commit.putObject(data, { result, metadata: extra, digest: digests[0] });
     return result;
   }
@@ -364,6 +374,7 @@ export class ObjectWriter {
 
   async #complete(result: WriterResult, extra: CommitMetadata): Promise<WriterResult> {
     const uploadId = await this.#chunks.uploadId();
+    await this.#beforeCommit?.();
     this.#checkClosing();
     await this.#commit.complete(uploadId, { result, metadata: extra });
     return result;

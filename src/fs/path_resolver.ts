@@ -128,6 +128,19 @@ export class PathResolver {
       this.cache.set(p, MISSING);
       return undefined;
     }
+    return await this.#resolve(p, op);
+  }
+
+  /**
+   * Like {@link lookupPath}, without reusing a cached answer: what the storage
+   * says now (the answer is cached for the next).
+   */
+  lookupFresh(p: string, op: string): Promise<ResolvedPath | undefined> {
+    return this.#resolve(p, op);
+  }
+
+  /** Looks `p` up in the storage and caches the answer. */
+  async #resolve(p: string, op: string): Promise<ResolvedPath | undefined> {
     // A write that invalidates this path while the lookup runs makes its answer stale.
     const epoch = this.cache.epoch;
     let found;

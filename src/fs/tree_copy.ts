@@ -246,8 +246,10 @@ export class TreeCopier {
         }
         await writer.write(bytes);
       }
-      await options.beforeCommit?.();
-      await writer.close(() => metadata);
+      await writer.close(
+        () => metadata,
+        options.beforeCommit ? { beforeCommit: options.beforeCommit } : {},
+      );
     } catch (error) {
       await writer.abort().catch(() => {});
       throw fromStorageError(error, op, path);

@@ -87,3 +87,53 @@ Deno.test("a rename never deletes a version written at its source while it copie
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeFile precondition sees a version written during the upload and can cancel the write", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "backupfs-precondition-" });
+  const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+  try {
+    const other = new BackupFS(store, { jobId: JOB });
+    let armed = false;
+    let raced = false;
+    const storage: BackupStorage = wrapStorage(store, {
+      putChunk: async (input, options) => {
+        if (armed && !raced) {
+          raced = true; // another client replaces the file during this upload
+          await other.writeTextFile("/f.bin", "the other writer's");
+        }
+        return await store.putChunk(input, options);
+      },
+    });
+    const fs = new BackupFS(storage, { jobId: JOB, chunkSize: 4096 });
+    await fs.writeFile("/f.bin", OLD);
+    const expected = (await fs.stat("/f.bin")).etag;
+    armed = true;
+    const seen: (string | undefined)[] = [];
+    const unless = (current: { etag?: string } | undefined) => {
+      seen.push(current?.etag);
+      if (current?.etag !== expected) throw new Error("precondition failed");
+    };
+    let error: unknown;
+    await fs.writeFile("/f.bin", new Uint8Array(20_000).fill(3), { precondition: unless })
+      .catch((e) => error = e);
+    assert(raced, "the other writer ran");
+    assertEquals((error as Error)?.message, "precondition failed");
+    assertEquals(seen.length, 1);
+    assert(seen[0] !== expected, "the precondition saw the other writer's version");
+    assertEquals(await other.readTextFile("/f.bin"), "the other writer's");
+
+    // Holding: the write goes through (read back without the other's cached lookup).
+    const now = (await other.stat("/f.bin")).etag;
+    await fs.writeFile("/f.bin", OLD, {
+      precondition: (current) => assertEquals(current?.etag, now),
+    });
+    assertEquals(await new BackupFS(store, { jobId: JOB }).readFile("/f.bin"), OLD);
+    let refused = false;
+    await fs.writeFile("/f.bin", OLD, { append: true, precondition: () => {} })
+      .catch((e) => refused = e instanceof TypeError);
+    assert(refused, "precondition with append is a TypeError");
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -326,3 +326,37 @@ Deno.test("PUT If-None-Match: * is atomic: a file another client creates after t
     assertEquals(await fs.readTextFile("/other.txt"), "created");
   });
 });
+
+Deno.test("PUT If-Match is checked again before the commit: a version another client writes meanwhile is kept, 412", async () => {
+  await withRacingDav(async (fs, fetch) => {
+    await fs.writeTextFile("/doc.txt", "version 1");
+    const etag = `"${(await fs.stat("/doc.txt")).etag}"`;
+    // Another client replaces the file after this PUT's check, while its body uploads.
+    fs.afterNextStat("/doc.txt", async () => {
+      await fs.writeTextFile("/doc.txt", "the other client's version 2");
+    });
+    const response = await fetch(
+      new Request("http://h/doc.txt", {
+        method: "PUT",
+        headers: { "If-Match": etag },
+        body: "this client's version 2",
+      }),
+    );
+    await response.body?.cancel();
+    assertEquals(fs.pending("/doc.txt"), false, "the race ran");
+    assertEquals(response.status, 412);
+    assertEquals(await fs.readTextFile("/doc.txt"), "the other client's version 2");
+    // Without a race: If-Match with the current ETag replaces.
+    const current = `"${(await fs.stat("/doc.txt")).etag}"`;
+    const replaced = await fetch(
+      new Request("http://h/doc.txt", {
+        method: "PUT",
+        headers: { "If-Match": current },
+        body: "v3",
+      }),
+    );
+    await replaced.body?.cancel();
+    assertEquals(replaced.status, 204);
+    assertEquals(await fs.readTextFile("/doc.txt"), "v3");
+  });
+});

@@ -108,9 +108,14 @@ export const put: DavHandler = async (ctx) => {
     // old version stays. `If-None-Match: *` (create, never replace) is checked
     // again, atomically, as the new version commits: a file another client created
     // since the check above makes this PUT fail, and that file stays.
+    // The other conditions (If-Match, If-Unmodified-Since) are evaluated again once
+    // the body is stored, against a version another client may have written since.
     written = await ctx.fs.writeFile(ctx.path, body, {
       ...(mtime === undefined ? {} : { mtime }),
       ...(createOnly(request) ? { createNew: true } : {}),
+      ...(conditional(request)
+        ? { precondition: (current) => assertPreconditions(request, validators(current)) }
+        : {}),
     });
   } catch (error) {
     // Nothing will read the rest of the body: release it.
@@ -224,4 +229,11 @@ async function* guardBody(
 function createOnly(request: Request): boolean {
   const header = request.headers.get("if-none-match");
   return header !== null && parseEtagList(header) === "*";
+}
+
+/** Whether the request carries a condition on the version it replaces. */
+function conditional(request: Request): boolean {
+  const headers = request.headers;
+  return headers.has("if-match") || headers.has("if-unmodified-since") ||
+    (headers.has("if-none-match") && !createOnly(request));
 }
