@@ -4,75 +4,44 @@
 // writer's file was replaced). writeFile with both commits, PutObject (one chunk)
 // and NotifyObjectComplete (several); copyFile and rename (the source then stays).
 
-import { BackupFS } from "../../src/fs/mod.ts";
-import type { BackupStorage } from "../../src/storage/backup_storage.ts";
-import { EmbeddedStore } from "../../src/storage/store/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { wrapStorage } from "./support/read_fixtures.ts";
-
-const JOB = "create-new";
+import { withWriterRace } from "./support/writer_race.ts";
 
 for (
   const [label, size] of [["one chunk (PutObject)", 1000], ["several chunks", 20_000]] as const
 ) {
   Deno.test(`writeFile createNew: a file created just before the commit is kept, ${label}`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "backupfs-create-new-" });
-    const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
-    try {
-      const other = new BackupFS(store, { jobId: JOB });
-      let raced = false;
-      /** The other writer's file appears right before this writer's commit. */
-      const race = async () => {
-        if (raced) return;
-        raced = true;
-        await other.writeTextFile("/f.txt", "the other writer's");
-      };
-      const storage: BackupStorage = wrapStorage(store, {
-        putObject: async (input, options) => (await race(), store.putObject(input, options)),
-        notifyObjectComplete: async (input, options) => (
-          await race(), store.notifyObjectComplete(input, options)
-        ),
-      });
-      const fs = new BackupFS(storage, { jobId: JOB, chunkSize: 4096 });
-      let error: unknown;
-      await fs.writeFile("/f.txt", new Uint8Array(size).fill(1), { createNew: true }).catch((e) =>
-        error = e
+    await withWriterRace("create-new", async (race) => {
+      const { fs, other, arm } = race;
+      // The other writer's file appears right before this writer's commit.
+      arm(
+        () => other.writeTextFile("/f.txt", "the other writer's").then(() => {}),
+        ["putObject", "notifyObjectComplete"],
       );
-      assert(raced, "the other writer ran");
+      let error: unknown;
+      await fs.writeFile("/f.txt", new Uint8Array(size).fill(1), { createNew: true })
+        .catch((e) => error = e);
+      assert(race.raced, "the other writer ran");
       assert(error instanceof Deno.errors.AlreadyExists, `AlreadyExists, got ${error}`);
       assertEquals(await other.readTextFile("/f.txt"), "the other writer's");
       // No race: createNew creates.
       await fs.writeFile("/g.txt", new Uint8Array(size).fill(2), { createNew: true });
-      assertEquals((await other.stat("/g.txt")).size, size);
-    } finally {
-      await store.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+      assertEquals((await race.fresh().stat("/g.txt")).size, size);
+    });
   });
 }
 
 for (const op of ["copyFile", "rename"] as const) {
   Deno.test(`${op} createNew: a destination created just before the commit is kept`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "backupfs-create-new-" });
-    const store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
-    try {
-      const other = new BackupFS(store, { jobId: JOB });
+    await withWriterRace("create-new", async (race) => {
+      const { fs, other, arm } = race;
       await other.writeTextFile("/src.txt", "source");
-      let armed = false;
-      let raced = false;
-      const race = async () => {
-        if (!armed || raced) return;
-        raced = true;
-        await other.writeTextFile("/dst.txt", "the other writer's");
-      };
-      const storage: BackupStorage = wrapStorage(store, {
-        putObject: async (input, options) => (await race(), store.putObject(input, options)),
-      });
-      const fs = new BackupFS(storage, { jobId: JOB });
-      armed = true;
+      arm(() => other.writeTextFile("/dst.txt", "the other writer's").then(() => {}), [
+        "putObject",
+      ]);
       let error: unknown;
       await fs[op]("/src.txt", "/dst.txt", { createNew: true }).catch((e) => error = e);
-      assert(raced, "the other writer ran");
+      assert(race.raced, "the other writer ran");
       assert(error instanceof Deno.errors.AlreadyExists, `AlreadyExists, got ${error}`);
       assertEquals(await other.readTextFile("/dst.txt"), "the other writer's");
       assertEquals(await other.readTextFile("/src.txt"), "source");
@@ -82,10 +51,7 @@ for (const op of ["copyFile", "rename"] as const) {
       assert(refused instanceof Deno.errors.AlreadyExists, `AlreadyExists, got ${refused}`);
       // No race, nothing there: createNew copies or moves.
       await fs[op]("/src.txt", "/new.txt", { createNew: true });
-      assertEquals(await other.readTextFile("/new.txt"), "source");
-    } finally {
-      await store.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+      assertEquals(await race.fresh().readTextFile("/new.txt"), "source");
+    });
   });
 }
