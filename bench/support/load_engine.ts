@@ -13,7 +13,9 @@
  * - no spool or temporary file left (the server's TMPDIR, the store's `tmp/`);
  * - RSS back within 50 MB per worker of where it started, after a settle;
  * - every accepted request answered: no 5xx but 503, no reset after a request
- *   was sent whole (slow clients may also get 408).
+ *   was sent whole (slow clients may also get 408);
+ * - no failure reported by the server on its stderr (`http: …`: a handler that
+ *   threw, a response body cut midway).
  *
  * @module
  */
@@ -520,6 +522,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     if (code !== 0) violations.push(`server exited ${code}: ${stderr.slice(-2000)}`);
     if (/\b(TypeError|ReferenceError|Uncaught)\b/.test(stderr)) {
       violations.push(`server stderr: ${stderr.slice(-2000)}`);
+    }
+    // Failures the server itself reported (a handler that threw, a response body cut
+    // midway): a client may not notice them all, the server does.
+    const reported = stderr.split("\n").filter((line) => line.startsWith("http: "));
+    if (reported.length > 0) {
+      violations.push(
+        `the server reported ${reported.length} failures, e.g. ${reported.slice(0, 3).join("; ")}`,
+      );
     }
     await Deno.remove(root, { recursive: true });
   }
