@@ -429,13 +429,10 @@ export class BackupFS {
     });
     if (copied.kind === "file") {
       // Only the version that was copied goes: one another writer committed while
-      // the copy ran stays at the source (looked up again, uncached).
-      const now = await this.#paths.lister.lookup(src);
-      if (now === undefined) return;
-      if (now.kind !== "file" || now.object.ObjectToken !== copied.object.ObjectToken) {
-        this.#paths.cache.invalidate(src);
-        throw changedMeanwhile("rename", src);
-      }
+      // the copy ran stays at the source.
+      const current = await this.#paths.isCurrent(src, copied.object, "rename");
+      if (current === undefined) return;
+      if (!current) throw changedMeanwhile("rename", src);
     }
     const resolved = await this.#paths.lookupPath(src, "rename");
     if (resolved) await this.#remover.remove(src, { resolved, op: "rename" });

@@ -156,14 +156,12 @@ export class MetadataRewriter {
     const metadata = encodeVersionMetadata(attrs, extended);
     if (resolved.kind === "file") {
       const name = objectNameOf(path);
-      const token = resolved.object.ObjectToken;
       // The copy of a large file takes a while: a version another writer commits
       // meanwhile must not be replaced by this one's older bytes. Checked right
-      // before the commit, without the cache (the BackupStorage API has no
-      // conditional replace, so a commit in the last moment can still be missed).
+      // before the commit (the BackupStorage API has no conditional replace, so a
+      // commit in the last moment can still be missed).
       const beforeCommit = async () => {
-        const now = await this.#paths.lister.lookup(path);
-        if (now?.kind !== "file" || now.object.ObjectToken !== token) {
+        if (await this.#paths.isCurrent(path, resolved.object, op) !== true) {
           throw changedMeanwhile(op, path);
         }
       };

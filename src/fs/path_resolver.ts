@@ -139,6 +139,25 @@ export class PathResolver {
     return this.#resolve(p, op);
   }
 
+  /**
+   * Whether the file at `p` is still the version `object`, looked up again
+   * (uncached): `true`; `false` when another version or a directory is there now
+   * (the cached answer is then dropped); `undefined` when nothing is there. What an
+   * operation that copied `object` checks before it acts on the name.
+   */
+  async isCurrent(p: string, object: BackupObject, op: string): Promise<boolean | undefined> {
+    let found;
+    try {
+      found = await this.lister.lookup(p);
+    } catch (error) {
+      throw fromStorageError(error, op, p);
+    }
+    if (found === undefined) return undefined;
+    if (found.kind === "file" && found.object.ObjectToken === object.ObjectToken) return true;
+    this.cache.invalidate(p);
+    return false;
+  }
+
   /** Looks `p` up in the storage and caches the answer. */
   async #resolve(p: string, op: string): Promise<ResolvedPath | undefined> {
     // A write that invalidates this path while the lookup runs makes its answer stale.
