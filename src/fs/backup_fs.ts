@@ -21,6 +21,7 @@ import {
   readDirectoryEntries,
   readDirectoryInfo,
   readDirectoryInfoBatches,
+  type ReadDirInfoOptions,
 } from "./directory_reader.ts";
 import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle.ts";
 import { type BackupDirEntry, type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
@@ -46,6 +47,7 @@ import { VersionMetadata } from "./version_metadata.ts";
 import type { BackupFSOptions, BackupWriteFileOptions } from "./backup_fs_options.ts";
 
 export type { BackupFSOptions, BackupWriteFileOptions } from "./backup_fs_options.ts";
+export type { ReadDirInfoOptions } from "./directory_reader.ts";
 
 /**
  * A file system over BackupStorage, shaped like Deno's file API.
@@ -138,6 +140,29 @@ export class BackupFS {
     return resolved.info;
   }
 
+  /**
+   * Info about a file or directory, or `undefined` when nothing is there: {@link stat}
+   * without the cost of a `NotFound` error, for callers that expect misses (a PUT
+   * that creates a file).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EmbeddedStore } from "../storage/store/mod.ts";
+   * import { BackupFS } from "./backup_fs.ts";
+   * const dir = await Deno.makeTempDir();
+   * await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+   * const fs = new BackupFS(store, { jobId: "j" });
+   * await fs.writeTextFile("/a.txt", "abc");
+   * assert.equal((await fs.tryStat("/a.txt"))?.size, 3);
+   * assert.equal(await fs.tryStat("/missing"), undefined);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async tryStat(path: string): Promise<BackupFileInfo | undefined> {
+    return (await this.#paths.lookupPath(normalizePath(path), "stat"))?.info;
+  }
+
   /** Same as {@link stat}: BackupFS has no symbolic links. */
   lstat(path: string): Promise<BackupFileInfo> {
     return this.stat(path);
@@ -169,12 +194,14 @@ export class BackupFS {
 
   /**
    * The entries {@link readDirInfo} yields, a batch (never empty) at a time: one
-   * async step per batch, for big listings (PROPFIND Depth 1).
+   * async step per batch, for big listings (PROPFIND Depth 1). With
+   * `primeStatCache: false`, the stat cache is left as it is.
    */
   async *readDirInfoBatches(
     path: string,
+    options?: ReadDirInfoOptions,
   ): AsyncIterable<{ name: string; info: BackupFileInfo }[]> {
-    yield* readDirectoryInfoBatches(this.#paths, normalizePath(path));
+    yield* readDirectoryInfoBatches(this.#paths, normalizePath(path), options);
   }
 
   /** The whole content of a file. */

@@ -27,7 +27,12 @@
  * @module
  */
 
-export { BackupFS, type BackupFSOptions, type BackupWriteFileOptions } from "./backup_fs.ts";
+export {
+  BackupFS,
+  type BackupFSOptions,
+  type BackupWriteFileOptions,
+  type ReadDirInfoOptions,
+} from "./backup_fs.ts";
 export { BackupFile, type BackupOpenOptions } from "./file_handle.ts";
 export type { HandleContext } from "./handle_context.ts";
 export { type ByteSource, readPieces, type ReadPiecesOptions } from "./byte_source.ts";

@@ -635,3 +635,52 @@ Deno.test("a directory too big to remember (over 4,096 names) is looked up as us
     await fixture.close();
   }
 });
+
+fsTest(
+  "tryStat tells what stat tells, and undefined where stat throws NotFound",
+  async ({ fs }) => {
+    await fs.writeTextFile("/a.txt", "abc");
+    await fs.mkdir("/d/e", { recursive: true });
+    for (const p of ["/a.txt", "/d", "/d/e", "/", "d/../a.txt"]) {
+      assertEquals(await fs.tryStat(p), await fs.stat(p), p);
+    }
+    for (const p of ["/missing", "/d/missing", "/a.txt/below-a-file"]) {
+      await assertRejects(() => fs.stat(p), Deno.errors.NotFound);
+      assertEquals(await fs.tryStat(p), undefined, p);
+    }
+  },
+);
+
+fsTest(
+  "readDirInfoBatches primeStatCache: all entries, none, or those that may have extended attributes",
+  async ({ fs, storage }) => {
+    await fs.mkdir("/prime");
+    await fs.writeTextFile("/prime/plain.txt", "a");
+    await fs.writeTextFile("/prime/tagged.txt", "b");
+    await fs.setExtendedAttributes("/prime/tagged.txt", (current) => ({
+      ...current,
+      xattrs: { "user.color": new TextEncoder().encode("red") },
+    }));
+    const { BackupFS } = await import("../../src/fs/backup_fs.ts");
+    /** ListObjects calls a stat of each member costs right after a listing. */
+    const statCalls = async (prime?: boolean | "extended-attributes") => {
+      const cold = new BackupFS(storage, { jobId: "fs-test", metadataTtlMs: 60_000 });
+      const batches = cold.readDirInfoBatches(
+        "/prime",
+        prime === undefined ? undefined : { primeStatCache: prime },
+      );
+      for await (const _ of batches) { /* listed */ }
+      const calls: Record<string, number> = {};
+      for (const name of ["plain.txt", "tagged.txt"]) {
+        const before = cold.listCalls;
+        await cold.stat(`/prime/${name}`);
+        calls[name] = cold.listCalls - before;
+      }
+      return calls;
+    };
+    assertEquals(await statCalls(), { "plain.txt": 0, "tagged.txt": 0 });
+    assertEquals(await statCalls(true), { "plain.txt": 0, "tagged.txt": 0 });
+    assertEquals(await statCalls(false), { "plain.txt": 1, "tagged.txt": 1 });
+    assertEquals(await statCalls("extended-attributes"), { "plain.txt": 1, "tagged.txt": 0 });
+  },
+);

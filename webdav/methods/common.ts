@@ -36,8 +36,9 @@ export async function statOrUndefined(
   path: string,
 ): Promise<BackupFileInfo | undefined> {
   try {
-    return await fs.stat(path);
+    return await fs.tryStat(path);
   } catch (error) {
+    // Below a file (NotADirectory) is nothing too.
     if (isMissing(error)) return undefined;
     throw error;
   }

@@ -177,7 +177,10 @@ export function createPropfindHandler(options?: PropfindOptions): DavHandler {
         // one scan of its object names (see propfind_subtree.ts), in name order.
         const batches: AsyncIterable<{ name: string; info: BackupFileInfo; path?: string }[]> =
           depth === 1
-            ? ctx.fs.readDirInfoBatches(ctx.path)
+            ? ctx.fs.readDirInfoBatches(ctx.path, {
+              // Only members whose dead properties are read next (see the loop below).
+              primeStatCache: plan.needsDead ? "extended-attributes" : false,
+            })
             : subtreeBatches(ctx.fs, ctx.path, { signal: ctx.request.signal });
         // Dead-property reads run `concurrency` ahead; responses stay in order.
         const pending: Pending[] = [];

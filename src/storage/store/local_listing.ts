@@ -21,7 +21,7 @@ import { IllegalArgumentException } from "../errors.ts";
 import { validateJobId } from "../limits.ts";
 import type { ListObjectsInput, ListObjectsOutput } from "../types.ts";
 import { ListedObject, type VersionTokens } from "../listed_object.ts";
-import type { ListedVersion, MetadataStore } from "./metadata/metadata_store.ts";
+import type { MetadataStore, TextListedVersion } from "./metadata/metadata_store.ts";
 import { NO_UPPER, prefixUpperBound } from "./_name_range.ts";
 
 /** Largest page of {@link localListing} (`MaxResults`). */
@@ -104,13 +104,12 @@ export function localListing(storage: object): LocalListObjects | undefined {
   } catch {
     return undefined;
   }
-  if (metadata === undefined || typeof metadata.listCurrent !== "function") return undefined;
+  if (metadata === undefined || typeof metadata.listCurrentText !== "function") return undefined;
   const listable = store as LocallyListable;
   return (input) => listPage(listable, input);
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Marks an in-process cursor (never a signed `ListObjects` token). */
 const CURSOR_TAG = "local.";
 
@@ -136,12 +135,15 @@ async function listPage(
   }
   const output: ListObjectsOutput = { $metadata: {}, ObjectList: [] };
   if (Buffer.compare(lower, upper) >= 0) return output;
-  const rows = await store.metadataStore.listCurrent(job, { lower, inclusive, upper }, size + 1);
+  const range = { lower, inclusive, upper };
+  const rows = await store.metadataStore.listCurrentText(job, range, size + 1);
   const count = Math.min(rows.length, size);
   const list = output.ObjectList;
   const tokens = tokensOf(store, job);
   for (let i = 0; i < count; i++) list.push(listedObject(rows[i], tokens));
-  if (rows.length > size) output.NextToken = writeCursor(rows[size - 1].name, upper);
+  if (rows.length > size) {
+    output.NextToken = writeCursor(encoder.encode(rows[size - 1].name), upper);
+  }
   return output;
 }
 
@@ -161,25 +163,14 @@ function tokensOf(store: LocallyListable, job: string): VersionTokens {
 }
 
 /** A listed object of a row: its token signed only when read. */
-function listedObject(row: ListedVersion, tokens: VersionTokens): ListedObject {
-  return new ListedObject(nameOf(row.name), {
+function listedObject(row: TextListedVersion, tokens: VersionTokens): ListedObject {
+  return new ListedObject(row.name, {
     id: row.id,
     checksum: row.object_checksum ?? "",
     chunks: row.chunks_count ?? 0,
     metadataString: row.metadata_string ?? undefined,
     tokens,
   });
-}
-
-/** Most bytes of a name decoded by the ASCII fast path (the rest by `TextDecoder`). */
-const MAX_ASCII_FAST = 256;
-
-/** A name's text: ASCII without a `TextDecoder` call (most names), else UTF-8, strictly. */
-function nameOf(bytes: Uint8Array): string {
-  const length = bytes.length;
-  if (length > MAX_ASCII_FAST) return decoder.decode(bytes);
-  for (let i = 0; i < length; i++) if (bytes[i] >= 0x80) return decoder.decode(bytes);
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** The in-process cursor after `last`, below `upper`. */

@@ -13,6 +13,7 @@ import { removeStaleStaging } from "./chunks/local_chunk_store.ts";
 import { S3ChunkStore } from "./chunks/s3_chunk_store.ts";
 import { EmbeddedStore, type EmbeddedStoreOptions } from "./embedded_store.ts";
 import type { MetadataStore } from "./metadata/metadata_store.ts";
+import { SqliteMetadataStore } from "./metadata/sqlite_metadata_store.ts";
 
 /**
  * Where the metadata and the chunk bytes of a store live.
@@ -138,6 +139,10 @@ export interface OpenedStore {
  * try {
  *   const opened = await openStore({ dataDir }, { gcIntervalMs: 0, durable: false });
  *   assert.match(opened.description, /SQLite .*metadata\.db, chunk files in /);
+ *   // A server's store: WAL checkpoints run in their worker from the start.
+ *   const { SqliteMetadataStore } = await import("./metadata/sqlite_metadata_store.ts");
+ *   assert.ok(opened.store.metadataStore instanceof SqliteMetadataStore);
+ *   assert.notEqual(opened.store.metadataStore.database.checkpointer, undefined);
  *   await opened.close();
  * } finally {
  *   await Deno.remove(dataDir, { recursive: true });
@@ -179,6 +184,10 @@ export async function openStore(
       ...(metadataStore ? { metadataStore } : {}),
       ...(chunkStore ? { chunkStore } : {}),
     });
+    if (store.metadataStore instanceof SqliteMetadataStore) {
+      // A server: the WAL checkpoint worker starts before the first request, not amid load.
+      await store.metadataStore.database.startCheckpointer();
+    }
     const description = [
       metadataStore?.description ?? `SQLite ${store.directory}/metadata.db`,
       location.chunks

@@ -6,7 +6,7 @@ import { type BackupFileInfo, BackupFS } from "../../../src/fs/mod.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
 import { createWebDavApp } from "../../../webdav/mod.ts";
 
-/** A BackupFS whose next stat of a path is followed, before it returns, by a change. */
+/** A BackupFS whose next stat (or tryStat) of a path is followed, before it returns, by a change. */
 export class RacingFS extends BackupFS {
   #races = new Map<string, () => Promise<void>>();
 
@@ -24,11 +24,23 @@ export class RacingFS extends BackupFS {
     try {
       return await super.stat(path);
     } finally {
-      const change = this.#races.get(path);
-      if (change !== undefined) {
-        this.#races.delete(path);
-        await change();
-      }
+      await this.#raceAfter(path);
+    }
+  }
+
+  override async tryStat(path: string): Promise<BackupFileInfo | undefined> {
+    try {
+      return await super.tryStat(path);
+    } finally {
+      await this.#raceAfter(path);
+    }
+  }
+
+  async #raceAfter(path: string): Promise<void> {
+    const change = this.#races.get(path);
+    if (change !== undefined) {
+      this.#races.delete(path);
+      await change();
     }
   }
 }

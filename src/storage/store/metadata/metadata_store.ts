@@ -222,6 +222,36 @@ export type ListedVersion = Pick<
   "id" | "name" | "chunks_count" | "object_checksum" | "metadata_string" | "completed_at"
 >;
 
+/**
+ * A listed version with its name as text: what a listing of paths needs, without
+ * a byte array per name (see {@link MetadataReader.listCurrentText}).
+ */
+export type TextListedVersion = Omit<ListedVersion, "name"> & {
+  /** The object name, decoded as UTF-8. */
+  name: string;
+};
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Rows of `listCurrent` with their names decoded (strict UTF-8: a name that is
+ * not valid UTF-8 throws `TypeError`): `listCurrentText` of an engine that cannot
+ * decode on its side.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withTextNames } from "./metadata_store.ts";
+ * const row = { id: 1, chunks_count: 1, object_checksum: "x", metadata_string: null, completed_at: 2 };
+ * const bytes = new TextEncoder().encode("dir/é.txt");
+ * assert.deepEqual(withTextNames([{ ...row, name: bytes }]), [{ ...row, name: "dir/é.txt" }]);
+ * assert.throws(() => withTextNames([{ ...row, name: new Uint8Array([0xff]) }]), TypeError);
+ * ```
+ */
+export function withTextNames(rows: ListedVersion[]): TextListedVersion[] {
+  return rows.map((row) => ({ ...row, name: strictUtf8.decode(row.name) }));
+}
+
 /** The facts a completion writes on a pending version. */
 export type CompletionFacts = Pick<
   VersionRow,
@@ -260,6 +290,12 @@ export interface MetadataReader {
   currentVersion(job: string, name: Uint8Array): Promise<VersionRow | undefined>;
   /** Current versions of a job in a name range, in byte order. */
   listCurrent(job: string, range: NameRange, limit: number): Promise<ListedVersion[]>;
+  /**
+   * {@link listCurrent} with each name as text (strict UTF-8: a name that is not
+   * rejects with `TypeError`), which an engine may decode more cheaply than a
+   * caller could from bytes (a listing of thousands of paths).
+   */
+  listCurrentText(job: string, range: NameRange, limit: number): Promise<TextListedVersion[]>;
   /** A page of a version's chunks from index `from`, in index order. */
   listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]>;
   /** One chunk of a version. */

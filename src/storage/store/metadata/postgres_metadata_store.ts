@@ -68,11 +68,12 @@ import type {
   PutObjectVersionInput,
   PutObjectVersionOutcome,
   StoredDocument,
+  TextListedVersion,
   TransactionOptions,
   UploadRow,
   VersionRow,
 } from "./metadata_store.ts";
-import { TransactionConflict, versionColumns } from "./metadata_store.ts";
+import { TransactionConflict, versionColumns, withTextNames } from "./metadata_store.ts";
 import { pgpassFileName, pgpassPassword } from "./_pgpass.ts";
 import { isConnectionLost, isEngineUnavailable, isRetryableConflict } from "./_postgres_errors.ts";
 import {
@@ -210,6 +211,13 @@ abstract class PostgresOperations implements MetadataTransaction {
       range.inclusive ? SQL.listCurrentFrom : SQL.listCurrentAfter,
       [job, range.lower, range.upper, limit],
     );
+  }
+  async listCurrentText(
+    job: string,
+    range: NameRange,
+    limit: number,
+  ): Promise<TextListedVersion[]> {
+    return withTextNames(await this.listCurrent(job, range, limit));
   }
   listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]> {
     return this.#rows<ChunkRow>(SQL.listChunks, [versionId, from, limit]);
@@ -633,6 +641,10 @@ export class PostgresMetadataStore implements MetadataStore {
   /** Current versions of a job in a name range, in byte order. */
   listCurrent(job: string, range: NameRange, limit: number): Promise<ListedVersion[]> {
     return this.#reads.listCurrent(job, range, limit);
+  }
+  /** {@link listCurrent} with each name as text (strict UTF-8). */
+  listCurrentText(job: string, range: NameRange, limit: number): Promise<TextListedVersion[]> {
+    return this.#reads.listCurrentText(job, range, limit);
   }
   /** A page of a version's chunks from index `from`, in index order. */
   listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]> {

@@ -47,6 +47,7 @@ import type {
   ListedVersion,
   NameRange,
   StoredDocument,
+  TextListedVersion,
   UploadRow,
   VersionRow,
 } from "./metadata_store.ts";
@@ -56,6 +57,20 @@ export { VersionState } from "./metadata_store.ts";
 export type { ChunkRow, ListedVersion, UploadRow, VersionRow } from "./metadata_store.ts";
 
 const LISTED_COLUMNS = "id, name, chunks_count, object_checksum, metadata_string, completed_at";
+/** {@link LISTED_COLUMNS} with the name as text, in the order of {@link TextRow}. */
+const TEXT_LISTED_COLUMNS = "id, CASE WHEN instr(name, x'00') = 0 THEN CAST(name AS TEXT) END, " +
+  "chunks_count, object_checksum, metadata_string, completed_at";
+/** A row of {@link TEXT_LISTED_COLUMNS}, as an array (no text for a name with a NUL byte). */
+type TextRow = [
+  number,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+  number | null,
+];
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Options of {@link MetadataDb.open}. */
 export interface MetadataDbOptions {
@@ -365,6 +380,23 @@ export class MetadataDb {
     return this.#checkpointer;
   }
 
+  /**
+   * Hands checkpoints to the worker now rather than after
+   * {@link CHECKPOINTER_AFTER_COMMITS} commits (unless this connection was opened
+   * without background checkpoints, or the worker already runs or was tried). A
+   * long-running server calls it once it opened its store: starting the worker
+   * holds the calling thread for tens of milliseconds, better spent before the
+   * first request than in the middle of a busy moment. Resolves once the worker
+   * runs, or failed to start (SQLite's own checkpoints then go on).
+   */
+  async startCheckpointer(): Promise<void> {
+    if (this.#checkpointerWanted && !this.#closed) {
+      this.#checkpointerWanted = false;
+      this.#checkpointerStarting = this.#startCheckpointer();
+    }
+    await this.#checkpointerStarting;
+  }
+
   /** After each commit: hands checkpoints to a worker once the store proves busy. */
   #committed(): void {
     this.#commits++;
@@ -612,6 +644,51 @@ export class MetadataDb {
       : `SELECT ${LISTED_COLUMNS} FROM versions
          WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ?`;
     return this.#all<ListedVersion>(sql, job, range.lower, range.upper, limit);
+  }
+
+  /**
+   * {@link listCurrent} with names as text: SQLite reads the bytes as UTF-8 and
+   * rows come as arrays, which saves node:sqlite a byte array and an object per
+   * row (about half the cost of a listing of 2,000 names). SQLite does not check
+   * the bytes, and its text ends at a NUL byte: a name with a NUL byte, or whose
+   * text holds U+FFFD (a replacement, or that character itself), is read again as
+   * bytes and decoded strictly (a name that is not UTF-8 throws `TypeError`, as
+   * decoding the bytes would).
+   */
+  listCurrentText(job: string, range: NameRange, limit: number): TextListedVersion[] {
+    const sql = range.inclusive
+      ? `SELECT ${TEXT_LISTED_COLUMNS} FROM versions
+         WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ?`
+      : `SELECT ${TEXT_LISTED_COLUMNS} FROM versions
+         WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ?`;
+    let stmt = this.#cache.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      // In node:sqlite (and Deno's) since Node 24; not yet in every type definition.
+      (stmt as StatementSync & { setReturnArrays(enabled: boolean): void }).setReturnArrays(true);
+      this.#cache.set(sql, stmt);
+    }
+    const rows = stmt.all(job, range.lower, range.upper, limit) as unknown as TextRow[];
+    const listed: TextListedVersion[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [id, text, chunks, checksum, metadata, completed] = rows[i];
+      const name = text === null || text.includes("\uFFFD") ? this.#strictName(id) : text;
+      listed[i] = {
+        id,
+        name,
+        chunks_count: chunks,
+        object_checksum: checksum,
+        metadata_string: metadata,
+        completed_at: completed,
+      };
+    }
+    return listed;
+  }
+
+  /** A version's name decoded from its bytes, strictly. */
+  #strictName(id: number): string {
+    const row = this.#get<{ name: Uint8Array }>("SELECT name FROM versions WHERE id = ?", id);
+    return strictUtf8.decode(row!.name);
   }
 
   /** Retired versions whose retirement is at or before `before`, oldest first. */

@@ -15,6 +15,7 @@ import type {
   MetadataTransaction,
   NameRange,
   StoredDocument,
+  TextListedVersion,
   TransactionOptions,
   UploadRow,
   VersionRow,
@@ -52,6 +53,9 @@ class SqliteOperations implements MetadataTransaction {
   }
   listCurrent(job: string, range: NameRange, limit: number): Promise<ListedVersion[]> {
     return this.read(() => this.db.listCurrent(job, range, limit));
+  }
+  listCurrentText(job: string, range: NameRange, limit: number): Promise<TextListedVersion[]> {
+    return this.read(() => this.db.listCurrentText(job, range, limit));
   }
   listChunks(versionId: number, from: number, limit: number): Promise<ChunkRow[]> {
     return this.read(() => this.db.listChunks(versionId, from, limit));

@@ -333,6 +333,50 @@ async function conformance(t: Deno.TestContext, engine: Engine): Promise<void> {
   });
 
   await t.step(
+    "listCurrentText: the rows of listCurrent with names as text; NUL and U+FFFD kept, bytes that are not UTF-8 rejected",
+    async () => {
+      await withDatabase(engine, async (store) => {
+        const utf8 = new TextEncoder();
+        const texts = ["a", "a\u0000b", "\u0000", "dir/é.txt", "x\uFFFDy", "\u{1F600}", "ab/c"];
+        await store.transaction(async (tx) => {
+          await tx.ensureJob(JOB, 1);
+          for (const [i, text] of texts.entries()) {
+            await tx.insertVersion(
+              versionRow(utf8.encode(text), VersionState.Current, {
+                chunks_count: i,
+                object_checksum: `c${i}`,
+                metadata_string: i % 2 === 0 ? null : `m${i}`,
+                completed_at: 1000 + i,
+              }),
+            );
+          }
+        });
+        const decoder = new TextDecoder();
+        for (
+          const range of [EVERYTHING, { lower: bytes(0x61), inclusive: false, upper: bytes(0x62) }]
+        ) {
+          const listed = await store.listCurrent(JOB, range, 100);
+          const text = await store.listCurrentText(JOB, range, 100);
+          assert.deepEqual(
+            text.map(plain),
+            listed.map((row) => ({ ...plain(row), name: decoder.decode(row.name) })),
+          );
+        }
+        assert.deepEqual(
+          (await store.listCurrentText(JOB, EVERYTHING, 100)).map((row) => row.name),
+          [...texts].sort((a, b) => compareBytes(utf8.encode(a), utf8.encode(b))),
+        );
+        assert.deepEqual((await store.listCurrentText(JOB, EVERYTHING, 2)).length, 2);
+        // A name that is not UTF-8 (written by bytes, not by a BackupStorage call).
+        await store.transaction(async (tx) => {
+          await tx.insertVersion(versionRow(bytes(0x61, 0xff), VersionState.Current));
+        });
+        await assert.rejects(() => store.listCurrentText(JOB, EVERYTHING, 100), TypeError);
+      });
+    },
+  );
+
+  await t.step(
     "chunks: putChunk, chunk, listChunks pages; a replaced digest is a candidate",
     async () => {
       await withDatabase(engine, async (store) => {

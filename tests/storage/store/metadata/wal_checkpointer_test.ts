@@ -112,6 +112,32 @@ Deno.test("backgroundCheckpoint: false keeps SQLite's own checkpoints, and close
   });
 });
 
+Deno.test("startCheckpointer starts the worker before any commit, once, and not where background checkpoints are off", async () => {
+  await withDir(async (dir) => {
+    const db = MetadataDb.open(`${dir}/now.db`, { durable: false });
+    try {
+      assert.equal(db.checkpointer, undefined);
+      await db.startCheckpointer();
+      const checkpointer = (db as MetadataDb).checkpointer;
+      assert.ok(checkpointer !== undefined, "running without a single commit");
+      await db.startCheckpointer();
+      assert.equal(db.checkpointer, checkpointer, "a second call starts no second worker");
+      commit(db, 1);
+      const { checkpointed } = await checkpointer.nextCheckpoint();
+      assert.ok(checkpointed > 0, "the worker checkpoints the first commit");
+    } finally {
+      db.close();
+    }
+    const off = MetadataDb.open(`${dir}/off.db`, { durable: false, backgroundCheckpoint: false });
+    try {
+      await off.startCheckpointer();
+      assert.equal(off.checkpointer, undefined);
+    } finally {
+      off.close();
+    }
+  });
+});
+
 Deno.test("WalCheckpointer.start rejects a path that is not a database it can open", async () => {
   await withDir(async (dir) => {
     await assert.rejects(
