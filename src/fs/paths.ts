@@ -9,9 +9,7 @@
  * @module
  */
 
-import { MAX_OBJECT_NAME_BYTES } from "../storage/limits.ts";
-
-const encoder = new TextEncoder();
+import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
 
 /**
  * Canonical form of a path: a leading `/`, no trailing `/` (except the root `/`),
@@ -50,7 +48,8 @@ export function normalizePath(path: string): string {
   if (!name.isWellFormed()) {
     throw new TypeError("Path must be well-formed Unicode (it contains a lone surrogate)");
   }
-  const bytes = encoder.encode(name).byteLength;
+  // At most 3 bytes of UTF-8 per UTF-16 unit: most names need no count.
+  const bytes = name.length * 3 <= MAX_OBJECT_NAME_BYTES ? 0 : utf8Length(name);
   if (bytes > MAX_OBJECT_NAME_BYTES) {
     throw new TypeError(
       `Path is too long: its object name has ${bytes} bytes of UTF-8, at most ${MAX_OBJECT_NAME_BYTES} are allowed`,
@@ -93,7 +92,7 @@ export function objectNameOf(path: string): string {
 export function directoryPrefixOf(path: string): string {
   const name = objectNameOf(path);
   if (name === "") return "";
-  const bytes = encoder.encode(name).byteLength + 1;
+  const bytes = utf8Length(name) + 1;
   if (bytes > MAX_OBJECT_NAME_BYTES) {
     throw new TypeError(
       `Directory path is too long: its marker name would have ${bytes} bytes of UTF-8, at most ${MAX_OBJECT_NAME_BYTES} are allowed`,

@@ -98,8 +98,6 @@ export const MAX_CHUNK_COUNT = 10_000_000;
  */
 export const PAGE_SIZE = { min: 1, max: 100, default: 100 } as const;
 
-const encoder = new TextEncoder();
-
 /**
  * UTF-8 length of a string.
  *
@@ -110,10 +108,29 @@ const encoder = new TextEncoder();
  * assert.equal("é".length, 1);
  * assert.equal(utf8Length("é"), 2);
  * assert.equal(utf8Length("😀"), 4);
+ * // As TextEncoder writes it: a lone surrogate becomes U+FFFD (3 bytes).
+ * assert.equal(utf8Length("a\uD800b"), new TextEncoder().encode("a\uD800b").length);
  * ```
  */
 export function utf8Length(value: string): number {
-  return encoder.encode(value).byteLength;
+  // Counted, not encoded: no byte array per call (names and paths are measured often).
+  let bytes = 0;
+  const length = value.length;
+  for (let i = 0; i < length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        bytes += 4; // a surrogate pair: one code point above U+FFFF
+        i++;
+      } else {
+        bytes += 3; // a lone surrogate, written as U+FFFD
+      }
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /**
