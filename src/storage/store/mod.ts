@@ -49,6 +49,7 @@ export {
   type PutObjectVersionInput,
   type PutObjectVersionOutcome,
   type StoredDocument,
+  type TextListedVersion,
   TransactionConflict,
   type TransactionOptions,
   type UploadRow,
