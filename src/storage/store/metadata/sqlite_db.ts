@@ -514,10 +514,15 @@ export class MetadataDb {
     }
   }
 
-  #stmt(sql: string): StatementSync {
+  /** The prepared statement of `sql`, cached; with `arrays`, its rows come as arrays. */
+  #stmt(sql: string, options?: { arrays: boolean }): StatementSync {
     let stmt = this.#cache.get(sql);
     if (!stmt) {
       stmt = this.#db.prepare(sql);
+      if (options?.arrays) {
+        // In node:sqlite (and Deno's) since Node 24; not yet in every type definition.
+        (stmt as StatementSync & { setReturnArrays(enabled: boolean): void }).setReturnArrays(true);
+      }
       this.#cache.set(sql, stmt);
     }
     return stmt;
@@ -661,13 +666,7 @@ export class MetadataDb {
          WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ?`
       : `SELECT ${TEXT_LISTED_COLUMNS} FROM versions
          WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ?`;
-    let stmt = this.#cache.get(sql);
-    if (!stmt) {
-      stmt = this.#db.prepare(sql);
-      // In node:sqlite (and Deno's) since Node 24; not yet in every type definition.
-      (stmt as StatementSync & { setReturnArrays(enabled: boolean): void }).setReturnArrays(true);
-      this.#cache.set(sql, stmt);
-    }
+    const stmt = this.#stmt(sql, { arrays: true });
     const rows = stmt.all(job, range.lower, range.upper, limit) as unknown as TextRow[];
     const listed: TextListedVersion[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
