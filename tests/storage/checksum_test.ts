@@ -9,6 +9,7 @@ import {
   decodeBase64,
   encodeBase64,
   sha256,
+  sha256Async,
   summaryChecksum,
   SummaryHasher,
 } from "../../src/storage/checksum.ts";
@@ -89,3 +90,43 @@ Deno.test("base64 round-trips large buffers and refuses bad text", () => {
 function decodeHex(hex: string): Uint8Array {
   return new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 }
+
+Deno.test("sha256Async: Web Crypto digests run one at a time, in order, and a failed one does not stop the next", async () => {
+  const size = 512 * 1024; // above the size hashed by Web Crypto
+  const buffers = Array.from({ length: 6 }, (_, i) => {
+    const bytes = new Uint8Array(size);
+    for (let j = 0; j < size; j += 4096) bytes[j] = (i * 31 + j) & 0xff;
+    return bytes;
+  });
+  const subtle = crypto.subtle;
+  const original = subtle.digest;
+  let running = 0;
+  let most = 0;
+  const started: number[] = [];
+  subtle.digest = async function (algorithm, data) {
+    const view = data as Uint8Array<ArrayBuffer>;
+    started.push(buffers.indexOf(view));
+    running++;
+    most = Math.max(most, running);
+    try {
+      if (view === buffers[2]) throw new Error("this digest fails");
+      return await original.call(subtle, algorithm, data);
+    } finally {
+      running--;
+    }
+  };
+  try {
+    const results = await Promise.allSettled(buffers.map((b) => sha256Async(b)));
+    assertEquals(most, 1);
+    assertEquals(started, [0, 1, 2, 3, 4, 5]);
+    results.forEach((result, i) => {
+      if (i === 2) assertEquals(result.status, "rejected");
+      else {assertEquals(
+          result.status === "fulfilled" ? result.value : undefined,
+          sha256(buffers[i]),
+        );}
+    });
+  } finally {
+    subtle.digest = original;
+  }
+});
