@@ -23,6 +23,7 @@ import type {
   VerifiedChunkReader,
 } from "../backup_storage.ts";
 import { encodeBase64, sha256, sha256Async, summaryChecksum, SummaryHasher } from "../checksum.ts";
+import { VisibleVersions } from "./visible_versions.ts";
 import {
   DataAlreadyExistsException,
   IllegalArgumentException,
@@ -261,6 +262,8 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
   #tokens: TokenSigner;
   #gc: GarbageCollector;
   #grace: number;
+  /** Versions seen current lately, and their chunk rows (reads by token reuse them). */
+  readonly #visible: VisibleVersions;
   #uploadTtl: number;
   #maxChunk: number;
   #inlineBytes: number;
@@ -292,6 +295,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     }
     this.#inlineBytes = inline;
     this.#now = options.now ?? Date.now;
+    this.#visible = new VisibleVersions({ gracePeriodMs: this.#grace, now: this.#now });
     this.#claims = new ChunkClaims(this.#metadata, { now: this.#now });
     this.#gc = new GarbageCollector(this.#metadata, this.#chunks, {
       gracePeriodMs: this.#grace,
@@ -899,7 +903,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
         }
         from = ids[1];
       }
-      const rows = await this.#metadata.listChunks(version.id, from, size + 1);
+      const rows = await this.#chunkRows(version, from, size + 1);
       const output: ListChunksOutput = { $metadata: {}, ChunkList: [] };
       for (const row of rows.slice(0, size)) {
         output.ChunkList.push(
@@ -1024,9 +1028,10 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     if (!ids) {
       throw new IllegalArgumentException("ChunkToken is not a valid chunk token for this job");
     }
-    const version = await this.#metadata.version(ids[0]);
+    const version = await this.#version(ids[0]);
     if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
-    const chunk = await this.#metadata.chunk(ids[0], ids[1]);
+    const chunk = this.#visible.chunks(ids[0])?.[ids[1]] ??
+      await this.#metadata.chunk(ids[0], ids[1]);
     if (!chunk) {
       throw new ResourceNotFoundException("The chunk of this ChunkToken does not exist");
     }
@@ -1213,9 +1218,27 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     if (!ids) {
       throw new IllegalArgumentException("ObjectToken is not a valid object token for this job");
     }
-    const version = await this.#metadata.version(ids[0]);
+    const version = await this.#version(ids[0]);
     if (!version || version.job !== job || !this.#isVisible(version)) throw versionGone();
     return version;
+  }
+
+  /** A version's row: one seen current lately (see `visible_versions.ts`), else read. */
+  async #version(id: number): Promise<VersionRow | undefined> {
+    const seen = this.#visible.version(id);
+    if (seen !== undefined) return seen;
+    const version = await this.#metadata.version(id);
+    if (version !== undefined) this.#visible.remember(version);
+    return version;
+  }
+
+  /** Up to `limit` chunk rows of a visible version from index `from`, kept ones first. */
+  async #chunkRows(version: VersionRow, from: number, limit: number): Promise<ChunkRow[]> {
+    const kept = this.#visible.chunks(version.id);
+    if (kept !== undefined) return kept.slice(from, from + limit);
+    const rows = await this.#metadata.listChunks(version.id, from, limit);
+    if (from === 0 && rows.length < limit) this.#visible.rememberChunks(version.id, rows);
+    return rows;
   }
 
   /** The `ListObjects` entry of a listed version, with its signed object token. */
