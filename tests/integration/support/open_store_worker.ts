@@ -1,5 +1,5 @@
 // A Web Worker that opens the store of a data directory (as each worker of a
-// server does at start-up), writes one object and answers its token
+// server does at start-up), writes one object, closes the store and answers its token
 // (tests/integration/workers_open_test.ts).
 
 import { openStore } from "../../../src/storage/store/store_backends.ts";
@@ -13,15 +13,18 @@ const scope = globalThis as unknown as {
 scope.onmessage = async (event) => {
   try {
     const opened = await openStore({ dataDir: event.data.dataDir });
+    let token: string | undefined;
     try {
       const data = new TextEncoder().encode(`written by ${event.data.name}`);
       await putSmall(opened.store, "workers", event.data.name, data);
       const listed = await opened.store.listObjects({ StorageJobId: "workers" });
-      const mine = listed.ObjectList.find((o) => o.Name === event.data.name);
-      scope.postMessage({ token: mine?.ObjectToken });
+      token = listed.ObjectList.find((o) => o.Name === event.data.name)?.ObjectToken;
     } finally {
+      // Closed before answering: the store's checkpoint worker (still starting, a
+      // second or two inside a Web Worker) must not outlive the test's directory.
       await opened.close();
     }
+    scope.postMessage({ token });
   } catch (error) {
     scope.postMessage({ error: String(error) });
   }
