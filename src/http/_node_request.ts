@@ -36,6 +36,11 @@ export function toRequest(
     signal: AbortSignal;
     /** Where the body bytes read are counted (`bytesIn`), when the request is observed. */
     record?: RequestRecord;
+    /**
+     * Called once, when something first reads the body: a request that sent
+     * `Expect: 100-continue` is told to go on only then (see serve_http.ts).
+     */
+    onBodyWanted?: () => void;
   },
 ): Request | undefined {
   const method = message.method ?? "GET";
@@ -76,7 +81,11 @@ export function toRequest(
   }
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal: options.signal };
   if (!BODYLESS.has(method) && (http2 ? hasHttp2Body(message) : hasBody(message))) {
-    init.body = bodyStream(message, options.bodyIdleTimeoutMs, options.record);
+    init.body = bodyStream(message, {
+      idleMs: options.bodyIdleTimeoutMs,
+      record: options.record,
+      onBodyWanted: options.onBodyWanted,
+    });
     init.duplex = "half";
   }
   // A body nothing reads stays unread: the server closes the connection after the
@@ -115,13 +124,18 @@ function hasBody(message: IncomingMessage): boolean {
 /**
  * The body as a pull stream of node's own buffers (no copy). While a read waits
  * for bytes, the idle timer runs; when it fires, the request is destroyed and the
- * stream errors with {@link BodyIdleTimeout}.
+ * stream errors with {@link BodyIdleTimeout}. The first read calls `onBodyWanted`.
  */
 function bodyStream(
   message: IncomingMessage,
-  idleMs: number,
-  record: RequestRecord | undefined,
+  options: {
+    idleMs: number;
+    record: RequestRecord | undefined;
+    onBodyWanted: (() => void) | undefined;
+  },
 ): ReadableStream<Uint8Array> {
+  const { idleMs, record } = options;
+  let onBodyWanted = options.onBodyWanted;
   let waiting: ReadableStreamDefaultController<Uint8Array> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let finished = false;
@@ -161,6 +175,11 @@ function bodyStream(
     },
     pull(controller) {
       if (finished) return;
+      if (onBodyWanted !== undefined) {
+        const wanted = onBodyWanted;
+        onBodyWanted = undefined;
+        wanted();
+      }
       waiting = controller;
       if (idleMs > 0 && timer === undefined) {
         timer = setTimeout(() => {
@@ -180,5 +199,9 @@ function bodyStream(
       finished = true;
       stopTimer();
     },
-  }, { highWaterMark: 1 });
+  }, {
+    // One piece read ahead, so bytes flow while the reader works on the last one;
+    // none when the first read must be the reader's own (it sends 100 Continue).
+    highWaterMark: onBodyWanted === undefined ? 1 : 0,
+  });
 }

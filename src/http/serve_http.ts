@@ -192,14 +192,28 @@ export function serveHttp(
   });
 
   let fallbackHost = hostname;
+  const track = (task: Promise<void>) => {
+    const tracked = task.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
   server.on("request", (message: IncomingMessage, out: ServerResponse) => {
-    const task = answer(message, out).finally(() => inFlight.delete(task));
-    inFlight.add(task);
+    track(answer(message, out, false));
+  });
+  // `Expect: 100-continue` (curl, Windows, .NET, cadaver…): node would answer
+  // `100 Continue` at once. It is sent when the handler first reads the body
+  // instead, as Apache and Go do: a request refused before that (401, 403, 409,
+  // 412, 413, 423, 507) is answered without the client sending its body at all.
+  server.on("checkContinue", (message: IncomingMessage, out: ServerResponse) => {
+    track(answer(message, out, true));
   });
 
   const observer = options?.observer;
 
-  async function answer(message: IncomingMessage, out: ServerResponse): Promise<void> {
+  async function answer(
+    message: IncomingMessage,
+    out: ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> {
     const aborted = new AbortController();
     const record = observer === undefined ? undefined : newRecord(message);
     if (record !== undefined) observer!.requestStarted?.(record);
@@ -220,6 +234,7 @@ export function serveHttp(
       bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
       signal: aborted.signal,
       ...(record === undefined ? {} : { record }),
+      ...(expectsContinue ? { onBodyWanted: () => sendContinue(out) } : {}),
     });
     if (request !== undefined && record !== undefined) {
       attachRecord(request, record);
@@ -323,6 +338,11 @@ export function serveHttp(
     await closed;
     return inTime;
   }
+}
+
+/** `100 Continue`, unless the answer already began (a late read sends nothing). */
+function sendContinue(out: ServerResponse): void {
+  if (!out.headersSent && !out.writableEnded && !out.destroyed) out.writeContinue();
 }
 
 /** A response body's failure, named by its request (method and path, never the query). */

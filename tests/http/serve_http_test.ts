@@ -403,3 +403,68 @@ Deno.test("http: a request body left unread is not drained: the answer says Conn
     },
   );
 });
+
+Deno.test("http: Expect: 100-continue is answered 100 only once the handler reads the body; a request refused before that never needs its body", async () => {
+  const started = Promise.withResolvers<void>();
+  const readNow = Promise.withResolvers<void>();
+  await withServer(
+    async (request) => {
+      if (new URL(request.url).pathname === "/refused") {
+        // Refused on its head alone (as a PUT to a locked file is): the body is not read.
+        return new Response("locked", { status: 423 });
+      }
+      started.resolve();
+      await readNow.promise;
+      const body = await request.bytes();
+      return new Response(`got ${body.byteLength}`);
+    },
+    {},
+    async (port) => {
+      // Refused: the final answer comes without a 100, and the client sends no body.
+      const refused = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await refused.write(encoder.encode(
+          "PUT /refused HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n" +
+            "Expect: 100-continue\r\n\r\n",
+        ));
+        const { text } = await readUntilClosed(refused, 3000);
+        assertMatch(text, /^HTTP\/1\.1 423 /);
+        assert(!text.includes("100 Continue"), `a 100 was sent for a refused request: ${text}`);
+        assert(text.endsWith("locked"), "the answer did not arrive whole");
+      } finally {
+        refused.close();
+      }
+
+      // Accepted: nothing until the handler reads, then 100, then the answer.
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(encoder.encode(
+          "PUT /accepted HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n" +
+            "Expect: 100-continue\r\n\r\n",
+        ));
+        await started.promise;
+        // One read, pending while the handler waits: nothing may arrive meanwhile.
+        const buffer = new Uint8Array(1024);
+        const first = conn.read(buffer);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const early = await Promise.race([
+          first.then(() => "data"),
+          new Promise<"nothing">((resolve) => timer = setTimeout(() => resolve("nothing"), 300)),
+        ]);
+        clearTimeout(timer);
+        assertEquals(early, "nothing", "100 Continue before the body was read");
+        readNow.resolve();
+        const n = await first;
+        assertEquals(decoder.decode(buffer.subarray(0, n ?? 0)), "HTTP/1.1 100 Continue\r\n\r\n");
+        await conn.write(encoder.encode("hello"));
+        const answer = await readUntilClosed(conn, 1000);
+        assertMatch(answer.text, /^HTTP\/1\.1 200 /);
+        assert(answer.text.endsWith("got 5"), `unexpected answer: ${answer.text}`);
+        assert(!answer.closed, "the connection did not stay open after a body read whole");
+      } finally {
+        readNow.resolve();
+        conn.close();
+      }
+    },
+  );
+});

@@ -121,6 +121,58 @@ Deno.test("uploads: uploads beyond the budget wait their turn and all complete w
   }
 });
 
+/** Sends a PUT head with `Expect: 100-continue`; the first answer, and the connection. */
+async function expectingPut(port: number, path: string, length: number, extra = "") {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(encoder.encode(
+    `PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${length}\r\n` +
+      `Expect: 100-continue\r\n${extra}\r\n`,
+  ));
+  const buffer = new Uint8Array(16 * 1024);
+  const n = await conn.read(buffer);
+  return { conn, first: new TextDecoder().decode(buffer.subarray(0, n ?? 0)) };
+}
+
+Deno.test("uploads: a PUT sent with Expect: 100-continue is refused on its head (409, 412, 423) without its body; an accepted one gets 100, then 201", async () => {
+  const app = await startApp({}, { bodyIdleTimeoutMs: 5000 });
+  try {
+    await app.fs.writeTextFile("/kept.txt", "the old version");
+    const lock = await fetch(`${app.base}/kept.txt`, {
+      method: "LOCK",
+      headers: { "Content-Type": "application/xml", Timeout: "Second-60" },
+      body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>' +
+        "</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>",
+    });
+    await lock.body?.cancel();
+    assertEquals(lock.status, 200);
+    const refusals: [string, string, RegExp][] = [
+      ["/no/such/folder.bin", "", /^HTTP\/1\.1 409 /],
+      ["/kept.txt", "", /^HTTP\/1\.1 423 /],
+      ["/new.bin", 'If-Match: "no-such-etag"\r\n', /^HTTP\/1\.1 412 /],
+    ];
+    for (const [path, extra, status] of refusals) {
+      const { conn, first } = await expectingPut(app.port, path, 50_000_000, extra);
+      conn.close();
+      assert(status.test(first), `${path}: ${first}`);
+    }
+    assertEquals(await app.fs.readTextFile("/kept.txt"), "the old version");
+
+    const { conn, first } = await expectingPut(app.port, "/new.bin", 5);
+    try {
+      assertEquals(first, "HTTP/1.1 100 Continue\r\n\r\n");
+      await conn.write(encoder.encode("hello"));
+      const buffer = new Uint8Array(16 * 1024);
+      const n = await conn.read(buffer);
+      assert(/^HTTP\/1\.1 201 /.test(new TextDecoder().decode(buffer.subarray(0, n ?? 0))));
+    } finally {
+      conn.close();
+    }
+    assertEquals(await app.fs.readTextFile("/new.bin"), "hello");
+  } finally {
+    await app.close();
+  }
+});
+
 Deno.test("serve: stalled uploads are abandoned after --body-timeout, slowloris heads after --header-timeout; the old versions stay", async () => {
   const data = await Deno.makeTempDir({ prefix: "backupfs-serve-limits-" });
   const port = freePort();
