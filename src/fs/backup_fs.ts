@@ -27,7 +27,6 @@ import { BackupFile, type BackupOpenOptions, readOnlyError } from "./file_handle
 import { type BackupDirEntry, type BackupFileInfo, writtenFileInfo } from "./file_info.ts";
 import {
   alreadyExists,
-  changedMeanwhile,
   directoryNotEmpty,
   fromStorageError,
   isADirectory,
@@ -438,8 +437,10 @@ export class BackupFS {
    * source is removed only once the copy is complete, so a crash in between leaves
    * both, never neither. With `createNew`, nothing at `to` is replaced: the move
    * fails with `AlreadyExists` (for a file, also when `to` appears while it runs).
-   * A file another writer replaces while it is moved is not lost: the move fails
-   * with `Busy`, `to` holds the version that was moved and `from` the newer one.
+   * A file another writer replaces (or removes) while it is moved is not lost: that
+   * write counts as coming after the move, which succeeds; `to` holds the version
+   * that was moved and `from` the newer one. (Failing instead would report a move
+   * that had already changed `to`.)
    */
   async rename(from: string, to: string, options?: { createNew?: boolean }): Promise<void> {
     const src = normalizePath(from);
@@ -455,11 +456,11 @@ export class BackupFS {
       ...(options?.createNew ? { createNew: true } : {}),
     });
     if (copied.kind === "file") {
-      // Only the version that was copied goes: one another writer committed while
-      // the copy ran stays at the source.
+      // Only the version that was copied goes. One another writer committed (or a
+      // removal) while the copy ran came after this move: it stays, and the move,
+      // whose copy is already at the destination, is done.
       const current = await this.#paths.isCurrent(src, copied.object, "rename");
-      if (current === undefined) return;
-      if (!current) throw changedMeanwhile("rename", src);
+      if (current !== true) return;
     }
     const resolved = await this.#paths.lookupPath(src, "rename");
     if (resolved) await this.#remover.remove(src, { resolved, op: "rename" });
