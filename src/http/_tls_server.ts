@@ -70,6 +70,8 @@ export function createTlsServer(
     },
   });
   h2.on("request", (request, response) => server.emit("request", request, response));
+  // `Expect: 100-continue` over HTTP/2 too: answered when the handler reads the body.
+  h2.on("checkContinue", (request, response) => server.emit("checkContinue", request, response));
 
   // The handshake: a connection that never completes one is closed (node's own
   // `handshakeTimeout` does not hold in Deno 2.9). Turning the head timeout off

@@ -424,3 +424,44 @@ Deno.test("tls: a client that stops reading a long answer is cut off and the pro
     session.destroy();
   }, handler);
 });
+
+Deno.test("tls: Expect: 100-continue over HTTP/2 gets its 100 only when the handler reads the body; a refused request none", async () => {
+  const handler = async (request: Request) => {
+    if (new URL(request.url).pathname === "/refuse") return new Response("no\n", { status: 423 });
+    return new Response(`got ${(await request.bytes()).byteLength}`, { status: 201 });
+  };
+  await withTlsServer({ responseIdleTimeoutMs: 500 }, async (server, certs) => {
+    const ca = await Deno.readTextFile(certs.caCert);
+    const session = connectHttp2(`https://127.0.0.1:${server.addr.port}`, { ca });
+    session.on("error", () => {});
+    try {
+      const put = (path: string) =>
+        new Promise<{ status: number; text: string; continued: boolean }>((resolve, reject) => {
+          const stream = session.request({
+            ":path": path,
+            ":method": "PUT",
+            "content-length": "5",
+            expect: "100-continue",
+          }, { endStream: false });
+          let status = 0;
+          let text = "";
+          let continued = false;
+          stream.on("continue", () => {
+            continued = true;
+            stream.end("hello");
+          });
+          stream.on("response", (headers) => status = Number(headers[":status"]));
+          stream.setEncoding("utf8");
+          stream.on("data", (piece: string) => text += piece);
+          // A final answer without a 100: the body is never sent; the server ends the
+          // stream (within the response bound, here 0.5 s).
+          stream.on("close", () => resolve({ status, text, continued }));
+          stream.on("error", reject);
+        });
+      assertEquals(await put("/refuse"), { status: 423, text: "no\n", continued: false });
+      assertEquals(await put("/accept"), { status: 201, text: "got 5", continued: true });
+    } finally {
+      session.close();
+    }
+  }, handler);
+});
