@@ -32,6 +32,7 @@ import {
   serveAuthentication,
   type ServeUsers,
 } from "./auth/serve_authentication.ts";
+import { primeNativeHeap } from "../src/cli/native_heap.ts";
 import { createWebDavApp, type WebDavOptions } from "./mod.ts";
 import { LockTable } from "./locks/lock_table.ts";
 import { type LockDocumentStore, SharedLockStore } from "./locks/store/shared_lock_store.ts";
@@ -219,6 +220,7 @@ async function openServer(
 
 /** Loads the users, then serves in this process or with workers until stopped. */
 async function serveWebDav(cli: ServeCliOptions): Promise<number> {
+  await primeNativeHeap();
   let options: ServeOptions;
   try {
     const { credentialsFile: file, ...rest } = cli;

@@ -26,6 +26,7 @@
 import { type OpenedStore, openStore } from "../storage/store/store_backends.ts";
 import { dataDirectoryWarning } from "../storage/store/data_dir_mode.ts";
 import { report } from "../cli/message_style.ts";
+import { primeNativeHeap } from "../cli/native_heap.ts";
 import { runCommand } from "../cli/run_command.ts";
 import { serveUntilStopped } from "../cli/serve_loop.ts";
 import { serveWithWorkers } from "../workers/worker_pool.ts";
@@ -91,6 +92,7 @@ async function openServer(
 
 /** Opens the data directory and its credentials, then serves (here or in workers) until stopped. */
 async function serveStorage(cli: StorageCliOptions): Promise<number> {
+  await primeNativeHeap();
   const warning = await dataDirectoryWarning(cli.dataDir);
   if (warning) say(`warning: ${warning}`);
   // Private by default: created 0700 before the generated credentials go in it.
