@@ -66,20 +66,7 @@ export function toRequest(
   } catch {
     return undefined;
   }
-  const headers = new Headers();
-  const raw = message.rawHeaders;
-  try {
-    if (http2) {
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        if (raw[i].charCodeAt(0) !== 0x3a) headers.append(raw[i], raw[i + 1]); // not ":…"
-      }
-    } else {
-      for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-    }
-  } catch {
-    return undefined;
-  }
-  const init: RequestInit & { duplex?: "half" } = { method, headers, signal: options.signal };
+  const init: RequestInit & { duplex?: "half" } = { method, signal: options.signal };
   if (!BODYLESS.has(method) && (http2 ? hasHttp2Body(message) : hasBody(message))) {
     init.body = bodyStream(message, {
       idleMs: options.bodyIdleTimeoutMs,
@@ -90,8 +77,30 @@ export function toRequest(
   }
   // A body nothing reads stays unread: the server closes the connection after the
   // answer (see serve_http.ts) rather than read an arbitrary amount to discard it.
+  let request: Request;
   try {
-    const request = new Request(url, init);
+    request = new Request(url, init);
+  } catch {
+    return undefined;
+  }
+  // Appended to the request's own list: a `Headers` given to the constructor is
+  // copied entry by entry through Web IDL conversions (measured: 17 µs a request
+  // against 8, with six headers).
+  try {
+    const headers = request.headers;
+    const raw = message.rawHeaders;
+    if (http2) {
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        if (raw[i].charCodeAt(0) !== 0x3a) headers.append(raw[i], raw[i + 1]); // not ":…"
+      }
+    } else {
+      for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+    }
+  } catch {
+    request.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  try {
     recordPeerAddress(request, {
       address: message.socket?.remoteAddress,
       port: message.socket?.remotePort,
@@ -125,6 +134,10 @@ function hasBody(message: IncomingMessage): boolean {
  * The body as a pull stream of node's own buffers (no copy). While a read waits
  * for bytes, the idle timer runs; when it fires, the request is destroyed and the
  * stream errors with {@link BodyIdleTimeout}. The first read calls `onBodyWanted`.
+ *
+ * The timer is armed once and re-armed only when it fires early: a piece that
+ * arrives notes the time, it does not clear and set a timer (an upload of 1 GiB
+ * arrives in 16,384 pieces of 64 KiB).
  */
 function bodyStream(
   message: IncomingMessage,
@@ -136,7 +149,8 @@ function bodyStream(
 ): ReadableStream<Uint8Array> {
   const { idleMs, record } = options;
   let onBodyWanted = options.onBodyWanted;
-  let waiting: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** Since when a read has been waiting for bytes (`undefined`: none waits). */
+  let waitingSince: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let finished = false;
   const stopTimer = () => {
@@ -149,13 +163,27 @@ function bodyStream(
     stopTimer();
     controller.error(error);
   };
+  /** Fails the stream when a read has waited `idleMs`; else waits for what is left. */
+  const checkIdle = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    timer = undefined;
+    if (finished || waitingSince === undefined) return; // the next read arms it again
+    const waited = performance.now() - waitingSince;
+    if (waited < idleMs) {
+      timer = setTimeout(() => checkIdle(controller), Math.ceil(idleMs - waited));
+      return;
+    }
+    const error = new BodyIdleTimeout(
+      `no request body bytes for ${idleMs / 1000} s: upload abandoned`,
+    );
+    fail(controller, error);
+    message.destroy(error);
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       message.pause();
       message.on("data", (piece: Uint8Array) => {
         if (finished) return;
-        stopTimer();
-        waiting = undefined;
+        waitingSince = undefined;
         if (record !== undefined) record.bytesIn += piece.byteLength;
         controller.enqueue(
           new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength),
@@ -180,17 +208,9 @@ function bodyStream(
         onBodyWanted = undefined;
         wanted();
       }
-      waiting = controller;
+      waitingSince ??= performance.now();
       if (idleMs > 0 && timer === undefined) {
-        timer = setTimeout(() => {
-          timer = undefined;
-          if (waiting === undefined) return;
-          const error = new BodyIdleTimeout(
-            `no request body bytes for ${idleMs / 1000} s: upload abandoned`,
-          );
-          fail(controller, error);
-          message.destroy(error);
-        }, idleMs);
+        timer = setTimeout(() => checkIdle(controller), idleMs);
       }
       message.resume();
     },
