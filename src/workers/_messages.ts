@@ -17,6 +17,12 @@ export interface StartMessage {
   workers: number;
   /** Whether this worker replaces one that died. */
   restart: boolean;
+  /**
+   * Report `opened`, then listen only on a {@link ListenMessage}: the server's first
+   * start, where no worker takes a connection before every worker is ready (false
+   * for a replacement, which listens once it has opened).
+   */
+  holdListen: boolean;
   /** The address, its port already chosen (every worker binds it with SO_REUSEPORT). */
   listen: ListenAddress;
   /** The shared invalidation board's memory. */
@@ -33,6 +39,11 @@ export interface StartMessage {
   tls?: TlsCredentials;
 }
 
+/** Main → worker: listen now (after an `opened` report; see `StartMessage.holdListen`). */
+export interface ListenMessage {
+  type: "listen";
+}
+
 /** Main → worker: stop gracefully. */
 export interface StopMessage {
   type: "stop";
@@ -42,6 +53,7 @@ export interface StopMessage {
 
 /** Worker → main. */
 export type WorkerReport =
+  | { type: "opened" }
   | { type: "listening"; address: ListenAddress }
   | { type: "failed"; message: string }
   | { type: "stopped" };

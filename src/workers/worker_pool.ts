@@ -1,8 +1,8 @@
 /**
  * The main thread's half of a server with several workers: check the address is
- * free, start the workers one by one (the first one alone, so it creates the
- * store's schema and key before the others open it), print one `listening on`
- * line once all listen, restart a worker that dies (a bounded number of times),
+ * free, start the workers (the first one alone, so it creates the store's
+ * schema and key before the others open it), let them listen once all have
+ * opened, print one `listening on` line once all listen, restart a worker that dies (a bounded number of times),
  * and on SIGINT or SIGTERM stop them all gracefully.
  *
  * Each worker is a Web Worker running the command's own module (see
@@ -68,6 +68,10 @@ export interface WorkerPoolOptions {
 /** A started worker. */
 interface Running {
   worker: Worker;
+  /** Resolves once it opened its storage and app; rejects with its failure first. */
+  opened: Promise<void>;
+  /** Tells a worker started with `holdListen` to listen now. */
+  listen(): void;
   /** Resolves with the address once it listens; rejects with its failure first. */
   listening: Promise<ListenAddress>;
   /** Resolves once it stopped or died. */
@@ -85,6 +89,8 @@ function spawn(
   onDeath: OnDeath,
 ): Running {
   const worker = new Worker(module, { type: "module", name: `worker ${start.index}` });
+  const opened = Promise.withResolvers<void>();
+  opened.promise.catch(() => {}); // observed by the caller; never unhandled
   const listening = Promise.withResolvers<ListenAddress>();
   listening.promise.catch(() => {}); // observed by the caller; never unhandled
   const gone = Promise.withResolvers<void>();
@@ -96,12 +102,16 @@ function spawn(
     worker.terminate();
     gone.resolve();
     if (message === undefined) return;
-    if (was === "starting") listening.reject(new Error(message));
-    else if (was === "listening") onDeath(start.index, message);
+    if (was === "starting") {
+      opened.reject(new Error(message));
+      listening.reject(new Error(message));
+    } else if (was === "listening") onDeath(start.index, message);
   };
   worker.onmessage = (event: MessageEvent<WorkerReport>) => {
     const report = event.data;
-    if (report.type === "listening" && state === "starting") {
+    if (report.type === "opened") {
+      opened.resolve();
+    } else if (report.type === "listening" && state === "starting") {
       state = "listening";
       listening.resolve(report.address);
     } else if (report.type === "failed") {
@@ -118,11 +128,18 @@ function spawn(
   worker.postMessage(start);
   return {
     worker,
+    opened: opened.promise,
+    listen: () => {
+      if (state === "starting") worker.postMessage({ type: "listen" });
+    },
     listening: listening.promise,
     gone: gone.promise,
     async stop(graceMs) {
       if (state === "gone") return;
-      if (state === "starting") listening.reject(new Error("stopped while starting"));
+      if (state === "starting") {
+        opened.reject(new Error("stopped while starting"));
+        listening.reject(new Error("stopped while starting"));
+      }
       state = "stopping";
       worker.postMessage({ type: "stop", graceMs });
       // The worker bounds its own stop (grace for requests, then for the storage).
@@ -202,6 +219,7 @@ export async function serveWithWorkers(
     index,
     workers: options.workers,
     restart,
+    holdListen: !restart,
     listen,
     board: board.buffer,
     writeTurn: writeTurn.buffer,
@@ -242,14 +260,19 @@ export async function serveWithWorkers(
     await Promise.all(running.map((r) => r?.stop(graceMs)));
   };
 
-  // The first alone (it creates the store's schema and token key), then the others together.
+  // The first opens alone (it creates the store's schema and token key), then the
+  // others together; none listens before all have opened and warmed up, so the port
+  // takes no connection while a sibling still starts beside it (that start-up's CPU
+  // would slow the first requests down).
   const started = (async () => {
     running[0] = spawn(module, startMessage(0, false), onDeath);
-    const address = await running[0].listening;
+    await running[0].opened;
     for (let i = 1; i < options.workers; i++) {
       running[i] = spawn(module, startMessage(i, false), onDeath);
     }
-    await Promise.all(running.slice(1).map((r) => r!.listening));
+    await Promise.all(running.map((r) => r!.opened));
+    for (const r of running) r!.listen();
+    const [address] = await Promise.all(running.map((r) => r!.listening));
     return address;
   })();
   const first = await Promise.race([

@@ -15,7 +15,7 @@ import { useMetricBlock } from "../metrics/metric_values.ts";
 import { serveHttp } from "../http/serve_http.ts";
 import { InvalidationBoard } from "./invalidation_board.ts";
 import { SharedWriteTurn, shareWriteTurn } from "../storage/store/metadata/shared_write_turn.ts";
-import type { StartMessage, StopMessage, WorkerReport } from "./_messages.ts";
+import type { ListenMessage, StartMessage, StopMessage, WorkerReport } from "./_messages.ts";
 
 /**
  * What a worker serves: a fetch handler, how to close its storage, and its
@@ -134,7 +134,7 @@ export function runWorker<T>(
   options: RunWorkerOptions,
 ): void {
   const scope = globalThis as unknown as {
-    onmessage: ((event: MessageEvent<StartMessage | StopMessage>) => void) | null;
+    onmessage: ((event: MessageEvent<StartMessage | ListenMessage | StopMessage>) => void) | null;
     postMessage(message: WorkerReport): void;
     close(): void;
   };
@@ -143,14 +143,19 @@ export function runWorker<T>(
   let opened: WorkerServer | undefined;
   let say = options.say;
   let starting: Promise<void> = Promise.resolve();
+  /** Settles with whether to listen: `true` on the listen message, `false` on a stop. */
+  const listenTurn = Promise.withResolvers<boolean>();
   scope.onmessage = (event) => {
     const message = event.data;
-    if (message.type === "start") {
+    if (message.type === "listen") {
+      listenTurn.resolve(true);
+    } else if (message.type === "start") {
       say = (text) => options.say(`worker ${message.index}: ${text}`);
       starting = start(message).catch((error) => {
         post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
       });
     } else if (message.type === "stop") {
+      listenTurn.resolve(false); // a stop while holding: never listen
       stop(message.graceMs).finally(() => {
         post({ type: "stopped" });
         scope.close();
@@ -166,6 +171,9 @@ export function runWorker<T>(
     const result = await open(message.options as T, context);
     if (typeof result === "string") return post({ type: "failed", message: result });
     opened = result;
+    post({ type: "opened" });
+    // The first start: no connection before every worker has opened (and warmed up).
+    if (message.holdListen && !(await listenTurn.promise)) return;
     const fetch = message.tagResponses ? tagged(result.fetch, message.index) : result.fetch;
     try {
       server = await serveHttp(fetch, {

@@ -7,10 +7,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { runServe } from "../webdav/support/serve_process.ts";
+import { freePort, runServe } from "../webdav/support/serve_process.ts";
 import { PinnedConnection } from "./support/pinned_connection.ts";
 
 const CRASHING = fileURLToPath(new URL("./support/crashing_workers.ts", import.meta.url));
+const SLOW_OPEN = fileURLToPath(new URL("./support/slow_open_workers.ts", import.meta.url));
 const PERMISSIONS = ["--allow-net=127.0.0.1", "--allow-read", "--allow-env"];
 const WAIT_MS = 60_000;
 
@@ -148,5 +149,41 @@ Deno.test("workers: one that dies is reported and restarted; dying too often end
   } finally {
     const { code, stderr } = await end();
     if (!killed) assertEquals(code, 1, stderr);
+  }
+});
+
+Deno.test("workers: the port takes no connection before every worker has opened (the first answer comes from a server at full strength)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "workers_start_" });
+  const port = freePort();
+  const marker = `${dir}/worker-1-opened`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "--allow-write", SLOW_OPEN, String(port), marker, "1500"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  try {
+    // Poll the port from the start: the first answer must not come before worker 1 opened.
+    let first: string | undefined;
+    for (let attempt = 0; attempt < 1_500 && first === undefined; attempt++) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/`);
+        first = await response.text();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    assertEquals(first, "ready", "the first connection was served before worker 1 had opened");
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const [stdout, stderr] = await output;
+    await Deno.remove(dir, { recursive: true });
+    assertEquals(status.code, 0, stderr);
+    assertMatch(stdout, new RegExp(`^listening on http://127\\.0\\.0\\.1:${port}\\n$`));
   }
 });
