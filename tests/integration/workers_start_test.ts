@@ -162,10 +162,7 @@ Deno.test("workers: the port takes no connection before every worker has opened 
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const output = Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
+  const output = child.output(); // the status and both streams, read to their end
   try {
     // Poll the port from the start: the first answer must not come before worker 1 opened.
     let first: string | undefined;
@@ -180,10 +177,13 @@ Deno.test("workers: the port takes no connection before every worker has opened 
     assertEquals(first, "ready", "the first connection was served before worker 1 had opened");
   } finally {
     child.kill("SIGTERM");
-    const status = await child.status;
-    const [stdout, stderr] = await output;
+    const { code, stdout, stderr } = await output;
     await Deno.remove(dir, { recursive: true });
-    assertEquals(status.code, 0, stderr);
-    assertMatch(stdout, new RegExp(`^listening on http://127\\.0\\.0\\.1:${port}\\n$`));
+    const text = new TextDecoder();
+    assertEquals(code, 0, text.decode(stderr));
+    assertMatch(
+      text.decode(stdout),
+      new RegExp(`^listening on http://127\\.0\\.0\\.1:${port}\\n$`),
+    );
   }
 });
