@@ -15,14 +15,12 @@ export interface StartMessage {
   index: number;
   /** How many workers the server runs. */
   workers: number;
-  /** Whether this worker replaces one that died. */
-  restart: boolean;
   /**
-   * Report `opened`, then listen only on a {@link ListenMessage}: the server's first
-   * start, where no worker takes a connection before every worker is ready (false
-   * for a replacement, which listens once it has opened).
+   * Whether this worker replaces one that died: it then listens as soon as it has
+   * opened. On the server's first start, a worker reports `opened` and listens only
+   * on a {@link ListenMessage}, so no worker takes a connection before all are ready.
    */
-  holdListen: boolean;
+  restart: boolean;
   /** The address, its port already chosen (every worker binds it with SO_REUSEPORT). */
   listen: ListenAddress;
   /** The shared invalidation board's memory. */
@@ -39,7 +37,7 @@ export interface StartMessage {
   tls?: TlsCredentials;
 }
 
-/** Main → worker: listen now (after an `opened` report; see `StartMessage.holdListen`). */
+/** Main → worker: listen now (after an `opened` report; see `StartMessage.restart`). */
 export interface ListenMessage {
   type: "listen";
 }

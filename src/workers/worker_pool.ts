@@ -2,8 +2,9 @@
  * The main thread's half of a server with several workers: check the address is
  * free, start the workers (the first one alone, so it creates the store's
  * schema and key before the others open it), let them listen once all have
- * opened, print one `listening on` line once all listen, restart a worker that dies (a bounded number of times),
- * and on SIGINT or SIGTERM stop them all gracefully.
+ * opened, print one `listening on` line once all listen, restart a worker that
+ * dies (a bounded number of times), and on SIGINT or SIGTERM stop them all
+ * gracefully.
  *
  * Each worker is a Web Worker running the command's own module (see
  * `worker_side.ts`): its own store connection and HTTP server bound with
@@ -70,7 +71,7 @@ interface Running {
   worker: Worker;
   /** Resolves once it opened its storage and app; rejects with its failure first. */
   opened: Promise<void>;
-  /** Tells a worker started with `holdListen` to listen now. */
+  /** Tells a worker of the first start (not a replacement) to listen now. */
   listen(): void;
   /** Resolves with the address once it listens; rejects with its failure first. */
   listening: Promise<ListenAddress>;
@@ -219,7 +220,6 @@ export async function serveWithWorkers(
     index,
     workers: options.workers,
     restart,
-    holdListen: !restart,
     listen,
     board: board.buffer,
     writeTurn: writeTurn.buffer,

@@ -173,7 +173,7 @@ export function runWorker<T>(
     opened = result;
     post({ type: "opened" });
     // The first start: no connection before every worker has opened (and warmed up).
-    if (message.holdListen && !(await listenTurn.promise)) return;
+    if (!message.restart && !(await listenTurn.promise)) return;
     const fetch = message.tagResponses ? tagged(result.fetch, message.index) : result.fetch;
     try {
       server = await serveHttp(fetch, {
