@@ -51,7 +51,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { MiB, PieceMaker } from "./support/bench_data.ts";
-import { curlGet, curlMkcol, curlParallelPuts, curlPropfind, curlPut } from "./support/curl_dav.ts";
+import { curlGet, curlMkcol, curlParallel, curlPropfind, curlPut } from "./support/curl_dav.ts";
 import { uploadConfig } from "./support/curl_dav.ts";
 import {
   type DavServer,
@@ -339,7 +339,7 @@ async function benchServer(kind: ServerKind, runIndex: number, inputs: Inputs) {
         })),
       ),
     );
-    const small = await measured(server, () => curlParallelPuts(config, { parallel }));
+    const small = await measured(server, () => curlParallel(config, { parallel }));
     expect(
       small.value.length === fileCount,
       `${name}: ${small.value.length} of ${fileCount} PUTs reported`,

@@ -99,7 +99,7 @@ export async function curlPropfind(url: string, output: string): Promise<CurlTra
   );
 }
 
-/** One upload of {@link curlParallelPuts}. */
+/** One upload of {@link curlParallel}. */
 export interface Upload {
   /** Target URL. */
   url: string;
@@ -127,18 +127,34 @@ export function uploadConfig(uploads: Upload[]): string {
 }
 
 /**
- * PUTs every upload listed in the curl config file `config` (see {@link uploadConfig})
- * from ONE curl process with `--parallel --parallel-max <parallel>`: at most that many
- * keep-alive connections, reused from request to request. Returns each transfer.
+ * GETs every URL of `urls` into /dev/null, as a curl config file (`--config`) for
+ * {@link curlParallel}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { downloadConfig } from "./curl_dav.ts";
+ * assert.equal(downloadConfig(["http://127.0.0.1/a"]), 'url = "http://127.0.0.1/a"\noutput = "/dev/null"\n');
+ * ```
+ */
+export function downloadConfig(urls: string[]): string {
+  return urls.map((url) => `url = ${quoted(url)}\noutput = "/dev/null"\n`).join("");
+}
+
+/**
+ * Runs every transfer listed in the curl config file `config` (see {@link uploadConfig}
+ * and {@link downloadConfig}) from ONE curl process with `--parallel --parallel-max
+ * <parallel>`: at most that many keep-alive connections, reused from request to
+ * request. Returns each transfer.
  *
  * @example
  * ```ts ignore
- * import { curlParallelPuts } from "./curl_dav.ts";
- * const transfers = await curlParallelPuts("/tmp/uploads.conf", { parallel: 4 });
+ * import { curlParallel } from "./curl_dav.ts";
+ * const transfers = await curlParallel("/tmp/uploads.conf", { parallel: 4 });
  * console.log(transfers.every((t) => t.status === 201));
  * ```
  */
-export async function curlParallelPuts(
+export async function curlParallel(
   config: string,
   options: { parallel: number },
 ): Promise<CurlTransfer[]> {

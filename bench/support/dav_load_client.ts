@@ -17,7 +17,7 @@
  */
 
 import { PieceMaker } from "./bench_data.ts";
-import { curlMkcol, curlParallelPuts, uploadConfig } from "./curl_dav.ts";
+import { curlMkcol, curlParallel, uploadConfig } from "./curl_dav.ts";
 import {
   loadMix,
   type LoadRequest,
@@ -99,7 +99,7 @@ export async function prepareLoadTree(origin: string, options: LoadTreeOptions):
       layout.files.map((file, i) => ({ url: origin + file.path, file: `${dir}/${i}.bin` })),
     ),
   );
-  const transfers = await curlParallelPuts(config, { parallel: 4 });
+  const transfers = await curlParallel(config, { parallel: 4 });
   const bad = transfers.filter((t) => t.status !== 201);
   if (transfers.length !== layout.files.length || bad.length > 0) {
     throw new Error(

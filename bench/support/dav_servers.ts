@@ -231,6 +231,21 @@ export async function startBackupFsDav(
     stderr: "piped",
   }).spawn();
   const stderr = tail(child.stderr);
+  const server = serverOf("BackupFS", child, `http://127.0.0.1:${port}`, dir);
+  if (!await saysListening(child)) {
+    await server.stop();
+    throw new Error(`BackupFS's WebDAV server did not start:\n${await stderr()}`);
+  }
+  await waitReady(server, child);
+  return { ...server, stderr };
+}
+
+/**
+ * Whether a child printed `listening on http://` on its stdout within the start
+ * timeout; the rest of its stdout is drained in the background (so it never blocks on a
+ * full pipe).
+ */
+async function saysListening(child: Deno.ChildProcess): Promise<boolean> {
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let listening = false;
   let buffered = "";
@@ -247,19 +262,56 @@ export async function startBackupFsDav(
   } finally {
     clearTimeout(deadline);
   }
-  const server = serverOf("BackupFS", child, `http://127.0.0.1:${port}`, dir);
-  if (!listening) {
-    await server.stop();
-    throw new Error(`BackupFS's WebDAV server did not start:\n${await stderr()}`);
-  }
-  // Keep draining stdout so the child never blocks on a full pipe.
   (async () => {
     try {
       while (!(await lines.read()).done) { /* discard */ }
     } catch { /* closed */ }
   })();
-  await waitReady(server, child);
-  return { ...server, stderr };
+  return listening;
+}
+
+/**
+ * Starts the reference server of bench/support/reference_http_server.ts (node:http
+ * doing nothing: 64 KiB for a GET) with `workers` Web Workers sharing a port the OS
+ * picked, in its own process allowed only 127.0.0.1 and to read its own script. Needs
+ * `--allow-run`.
+ *
+ * @example
+ * ```ts ignore
+ * import { startReferenceHttp } from "./dav_servers.ts";
+ * const server = await startReferenceHttp(await Deno.makeTempDir(), { workers: 2 });
+ * console.log((await fetch(`${server.url}/x`)).status); // 200
+ * await server.stop();
+ * ```
+ */
+export async function startReferenceHttp(
+  dir: string,
+  options: { workers: number },
+): Promise<DavServer> {
+  const port = freePort();
+  const script = new URL("./reference_http_server.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      `--allow-read=${script}`,
+      script,
+      String(port),
+      String(options.workers),
+    ],
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = tail(child.stderr);
+  const server = serverOf("reference", child, `http://127.0.0.1:${port}`, dir);
+  if (!await saysListening(child)) {
+    await server.stop();
+    throw new Error(`The reference server did not start:\n${await stderr()}`);
+  }
+  return server;
 }
 
 /** Uid and gid of a local user from /etc/passwd, or undefined. */
