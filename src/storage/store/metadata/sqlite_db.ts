@@ -87,6 +87,9 @@ export interface MetadataDbOptions {
   backgroundCheckpoint?: boolean;
 }
 
+/** Jobs a connection remembers as existing (it forgets them all past this many). */
+const MAX_KNOWN_JOBS = 10_000;
+
 /** Commits after which a connection hands its checkpoints to a worker (a busy store, not a short-lived one). */
 export const CHECKPOINTER_AFTER_COMMITS = 256;
 
@@ -232,6 +235,13 @@ export class MetadataDb {
   #durableCommits = 0;
   #syncing?: { run: Promise<void>; settled: Promise<void>; covers: number };
   #queued?: Promise<void>;
+  /**
+   * Jobs whose row this connection saw committed: their `ensureJob` needs no
+   * statement, since a job's row is never deleted. `#jobsInTransaction`: those
+   * ensured in the open transaction, known once it commits.
+   */
+  #knownJobs = new Set<string>();
+  #jobsInTransaction = new Set<string>();
   readonly #path: string;
   /** Whether checkpoints may still move to a worker (not yet tried, not disabled). */
   #checkpointerWanted: boolean;
@@ -400,6 +410,11 @@ export class MetadataDb {
   /** After each commit: hands checkpoints to a worker once the store proves busy. */
   #committed(): void {
     this.#commits++;
+    if (this.#jobsInTransaction.size > 0) {
+      if (this.#knownJobs.size >= MAX_KNOWN_JOBS) this.#knownJobs.clear();
+      for (const job of this.#jobsInTransaction) this.#knownJobs.add(job);
+      this.#jobsInTransaction.clear();
+    }
     if (this.#checkpointer !== undefined) this.#checkpointer.noteCommit();
     else if (this.#checkpointerWanted && this.#commits >= CHECKPOINTER_AFTER_COMMITS) {
       this.#checkpointerWanted = false;
@@ -473,6 +488,7 @@ export class MetadataDb {
 
   /** Rolls back the transaction {@link begin} started. */
   rollback(): void {
+    this.#jobsInTransaction.clear();
     try {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
     } finally {
@@ -492,6 +508,8 @@ export class MetadataDb {
 
   /** Undoes what was done since the last {@link savepoint}, and forgets it. */
   rollbackToSavepoint(): void {
+    // Whatever the member ensured may be undone: nothing of this transaction is known.
+    this.#jobsInTransaction.clear();
     this.#db.exec("ROLLBACK TO member");
     this.#db.exec("RELEASE member");
   }
@@ -507,6 +525,7 @@ export class MetadataDb {
       this.#committed();
       return result;
     } catch (error) {
+      this.#jobsInTransaction.clear();
       this.#db.exec("ROLLBACK");
       throw error;
     } finally {
@@ -542,9 +561,14 @@ export class MetadataDb {
 
   // ------------------------------------------------------------------ jobs
 
-  /** Creates a job's row if it has none. */
+  /**
+   * Creates a job's row if it has none. A row is never deleted, so once this
+   * connection has committed a transaction that ensured it, it is not asked again.
+   */
   ensureJob(job: string, now: number): void {
+    if (this.#knownJobs.has(job)) return;
     this.#run("INSERT OR IGNORE INTO jobs (job, created_at) VALUES (?, ?)", job, now);
+    this.#jobsInTransaction.add(job);
   }
 
   /** Adds to a job's counters of current objects and bytes. */
