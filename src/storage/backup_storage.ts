@@ -134,6 +134,9 @@ export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgo
  * process there is no way, so a writer that finds this capability lets the store
  * compute the digest (of exactly the bytes it stores) and hashes nothing itself:
  * each chunk is hashed once, not twice. Storage reached over HTTP never has it.
+ * The chunk's bytes are durable when the call resolves; its record becomes
+ * durable with the upload's completion (`NotifyObjectComplete`), which the
+ * writer awaits before it acknowledges anything.
  *
  * @example
  * ```ts

@@ -235,6 +235,8 @@ export class MetadataDb {
   #durableCommits = 0;
   #syncing?: { run: Promise<void>; settled: Promise<void>; covers: number };
   #queued?: Promise<void>;
+  /** fdatasyncs of the WAL this connection made. */
+  #walSyncs = 0;
   /**
    * Jobs whose row this connection saw committed: their `ensureJob` needs no
    * statement, since a job's row is never deleted. `#jobsInTransaction`: those
@@ -312,6 +314,14 @@ export class MetadataDb {
     return this.#durableCommits === this.#commits;
   }
 
+  /**
+   * How many times this connection fdatasynced the WAL: fewer than its durable
+   * commits when commits shared a sync.
+   */
+  get walSyncs(): number {
+    return this.#walSyncs;
+  }
+
   /** How many transactions this connection committed (one per `COMMIT`). */
   get commitCount(): number {
     return this.#commits;
@@ -382,6 +392,7 @@ export class MetadataDb {
         return;
       }
     }
+    this.#walSyncs++;
     await this.#wal.syncData();
   }
 
