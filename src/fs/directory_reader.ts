@@ -3,7 +3,11 @@
  * from one listing. The listing runs first: any child proves the path is a
  * directory, so only an empty listing needs the lookup that tells an empty
  * directory from a file or nothing. A listing that ran to its end also leaves its
- * child names in the resolver's cache, so lookups of absent children cost nothing.
+ * child names in the resolver's cache, so lookups of absent children cost nothing;
+ * and a listing of a small directory with its children's infos leaves those too, so
+ * that listing it again within the cache's TTL (a file manager's refresh, a client
+ * polling a folder) asks the storage nothing. Writes through this file system
+ * drop the listings they change, as they drop cached lookups.
  *
  * @module
  */
@@ -137,8 +141,25 @@ export async function* readDirectoryInfoBatches(
 ): AsyncGenerator<{ name: string; info: BackupFileInfo }[]> {
   const base = p === "/" ? "/" : `${p}/`;
   const prime = options?.primeStatCache ?? true;
+  const primes = (resolved: ResolvedPath) =>
+    prime === true ||
+    (prime === "extended-attributes" && resolved.info.hasExtendedAttributes !== false);
+  const cached = paths.cache.getListing(p)?.children;
+  if (cached !== undefined) {
+    const epoch = paths.cache.epoch;
+    for (let start = 0; start < cached.length; start += CACHED_BATCH) {
+      const batch = cached.slice(start, start + CACHED_BATCH);
+      for (const { name, resolved } of batch) {
+        if (primes(resolved)) paths.cache.set(base + name, resolved, { epoch });
+      }
+      yield batch.map(({ name, resolved }) => ({ name, info: resolved.info }));
+    }
+    return;
+  }
+  /** The children with what they resolve to, while the directory is small enough to keep them. */
+  let children: { name: string; resolved: ResolvedPath }[] | undefined = [];
   try {
-    for await (const { entries, epoch } of listedBatches(paths, p)) {
+    for await (const { entries, epoch } of listedBatches(paths, p, () => children)) {
       const batch: { name: string; info: BackupFileInfo }[] = [];
       for (const entry of entries) {
         const child = base + entry.name;
@@ -158,17 +179,17 @@ export async function* readDirectoryInfoBatches(
         } else {
           // Not expected from the lister; look it up rather than guess.
           const looked = await paths.lookupPath(child, "readdir");
-          if (looked) batch.push({ name: entry.name, info: looked.info });
+          if (looked) {
+            batch.push({ name: entry.name, info: looked.info });
+            children?.push({ name: entry.name, resolved: looked });
+          }
           continue;
         }
-        if (
-          prime === true ||
-          (prime === "extended-attributes" && resolved.info.hasExtendedAttributes !== false)
-        ) {
-          paths.cache.set(child, resolved, { epoch });
-        }
+        if (primes(resolved)) paths.cache.set(child, resolved, { epoch });
         batch.push({ name: entry.name, info: resolved.info });
+        children?.push({ name: entry.name, resolved });
       }
+      if (children !== undefined && children.length > MAX_CACHED_CHILDREN) children = undefined;
       if (batch.length > 0) yield batch;
     }
   } catch (error) {
@@ -191,11 +212,14 @@ async function* listedChildren(
 
 /**
  * The children of `p` as the lister gives them, a batch at a time, with the cache
- * epoch the listing began at; at the end, {@link listingEnded}.
+ * epoch the listing began at; at the end, {@link listingEnded}, which also keeps
+ * what `children` then returns (the consumer's resolved children, every one of
+ * them, or `undefined`).
  */
 async function* listedBatches(
   paths: PathResolver,
   p: string,
+  children?: () => readonly { name: string; resolved: ResolvedPath }[] | undefined,
 ): AsyncGenerator<{ entries: ListedEntry[]; epoch: number }> {
   const epoch = paths.cache.epoch;
   const names = new ChildNames();
@@ -209,7 +233,7 @@ async function* listedBatches(
   } catch (error) {
     throw fromStorageError(error, "readdir", p);
   }
-  await listingEnded(paths, p, { any, names, epoch });
+  await listingEnded(paths, p, { any, names, epoch, children: children?.() });
 }
 
 /**
@@ -220,7 +244,12 @@ async function* listedBatches(
 async function listingEnded(
   paths: PathResolver,
   p: string,
-  listing: { any: boolean; names: ChildNames; epoch: number },
+  listing: {
+    any: boolean;
+    names: ChildNames;
+    epoch: number;
+    children: readonly { name: string; resolved: ResolvedPath }[] | undefined;
+  },
 ): Promise<void> {
   if (!listing.any) {
     const resolved = await paths.lookupPath(p, "readdir");
@@ -228,9 +257,22 @@ async function listingEnded(
     if (resolved.kind !== "directory") throw notADirectory("readdir", p);
   }
   if (!listing.names.overflowed) {
-    paths.cache.setListing(p, listing.names.seen, { epoch: listing.epoch });
+    const children = listing.children;
+    paths.cache.setListing(p, {
+      names: listing.names.seen,
+      ...(children !== undefined && children.length <= MAX_CACHED_CHILDREN ? { children } : {}),
+    }, { epoch: listing.epoch });
   }
 }
+
+/**
+ * Most children whose infos a cached listing keeps: with the cache's 100 listings
+ * at most, about 25,600 infos (a few MB). A bigger directory keeps only its names.
+ */
+const MAX_CACHED_CHILDREN = 256;
+
+/** Children handed out at once from a cached listing. */
+const CACHED_BATCH = 100;
 
 /**
  * Most child names remembered for one listed directory; a bigger one is not

@@ -36,6 +36,31 @@ export type ResolvedPath =
   | { kind: "directory"; marker?: BackupObject; info: BackupFileInfo };
 
 /**
+ * A directory listed in full, as cached: its child names (so that lookups of
+ * absent children cost nothing) and, for a small directory whose listing read
+ * every child's info, the children in order (so that listing it again within the
+ * cache's TTL costs nothing either).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { CachedListing } from "./path_resolver.ts";
+ * import { directoryInfo } from "./file_info.ts";
+ * const listing: CachedListing = {
+ *   names: new Set(["docs"]),
+ *   children: [{ name: "docs", resolved: { kind: "directory", info: directoryInfo() } }],
+ * };
+ * assert.equal(listing.names.has("a.txt"), false); // known to be absent
+ * ```
+ */
+export interface CachedListing {
+  /** Every child's name. */
+  names: ReadonlySet<string>;
+  /** Every child with what it resolves to, in listing order (small directories only). */
+  children?: readonly { name: string; resolved: ResolvedPath }[];
+}
+
+/**
  * Options of {@link PathResolver}.
  *
  * @example
@@ -97,8 +122,8 @@ export interface PathResolverOptions {
 export class PathResolver {
   /** Lists directories and looks up paths in the storage, counting its calls. */
   readonly lister: DirectoryLister;
-  /** Paths' lookups, and the child names of directories listed in full. */
-  readonly cache: MetadataCache<ResolvedPath, Set<string>>;
+  /** Paths' lookups, and directories listed in full. */
+  readonly cache: MetadataCache<ResolvedPath, CachedListing>;
   readonly #storage: BackupStorage;
   readonly #jobId: string;
 
@@ -107,7 +132,7 @@ export class PathResolver {
     this.#storage = storage;
     this.#jobId = options.jobId;
     this.lister = new DirectoryLister(storage, { jobId: options.jobId });
-    this.cache = new MetadataCache<ResolvedPath, Set<string>>({
+    this.cache = new MetadataCache<ResolvedPath, CachedListing>({
       ttlMs: options.metadataTtlMs ?? 1000,
     });
   }
@@ -124,7 +149,7 @@ export class PathResolver {
     // A directory just listed in full answers for its absent children: Finder's
     // floods of `._name` and `.DS_Store` lookups after a listing cost nothing.
     const parent = parentOf(p);
-    if (parent !== p && this.cache.getListing(parent)?.has(baseName(p)) === false) {
+    if (parent !== p && this.cache.getListing(parent)?.names.has(baseName(p)) === false) {
       this.cache.set(p, MISSING);
       return undefined;
     }
