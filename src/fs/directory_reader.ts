@@ -4,7 +4,7 @@
  * directory, so only an empty listing needs the lookup that tells an empty
  * directory from a file or nothing. A listing that ran to its end also leaves its
  * child names in the resolver's cache, so lookups of absent children cost nothing;
- * and a listing of a small directory with its children's infos leaves those too, so
+ * and a listing of up to 4,096 children with their infos leaves those too, so
  * that listing it again within the cache's TTL (a file manager's refresh, a client
  * polling a folder) asks the storage nothing. Writes through this file system
  * drop the listings they change, as they drop cached lookups.
@@ -265,12 +265,6 @@ async function listingEnded(
   }
 }
 
-/**
- * Most children whose infos a cached listing keeps: with the cache's 100 listings
- * at most, about 25,600 infos (a few MB). A bigger directory keeps only its names.
- */
-const MAX_CACHED_CHILDREN = 256;
-
 /** Children handed out at once from a cached listing. */
 const CACHED_BATCH = 100;
 
@@ -280,6 +274,12 @@ const CACHED_BATCH = 100;
  * (~400,000 names).
  */
 const MAX_LISTED_NAMES = 4096;
+
+/**
+ * Most children whose infos a cached listing keeps (the cache also bounds them in
+ * all: see `path_resolver.ts`). A bigger directory keeps only its names.
+ */
+const MAX_CACHED_CHILDREN = MAX_LISTED_NAMES;
 
 /** The child names seen by a listing, up to {@link MAX_LISTED_NAMES}. */
 class ChildNames {

@@ -47,13 +47,20 @@ export const MISSING: unique symbol = Symbol("MISSING");
  * assert.equal(cache.get("/a"), undefined);
  * ```
  */
-export interface MetadataCacheOptions {
+export interface MetadataCacheOptions<L = unknown> {
   /** How long an entry stays valid, in ms (default 1000; 0 caches nothing). */
   ttlMs?: number;
   /** Most path entries kept; the least recently used go first (default 10000). */
   maxEntries?: number;
   /** Most directory listings kept, least recently used first (default 100). */
   maxListings?: number;
+  /**
+   * What a listing weighs (default 1 each): the least recently used go first while
+   * the listings kept weigh more than {@link maxListingWeight} in all.
+   */
+  listingWeight?: (listing: L) => number;
+  /** Most the listings kept may weigh in all (default: no bound but {@link maxListings}). */
+  maxListingWeight?: number;
   /** Clock in ms (default `Date.now`); tests pass a fake one. */
   now?: () => number;
   /**
@@ -263,7 +270,8 @@ export class MetadataCache<T, L = unknown> {
   readonly #now: () => number;
   readonly #changes: ChangeLog;
   readonly #entries = new Map<string, Entry<T | typeof MISSING>>();
-  readonly #listings = new Map<string, Entry<L>>();
+  readonly #listings: WeightedMap<Entry<L>>;
+  readonly #maxListingWeight: number;
   /** Epoch of the last invalidation of each path (bounded; see #noteInvalidated). */
   readonly #invalidatedAt = new Map<string, number>();
   /** Epoch of the last invalidation that covered every path (invalidateTree, clear). */
@@ -271,8 +279,12 @@ export class MetadataCache<T, L = unknown> {
   #epoch = 0;
 
   /** Makes an empty cache. */
-  constructor(options?: MetadataCacheOptions) {
+  constructor(options?: MetadataCacheOptions<L>) {
     this.#ttlMs = options?.ttlMs ?? 1000;
+    const weigh = options?.listingWeight;
+    this.#listings = new WeightedMap(weigh ? (entry) => weigh(entry.value) : () => 1);
+    this.#maxListingWeight = options?.maxListingWeight ?? Infinity;
+    if (!(this.#maxListingWeight >= 0)) throw new RangeError("maxListingWeight must be ≥ 0");
     this.#maxEntries = options?.maxEntries ?? 10_000;
     this.#maxListings = options?.maxListings ?? 100;
     this.#now = options?.now ?? Date.now;
@@ -450,8 +462,48 @@ export class MetadataCache<T, L = unknown> {
     const entry: Entry<V> = { value, expires: this.#now() + this.#ttlMs };
     // Shared: valid only while nothing covering the path changes (in any worker).
     if (this.#changes.shared) entry.since = options.epoch ?? this.#changes.epoch;
+    const weighed = map instanceof WeightedMap ? map : undefined;
+    // A value heavier than all may weigh is not kept (nor does it push the others out).
+    if (weighed !== undefined && weighed.weigh(entry) > this.#maxListingWeight) return;
     map.set(key, entry);
-    while (map.size > max) map.delete(map.keys().next().value!);
+    const heavy = () => weighed !== undefined && weighed.weight > this.#maxListingWeight;
+    // The least recently used go first.
+    while (map.size > max || (map.size > 0 && heavy())) map.delete(map.keys().next().value!);
+  }
+}
+
+/** A map that keeps the sum of its values' weights through every change. */
+class WeightedMap<V> extends Map<string, V> {
+  /** The values' weights in all. */
+  weight = 0;
+  readonly #weigh: (value: V) => number;
+
+  constructor(weigh: (value: V) => number) {
+    super();
+    this.#weigh = weigh;
+  }
+
+  /** What `value` weighs. */
+  weigh(value: V): number {
+    return this.#weigh(value);
+  }
+
+  override set(key: string, value: V): this {
+    this.delete(key);
+    super.set(key, value);
+    this.weight += this.#weigh(value);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    if (!super.has(key)) return false;
+    this.weight -= this.#weigh(super.get(key)!);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.weight = 0;
   }
 }
 

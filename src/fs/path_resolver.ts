@@ -37,9 +37,9 @@ export type ResolvedPath =
 
 /**
  * A directory listed in full, as cached: its child names (so that lookups of
- * absent children cost nothing) and, for a small directory whose listing read
- * every child's info, the children in order (so that listing it again within the
- * cache's TTL costs nothing either).
+ * absent children cost nothing) and, when its listing read every child's info and
+ * it has at most 4,096 children, the children in order (so that listing it again
+ * within the cache's TTL costs nothing either).
  *
  * @example
  * ```ts
@@ -59,6 +59,12 @@ export interface CachedListing {
   /** Every child with what it resolves to, in listing order (small directories only). */
   children?: readonly { name: string; resolved: ResolvedPath }[];
 }
+
+/**
+ * Most children the cached listings of one resolver keep with their infos, in all
+ * (a few MB): the least recently used listings go first.
+ */
+const MAX_CACHED_CHILDREN_IN_ALL = 16_384;
 
 /**
  * Options of {@link PathResolver}.
@@ -134,6 +140,8 @@ export class PathResolver {
     this.lister = new DirectoryLister(storage, { jobId: options.jobId });
     this.cache = new MetadataCache<ResolvedPath, CachedListing>({
       ttlMs: options.metadataTtlMs ?? 1000,
+      listingWeight: (listing) => 1 + (listing.children?.length ?? 0),
+      maxListingWeight: MAX_CACHED_CHILDREN_IN_ALL,
     });
   }
 

@@ -1,7 +1,8 @@
-// A small directory listed with its children's infos (readDirInfo, a PROPFIND
+// A directory of up to 4,096 children listed with their infos (readDirInfo, a PROPFIND
 // Depth 1) is listed again from the cache within the metadata TTL: no ListObjects
 // call, the same entries. Every write through the file system that changes what
-// the listing shows drops it first; a big directory keeps only its names; a TTL of
+// the listing shows drops it first; a bigger directory keeps only its names, the cache
+// keeps 16,384 children in all (least recently used out first); a TTL of
 // 0 caches nothing.
 
 import { BackupFS } from "../../src/fs/backup_fs.ts";
@@ -31,9 +32,12 @@ async function listing(fs: BackupFS, dir: string): Promise<string[]> {
   return out;
 }
 
+/** Long enough that nothing expires while a slow machine runs a test. */
+const LONG_TTL_MS = 60_000;
+
 Deno.test("a small directory is listed again from the cache, and every write drops it", async () => {
   await withStore(async (store) => {
-    const fs = new BackupFS(store, { jobId: JOB });
+    const fs = new BackupFS(store, { jobId: JOB, metadataTtlMs: LONG_TTL_MS });
     await fs.mkdir("/d");
     await fs.writeTextFile("/d/a.txt", "a");
     await fs.mkdir("/d/sub");
@@ -80,17 +84,17 @@ Deno.test("another file system's write shows once the TTL has passed", async () 
   });
 });
 
-Deno.test("a directory of more than 256 children, and a TTL of 0, list storage each time", async () => {
+Deno.test("a directory of more than 4,096 children, and a TTL of 0, list storage each time", async () => {
   await withStore(async (store) => {
-    const fs = new BackupFS(store, { jobId: JOB });
-    await fs.mkdir("/big");
-    for (let i = 0; i < 257; i += 50) {
-      const names = Array.from({ length: Math.min(50, 257 - i) }, (_, k) => `f${i + k}`);
-      await Promise.all(names.map((name) => fs.writeTextFile(`/big/${name}`, "x")));
+    // Objects put straight into the store (quicker than 4,097 file writes): BackupFS
+    // lists them as files another tool wrote.
+    for (let i = 0; i < 4097; i++) {
+      await store.putObject({ BackupJobId: JOB, ObjectName: `big/f${i}` });
     }
-    assertEquals((await listing(fs, "/big")).length, 257);
+    const fs = new BackupFS(store, { jobId: JOB, metadataTtlMs: LONG_TTL_MS });
+    assertEquals((await listing(fs, "/big")).length, 4097);
     let before = fs.listCalls;
-    assertEquals((await listing(fs, "/big")).length, 257);
+    assertEquals((await listing(fs, "/big")).length, 4097);
     assert(fs.listCalls > before, "a big directory is listed again");
 
     const uncached = new BackupFS(store, { jobId: JOB, metadataTtlMs: 0 });
@@ -99,5 +103,24 @@ Deno.test("a directory of more than 256 children, and a TTL of 0, list storage e
     before = uncached.listCalls;
     assertEquals(await listing(uncached, "/small"), []);
     assert(uncached.listCalls > before, "TTL 0: listed again");
+  });
+});
+
+Deno.test("the cached listings keep 16,384 children in all: the least recently used go first", async () => {
+  await withStore(async (store) => {
+    // Five directories of 4,000 children: four fit, the fifth pushes out the oldest.
+    for (let d = 0; d < 5; d++) {
+      for (let i = 0; i < 4000; i++) {
+        await store.putObject({ BackupJobId: JOB, ObjectName: `d${d}/f${i}` });
+      }
+    }
+    const fs = new BackupFS(store, { jobId: JOB, metadataTtlMs: LONG_TTL_MS });
+    for (let d = 0; d < 5; d++) assertEquals((await listing(fs, `/d${d}`)).length, 4000);
+    let before = fs.listCalls;
+    for (let d = 1; d < 5; d++) assertEquals((await listing(fs, `/d${d}`)).length, 4000);
+    assertEquals(fs.listCalls, before, "the four most recent listings are cached");
+    before = fs.listCalls;
+    assertEquals((await listing(fs, "/d0")).length, 4000);
+    assert(fs.listCalls > before, "the oldest went");
   });
 });

@@ -47,6 +47,34 @@ Deno.test("maxEntries evicts the least recently used", () => {
   assertEquals([cache.get("/1"), cache.get("/3"), cache.get("/4")], [1, 3, 4]);
 });
 
+Deno.test("listings weigh what listingWeight says: the least recently used go while over maxListingWeight", () => {
+  const cache = new MetadataCache<number, string[]>({
+    listingWeight: (names) => names.length,
+    maxListingWeight: 5,
+  });
+  cache.setListing("/a", ["1", "2"]);
+  cache.setListing("/b", ["1", "2"]);
+  assertEquals(cache.getListing("/a"), ["1", "2"]); // now /b is the least recently used
+  cache.setListing("/c", ["1", "2"]); // 6 > 5: /b goes
+  assertEquals(cache.getListing("/b"), undefined);
+  assertEquals(cache.getListing("/a"), ["1", "2"]);
+  assertEquals(cache.getListing("/c"), ["1", "2"]);
+  cache.setListing("/a", ["1"]); // replaced: weighs 1 now, 3 in all
+  cache.setListing("/d", ["1", "2"]); // 5 in all: everything stays
+  assertEquals([cache.getListing("/a"), cache.getListing("/c"), cache.getListing("/d")], [
+    ["1"],
+    ["1", "2"],
+    ["1", "2"],
+  ]);
+  cache.invalidate("/c"); // dropped listings weigh nothing any more
+  cache.setListing("/e", ["1", "2"]);
+  assertEquals(cache.getListing("/a"), ["1"]);
+  cache.setListing("/heavy", ["1", "2", "3", "4", "5", "6"]); // too heavy alone: not kept …
+  assertEquals(cache.getListing("/heavy"), undefined);
+  assertEquals(cache.getListing("/a"), ["1"]); // … and the others stay
+  assertThrows(() => new MetadataCache({ maxListingWeight: -1 }), RangeError);
+});
+
 Deno.test("invalidate forgets the path, its ancestors and their listings, not siblings", () => {
   const cache = new MetadataCache<string, string[]>();
   for (const path of ["/", "/a", "/a/b", "/a/b/c.txt", "/a/b/d.txt", "/a/x", "/z"]) {
