@@ -19,9 +19,15 @@
  * of its 40 listings would be answered by the cache, and the first real one ran
  * the listing code cold: 45–50 ms over HTTP against 29–32 with this).
  *
- * It never touches the served store, never counts in the access log or the
- * metrics (it calls the app, not the server), and runs only where the process
- * may write the system's temporary directory without asking. A warm-up that
+ * Its requests go through the HTTP server's own code too (request parsing, the
+ * streamed answers): over loopback, to listeners of its own on ports the OS picks,
+ * where the process may use 127.0.0.1 without asking (else to the app directly).
+ * Measured on a 2,000-file folder with two workers, 8 alternating pairs, the
+ * first PROPFIND took a median 39 ms against 49 through the app alone.
+ *
+ * It never touches the served store, never counts in the served listener's
+ * access log or metrics, and runs only where the process may write the system's
+ * temporary directory without asking. A warm-up that
  * fails only leaves the process colder; the directory of one whose process was
  * killed is removed by a later warm-up, after an hour.
  *
@@ -29,6 +35,7 @@
  */
 
 import { BackupFS } from "../../src/fs/mod.ts";
+import { type HttpServerHandle, serveHttp } from "../../src/http/mod.ts";
 import { EmbeddedStore } from "../../src/storage/store/embedded_store.ts";
 import { createWebDavApp } from "../mod.ts";
 
@@ -76,6 +83,8 @@ export async function warmUp(options?: WarmUpOptions): Promise<number> {
   let dir: string | undefined;
   let store: EmbeddedStore | undefined;
   let requests = 0;
+  let server: HttpServerHandle | undefined;
+  let uncachedServer: HttpServerHandle | undefined;
   try {
     dir = await Deno.makeTempDir({ dir: tmp, prefix: WARM_UP_PREFIX });
     store = await EmbeddedStore.open(dir, { durable: false, gcIntervalMs: 0 });
@@ -83,10 +92,20 @@ export async function warmUp(options?: WarmUpOptions): Promise<number> {
     // Listings through a file system that caches none: each runs the listing code
     // (one in four goes through the cache, whose answer is compiled too).
     const uncached = createWebDavApp(new BackupFS(store, { jobId: "warm-up", metadataTtlMs: 0 }));
-    const base = "http://127.0.0.1/warm-up/";
+    if (await mayListenOnLoopback()) {
+      server = await serveHttp(app.fetch);
+      uncachedServer = await serveHttp(uncached.fetch);
+    }
+    /** The URL of `path` as the app behind `through` is reached. */
+    const urlOf = (path: string, through: typeof app) => {
+      const listener = through === app ? server : uncachedServer;
+      const port = listener ? `:${listener.addr.port}` : "";
+      return `http://127.0.0.1${port}/warm-up/${path}`;
+    };
     const send = async (method: string, path: string, init?: RequestInit, through = app) => {
       requests++;
-      const response = await through.fetch(new Request(base + path, { method, ...init }));
+      const request = new Request(urlOf(path, through), { method, ...init });
+      const response = server ? await fetch(request) : await through.fetch(request);
       await response.arrayBuffer();
       if (response.status >= 400) throw new Error(`${method} answered ${response.status}`);
       return response;
@@ -122,11 +141,13 @@ export async function warmUp(options?: WarmUpOptions): Promise<number> {
     });
     const token = lock.headers.get("lock-token");
     if (token) await send("UNLOCK", "f0.bin", { headers: { "lock-token": token } });
-    await send("MOVE", "f0.bin", { headers: { destination: base + "g0.bin" } });
+    await send("MOVE", "f0.bin", { headers: { destination: urlOf("g0.bin", app) } });
     await send("DELETE", "");
   } catch {
     // Colder, not broken.
   } finally {
+    await server?.shutdown(1000).catch(() => {});
+    await uncachedServer?.shutdown(1000).catch(() => {});
     await store?.close().catch(() => {});
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -167,6 +188,15 @@ async function temporaryDirectory(): Promise<string> {
     return (env.state === "granted" && Deno.env.get("TMPDIR")) || "/tmp";
   } catch {
     return "/tmp";
+  }
+}
+
+/** Whether the process may listen on, and connect to, 127.0.0.1 without a permission prompt. */
+async function mayListenOnLoopback(): Promise<boolean> {
+  try {
+    return (await Deno.permissions.query({ name: "net", host: "127.0.0.1" })).state === "granted";
+  } catch {
+    return false;
   }
 }
 
