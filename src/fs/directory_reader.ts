@@ -214,7 +214,7 @@ async function* listedChildren(
  * The children of `p` as the lister gives them, a batch at a time, with the cache
  * epoch the listing began at; at the end, {@link listingEnded}, which also keeps
  * what `children` then returns (the consumer's resolved children, every one of
- * them, or `undefined`).
+ * them and at most {@link MAX_CACHED_CHILDREN}, or `undefined`).
  */
 async function* listedBatches(
   paths: PathResolver,
@@ -260,7 +260,7 @@ async function listingEnded(
     const children = listing.children;
     paths.cache.setListing(p, {
       names: listing.names.seen,
-      ...(children !== undefined && children.length <= MAX_CACHED_CHILDREN ? { children } : {}),
+      ...(children === undefined ? {} : { children }),
     }, { epoch: listing.epoch });
   }
 }
