@@ -258,6 +258,8 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
   #metadata: MetadataStore;
   #ownMetadata: boolean;
   #chunks: ChunkStore;
+  /** The chunk store when the store opened it (its staged files kept ready go at close). */
+  #ownChunks: LocalChunkStore | undefined;
   #claims: ChunkClaims;
   #tokens: TokenSigner;
   #gc: GarbageCollector;
@@ -283,6 +285,9 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     this.#metadata = parts.metadata;
     this.#ownMetadata = options.metadataStore === undefined;
     this.#chunks = parts.chunks;
+    this.#ownChunks = options.chunkStore === undefined && parts.chunks instanceof LocalChunkStore
+      ? parts.chunks
+      : undefined;
     this.#tokens = parts.tokens;
     this.#grace = options.gracePeriodMs ?? 15 * 60_000;
     this.#uploadTtl = options.uploadTtlMs ?? 24 * 60 * 60_000;
@@ -434,7 +439,10 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     });
   }
 
-  /** Stops the timer, waits for operations in flight, closes the database. Idempotent. */
+  /**
+   * Stops the timer, waits for operations in flight, removes the staged files its
+   * own chunk store kept ready, closes the database. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
@@ -444,6 +452,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
       }
       await this.#gcChain;
       await this.#gc.release().catch(() => {});
+      await this.#ownChunks?.close();
       if (this.#ownMetadata) await this.#metadata.close();
     })();
     return this.#closing;
