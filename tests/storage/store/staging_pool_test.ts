@@ -5,7 +5,7 @@ import {
 } from "../../../src/storage/store/chunks/_staging_pool.ts";
 import { LocalChunkStore } from "../../../src/storage/store/chunks/local_chunk_store.ts";
 import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
-import { chunkChecksum } from "../../../src/storage/checksum.ts";
+import { putSmall } from "./support/store_fixtures.ts";
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
@@ -148,15 +148,7 @@ Deno.test("embedded store: closing removes the staged files its chunk store kept
       durable: false,
       inlineChunkBytes: 0,
     });
-    const data = new Uint8Array(1000).fill(3);
-    await store.putObject({
-      BackupJobId: "job",
-      ObjectName: "a",
-      InlineChunk: data,
-      InlineChunkLength: data.length,
-      InlineChunkChecksum: chunkChecksum(data),
-      InlineChunkChecksumAlgorithm: "SHA256",
-    });
+    await putSmall(store, "job", "a", new Uint8Array(1000).fill(3)); // a chunk file: not inline
     assertEquals(names(`${dir}/tmp`).length, DEFAULT_STAGED_AHEAD);
     await store.close();
     assertEquals(names(`${dir}/tmp`), []);
