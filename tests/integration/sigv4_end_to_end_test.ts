@@ -11,13 +11,13 @@ import type { ResponseMetadata } from "../../src/storage/types.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "../support/assert.ts";
 import {
   ACCESS_KEY_ID,
-  countFiles,
   makeClient,
   readAll,
   SECRET_ACCESS_KEY,
   type Service,
   startService,
 } from "./support/service_fixtures.ts";
+import { stagedLeftovers } from "../support/staged_leftovers.ts";
 
 const JOB = "job-sigv4";
 const SESSION_KEY_ID = "ASIAINTEGRATION";
@@ -172,7 +172,7 @@ Deno.test("sigv4: a wrong secret, an unknown key or a wrong region is AccessDeni
     ["existing", existing.summary],
   ]);
   assertEquals(await storedChunks(), chunksBefore);
-  assertEquals(await countFiles(`${service.store.directory}/tmp`), 0);
+  assertEquals(await stagedLeftovers(`${service.store.directory}/tmp`), []);
   const done = await good.notifyObjectComplete({
     BackupJobId: JOB,
     UploadId,
