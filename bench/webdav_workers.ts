@@ -8,8 +8,9 @@
 //   2. PUT only: PUTS (default 2,000) PUTs of new 4 KiB files over 4 connections (the
 //      small-file workload of bench:webdav).
 //
-// Each gives requests/s and the server's CPU per request (all its processes and
-// threads, in µs). The reference, measured in the same runs with the same GETs, is a
+// Each gives requests/s, the server's CPU per request (all its processes and
+// threads, in µs) and the machine's: every core busy during the load, divided by the
+// requests (the server, curl, and the kernel's work for both; bench/support/machine_cpu.ts). The reference, measured in the same runs with the same GETs, is a
 // server that does nothing (bench/support/reference_http_server.ts: node:http, 64 KiB
 // for every GET) in 1 and in 2 Web Workers sharing the port as BackupFS's workers do:
 // its "2 workers / 1 worker" ratio of CPU per GET is what the machine charges a second
@@ -29,6 +30,7 @@ import { curlMkcol, curlParallel, downloadConfig, uploadConfig } from "./support
 import { type DavServer, startBackupFsDav, startReferenceHttp } from "./support/dav_servers.ts";
 import { REFERENCE_BODY_BYTES } from "./support/reference_http_server.ts";
 import { openBenchDir } from "./support/bench_dir.ts";
+import { machineBusySeconds } from "./support/machine_cpu.ts";
 import { fmt, loadAverage, printTable, ratio } from "./support/bench_report.ts";
 import { formatSummary, median, summarize } from "./support/run_stats.ts";
 
@@ -61,10 +63,12 @@ const PUT_BYTES = 4096;
 const WORKER_COUNTS = [1, 2];
 const GET_BYTES = 64 * 1024;
 
-/** One load on one server: requests/s and the server's CPU µs per request. */
+/** One load on one server: requests/s, the server's and the machine's CPU µs per request. */
 interface Load {
   perSecond: number;
   cpuMicros: number;
+  /** NaN where the machine's busy time is not known (no `/proc/stat`). */
+  machineMicros: number;
 }
 
 /** Runs a curl config against a server; checks every answer with `ok`. */
@@ -75,15 +79,22 @@ async function load(
   ok: (status: number, downloaded: number) => boolean,
 ): Promise<Load> {
   const cpu0 = await server.cpuSeconds();
+  const machine0 = await machineBusySeconds();
   const start = performance.now();
   const transfers = await curlParallel(config, { parallel });
   const seconds = (performance.now() - start) / 1000;
+  const machine1 = await machineBusySeconds();
   const cpu = await server.cpuSeconds() - cpu0;
+  const machine = machine0 === undefined || machine1 === undefined ? NaN : machine1 - machine0;
   const bad = transfers.find((t) => !ok(t.status, t.downloaded));
   if (bad !== undefined) {
     throw new Error(`${server.name}: an answer ${bad.status} of ${bad.downloaded} bytes`);
   }
-  return { perSecond: transfers.length / seconds, cpuMicros: cpu / transfers.length * 1e6 };
+  return {
+    perSecond: transfers.length / seconds,
+    cpuMicros: cpu / transfers.length * 1e6,
+    machineMicros: machine / transfers.length * 1e6,
+  };
 }
 
 const getOk = (size: number) => (status: number, downloaded: number) =>
@@ -176,36 +187,51 @@ for (let run = 0; run < runs; run++) {
 type Pick = (load: Load) => number;
 const perSecond: Pick = (l) => l.perSecond;
 const cpuMicros: Pick = (l) => l.cpuMicros;
-const cell = (loads: Load[], pick: Pick) => formatSummary(summarize(loads.map(pick)));
+const machineMicros: Pick = (l) => l.machineMicros;
+const cell = (loads: Load[], pick: Pick) =>
+  loads.some((l) => Number.isNaN(pick(l))) ? "—" : formatSummary(summarize(loads.map(pick)));
 const plural = (workers: number) => `${workers} worker${workers > 1 ? "s" : ""}`;
-const HEADER = ["server", "GET req/s", "µs CPU / GET", "PUT files/s", "µs CPU / PUT"];
+const HEADER = [
+  "server",
+  "GET req/s",
+  "µs CPU / GET",
+  "µs machine / GET",
+  "PUT files/s",
+  "µs CPU / PUT",
+  "µs machine / PUT",
+];
+const PICKS = [perSecond, cpuMicros, machineMicros];
 
 const rows: string[][] = [];
 for (const workers of WORKER_COUNTS) {
   const { get, put } = backupFs.get(workers)!;
   rows.push([
     `BackupFS, ${plural(workers)}`,
-    ...[get, put].flatMap((loads) => [cell(loads, perSecond), cell(loads, cpuMicros)]),
+    ...[get, put].flatMap((loads) => PICKS.map((pick) => cell(loads, pick))),
   ]);
 }
 for (const workers of WORKER_COUNTS) {
   const get = reference.get(workers)!;
   rows.push([
     `reference, ${plural(workers)}`,
-    cell(get, perSecond),
-    cell(get, cpuMicros),
+    ...PICKS.map((pick) => cell(get, pick)),
+    "—",
     "—",
     "—",
   ]);
 }
 console.log(
-  "\nMedians of the runs (lowest–highest); CPU: the server's, all threads, per request.\n",
+  "\nMedians of the runs (lowest–highest), per request: CPU, the server's (all threads); " +
+    "machine, every core busy during the load (server, curl and the kernel's work for " +
+    "them).\n",
 );
 printTable(HEADER, rows);
 
 /** The median of `pick` with two workers over its median with one. */
-const twoOverOne = (loads: (workers: number) => Load[], pick: Pick) =>
-  ratio(median(loads(2).map(pick)), median(loads(1).map(pick)));
+const twoOverOne = (loads: (workers: number) => Load[], pick: Pick) => {
+  const [two, one] = [median(loads(2).map(pick)), median(loads(1).map(pick))];
+  return Number.isNaN(two) || Number.isNaN(one) ? "—" : ratio(two, one);
+};
 const backupFsGets = (workers: number) => backupFs.get(workers)!.get;
 const backupFsPuts = (workers: number) => backupFs.get(workers)!.put;
 const referenceGets = (workers: number) => reference.get(workers)!;
@@ -213,15 +239,14 @@ console.log("\n2 workers against 1 (medians):\n");
 printTable(HEADER, [
   [
     "BackupFS",
-    ...[backupFsGets, backupFsPuts].flatMap((loads) => [
-      twoOverOne(loads, perSecond),
-      twoOverOne(loads, cpuMicros),
-    ]),
+    ...[backupFsGets, backupFsPuts].flatMap((loads) =>
+      PICKS.map((pick) => twoOverOne(loads, pick))
+    ),
   ],
   [
     "reference",
-    twoOverOne(referenceGets, perSecond),
-    twoOverOne(referenceGets, cpuMicros),
+    ...PICKS.map((pick) => twoOverOne(referenceGets, pick)),
+    "—",
     "—",
     "—",
   ],
