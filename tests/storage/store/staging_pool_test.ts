@@ -4,7 +4,8 @@ import {
   StagingPool,
 } from "../../../src/storage/store/chunks/_staging_pool.ts";
 import { LocalChunkStore } from "../../../src/storage/store/chunks/local_chunk_store.ts";
-import { putSmall, withStore } from "./support/store_fixtures.ts";
+import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { putSmall } from "./support/store_fixtures.ts";
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
@@ -140,10 +141,18 @@ Deno.test("local chunk store: staged files kept ready after the first chunk, rem
 });
 
 Deno.test("embedded store: closing removes the staged files its chunk store kept ready", async () => {
-  await withStore(async (store, { dir }) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = await EmbeddedStore.open(dir, {
+      gcIntervalMs: 0,
+      durable: false,
+      inlineChunkBytes: 0,
+    });
     await putSmall(store, "job", "a", new Uint8Array(1000).fill(3)); // a chunk file: not inline
     assertEquals(names(`${dir}/tmp`).length, DEFAULT_STAGED_AHEAD);
     await store.close();
     assertEquals(names(`${dir}/tmp`), []);
-  }, { inlineChunkBytes: 0 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
