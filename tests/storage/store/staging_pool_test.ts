@@ -141,6 +141,9 @@ Deno.test("local chunk store: staged files kept ready after the first chunk, rem
 });
 
 Deno.test("embedded store: closing removes the staged files its chunk store kept ready", async () => {
+  // The local chunk store's tmp/ is what this checks, so the store is opened on
+  // local files in every run (the fixtures' withStore opens PostgreSQL and S3
+  // when the engines run the suite, and then there is no tmp/).
   const dir = await Deno.makeTempDir();
   try {
     const store = await EmbeddedStore.open(dir, {
