@@ -3,7 +3,7 @@
 
 import { assert, assertEquals, assertRejects } from "../../support/assert.ts";
 import { fileStream } from "../../../src/storage/store/chunk_files.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
+import { withLocalStore } from "./support/store_fixtures.ts";
 import { chunkChecksum } from "../../../src/storage/checksum.ts";
 
 Deno.test("fileStream yields a typical chunk in one piece, a big one in 16 MiB pieces", async () => {
@@ -24,13 +24,7 @@ Deno.test("fileStream yields a typical chunk in one piece, a big one in 16 MiB p
 });
 
 Deno.test("a chunk file shorter than its recorded length errors the GetChunk stream", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const store = await EmbeddedStore.open(dir, {
-      gcIntervalMs: 0,
-      durable: false,
-      inlineChunkBytes: 0,
-    });
+  await withLocalStore(async (store, { dir }) => {
     const data = new Uint8Array(3000).fill(9);
     await store.putObject({
       BackupJobId: "j",
@@ -60,8 +54,5 @@ Deno.test("a chunk file shorter than its recorded length errors the GetChunk str
       Error,
       "ended after 1000 of 3000",
     );
-    await store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { inlineChunkBytes: 0 });
 });

@@ -4,8 +4,7 @@ import {
   StagingPool,
 } from "../../../src/storage/store/chunks/_staging_pool.ts";
 import { LocalChunkStore } from "../../../src/storage/store/chunks/local_chunk_store.ts";
-import { EmbeddedStore } from "../../../src/storage/store/mod.ts";
-import { putSmall } from "./support/store_fixtures.ts";
+import { putSmall, withLocalStore } from "./support/store_fixtures.ts";
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
@@ -141,21 +140,11 @@ Deno.test("local chunk store: staged files kept ready after the first chunk, rem
 });
 
 Deno.test("embedded store: closing removes the staged files its chunk store kept ready", async () => {
-  // The local chunk store's tmp/ is what this checks, so the store is opened on
-  // local files in every run (the fixtures' withStore opens PostgreSQL and S3
-  // when the engines run the suite, and then there is no tmp/).
-  const dir = await Deno.makeTempDir();
-  try {
-    const store = await EmbeddedStore.open(dir, {
-      gcIntervalMs: 0,
-      durable: false,
-      inlineChunkBytes: 0,
-    });
+  // The local chunk store's tmp/ is what this checks: on local files in every run.
+  await withLocalStore(async (store, { dir }) => {
     await putSmall(store, "job", "a", new Uint8Array(1000).fill(3)); // a chunk file: not inline
     assertEquals(names(`${dir}/tmp`).length, DEFAULT_STAGED_AHEAD);
     await store.close();
     assertEquals(names(`${dir}/tmp`), []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { inlineChunkBytes: 0 });
 });

@@ -23,23 +23,44 @@ export class ManualClock {
   }
 }
 
-/** Opens a store in a fresh temp dir, runs `fn`, closes the store and removes the dir. */
-export async function withStore(
-  fn: (store: EmbeddedStore, context: { dir: string; clock: ManualClock }) => Promise<void>,
-  options: EmbeddedStoreOptions = {},
+/** What a test run by {@link withStore} or {@link withLocalStore} gets besides its store. */
+type StoreTest = (
+  store: EmbeddedStore,
+  context: { dir: string; clock: ManualClock },
+) => Promise<void>;
+
+/**
+ * Opens a store in a fresh temp dir on this run's engines (PostgreSQL and S3 when
+ * the engines run the suite), runs `fn`, closes the store and removes the dir.
+ */
+export function withStore(fn: StoreTest, options: EmbeddedStoreOptions = {}): Promise<void> {
+  return inTempStore(openTestStore, fn, options);
+}
+
+/**
+ * {@link withStore} on local files in every run: SQLite and chunk files in the
+ * temp dir, for a test of those files themselves (the chunk store's `tmp/`, a
+ * chunk file damaged behind the store's back).
+ */
+export function withLocalStore(fn: StoreTest, options: EmbeddedStoreOptions = {}): Promise<void> {
+  return inTempStore((dir, opened) => EmbeddedStore.open(dir, opened), fn, options);
+}
+
+async function inTempStore(
+  open: (dir: string, options: EmbeddedStoreOptions) => Promise<EmbeddedStore>,
+  fn: StoreTest,
+  options: EmbeddedStoreOptions,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "embedded_store_test_" });
-  const clock = new ManualClock();
-  const store = await openTestStore(dir, {
-    gcIntervalMs: 0,
-    durable: false,
-    now: clock.now,
-    ...options,
-  });
   try {
-    await fn(store, { dir, clock });
+    const clock = new ManualClock();
+    const store = await open(dir, { gcIntervalMs: 0, durable: false, now: clock.now, ...options });
+    try {
+      await fn(store, { dir, clock });
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
