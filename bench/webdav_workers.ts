@@ -9,9 +9,10 @@
 //      small-file workload of bench:webdav).
 //
 // Each gives requests/s, the server's CPU per request (all its processes and
-// threads, in µs) and the machine's: every core busy during the load, divided by the
-// requests (the server, curl, and the kernel's work for both; bench/support/machine_cpu.ts). The reference, measured in the same runs with the same GETs, is a
-// server that does nothing (bench/support/reference_http_server.ts: node:http, 64 KiB
+// threads, in µs) and the machine's: every core busy during the load, divided by
+// the requests (the server, curl, and the kernel's work for both;
+// bench/support/machine_cpu.ts). The reference, measured in the same runs with the
+// same GETs, is a server that does nothing (bench/support/reference_http_server.ts: node:http, 64 KiB
 // for every GET) in 1 and in 2 Web Workers sharing the port as BackupFS's workers do:
 // its "2 workers / 1 worker" ratio of CPU per GET is what the machine charges a second
 // busy thread (two vCPUs are not always two cores, and curl runs on them too); the

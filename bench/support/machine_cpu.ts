@@ -7,11 +7,7 @@
  * @module
  */
 
-/**
- * Clock ticks per second of `/proc/stat` (`USER_HZ`): 100 on every Linux
- * architecture Deno runs on.
- */
-const USER_HZ = 100;
+import { CLOCK_TICKS, readProcFiles } from "./proc_files.ts";
 
 /**
  * Seconds the machine's cores have been busy since boot, summed over the cores:
@@ -33,21 +29,15 @@ const USER_HZ = 100;
  * ```
  */
 export async function machineBusySeconds(): Promise<number | undefined> {
-  // Read by `cat`: Deno lets a program read `/proc/stat` itself only with every permission.
-  let result: Deno.CommandOutput;
+  let read: { text: string; all: boolean };
   try {
-    result = await new Deno.Command("cat", {
-      args: ["/proc/stat"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
+    read = await readProcFiles(["/proc/stat"]);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined; // no `cat`
     throw error;
   }
-  if (!result.success) return undefined; // no /proc/stat: not Linux
-  return busyTicks(new TextDecoder().decode(result.stdout)) / USER_HZ;
+  if (!read.all) return undefined; // no /proc/stat: not Linux
+  return busyTicks(read.text) / CLOCK_TICKS;
 }
 
 /**

@@ -6,17 +6,16 @@
  * @module
  */
 
-/** Clock ticks per second of `/proc/<pid>/stat` times (`sysconf(_SC_CLK_TCK)`, 100 on Linux). */
-const CLOCK_TICKS = 100;
+import { CLOCK_TICKS, readProcFiles } from "./proc_files.ts";
 
-async function output(command: string, args: string[]): Promise<string> {
-  const result = await new Deno.Command(command, {
+/** What `ps` printed. */
+async function psOutput(args: string[]): Promise<string> {
+  const result = await new Deno.Command("ps", {
     args,
     stdin: "null",
     stdout: "piped",
     stderr: "null",
   }).output();
-  // `cat` of several files still prints the readable ones when one is gone.
   return new TextDecoder().decode(result.stdout);
 }
 
@@ -33,7 +32,7 @@ async function output(command: string, args: string[]): Promise<string> {
 export async function processTree(root: number): Promise<number[]> {
   const byParent = new Map<number, number[]>();
   const all = new Set<number>();
-  for (const line of (await output("ps", ["-e", "-o", "pid=,ppid="])).split("\n")) {
+  for (const line of (await psOutput(["-e", "-o", "pid=,ppid="])).split("\n")) {
     const [pid, ppid] = line.trim().split(/\s+/).map(Number);
     if (!Number.isSafeInteger(pid) || !Number.isSafeInteger(ppid)) continue;
     all.add(pid);
@@ -62,7 +61,8 @@ export async function processTree(root: number): Promise<number[]> {
 export async function processTreeCpuSeconds(root: number): Promise<number> {
   const pids = await processTree(root);
   if (pids.length === 0) return 0;
-  const text = await output("cat", pids.map((pid) => `/proc/${pid}/stat`));
+  // A process that ended meanwhile is left out: its reaper counts it.
+  const { text } = await readProcFiles(pids.map((pid) => `/proc/${pid}/stat`));
   let ticks = 0;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
@@ -92,7 +92,7 @@ export async function processTreeCpuSeconds(root: number): Promise<number> {
 export async function ownAndReapedCpuSeconds(
   pid: number,
 ): Promise<{ own: number; reaped: number } | undefined> {
-  const line = (await output("cat", [`/proc/${pid}/stat`])).trim();
+  const line = (await readProcFiles([`/proc/${pid}/stat`])).text.trim();
   if (line === "") return undefined;
   const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
   return {

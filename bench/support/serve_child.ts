@@ -9,6 +9,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { readProcFiles } from "./proc_files.ts";
 import { SERVE_PERMISSIONS } from "../../tests/webdav/support/serve_process.ts";
 
 /** webdav/main.ts. */
@@ -43,14 +44,8 @@ export interface ProcessMemory {
  * ```
  */
 export async function processMemory(pid: number): Promise<ProcessMemory | undefined> {
-  const result = await new Deno.Command("cat", {
-    args: [`/proc/${pid}/status`],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  if (!result.success) return undefined;
-  const text = new TextDecoder().decode(result.stdout);
+  const { text, all } = await readProcFiles([`/proc/${pid}/status`]);
+  if (!all) return undefined;
   const kib = (field: string) => {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
     return match ? Number(match[1]) * 1024 : NaN;

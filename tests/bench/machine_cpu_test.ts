@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../support/assert.ts";
 import { busyTicks, machineBusySeconds } from "../../bench/support/machine_cpu.ts";
+import { readProcFiles } from "../../bench/support/proc_files.ts";
 
 Deno.test("busyTicks counts user, nice, system, irq, softirq and steal of all cores", () => {
   const stat = [
@@ -30,4 +31,15 @@ Deno.test("machineBusySeconds grows while this process keeps a core busy", async
   assert(spins > 0);
   // At least 0.1 s of the 0.3 s (ticks are 10 ms; a shared machine may lend less).
   assert(after !== undefined && after - before >= 0.1, `busy ${after! - before} s`);
+});
+
+Deno.test("readProcFiles: the readable files' text, and whether every one was read", async () => {
+  if (Deno.build.os !== "linux") return;
+  const both = await readProcFiles(["/proc/stat", "/proc/self/status"]);
+  assert(both.all);
+  assert(both.text.startsWith("cpu "));
+  assert(both.text.includes("\nName:\tcat\n"), "the second file's text follows the first");
+  const oneGone = await readProcFiles(["/proc/no-such-file", "/proc/stat"]);
+  assertEquals(oneGone.all, false);
+  assert(oneGone.text.startsWith("cpu "), "a missing file is skipped, the rest still read");
 });
