@@ -13,7 +13,7 @@
  * accepting requests, closes the store and exits 0. Bad flags exit 2; a start-up
  * failure (data directory in use, address in use, storage unreachable) exits 1.
  *
- * With `--workers N` above 1 (the default on a machine with several cores), this
+ * With `--workers N` above 1 (the default on a machine with 3 cores or more), this
  * module is also each worker's: the main thread loads the users, then runs N Web
  * Workers of this module (src/workers/), each opening the store and serving on
  * the shared port; the one-process path below is then `openServer` in a worker.

@@ -15,7 +15,7 @@
  * The command line is `cli_options.ts`; parsing, `--help` and the serve loop are
  * shared with `deno task serve` (src/cli/).
  *
- * With `--workers N` above 1 (the default on a machine with several cores), this
+ * With `--workers N` above 1 (the default on a machine with 3 cores or more), this
  * module is also each worker's: the main thread resolves the credentials (a
  * generated key pair is made once), then runs N Web Workers of this module
  * (src/workers/), each opening the store and serving on the shared port.

@@ -18,7 +18,8 @@ Deno.test("serve options: defaults", () => {
     job: "default",
     readOnly: false,
     limits: {},
-    workers: navigator.hardwareConcurrency, // --workers: the CPU cores by default
+    // --workers: one less than the CPU cores by default, at least 1
+    workers: Math.max(1, navigator.hardwareConcurrency - 1),
     help: false,
   });
 });
