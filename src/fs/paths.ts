@@ -11,6 +11,10 @@
 
 import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
 
+const SLASH = 0x2f;
+/** What a canonical path never holds: an empty, `.` or `..` segment, or NUL. */
+const NOT_CANONICAL = /\/\/|\/\.\.?(?:\/|$)|\0/;
+
 /**
  * Canonical form of a path: a leading `/`, no trailing `/` (except the root `/`),
  * no `.`, `..` or empty segments. `..` at the root stays at the root, so a path can
@@ -33,6 +37,15 @@ import { MAX_OBJECT_NAME_BYTES, utf8Length } from "../storage/limits.ts";
 export function normalizePath(path: string): string {
   if (typeof path !== "string") {
     throw new TypeError(`Path must be a string, got ${typeof path}`);
+  }
+  // Most paths arrive in canonical form already (each request normalizes its path
+  // several times over): those are returned as they are, without splitting.
+  if (
+    path.length > 1 && path.charCodeAt(0) === SLASH && path.charCodeAt(path.length - 1) !== SLASH &&
+    (path.length - 1) * 3 <= MAX_OBJECT_NAME_BYTES && !NOT_CANONICAL.test(path) &&
+    path.isWellFormed()
+  ) {
+    return path;
   }
   if (path.includes("\0")) throw new TypeError("Path must not contain NUL");
   const segments: string[] = [];

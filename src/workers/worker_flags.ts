@@ -67,9 +67,9 @@ export function workersUsage(column: number, options: { budgets: string[] }): st
  * the runtime's I/O threads, the metadata checkpointer on its own thread, the
  * garbage collector on V8's. Measured on a machine with 2 cores
  * (`deno task bench:webdav --servers backupfs --backupfs-args "--workers N"`,
- * 4 runs), 1 worker against 2: 4 KiB PUTs 1,005 against 936 files/s, 8 clients'
- * p99 13.7 against 17.4–17.6 ms, at 1.14 cores of CPU against 1.58; 2 workers
- * only gained requests per second at 32 clients (+13 %), at a higher p99.
+ * 2 × 2 runs), 1 worker against 2: 4 KiB PUTs 999–1,005 against 936–938
+ * files/s, 8 clients' p99 13.7–15.5 against 17.4–17.6 ms, at 1.13–1.14 cores of
+ * CPU against 1.58; 2 workers answered 7–13 % more requests per second, later.
  *
  * @example
  * ```ts

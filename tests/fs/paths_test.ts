@@ -41,6 +41,34 @@ Deno.test("normalizePath: table of inputs and canonical forms", () => {
   }
 });
 
+Deno.test("normalizePath: paths already canonical and the rest agree with a segment-by-segment reference", () => {
+  // The reference: split on "/", drop empty and "." segments, ".." pops (never past the root).
+  const reference = (path: string) => {
+    const kept: string[] = [];
+    for (const segment of path.split("/")) {
+      if (segment === "..") kept.pop();
+      else if (segment !== "" && segment !== ".") kept.push(segment);
+    }
+    return "/" + kept.join("/");
+  };
+  const pieces = ["a", "b.txt", ".", "..", "...", "", ".a", "a.", "é", "\\", " ", "..b"];
+  let seed = 12345;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let i = 0; i < 5000; i++) {
+    const segments = Array.from({ length: 1 + next(5) }, () => pieces[next(pieces.length)]);
+    const path = (next(4) === 0 ? "" : "/") + segments.join("/") + (next(4) === 0 ? "/" : "");
+    const expected = reference(path);
+    assertEquals(normalizePath(path), expected, `normalizePath(${JSON.stringify(path)})`);
+    assertEquals(normalizePath(expected), expected);
+  }
+  // A canonical path is returned unchanged.
+  const canonical = "/docs/2026/report.final.pdf";
+  assertEquals(normalizePath(canonical), canonical);
+});
+
 Deno.test("normalizePath: NUL, lone surrogates, over-long names and non-strings are TypeErrors", () => {
   assertThrows(() => normalizePath("/a\0b"), TypeError, "NUL");
   assertThrows(() => normalizePath("\0"), TypeError, "NUL");

@@ -781,6 +781,16 @@ export class MetadataDb {
     length: number,
     crc32: number | null = null,
   ): void {
+    // Usually a new index (a new version's chunk): one statement, no look first.
+    const inserted = this.#run(
+      "INSERT OR IGNORE INTO chunks (version_id, idx, digest, length, crc32) VALUES (?, ?, ?, ?, ?)",
+      versionId,
+      idx,
+      digest,
+      length,
+      crc32,
+    );
+    if (inserted === 1) return;
     const old = this.#get<{ digest: Uint8Array }>(
       "SELECT digest FROM chunks WHERE version_id = ? AND idx = ?",
       versionId,
@@ -797,6 +807,7 @@ export class MetadataDb {
       );
       this.addCandidate(old.digest);
     } else {
+      // Not there, yet not inserted: the insert raises what IGNORE skipped.
       this.insertChunk(versionId, idx, digest, length, crc32);
     }
   }
