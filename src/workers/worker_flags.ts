@@ -69,7 +69,7 @@ export function workersUsage(column: number, options: { budgets: string[] }): st
  * (`deno task bench:webdav --servers backupfs --backupfs-args "--workers N"`,
  * 2 × 2 runs), 1 worker against 2: 4 KiB PUTs 999–1,005 against 936–938
  * files/s, 8 clients' p99 13.7–15.5 against 17.4–17.6 ms, at 1.13–1.14 cores of
- * CPU against 1.58; 2 workers answered 7–13 % more requests per second, later.
+ * CPU against 1.58; 2 workers answered 7–13 % more requests per second, at higher p99s.
  *
  * @example
  * ```ts
@@ -88,8 +88,8 @@ export function defaultWorkerCount(cores: number): number {
 
 /**
  * The number of workers `--workers` asks for: a whole number from 1 to
- * {@link MAX_WORKERS}; `undefined` gives `fallback` (default:
- * {@link defaultWorkerCount} of `navigator.hardwareConcurrency`), at most {@link MAX_WORKERS} and at most
+ * {@link MAX_WORKERS}; `undefined` gives `fallback` (default: {@link defaultWorkerCount}
+ * of `navigator.hardwareConcurrency`), at most {@link MAX_WORKERS} and at most
  * `maxConnections` (each worker needs one connection of the total). Throws a
  * `TypeError` with a readable message on anything else, or when an explicit
  * count exceeds `maxConnections`.
@@ -116,7 +116,7 @@ export function parseWorkerCount(
 ): number {
   const maxConnections = options?.maxConnections ?? Infinity;
   if (value === undefined) {
-    const fallback = options?.fallback ?? defaultWorkerCount(navigator.hardwareConcurrency || 1);
+    const fallback = options?.fallback ?? defaultWorkerCount(navigator.hardwareConcurrency);
     return Math.max(1, Math.min(fallback, MAX_WORKERS, maxConnections));
   }
   const n = Number(value);

@@ -1,6 +1,7 @@
 // `--workers N` on both commands: its parsing, its --help lines, and a bad value
 // refused with a clear message and exit code 2.
 
+import { defaultWorkerCount } from "../../src/workers/worker_flags.ts";
 import { parseServeCli, USAGE as SERVE_USAGE } from "../../webdav/serve/cli_options.ts";
 import { parseStorageCli, USAGE as STORAGE_USAGE } from "../../src/server/cli_options.ts";
 import { assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
@@ -13,9 +14,17 @@ import {
 
 const BAD = ["0", "-1", "1.5", "65", "two", "", "1e1"];
 
+Deno.test("--workers default: one less than the CPU cores, at least 1, at most 64", () => {
+  const cases: [number, number][] = [[0, 1], [1, 1], [2, 1], [3, 2], [8, 7], [65, 64], [256, 64]];
+  for (const [cores, workers] of cases) {
+    assertEquals(defaultWorkerCount(cores), workers, `${cores} cores`);
+  }
+  assertEquals(defaultWorkerCount(NaN), 1);
+});
+
 Deno.test("--workers: 1 to 64, default one less than the CPU cores, on both commands", () => {
   for (const parse of [parseServeCli, parseStorageCli]) {
-    assertEquals(parse([]).workers, Math.max(1, navigator.hardwareConcurrency - 1));
+    assertEquals(parse([]).workers, defaultWorkerCount(navigator.hardwareConcurrency));
     assertEquals(parse(["--workers", "1"]).workers, 1);
     assertEquals(parse(["--workers=64"]).workers, 64);
     for (const value of BAD) {

@@ -1,6 +1,7 @@
 // Pieces of the storage command: listen addresses, flags, credential sources,
 // and the timestamp forms the wire accepts.
 
+import { defaultWorkerCount } from "../../src/workers/worker_flags.ts";
 import { resolveCredentials } from "../../src/server/cli_credentials.ts";
 import { listenUrl, parseListenAddress } from "../../src/cli/listen_address.ts";
 import { parseStorageCli } from "../../src/server/cli_options.ts";
@@ -23,8 +24,7 @@ Deno.test("flags: defaults, every option, unknown flags refused", () => {
   assertEquals(defaults.listen, { hostname: "127.0.0.1", port: 9000 });
   assertEquals(defaults.dataDir, `${Deno.cwd()}/backupfs-data`);
   assertEquals(defaults.help, false);
-  // One less than the CPU cores, at least 1.
-  assertEquals(defaults.workers, Math.max(1, navigator.hardwareConcurrency - 1));
+  assertEquals(defaults.workers, defaultWorkerCount(navigator.hardwareConcurrency));
   const all = parseStorageCli([
     "--listen=[::1]:1234",
     "--data",

@@ -1,6 +1,7 @@
 // The pieces of `deno task serve`: command-line parsing, byte sizes, the loopback
 // check, the mount instructions and the disk quota.
 
+import { defaultWorkerCount } from "../../src/workers/worker_flags.ts";
 import { resolve } from "node:path";
 import { parseServeCli } from "../../webdav/serve/cli_options.ts";
 import { parseByteSize } from "../../webdav/serve/byte_size.ts";
@@ -18,8 +19,7 @@ Deno.test("serve options: defaults", () => {
     job: "default",
     readOnly: false,
     limits: {},
-    // --workers: one less than the CPU cores by default, at least 1
-    workers: Math.max(1, navigator.hardwareConcurrency - 1),
+    workers: defaultWorkerCount(navigator.hardwareConcurrency), // --workers by default
     help: false,
   });
 });

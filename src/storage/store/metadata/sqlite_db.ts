@@ -763,14 +763,7 @@ export class MetadataDb {
     length: number,
     crc32: number | null = null,
   ): void {
-    this.#run(
-      "INSERT INTO chunks (version_id, idx, digest, length, crc32) VALUES (?, ?, ?, ?, ?)",
-      versionId,
-      idx,
-      digest,
-      length,
-      crc32,
-    );
+    this.#insertChunk("", versionId, idx, digest, length, crc32);
   }
 
   /** Records chunk `idx` of a version, replacing any earlier one (which becomes a candidate). */
@@ -782,34 +775,41 @@ export class MetadataDb {
     crc32: number | null = null,
   ): void {
     // Usually a new index (a new version's chunk): one statement, no look first.
-    const inserted = this.#run(
-      "INSERT OR IGNORE INTO chunks (version_id, idx, digest, length, crc32) VALUES (?, ?, ?, ?, ?)",
+    const onTaken = " ON CONFLICT (version_id, idx) DO NOTHING";
+    if (this.#insertChunk(onTaken, versionId, idx, digest, length, crc32) === 1) return;
+    const old = this.#get<{ digest: Uint8Array }>(
+      "SELECT digest FROM chunks WHERE version_id = ? AND idx = ?",
+      versionId,
+      idx,
+    )!;
+    this.#run(
+      "UPDATE chunks SET digest = ?, length = ?, crc32 = ? WHERE version_id = ? AND idx = ?",
+      digest,
+      length,
+      crc32,
+      versionId,
+      idx,
+    );
+    this.addCandidate(old.digest);
+  }
+
+  /** Inserts a chunk record; `conflict` is appended (an `ON CONFLICT` clause or nothing). */
+  #insertChunk(
+    conflict: string,
+    versionId: number,
+    idx: number,
+    digest: Uint8Array,
+    length: number,
+    crc32: number | null,
+  ): number {
+    return this.#run(
+      `INSERT INTO chunks (version_id, idx, digest, length, crc32) VALUES (?, ?, ?, ?, ?)${conflict}`,
       versionId,
       idx,
       digest,
       length,
       crc32,
     );
-    if (inserted === 1) return;
-    const old = this.#get<{ digest: Uint8Array }>(
-      "SELECT digest FROM chunks WHERE version_id = ? AND idx = ?",
-      versionId,
-      idx,
-    );
-    if (old) {
-      this.#run(
-        "UPDATE chunks SET digest = ?, length = ?, crc32 = ? WHERE version_id = ? AND idx = ?",
-        digest,
-        length,
-        crc32,
-        versionId,
-        idx,
-      );
-      this.addCandidate(old.digest);
-    } else {
-      // Not there, yet not inserted: the insert raises what IGNORE skipped.
-      this.insertChunk(versionId, idx, digest, length, crc32);
-    }
   }
 
   /** A chunk record, or `undefined`. */
