@@ -47,8 +47,14 @@ export interface BodyDigests {
   crc32: number;
 }
 
+/** Where {@link writeBody} writes: a staged chunk, or anything that appends bytes. */
+export interface BodySink {
+  /** Appends all of `bytes`; the caller may reuse them once this resolves. */
+  write(bytes: Uint8Array): Promise<unknown>;
+}
+
 /**
- * Writes all of a body to `file` (at its current position) and returns the raw
+ * Writes all of a body to `sink` (appending) and returns the raw
  * SHA-256 digest and the CRC-32 of the bytes. Each piece is hashed once as it arrives; streamed
  * pieces are gathered into 1 MiB writes that overlap the reading and hashing of
  * the next ones.
@@ -56,7 +62,7 @@ export interface BodyDigests {
  * Fails with `IllegalArgumentException` as soon as more than `length` bytes
  * arrive (the stream is cancelled) or when the body ends short, and with
  * `NotReadableInputStreamException` when the stream itself errors. The caller
- * owns the file and discards it on failure.
+ * owns the sink and discards what it holds on failure.
  *
  * @example
  * ```ts
@@ -69,7 +75,8 @@ export interface BodyDigests {
  *   const file = await Deno.open(path, { write: true });
  *   let digests;
  *   try {
- *     digests = await writeBody(new Blob([data]).stream(), file, { length: 3 });
+ *     const sink = { write: (bytes: Uint8Array) => file.write(bytes) }; // all at once, here
+ *     digests = await writeBody(new Blob([data]).stream(), sink, { length: 3 });
  *   } finally {
  *     file.close();
  *   }
@@ -83,7 +90,7 @@ export interface BodyDigests {
  */
 export async function writeBody(
   body: StreamingBody | undefined,
-  file: Deno.FsFile,
+  sink: BodySink,
   options: WriteBodyOptions,
 ): Promise<BodyDigests> {
   const { length } = options;
@@ -92,7 +99,7 @@ export async function writeBody(
     // The CRC first, in place (~40 GB/s); then the write and the hash side by side,
     // both off the event loop for a big body.
     const crc = crc32(bytes);
-    const [digest] = await Promise.all([sha256Async(bytes), writeAll(file, bytes)]);
+    const [digest] = await Promise.all([sha256Async(bytes), sink.write(bytes)]);
     return { digest, crc32: crc };
   }
   // Pieces arrive small (64 KiB from an HTTP body); each async write costs a trip to
@@ -106,7 +113,7 @@ export async function writeBody(
   let pending: Promise<void> | undefined;
   const writeStage = async () => {
     if (pending) await pending;
-    pending = writeAll(file, stage.subarray(0, filled));
+    pending = sink.write(stage.subarray(0, filled)).then(() => {});
     // Keep a failing write from becoming an unhandled rejection while we read on.
     pending.catch(() => {});
     [stage, spare] = [spare!, stage];
@@ -335,8 +342,3 @@ export async function discardBody(body: StreamingBody | undefined): Promise<void
 
 /** Size of the staging buffers streamed bodies are gathered into before writing. */
 const STAGE_BYTES = 1024 * 1024;
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
-}

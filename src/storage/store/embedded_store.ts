@@ -120,6 +120,12 @@ export interface EmbeddedStoreOptions {
   /** Fsync the database, chunk files and directories before acknowledging (default true). */
   durable?: boolean;
   /**
+   * Chunk files in the data directory are written past the page cache
+   * (`O_DIRECT`) where the file system allows it (default false): less CPU per
+   * byte written, a first read from the disk (see `LocalChunkStore`).
+   */
+  directWrites?: boolean;
+  /**
    * Where the metadata lives (default: a `SqliteMetadataStore` in the data
    * directory, `metadata.db`). The store does not close it. Any number of
    * stores, in this process or others, may share one.
@@ -330,7 +336,8 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     let metadata = options?.metadataStore;
     try {
       metadata ??= SqliteMetadataStore.open(join(real, "metadata.db"), { durable });
-      const chunks = options?.chunkStore ?? await LocalChunkStore.open(real, { durable });
+      const chunks = options?.chunkStore ??
+        await LocalChunkStore.open(real, { durable, directWrites: options?.directWrites });
       const tokens = new TokenSigner(await loadTokenSecret(metadata, real));
       const store = new EmbeddedStore(real, { metadata, chunks, tokens }, options ?? {});
       const interval = options?.gcIntervalMs ?? 60_000;
@@ -1154,7 +1161,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
     let digest: Uint8Array;
     let crc: number;
     try {
-      ({ digest, crc32: crc } = await writeBody(body, staged.file, options));
+      ({ digest, crc32: crc } = await writeBody(body, staged, options));
       this.#checkDigest(digest, options);
     } catch (error) {
       await staged.discard();

@@ -36,6 +36,8 @@ export interface StoreLocation {
   metadata?: string;
   /** An S3-compatible bucket; absent: files under the data directory. */
   chunks?: S3Location;
+  /** Chunk files under the data directory written past the page cache (default false). */
+  directWrites?: boolean;
 }
 
 /** An S3-compatible bucket and where in it. */
@@ -183,6 +185,7 @@ export async function openStore(
       });
     }
     const store = await EmbeddedStore.open(location.dataDir, {
+      ...(location.directWrites ? { directWrites: true } : {}),
       ...options,
       ...(metadataStore ? { metadataStore } : {}),
       ...(chunkStore ? { chunkStore } : {}),

@@ -66,10 +66,8 @@ async function putBytes(chunks: ChunkStore, bytes: Uint8Array): Promise<Uint8Arr
   return digest;
 }
 
-async function writeAll(staged: StagedChunk, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.byteLength;) {
-    offset += await staged.file.write(bytes.subarray(offset));
-  }
+function writeAll(staged: StagedChunk, bytes: Uint8Array): Promise<void> {
+  return staged.write(bytes);
 }
 
 async function listAll(chunks: ChunkStore): Promise<string[]> {

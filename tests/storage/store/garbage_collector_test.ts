@@ -181,7 +181,7 @@ Deno.test("GC: orphan chunks (crash between install and commit) are swept", asyn
     // What a crash between the chunk store's put and the record's commit leaves.
     const bytes = seededBytes("orphan", 77);
     const staged = await store.chunkStore.stage();
-    await staged.file.write(bytes);
+    await staged.write(bytes);
     await store.chunkStore.put(sha256(bytes), staged);
     const report = await store.sweepOrphans();
     assertEquals(report.chunksDeleted, 1);

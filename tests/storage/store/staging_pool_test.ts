@@ -18,7 +18,7 @@ Deno.test("staging pool: nothing before the first take, then files made ahead, e
       const staged = await pool.take();
       // Each is new and empty, and written as the caller likes.
       assertEquals((await staged.file.stat()).size, 0);
-      await staged.file.write(new Uint8Array([i]));
+      await staged.write(new Uint8Array([i]));
       taken.push(staged);
     }
     await pool.settled();
@@ -57,7 +57,7 @@ Deno.test("staging pool: files made ahead that failed are not handed out; the ta
     const taken = [];
     for (let i = 0; i < 4; i++) {
       const staged = await pool.take();
-      await staged.file.write(new Uint8Array([i]));
+      await staged.write(new Uint8Array([i]));
       staged.close();
       assertEquals(await Deno.readFile(staged.path), new Uint8Array([i]));
       taken.push(staged.path.split("/").pop()!);
@@ -125,7 +125,7 @@ Deno.test("local chunk store: staged files kept ready after the first chunk, rem
     assertEquals(names(`${dir}/tmp`), []);
     const bytes = new TextEncoder().encode("abc");
     const staged = await chunks.stage();
-    await staged.file.write(bytes);
+    await staged.write(bytes);
     await chunks.put(new Uint8Array(32).fill(1), staged);
     assertEquals(names(`${dir}/tmp`).length, DEFAULT_STAGED_AHEAD);
     await chunks.close();

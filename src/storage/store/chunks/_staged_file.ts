@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { StagedChunk } from "./chunk_store.ts";
+import { DIRECT_BLOCK_BYTES, type DirectIo } from "./_direct_io.ts";
 
 /**
  * A staged file being written: a new, empty file with a random name.
@@ -20,8 +21,8 @@ import type { StagedChunk } from "./chunk_store.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   const staged = await StagedFile.create(dir);
- *   await staged.file.write(new Uint8Array([1, 2]));
- *   staged.close();
+ *   await staged.write(new Uint8Array([1, 2]));
+ *   await staged.close();
  *   assert.equal((await Deno.stat(staged.path)).size, 2);
  *   await staged.discard();
  *   assert.equal([...Deno.readDirSync(dir)].length, 0);
@@ -33,34 +34,84 @@ import type { StagedChunk } from "./chunk_store.ts";
 export class StagedFile implements StagedChunk {
   /** Its path. */
   readonly path: string;
-  /** The open file, for writing. */
+  /** The open file, for writing through the cache (and its fsync). */
   readonly file: Deno.FsFile;
+  readonly #direct: DirectIo | undefined;
+  /** Its descriptor for direct writes, once opened. */
+  #directFd: Promise<number> | undefined;
+  /** Bytes written so far: where the next write goes. */
+  #length = 0;
+  /** Where `file`'s own position is (direct writes do not move it). */
+  #filePosition = 0;
   #open = true;
 
-  private constructor(path: string, file: Deno.FsFile) {
+  private constructor(path: string, file: Deno.FsFile, direct: DirectIo | undefined) {
     this.path = path;
     this.file = file;
+    this.#direct = direct;
   }
 
-  /** Creates a new, empty file (mode 0600) in `directory`. */
-  static async create(directory: string): Promise<StagedFile> {
+  /**
+   * Creates a new, empty file (mode 0600) in `directory`. With `direct`, the whole
+   * blocks of what is written go past the page cache (see `_direct_io.ts`).
+   */
+  static async create(
+    directory: string,
+    options?: { direct?: DirectIo },
+  ): Promise<StagedFile> {
     const path = join(directory, `${Buffer.from(randomBytes(12)).toString("hex")}.part`);
     const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    return new StagedFile(path, file);
+    return new StagedFile(path, file, options?.direct);
   }
 
-  /** Closes the file (once). */
-  close(): void {
-    if (this.#open) {
-      this.#open = false;
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Appends all of `bytes`: its whole blocks direct while the file's length is a
+   * whole number of blocks and direct writes are on, the rest through the cache.
+   */
+  async write(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    const direct = this.#direct;
+    if (direct?.enabled && bytes.byteLength >= DIRECT_BLOCK_BYTES) {
+      this.#directFd ??= direct.openFile(this.path);
+      offset = await direct.write(await this.#directFd, bytes, this.#length);
+      this.#length += offset;
+    }
+    if (offset === bytes.byteLength) return;
+    if (this.#filePosition !== this.#length) {
+      await this.file.seek(this.#length, Deno.SeekMode.Start);
+      this.#filePosition = this.#length;
+    }
+    // Bounded by the bytes: every write moves at least one byte (or throws).
+    while (offset < bytes.byteLength) {
+      const n = await this.file.write(bytes.subarray(offset));
+      offset += n;
+      this.#length += n;
+      this.#filePosition += n;
+    }
+  }
+
+  /** Closes the file (once), and its direct descriptor. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    const fd = this.#directFd;
+    this.#directFd = undefined;
+    try {
       this.file.close();
+    } finally {
+      if (fd !== undefined) await fd.then((n) => this.#direct!.closeFile(n), () => {});
     }
   }
 
   /** Closes and removes the file; never throws. */
   async discard(): Promise<void> {
     try {
-      this.close();
+      await this.close();
     } catch {
       // already closed by a failed write
     }

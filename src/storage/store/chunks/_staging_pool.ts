@@ -9,6 +9,7 @@
  */
 
 import { StagedFile } from "./_staged_file.ts";
+import type { DirectIo } from "./_direct_io.ts";
 
 /** Files kept ready by default: as many as a big upload keeps chunks in flight. */
 export const DEFAULT_STAGED_AHEAD = 4;
@@ -43,8 +44,8 @@ interface Ready {
  *   const pool = new StagingPool(dir, { size: 2 });
  *   assert.equal([...Deno.readDirSync(dir)].length, 0); // nothing before the first take
  *   const staged = await pool.take();
- *   await staged.file.write(new Uint8Array([1, 2, 3]));
- *   staged.close();
+ *   await staged.write(new Uint8Array([1, 2, 3]));
+ *   await staged.close();
  *   await pool.settled();
  *   assert.equal([...Deno.readDirSync(dir)].length, 3); // the one taken and two ready
  *   await pool.close();
@@ -59,6 +60,8 @@ export class StagingPool {
   readonly #directory: string;
   readonly #size: number;
   readonly #maxAgeMs: number;
+  /** How its files are made (direct writes or not). */
+  readonly #create: { direct?: DirectIo };
   readonly #ready: Ready[] = [];
   /** Removals of old or unused ready files under way. */
   readonly #removing = new Set<Promise<void>>();
@@ -69,7 +72,10 @@ export class StagingPool {
    * {@link DEFAULT_STAGED_AHEAD}), each for at most `maxAgeMs` (default
    * {@link DEFAULT_READY_MAX_AGE_MS}).
    */
-  constructor(directory: string, options?: { size?: number; maxAgeMs?: number }) {
+  constructor(
+    directory: string,
+    options?: { size?: number; maxAgeMs?: number; direct?: DirectIo },
+  ) {
     const size = options?.size ?? DEFAULT_STAGED_AHEAD;
     const maxAgeMs = options?.maxAgeMs ?? DEFAULT_READY_MAX_AGE_MS;
     if (!Number.isInteger(size) || size < 0) {
@@ -79,11 +85,14 @@ export class StagingPool {
     this.#directory = directory;
     this.#size = size;
     this.#maxAgeMs = maxAgeMs;
+    this.#create = { direct: options?.direct };
   }
 
   /** A new, empty staged file of the directory: one made ahead when ready, else made now. */
   async take(): Promise<StagedFile> {
-    if (this.#closed || this.#size === 0) return await StagedFile.create(this.#directory);
+    if (this.#closed || this.#size === 0) {
+      return await StagedFile.create(this.#directory, this.#create);
+    }
     const now = performance.now();
     // Too old to trust: another process may remove it as a leftover soon.
     while (this.#ready.length > 0 && now - this.#ready[0].at > this.#maxAgeMs) {
@@ -99,7 +108,7 @@ export class StagingPool {
         // make one now, whose own error the caller sees.
       }
     }
-    return await StagedFile.create(this.#directory);
+    return await StagedFile.create(this.#directory, this.#create);
   }
 
   /** Resolves once every file being made ahead is made (or failed), and every old one removed. */
@@ -116,7 +125,7 @@ export class StagingPool {
 
   #fill(now: number): void {
     while (this.#ready.length < this.#size) {
-      const made = StagedFile.create(this.#directory);
+      const made = StagedFile.create(this.#directory, this.#create);
       made.catch(() => {}); // seen by the take that gets it
       this.#ready.push({ made, at: now });
     }

@@ -15,7 +15,7 @@
 
 /**
  * A chunk's bytes being written before its digest is known: the store streams a
- * request body into {@link StagedChunk.file} while hashing it, then either
+ * request body into {@link StagedChunk.write} while hashing it, then either
  * {@link ChunkStore.put}s it under the digest or {@link StagedChunk.discard}s it.
  *
  * @example
@@ -27,7 +27,7 @@
  * try {
  *   const chunks = await LocalChunkStore.open(dir, { durable: false });
  *   const staged: StagedChunk = await chunks.stage();
- *   await staged.file.write(new Uint8Array([1, 2, 3]));
+ *   await staged.write(new Uint8Array([1, 2, 3]));
  *   await staged.discard(); // nothing is stored
  *   assert.deepEqual(await chunks.list(0), []);
  * } finally {
@@ -36,8 +36,11 @@
  * ```
  */
 export interface StagedChunk {
-  /** The open file to write the chunk's bytes to, from its start. */
-  readonly file: Deno.FsFile;
+  /**
+   * Appends all of `bytes` to the chunk (the first write starts it). The caller
+   * may reuse `bytes` once this resolves.
+   */
+  write(bytes: Uint8Array): Promise<void>;
   /** Closes and removes the staged bytes without storing them. Never throws. */
   discard(): Promise<void>;
 }
@@ -79,7 +82,7 @@ export interface StagedChunk {
  *   const bytes = new TextEncoder().encode("abc");
  *   const digest = sha256(bytes);
  *   const staged = await chunks.stage();
- *   await staged.file.write(bytes);
+ *   await staged.write(bytes);
  *   await chunks.put(digest, staged);
  *   assert.equal(await new Response(await chunks.get(digest, 3)).text(), "abc");
  *   assert.deepEqual(await chunks.list(digest[0]), [digest]);

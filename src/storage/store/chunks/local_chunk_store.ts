@@ -11,6 +11,7 @@ import { fileStream, fromHex, syncDirectory, toHex } from "../chunk_files.ts";
 import type { ChunkStore, StagedChunk } from "./chunk_store.ts";
 import { StagedFile } from "./_staged_file.ts";
 import { StagingPool } from "./_staging_pool.ts";
+import { DirectIo } from "./_direct_io.ts";
 
 /** Age after which a staged file nobody writes is a crashed process's leftover (1 h). */
 const STALE_STAGING_MS = 60 * 60_000;
@@ -64,6 +65,14 @@ export interface LocalChunkStoreOptions {
    * {@link LocalChunkStore.close} removes them.
    */
   stagedAhead?: number;
+  /**
+   * Write the whole blocks of chunks past the page cache (`O_DIRECT`), where the
+   * file system allows it (default false). A chunk is fsynced before it counts as
+   * stored either way; written direct, its bytes skip the copy into cache pages
+   * that the fsync then writes out: less CPU per byte written, but the first read
+   * of a chunk comes from the disk, not the cache (see `_direct_io.ts`).
+   */
+  directWrites?: boolean;
 }
 
 const HEX = /^[0-9a-f]{64}$/;
@@ -87,7 +96,7 @@ const HEX = /^[0-9a-f]{64}$/;
  *   const chunks = await LocalChunkStore.open(dir, { durable: false });
  *   const bytes = new TextEncoder().encode("abc");
  *   const staged = await chunks.stage();
- *   await staged.file.write(bytes);
+ *   await staged.write(bytes);
  *   await chunks.put(sha256(bytes), staged);
  *   const hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; // SHA-256 of "abc"
  *   assert.equal(await Deno.readTextFile(`${dir}/chunks/ba/${hex}`), "abc");
@@ -105,12 +114,20 @@ export class LocalChunkStore implements ChunkStore {
   readonly durable: boolean;
 
   readonly #staging: StagingPool;
+  readonly #direct: DirectIo | undefined;
 
-  private constructor(directory: string, durable: boolean, stagedAhead: number | undefined) {
+  private constructor(
+    directory: string,
+    options: { durable: boolean; stagedAhead?: number; direct?: DirectIo },
+  ) {
     this.root = join(directory, "chunks");
     this.tempDir = join(directory, "tmp");
-    this.durable = durable;
-    this.#staging = new StagingPool(this.tempDir, { size: stagedAhead });
+    this.durable = options.durable;
+    this.#direct = options.direct;
+    this.#staging = new StagingPool(this.tempDir, {
+      size: options.stagedAhead,
+      direct: options.direct,
+    });
   }
 
   /**
@@ -119,9 +136,16 @@ export class LocalChunkStore implements ChunkStore {
    * hour: other processes may share the directory).
    */
   static async open(directory: string, options?: LocalChunkStoreOptions): Promise<LocalChunkStore> {
-    const store = new LocalChunkStore(directory, options?.durable ?? true, options?.stagedAhead);
-    await Deno.mkdir(store.root, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(store.tempDir, { recursive: true, mode: 0o700 });
+    const durable = options?.durable ?? true;
+    const tempDir = join(directory, "tmp");
+    await Deno.mkdir(join(directory, "chunks"), { recursive: true, mode: 0o700 });
+    await Deno.mkdir(tempDir, { recursive: true, mode: 0o700 });
+    const direct = options?.directWrites ? await DirectIo.open(tempDir) : undefined;
+    const store = new LocalChunkStore(directory, {
+      durable,
+      stagedAhead: options?.stagedAhead,
+      direct,
+    });
     for (let i = 0; i < 256; i++) {
       await Deno.mkdir(join(store.root, shardName(i)), { recursive: true, mode: 0o700 });
     }
@@ -132,6 +156,14 @@ export class LocalChunkStore implements ChunkStore {
       await syncDirectory(directory);
     }
     return store;
+  }
+
+  /**
+   * Bytes of chunks written past the page cache so far (0 unless `directWrites`,
+   * and where the file system refused direct writes).
+   */
+  get directBytesWritten(): number {
+    return this.#direct?.bytesWritten ?? 0;
   }
 
   /** Path of the file holding the content of a digest. */
@@ -165,7 +197,7 @@ export class LocalChunkStore implements ChunkStore {
       try {
         if (this.durable) await staged.file.syncData();
       } finally {
-        staged.close();
+        await staged.close();
       }
       const target = this.path(digest);
       await Deno.rename(staged.path, target);

@@ -152,7 +152,7 @@ export class S3ChunkStore implements ChunkStore {
     }
     let body: Uint8Array;
     try {
-      staged.close();
+      await staged.close();
       body = await Deno.readFile(staged.path);
     } finally {
       await staged.discard();
