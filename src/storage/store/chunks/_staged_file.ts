@@ -64,11 +64,6 @@ export class StagedFile implements StagedChunk {
     return new StagedFile(path, file, options?.direct);
   }
 
-  /** Bytes written so far. */
-  get length(): number {
-    return this.#length;
-  }
-
   /**
    * Appends all of `bytes`: its whole blocks direct while the file's length is a
    * whole number of blocks and direct writes are on, the rest through the cache.
