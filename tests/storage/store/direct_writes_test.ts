@@ -139,7 +139,14 @@ Deno.test("direct writes: where the probe write fails, none are used", async () 
   await withDir(async (dir) => {
     // The probe is a block written direct to a new file of the staging directory.
     assertEquals(await DirectIo.open(`${dir}/missing`), undefined);
-    assert(await DirectIo.open(dir), "this file system takes direct writes");
+    const direct = await DirectIo.open(dir);
+    assert(direct, "this file system takes direct writes");
+    direct.close();
+    assertEquals(direct.enabled, false);
+    // Closed: nothing more goes direct.
+    await Deno.writeFile(`${dir}/after`, new Uint8Array());
+    assertEquals(await direct.write(`${dir}/after`, new Uint8Array(4096), 0), 0);
+    await Deno.remove(`${dir}/after`);
     assertEquals([...Deno.readDirSync(dir)], [], "the probe file is removed");
   });
 });

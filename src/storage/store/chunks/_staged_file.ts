@@ -22,7 +22,7 @@ import { DIRECT_BLOCK_BYTES, type DirectIo } from "./_direct_io.ts";
  * try {
  *   const staged = await StagedFile.create(dir);
  *   await staged.write(new Uint8Array([1, 2]));
- *   await staged.close();
+ *   staged.close();
  *   assert.equal((await Deno.stat(staged.path)).size, 2);
  *   await staged.discard();
  *   assert.equal([...Deno.readDirSync(dir)].length, 0);
@@ -37,8 +37,6 @@ export class StagedFile implements StagedChunk {
   /** The open file, for writing through the cache (and its fsync). */
   readonly file: Deno.FsFile;
   readonly #direct: DirectIo | undefined;
-  /** Its descriptor for direct writes, once opened. */
-  #directFd: Promise<number> | undefined;
   /** Bytes written so far: where the next write goes. */
   #length = 0;
   /** Where `file`'s own position is (direct writes do not move it). */
@@ -72,8 +70,7 @@ export class StagedFile implements StagedChunk {
     let offset = 0;
     const direct = this.#direct;
     if (direct?.enabled && bytes.byteLength >= DIRECT_BLOCK_BYTES) {
-      this.#directFd ??= direct.openFile(this.path);
-      offset = await direct.write(await this.#directFd, bytes, this.#length);
+      offset = await direct.write(this.path, bytes, this.#length);
       this.#length += offset;
     }
     if (offset === bytes.byteLength) return;
@@ -90,23 +87,18 @@ export class StagedFile implements StagedChunk {
     }
   }
 
-  /** Closes the file (once), and its direct descriptor. */
-  async close(): Promise<void> {
-    if (!this.#open) return;
-    this.#open = false;
-    const fd = this.#directFd;
-    this.#directFd = undefined;
-    try {
+  /** Closes the file (once). */
+  close(): void {
+    if (this.#open) {
+      this.#open = false;
       this.file.close();
-    } finally {
-      if (fd !== undefined) await fd.then((n) => this.#direct!.closeFile(n), () => {});
     }
   }
 
   /** Closes and removes the file; never throws. */
   async discard(): Promise<void> {
     try {
-      await this.close();
+      this.close();
     } catch {
       // already closed by a failed write
     }

@@ -45,7 +45,7 @@ interface Ready {
  *   assert.equal([...Deno.readDirSync(dir)].length, 0); // nothing before the first take
  *   const staged = await pool.take();
  *   await staged.write(new Uint8Array([1, 2, 3]));
- *   await staged.close();
+ *   staged.close();
  *   await pool.settled();
  *   assert.equal([...Deno.readDirSync(dir)].length, 3); // the one taken and two ready
  *   await pool.close();

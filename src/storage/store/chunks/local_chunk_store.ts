@@ -177,9 +177,13 @@ export class LocalChunkStore implements ChunkStore {
     return await this.#staging.take();
   }
 
-  /** Removes the staged files kept ready (see `stagedAhead`); the store stays usable. */
+  /**
+   * Removes the staged files kept ready (see `stagedAhead`) and stops the thread of
+   * direct writes; the store stays usable (through the cache).
+   */
   async close(): Promise<void> {
     await this.#staging.close();
+    this.#direct?.close();
   }
 
   /**
@@ -197,7 +201,7 @@ export class LocalChunkStore implements ChunkStore {
       try {
         if (this.durable) await staged.file.syncData();
       } finally {
-        await staged.close();
+        staged.close();
       }
       const target = this.path(digest);
       await Deno.rename(staged.path, target);

@@ -152,7 +152,7 @@ export class S3ChunkStore implements ChunkStore {
     }
     let body: Uint8Array;
     try {
-      await staged.close();
+      staged.close();
       body = await Deno.readFile(staged.path);
     } finally {
       await staged.discard();
