@@ -146,14 +146,19 @@ export class LocalChunkStore implements ChunkStore {
       stagedAhead: options?.stagedAhead,
       direct,
     });
-    for (let i = 0; i < 256; i++) {
-      await Deno.mkdir(join(store.root, shardName(i)), { recursive: true, mode: 0o700 });
-    }
-    await removeStaleStaging(store.tempDir);
-    if (store.durable) {
-      await syncDirectory(store.root);
-      await syncDirectory(store.tempDir);
-      await syncDirectory(directory);
+    try {
+      for (let i = 0; i < 256; i++) {
+        await Deno.mkdir(join(store.root, shardName(i)), { recursive: true, mode: 0o700 });
+      }
+      await removeStaleStaging(store.tempDir);
+      if (store.durable) {
+        await syncDirectory(store.root);
+        await syncDirectory(store.tempDir);
+        await syncDirectory(directory);
+      }
+    } catch (error) {
+      direct?.close(); // its thread would outlive the store that failed to open
+      throw error;
     }
     return store;
   }
