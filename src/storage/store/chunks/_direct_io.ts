@@ -19,17 +19,14 @@
  * @module
  */
 
-import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { Buffer } from "node:buffer";
 import type { DirectWriteAnswer, DirectWriteRequest } from "./_direct_write_worker.ts";
 
 /** What direct writes align to: memory, file offsets and lengths (a page). */
 export const DIRECT_BLOCK_BYTES = 4096;
 /** One piece of a direct write. */
 const PIECE_BYTES = 4 * 1024 * 1024;
-/** Pieces in flight per store by default (32 MiB: eight 4 MiB chunks). */
-const DEFAULT_PIECES = 8;
+/** Pieces in flight per store (32 MiB: eight 4 MiB chunks). */
+const PIECES = 8;
 
 /** Whether an error code says the file system refuses direct I/O (rather than failing it). */
 function refused(code: string): boolean {
@@ -107,19 +104,13 @@ export class DirectIo {
    * file system refuses them: a block is written direct to a probe file there.
    * {@link close} stops its thread.
    */
-  static async open(
-    directory: string,
-    options?: { pieces?: number },
-  ): Promise<DirectIo | undefined> {
-    const pieces = options?.pieces ?? DEFAULT_PIECES;
-    if (!Number.isInteger(pieces) || pieces < 1) {
-      throw new RangeError("DirectIo: pieces must be an integer >= 1");
-    }
-    const probe = join(directory, `${Buffer.from(randomBytes(12)).toString("hex")}.probe`);
+  static async open(directory: string): Promise<DirectIo | undefined> {
+    let probe: string | undefined;
     let direct: DirectIo | undefined;
     try {
-      await Deno.writeFile(probe, new Uint8Array(), { mode: 0o600 });
-      direct = new DirectIo(pieces);
+      // A new, empty file of a random name (mode 0600), as a staged chunk is.
+      probe = await Deno.makeTempFile({ dir: directory, suffix: ".probe" });
+      direct = new DirectIo(PIECES);
       if (await direct.write(probe, new Uint8Array(DIRECT_BLOCK_BYTES), 0) === DIRECT_BLOCK_BYTES) {
         direct.#written = 0; // the probe is not the store's
         return direct;
@@ -127,7 +118,7 @@ export class DirectIo {
     } catch {
       // refused, or the directory cannot take the probe: no direct writes
     } finally {
-      await Deno.remove(probe).catch(() => {});
+      if (probe !== undefined) await Deno.remove(probe).catch(() => {});
     }
     direct?.close();
     return undefined;
