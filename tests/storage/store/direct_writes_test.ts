@@ -169,3 +169,35 @@ Deno.test("direct writes: off unless asked; --direct-writes asks, and refuses --
     "--direct-writes",
   );
 });
+
+Deno.test("direct writes: a chunk store that fails to open leaves no writing thread running", async () => {
+  await withDir(async (dir) => {
+    // A file where a fan-out directory must go: the open fails after the probe.
+    await Deno.mkdir(`${dir}/chunks`, { recursive: true });
+    await Deno.writeFile(`${dir}/chunks/00`, new Uint8Array());
+    const before = await workerThreads();
+    await assertRejects(
+      () => LocalChunkStore.open(dir, { durable: true, directWrites: true }),
+      Error,
+    );
+    // The thread the open started stops (a terminated worker's thread exits shortly).
+    for (let i = 0; i < 40 && await workerThreads() > before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assertEquals(await workerThreads(), before, "the direct-write thread outlived the failed open");
+  });
+});
+
+/** This process's threads that run Web Workers (Deno names them `worker-N`), by their names in /proc. */
+async function workerThreads(): Promise<number> {
+  // Deno reads /proc/self only with every permission; `cat` reads it for us.
+  const output = await new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${Deno.pid}/task/*/comm`],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const names = new TextDecoder().decode(output.stdout).split("\n");
+  assert(names.length > 1, "no thread names read from /proc");
+  return names.filter((name) => name.startsWith("worker-")).length;
+}
