@@ -37,6 +37,11 @@ export async function writeResponse(
   const body = response.body;
   if (body === null || options.head) {
     if (body !== null) await body.cancel().catch(() => {});
+    // node would frame an answer whose head is written first as chunked, with an
+    // empty chunk for its body: say it has none (not where a length is forbidden).
+    if (body === null && !options.head && !hasLength && mayHaveLength(response.status)) {
+      headers.push("content-length", "0");
+    }
     out.writeHead(response.status, headers);
     out.end();
     return;
@@ -117,6 +122,14 @@ function send(
       }, idleMs);
     }
   });
+}
+
+/**
+ * Whether an answer of `status` may carry `Content-Length`: not 1xx or 204 (RFC 9110
+ * §8.6), and not 304, whose length would be that of the representation it stands for.
+ */
+function mayHaveLength(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304;
 }
 
 /** Whether `out` answers an HTTP/2 stream (node's compatibility response). */

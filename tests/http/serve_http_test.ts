@@ -311,6 +311,36 @@ Deno.test("http: short bodies carry Content-Length, streamed ones are chunked, H
   );
 });
 
+Deno.test("http: an answer without a body says Content-Length: 0 (not chunked), except where HTTP forbids a length", async () => {
+  await withServer(
+    (request) => {
+      const status = Number(new URL(request.url).pathname.slice(1));
+      return new Response(null, { status, headers: { ETag: '"e"' } });
+    },
+    {},
+    async (port) => {
+      for (const status of [200, 201, 207, 404, 412]) {
+        const answer = await exchange(
+          port,
+          `PUT /${status} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        );
+        assertMatch(answer, new RegExp(`^HTTP/1\\.1 ${status} `));
+        assertMatch(answer, /\r\ncontent-length: 0\r\n/i);
+        assert(!/transfer-encoding/i.test(answer), `${status} was framed chunked: ${answer}`);
+        assert(answer.endsWith("\r\n\r\n"), `${status} carried a body`);
+      }
+      for (const status of [204, 304]) {
+        const answer = await exchange(
+          port,
+          `GET /${status} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+        assertMatch(answer, new RegExp(`^HTTP/1\\.1 ${status} `));
+        assert(!/content-length|transfer-encoding/i.test(answer), `${status} framed: ${answer}`);
+      }
+    },
+  );
+});
+
 Deno.test("http: a request body arrives whole and in order; a client that disconnects midway errors the read", async () => {
   const failures: string[] = [];
   await withServer(
