@@ -2,7 +2,7 @@
  * Priming the native heap of a long-running server, so that the memory it frees
  * is kept for reuse instead of going back to the kernel and faulting in again.
  *
- * Deno's native side (socket reads, Web Crypto's copy of each chunk, file writes)
+ * Deno's native side (socket reads, file writes)
  * allocates and frees megabytes per second through glibc's `malloc`. glibc
  * sizes two thresholds from what the process has freed so far: buffers from its
  * mmap threshold on get a mapping of their own (unmapped when freed), and free

@@ -168,9 +168,6 @@ async function fetchChunkOnce(
     signal.throwIfAborted();
     if (overflow || filled !== chunk.length) return undefined;
     const bytes = joinPieces(pieces, chunk.length);
-    // A big chunk is verified off the main thread (Web Crypto on a worker thread),
-    // so prefetched chunks hash in parallel with the reader's other work; a small
-    // one in place, where the thread hop would cost more than the hash.
     const digest = await sha256Async(bytes);
     signal.throwIfAborted();
     return encodeBase64(digest) === chunk.checksum ? bytes : undefined;

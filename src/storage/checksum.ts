@@ -41,22 +41,17 @@ export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(data).digest());
 }
 
-/** From this size on, {@link sha256Async} hashes with Web Crypto. */
-const OFF_THREAD_BYTES = 256 * 1024;
-
 /**
- * SHA-256 digest of some bytes, large inputs by Web Crypto, small ones by
- * `node:crypto` (cheaper to call). Note that in Deno 2.9 Web Crypto's `digest`
- * runs on the calling thread: measured, a 64 MiB digest held the event loop for
- * 381 of its 431 ms. Hashing in a Web Worker instead freed the loop but was
- * slower for the 1 GiB PUT on 2 cores (195–220 MB/s against 276–288: a copy of
- * each chunk, and a third busy thread), so it is not done. `data` must not
- * change until the promise settles.
- *
- * Web Crypto digests run one at a time, in call order: two at once made the
- * calling thread spin (measured in Deno 2.9.6: 256 digests of 4 MiB took 0.87 s
- * one by one and 3.6 s two at a time, 3.2 s of it on the calling thread; two
- * 512 MiB PUTs at once went from 202–227 MB/s to 260–268 MB/s).
+ * SHA-256 digest of some bytes, by `node:crypto`, for callers that await it.
+ * Measured in Deno 2.9.6 on the 2-core benchmark machine: 4 MiB inputs at
+ * 1.42–1.54 GB/s, against 0.95–1.19 GB/s for Web Crypto's `digest`, which first
+ * copies its input into memory of its own. Web Crypto did take most of the
+ * hashing off the event loop (1 GiB WebDAV PUT: main thread 1.5–2.2 s of CPU
+ * against 2.1–3.0 s with `node:crypto`) but not the time: 276–344 MB/s against
+ * 271–358 in six alternating pairs; and its copies cost 13–21 MB of peak RSS in
+ * `bench:fs-memory` (207–215 MB against 191–194). Hashing in a Web Worker freed
+ * the loop but was slower for the 1 GiB PUT on 2 cores (195–220 MB/s against
+ * 276–288: a copy of each chunk, and a third busy thread).
  *
  * @example
  * ```ts
@@ -68,18 +63,13 @@ const OFF_THREAD_BYTES = 256 * 1024;
  * assert.deepEqual(digest, sha256(data));
  * ```
  */
-export async function sha256Async(data: Uint8Array): Promise<Uint8Array> {
-  if (data.byteLength < OFF_THREAD_BYTES) return sha256(data);
-  const turn = webCryptoTurn.then(() =>
-    crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>)
-  );
-  webCryptoTurn = turn.then(ignore, ignore);
-  return new Uint8Array(await turn);
+export function sha256Async(data: Uint8Array): Promise<Uint8Array> {
+  try {
+    return Promise.resolve(sha256(data));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
-
-/** Settles when the Web Crypto digest before it has; see {@link sha256Async}. */
-let webCryptoTurn: Promise<void> = Promise.resolve();
-function ignore(): void {}
 
 /**
  * The `SHA256` checksum of a chunk: base64 of its SHA-256 digest.
