@@ -375,7 +375,7 @@ export class BackupFS {
       const beforeCommit = precondition
         ? async () => precondition((await this.#paths.lookupFresh(p, "writefile"))?.info)
         : undefined;
-      const result = await writer.close(() => metadata, beforeCommit ? { beforeCommit } : {});
+      const result = await writer.close(metadata, beforeCommit ? { beforeCommit } : {});
       // The new token is only known from a listing: drop the entry so the next stat reads it.
       this.#paths.cache.invalidateAdded(p);
       return writtenFileInfo(metadata.attributes, result.objectChecksum);

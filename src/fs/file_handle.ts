@@ -399,7 +399,7 @@ export class BackupFile implements AsyncDisposable {
       }
     }
     const metadata = await this.#ctx.metadataFor(this.#size);
-    const result = await writer.close(() => metadata);
+    const result = await writer.close(metadata);
     this.#writer = undefined;
     if (metadata.attributes) {
       this.#written = writtenFileInfo(metadata.attributes, result.objectChecksum);

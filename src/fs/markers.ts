@@ -98,7 +98,7 @@ export class DirectoryMarkers {
       path,
     });
     try {
-      await writer.close(() => metadata);
+      await writer.close(metadata);
     } catch (error) {
       await writer.abort().catch(() => {});
       throw fromStorageError(error, op, path);

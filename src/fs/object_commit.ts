@@ -9,8 +9,13 @@
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
-import { chunkChecksum, encodeBase64, SummaryHasher } from "../storage/checksum.ts";
+import type { BackupStorage, LocalChunkStorage } from "../storage/backup_storage.ts";
+import {
+  checksumToDigest,
+  chunkChecksum,
+  encodeBase64,
+  SummaryHasher,
+} from "../storage/checksum.ts";
 import type { StorageRetry } from "./_storage_retry.ts";
 
 /**
@@ -230,16 +235,25 @@ export class ObjectCommit {
   }
 
   /**
-   * The metadata `callback` returns for `result` (it sees a copy), checked: a
-   * string must be a string and a blob a `Uint8Array` (`TypeError` otherwise);
-   * empty ones count as none. No callback: no metadata.
+   * The metadata to store, checked: `metadata` itself, or what it returns for
+   * `result` when it is a function (it sees a copy; without a result, a function
+   * is a `TypeError`). A string must be a string and a blob a `Uint8Array`
+   * (`TypeError` otherwise); empty ones count as none. None given: no metadata.
    */
   metadataOf(
-    result: WriterResult,
-    callback?: (result: WriterResult) => WriterMetadata,
+    result: WriterResult | undefined,
+    metadata?: WriterMetadata | ((result: WriterResult) => WriterMetadata),
   ): CommitMetadata {
-    if (!callback) return {};
-    const out = callback({ ...result });
+    if (!metadata) return {};
+    let out: WriterMetadata;
+    if (typeof metadata === "function") {
+      if (result === undefined) {
+        throw new TypeError(`close ${this.#path}: the metadata function needs the result`);
+      }
+      out = metadata({ ...result });
+    } else {
+      out = metadata;
+    }
     const string = out?.metadataString;
     const blob = out?.metadataBlob;
     if (string !== undefined && typeof string !== "string") {
@@ -283,6 +297,39 @@ export class ObjectCommit {
       }, options)
     );
     this.#checkStored(output.ObjectChecksum, result.objectChecksum);
+  }
+
+  /**
+   * Stores an object of at most one chunk through a store in this process that
+   * hashes it itself (`LocalChunkStorage.putObjectHashed`): `data` and the
+   * metadata string, no checksum computed here; resolves to the result, with the
+   * object checksum the store computed from the bytes it stored.
+   */
+  async putObjectHashed(
+    storage: LocalChunkStorage,
+    data: Uint8Array,
+    metadata: CommitMetadata,
+  ): Promise<WriterResult> {
+    const output = await this.#retry.run((options) =>
+      storage.putObjectHashed({
+        BackupJobId: this.#jobId,
+        ObjectName: this.#objectName,
+        MetadataString: metadata.string,
+        ...(data.byteLength > 0 ? { InlineChunk: data, InlineChunkLength: data.byteLength } : {}),
+        ThrowOnDuplicate: this.#throwOnDuplicate || undefined,
+      }, options)
+    );
+    const checksum = output.ObjectChecksum;
+    if (typeof checksum !== "string" || checksumToDigest(checksum) === undefined) {
+      throw new Deno.errors.InvalidData(
+        `close ${this.#path}: storage returned no valid object checksum`,
+      );
+    }
+    return {
+      objectChecksum: checksum,
+      size: data.byteLength,
+      chunkCount: data.byteLength > 0 ? 1 : 0,
+    };
   }
 
   /** Completes the pending upload `uploadId` with `NotifyObjectComplete`. */

@@ -19,7 +19,11 @@
  * @module
  */
 
-import type { BackupStorage } from "../storage/backup_storage.ts";
+import {
+  type BackupStorage,
+  isLocalChunkStorage,
+  type LocalChunkStorage,
+} from "../storage/backup_storage.ts";
 import { sha256Async } from "../storage/checksum.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH } from "../storage/limits.ts";
 import { StorageRetry } from "./_storage_retry.ts";
@@ -198,6 +202,8 @@ export class ObjectWriter {
   /** What {@link close} runs right before the commit. */
   #beforeCommit?: () => Promise<void>;
   #aborting?: Promise<void>;
+  /** The storage, when it is in this process and hashes what it stores itself. */
+  readonly #local: LocalChunkStorage | undefined;
 
   /**
    * Prepares a writer; nothing is sent to storage until a chunk must go out or
@@ -238,6 +244,7 @@ export class ObjectWriter {
       onError: (error) => this.#fail(error),
     });
     this.#commit = new ObjectCommit(storage, object);
+    this.#local = isLocalChunkStorage(storage) ? storage : undefined;
     this.#onSignal = () => this.#fail(this.#userSignal?.reason);
     if (options.signal) {
       this.#userSignal = options.signal;
@@ -279,14 +286,17 @@ export class ObjectWriter {
    * that fits one chunk, with no upload started, goes up in one `PutObject` (or,
    * when a metadata blob is given, `StartObject` + one `PutChunk` +
    * `NotifyObjectComplete`, since `PutObject` carries no blob); otherwise the last
-   * chunk is put and `NotifyObjectComplete` sends the `SUMMARY`. `metadata`
-   * receives the final size and checksum and returns the string and blob to store.
+   * chunk is put and `NotifyObjectComplete` sends the `SUMMARY`. `metadata` is
+   * the string and blob to store, or a function that receives the final size and
+   * checksum and returns them. With a storage in this process that hashes what it
+   * stores (`LocalChunkStorage`), a one-`PutObject` object given its metadata as a
+   * value is not hashed here at all: the store computes its checksum.
    * `options.beforeCommit` runs once every chunk is stored, right before the
    * commit; a throw abandons the upload (nothing becomes visible) and fails the
    * close with it. Calling it again returns the first call's outcome.
    */
   close(
-    metadata?: (result: WriterResult) => WriterMetadata,
+    metadata?: WriterMetadata | ((result: WriterResult) => WriterMetadata),
     options?: { beforeCommit?: () => Promise<void> },
   ): Promise<WriterResult> {
     if (this.#closing) return this.#closing;
@@ -324,7 +334,9 @@ export class ObjectWriter {
 
   // ------------------------------------------------------------------ internals
 
-  async #finish(metadata?: (result: WriterResult) => WriterMetadata): Promise<WriterResult> {
+  async #finish(
+    metadata?: WriterMetadata | ((result: WriterResult) => WriterMetadata),
+  ): Promise<WriterResult> {
     this.#check("close");
     this.#state = "closing";
     this.#chunks.seal();
@@ -345,8 +357,19 @@ export class ObjectWriter {
   }
 
   /** At most one chunk and no upload started: one `PutObject`, unless a blob must go too. */
-  async #finishSmall(metadata?: (result: WriterResult) => WriterMetadata): Promise<WriterResult> {
+  async #finishSmall(
+    metadata?: WriterMetadata | ((result: WriterResult) => WriterMetadata),
+  ): Promise<WriterResult> {
     const data = this.#chunks.buffered;
+    if (this.#local !== undefined && typeof metadata !== "function") {
+      // Metadata that does not depend on the checksum, and a store that hashes.
+      const given = this.#commit.metadataOf(undefined, metadata);
+      if (!given.blob) {
+        await this.#beforeCommit?.();
+        this.#checkClosing();
+        return await this.#commit.putObjectHashed(this.#local, data, given);
+      }
+    }
     const digests = data.byteLength > 0 ? [await sha256Async(data)] : [];
     const result = summarizeChunks(digests, data.byteLength);
     const extra = this.#commit.metadataOf(result, metadata);
@@ -363,7 +386,9 @@ export class ObjectWriter {
   }
 
   /** Puts the last chunk, waits for every chunk, then completes the upload. */
-  async #finishLarge(metadata?: (result: WriterResult) => WriterMetadata): Promise<WriterResult> {
+  async #finishLarge(
+    metadata?: WriterMetadata | ((result: WriterResult) => WriterMetadata),
+  ): Promise<WriterResult> {
     await this.#chunks.flush();
     await this.#chunks.drain();
     this.#check("close");

@@ -132,6 +132,7 @@ export const STORAGE_OPERATIONS: Readonly<Record<string, string>> = {
   putObject: "PutObject",
   startObject: "StartObject",
   putChunkHashed: "PutChunkHashed",
+  putObjectHashed: "PutObjectHashed",
   readVerifiedChunk: "ReadVerifiedChunk",
   listObjectsLocally: "ListObjectsLocally",
 };
@@ -143,7 +144,7 @@ export const STORAGE_OPERATIONS: Readonly<Record<string, string>> = {
  * ```ts
  * import assert from "node:assert/strict";
  * import { OPERATION_NAMES } from "./metric_layout.ts";
- * assert.equal(OPERATION_NAMES.length, 12);
+ * assert.equal(OPERATION_NAMES.length, 13);
  * ```
  */
 export const OPERATION_NAMES: readonly string[] = Object.values(STORAGE_OPERATIONS);

@@ -129,14 +129,45 @@ export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgo
 };
 
 /**
+ * What {@link LocalChunkStorage.putObjectHashed} takes: a `PutObject` without
+ * checksums, with the inline chunk's bytes (if any) in memory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { HashedPutObjectInput } from "./backup_storage.ts";
+ * const input: HashedPutObjectInput = {
+ *   BackupJobId: "job-1",
+ *   ObjectName: "a.txt",
+ *   InlineChunk: new Uint8Array(3),
+ *   InlineChunkLength: 3,
+ * };
+ * assert.equal(input.InlineChunk?.byteLength, input.InlineChunkLength);
+ * assert.equal("ObjectChecksum" in input, false); // the store computes it
+ * ```
+ */
+export type HashedPutObjectInput =
+  & Omit<
+    PutObjectInput,
+    | "InlineChunk"
+    | "InlineChunkChecksum"
+    | "InlineChunkChecksumAlgorithm"
+    | "ObjectChecksum"
+    | "ObjectChecksumAlgorithm"
+  >
+  & { InlineChunk?: Uint8Array };
+
+/**
  * A storage in this process that can hash a chunk as it stores it. A checksum
  * sent with a chunk guards the bytes on their way to the store; in the same
  * process there is no way, so a writer that finds this capability lets the store
  * compute the digest (of exactly the bytes it stores) and hashes nothing itself:
- * each chunk is hashed once, not twice. Storage reached over HTTP never has it.
- * The chunk's bytes are durable when the call resolves; its record becomes
- * durable with the upload's completion (`NotifyObjectComplete`), which the
- * writer awaits before it acknowledges anything.
+ * each chunk is hashed once, not twice; so is an object of at most one chunk
+ * (`putObjectHashed`). Storage reached over HTTP never has it. A chunk's bytes
+ * are durable when `putChunkHashed` resolves; its record becomes durable with the
+ * upload's completion (`NotifyObjectComplete`), which the writer awaits before
+ * it acknowledges anything. `putObjectHashed` resolves once the whole new
+ * version is durable, as `PutObject` does.
  *
  * @example
  * ```ts
@@ -148,6 +179,13 @@ export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgo
  *   await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
  *   assert.equal(isLocalChunkStorage(store), true);
  *   assert.equal(typeof store.putChunkHashed, "function");
+ *   const out = await store.putObjectHashed({
+ *     BackupJobId: "job-1",
+ *     ObjectName: "a.txt",
+ *     InlineChunk: new TextEncoder().encode("abc"),
+ *     InlineChunkLength: 3,
+ *   });
+ *   assert.equal(out.InlineChunkChecksum, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -156,6 +194,15 @@ export type HashedPutChunkInput = Omit<PutChunkInput, "Checksum" | "ChecksumAlgo
 export interface LocalChunkStorage extends BackupStorage {
   /** `PutChunk` where the store computes the checksum (returned as `ChunkChecksum`). */
   putChunkHashed(input: HashedPutChunkInput, options?: OperationOptions): Promise<PutChunkOutput>;
+  /**
+   * `PutObject` where the store computes the checksums (returned as
+   * `InlineChunkChecksum` and `ObjectChecksum`): an object of at most one chunk,
+   * hashed once.
+   */
+  putObjectHashed(
+    input: HashedPutObjectInput,
+    options?: OperationOptions,
+  ): Promise<PutObjectOutput>;
 }
 
 /**
@@ -169,7 +216,9 @@ export interface LocalChunkStorage extends BackupStorage {
  * ```
  */
 export function isLocalChunkStorage(storage: BackupStorage): storage is LocalChunkStorage {
-  return typeof (storage as Partial<LocalChunkStorage>).putChunkHashed === "function";
+  const local = storage as Partial<LocalChunkStorage>;
+  return typeof local.putChunkHashed === "function" &&
+    typeof local.putObjectHashed === "function";
 }
 
 /**

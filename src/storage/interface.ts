@@ -29,6 +29,7 @@ export type * from "./types.ts";
 export {
   type BackupStorage,
   type HashedPutChunkInput,
+  type HashedPutObjectInput,
   isLocalChunkStorage,
   isLocalObjectLister,
   isVerifiedChunkReader,

@@ -668,3 +668,151 @@ Deno.test("EmbeddedStore.putChunkHashed returns the checksum of what it stored a
 function sha256Digest(data: Uint8Array): Uint8Array {
   return checksumToDigest(chunkChecksum(data))!;
 }
+
+Deno.test("EmbeddedStore.putObjectHashed stores what PutObject stores, with the checksums it computed itself, and refuses what PutObject would", async () => {
+  await using t = await openTestStore();
+  const store = t.store;
+  // Inline (≤ 64 KiB), a chunk file (above), and an empty object.
+  const cases = [patternBytes(5 * KiB + 3, 1), patternBytes(70_000, 2), new Uint8Array()];
+  for (const [i, data] of cases.entries()) {
+    const digests = data.byteLength > 0 ? [sha256Digest(data)] : [];
+    const out = await store.putObjectHashed({
+      BackupJobId: JOB,
+      ObjectName: `hashed/${i}`,
+      MetadataString: `m${i}`,
+      ...(data.byteLength > 0 ? { InlineChunk: data, InlineChunkLength: data.byteLength } : {}),
+    });
+    assertEquals(out.ObjectChecksum, summaryChecksum(digests));
+    assertEquals(out.InlineChunkChecksum, chunkChecksum(data));
+    // The same bytes through PutObject, checksums sent: the same object.
+    await store.putObject({
+      BackupJobId: JOB,
+      ObjectName: `sent/${i}`,
+      MetadataString: `m${i}`,
+      ...(data.byteLength > 0
+        ? {
+          InlineChunk: data,
+          InlineChunkLength: data.byteLength,
+          InlineChunkChecksum: chunkChecksum(data),
+        }
+        : {}),
+      ObjectChecksum: summaryChecksum(digests),
+    });
+    const hashed = await readCurrent(store, `hashed/${i}`);
+    const sent = await readCurrent(store, `sent/${i}`);
+    assertEquals(hashed.bytes, data);
+    assertEquals(hashed.bytes, sent.bytes);
+    assertEquals(hashed.object.ObjectChecksum, sent.object.ObjectChecksum);
+    assertEquals(hashed.object.MetadataString, `m${i}`);
+    assertEquals(hashed.chunks.map((c) => c.Checksum), sent.chunks.map((c) => c.Checksum));
+  }
+  // Checksums are the store's to compute: one sent anyway (plain JavaScript) is refused.
+  for (const member of ["InlineChunkChecksum", "ObjectChecksum", "ObjectChecksumAlgorithm"]) {
+    await assertRejects(
+      () =>
+        store.putObjectHashed({
+          BackupJobId: JOB,
+          ObjectName: "refused",
+          InlineChunk: new Uint8Array(3),
+          InlineChunkLength: 3,
+          [member]: member === "ObjectChecksumAlgorithm"
+            ? "SUMMARY"
+            : chunkChecksum(new Uint8Array(3)),
+        } as never),
+      IllegalArgumentException,
+      `${member} is not taken by putObjectHashed`,
+    );
+  }
+  await assertRejects(
+    () =>
+      store.putObjectHashed({
+        BackupJobId: JOB,
+        ObjectName: "refused",
+        InlineChunk: new Blob([new Uint8Array(3)]).stream(),
+        InlineChunkLength: 3,
+      } as never),
+    IllegalArgumentException,
+    "InlineChunk must be bytes",
+  );
+  await assertRejects(
+    () =>
+      store.putObjectHashed({
+        BackupJobId: JOB,
+        ObjectName: "refused",
+        InlineChunk: new Uint8Array(5),
+        InlineChunkLength: 6,
+      }),
+    Error,
+    "5 bytes but InlineChunkLength says 6",
+  );
+  assertEquals(await listNamed(store, "refused"), []);
+  // ThrowOnDuplicate as PutObject: an existing object stays as it was.
+  await assertRejects(() =>
+    store.putObjectHashed({
+      BackupJobId: JOB,
+      ObjectName: "hashed/0",
+      InlineChunk: new Uint8Array(1),
+      InlineChunkLength: 1,
+      ThrowOnDuplicate: true,
+    }), Error);
+  assertEquals((await readCurrent(store, "hashed/0")).bytes, cases[0]);
+});
+
+Deno.test("ObjectWriter: a one-chunk object with its metadata given as a value goes up by putObjectHashed (hashed once, by the store); a metadata function still gets the checksum through PutObject", async () => {
+  await using t = await openTestStore();
+  const store = t.store;
+  const calls = { putObject: 0, putObjectHashed: 0 };
+  const counting = new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property === "putObject" || property === "putObjectHashed") {
+        return (...args: unknown[]) => {
+          calls[property]++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const data = patternBytes(5 * KiB + 1, 9);
+  const byValue = writer(counting, "value.bin", { chunkSize: 8 * KiB });
+  await feed(byValue, data, [1000, 3 * KiB]);
+  const result = await byValue.close({ metadataString: "by-value" });
+  assertEquals(calls, { putObject: 0, putObjectHashed: 1 });
+  assertEquals(result, {
+    objectChecksum: expectedSummary(data, 8 * KiB),
+    size: data.byteLength,
+    chunkCount: 1,
+  });
+  const stored = await readCurrent(store, "value.bin");
+  assertEquals(stored.bytes, data);
+  assertEquals(stored.object.ObjectChecksum, result.objectChecksum);
+  assertEquals(stored.object.MetadataString, "by-value");
+
+  const empty = writer(counting, "empty.bin");
+  assertEquals((await empty.close({ metadataString: "e" })).objectChecksum, summaryChecksum([]));
+  assertEquals(calls, { putObject: 0, putObjectHashed: 2 });
+
+  const byFunction = writer(counting, "function.bin", { chunkSize: 8 * KiB });
+  await byFunction.write(data);
+  await byFunction.close((r) => ({ metadataString: `${r.size};${r.objectChecksum}` }));
+  assertEquals(calls, { putObject: 1, putObjectHashed: 2 });
+  assertEquals(
+    (await readCurrent(store, "function.bin")).object.MetadataString,
+    `${data.byteLength};${result.objectChecksum}`,
+  );
+
+  // beforeCommit still runs right before the commit, and its throw stores nothing.
+  const refused = writer(counting, "refused.bin");
+  await refused.write(data);
+  await assertRejects(
+    () =>
+      refused.close({ metadataString: "x" }, {
+        beforeCommit: () => Promise.reject(new Error("precondition failed")),
+      }),
+    Error,
+    "precondition failed",
+  );
+  assertEquals(calls, { putObject: 1, putObjectHashed: 2 });
+  assertEquals(await listNamed(store, "refused.bin"), []);
+});

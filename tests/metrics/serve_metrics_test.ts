@@ -83,9 +83,11 @@ Deno.test("serve --workers 2 --metrics: requests, bytes and latencies summed ove
       answers.length,
     );
     assertEquals(sample(after, "backupfs_http_requests_in_flight"), 0);
-    // Two small files and the collection's marker: a PutObject each (stored whole), no failure.
-    assertEquals(moved(before, after, calls("PutObject")), 3);
-    assertEquals(moved(before, after, errors("PutObject")), 0);
+    // Two small files and the collection's marker: each stored whole, hashed by the store
+    // in this process (PutObjectHashed), none through PutObject; no failure.
+    assertEquals(moved(before, after, calls("PutObjectHashed")), 3);
+    assertEquals(moved(before, after, errors("PutObjectHashed")), 0);
+    assertEquals(moved(before, after, calls("PutObject")), 0);
     assertEquals(sample(after, "backupfs_up"), 1);
     // The metrics are on their own listener, not the WebDAV port.
     assertEquals((await fresh(`${serve.origin}/metrics`)).status, 404);

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type {
   HashedPutChunkInput,
+  HashedPutObjectInput,
   LocalChunkStorage,
   ReadVerifiedChunkOptions,
   VerifiedChunkReader,
@@ -221,6 +222,13 @@ interface Ingested {
 
 /** Default of `EmbeddedStoreOptions.inlineChunkBytes`. */
 const DEFAULT_INLINE_CHUNK_BYTES = 64 * 1024;
+/** The members of `PutObject` that `putObjectHashed` computes instead of taking. */
+const CHECKSUM_MEMBERS = [
+  "InlineChunkChecksum",
+  "InlineChunkChecksumAlgorithm",
+  "ObjectChecksum",
+  "ObjectChecksumAlgorithm",
+] as const;
 /** Largest `inlineChunkBytes` allowed; longer chunks are never looked up inline. */
 const MAX_INLINE_CHUNK_BYTES = 1024 * 1024;
 
@@ -715,110 +723,144 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
 
   /** Stores a whole object of zero or one chunk in one call. */
   putObject(input: PutObjectInput, options?: OperationOptions): Promise<PutObjectOutput> {
+    return this.#trackOperation(() => this.#putObject(input, false, options));
+  }
+
+  /**
+   * `PutObject` for a writer in this process (see `LocalChunkStorage`): the inline
+   * chunk's bytes in memory, no checksums sent; the store computes them from
+   * exactly the bytes it stores, and returns them (`InlineChunkChecksum`,
+   * `ObjectChecksum`). Everything else is checked and stored as by `putObject`.
+   */
+  putObjectHashed(
+    input: HashedPutObjectInput,
+    options?: OperationOptions,
+  ): Promise<PutObjectOutput> {
     return this.#trackOperation(async () => {
-      const job = input.BackupJobId;
-      const body = input.InlineChunk;
-      let name: Uint8Array;
-      let length: number;
-      let expected: Uint8Array | undefined;
-      const throwOnDuplicate = input.ThrowOnDuplicate === true;
-      try {
-        validateJobId(job);
-        validateObjectName(input.ObjectName);
-        name = encoder.encode(input.ObjectName);
-        if (input.MetadataString !== undefined) validateMetadataString(input.MetadataString);
-        requireAlgorithm(
-          input.InlineChunkChecksumAlgorithm,
-          "SHA256",
-          "InlineChunkChecksumAlgorithm",
-          {
-            optional: true,
-          },
-        );
-        requireAlgorithm(input.ObjectChecksumAlgorithm, "SUMMARY", "ObjectChecksumAlgorithm", {
-          optional: true,
-        });
-        if (input.ObjectChecksum !== undefined) {
-          requireChecksum(input.ObjectChecksum, "ObjectChecksum");
-        }
-        const declared = input.InlineChunkLength ??
-          (body instanceof Uint8Array ? body.byteLength : 0);
-        length = requireLength(declared, "InlineChunkLength", this.#maxChunk);
-        if (length > 0 || input.InlineChunkChecksum !== undefined) {
-          expected = requireChecksum(input.InlineChunkChecksum, "InlineChunkChecksum");
-        }
-        if (length === 0 && expected && !sameBytes(expected, EMPTY_DIGEST)) {
-          throw new IllegalArgumentException(
-            "InlineChunkChecksum does not match the SHA-256 of InlineChunk",
-          );
-        }
-        if (throwOnDuplicate) {
-          checkDuplicate(await this.#metadata.currentVersion(job, name), job, input.ObjectName);
-        }
-      } catch (error) {
-        await discardBody(body);
-        throw error;
+      if (input.InlineChunk !== undefined && !(input.InlineChunk instanceof Uint8Array)) {
+        throw new IllegalArgumentException("InlineChunk must be bytes for putObjectHashed");
       }
-      let ingested: Ingested | undefined;
-      if (length > 0) {
-        ingested = await this.#ingest(body, {
-          length,
-          expected,
-          member: "InlineChunk",
-          lengthMember: "InlineChunkLength",
-          checksumMember: "InlineChunkChecksum",
-          signal: options?.signal,
-        });
-      } else {
-        await drainEmptyBody(
-          body,
-          input.InlineChunkLength === undefined
-            ? "InlineChunkLength is required when InlineChunk has bytes"
-            : "InlineChunk has more bytes than InlineChunkLength (0) says",
-        );
-      }
-      try {
-        const summary = ingested ? summaryChecksum([ingested.digest]) : EMPTY_CHECKSUM;
-        if (input.ObjectChecksum !== undefined && input.ObjectChecksum !== summary) {
-          throw new IllegalArgumentException(
-            "ObjectChecksum does not match the SUMMARY of InlineChunk",
-          );
-        }
-        // The hot path of small files: the new version goes in as current directly
-        // (no pending row to complete), after the one it replaces is retired; in
-        // one call where the engine offers it.
-        const version: PutObjectVersionInput = {
-          job,
-          name,
-          now: this.#now(),
-          objectChecksum: summary,
-          metadataString: input.MetadataString ?? null,
-          throwOnDuplicate,
-          ...(ingested ? { chunk: { ...ingested, length } } : {}),
-        };
-        const outcome = this.#metadata.putObjectVersion
-          ? await this.#metadata.putObjectVersion(version)
-          : await this.#metadata.transaction((tx) => this.#putObjectVersion(tx, version));
-        if (outcome.status === "duplicate") {
-          throw duplicateError(job, input.ObjectName, outcome.checksum);
-        }
-        if (outcome.status === "claim-lost") {
-          throw new ServiceUnavailableException(
-            "The chunk's claim expired before its record was written; retry",
-          );
-        }
-        return {
-          $metadata: {},
-          InlineChunkChecksum: ingested ? encodeBase64(ingested.digest) : EMPTY_CHECKSUM,
-          InlineChunkChecksumAlgorithm: "SHA256",
-          ObjectChecksum: summary,
-          ObjectChecksumAlgorithm: "SUMMARY",
-        };
-      } catch (error) {
-        if (ingested) await this.#claims.abandon(ingested);
-        throw error;
-      }
+      return await this.#putObject(input, true, options);
     });
+  }
+
+  /** `putObject`, or `putObjectHashed` (`hashed`: no checksum of the bytes is expected). */
+  async #putObject(
+    input: PutObjectInput | HashedPutObjectInput,
+    hashed: boolean,
+    options: OperationOptions | undefined,
+  ): Promise<PutObjectOutput> {
+    // A hashed input's checksum members are absent by type; a caller from plain
+    // JavaScript that sends one anyway is refused below.
+    const sent: PutObjectInput = input;
+    const job = sent.BackupJobId;
+    const body = sent.InlineChunk;
+    let name: Uint8Array;
+    let length: number;
+    let expected: Uint8Array | undefined;
+    const throwOnDuplicate = sent.ThrowOnDuplicate === true;
+    try {
+      validateJobId(job);
+      validateObjectName(sent.ObjectName);
+      name = encoder.encode(sent.ObjectName);
+      if (sent.MetadataString !== undefined) validateMetadataString(sent.MetadataString);
+      requireAlgorithm(
+        sent.InlineChunkChecksumAlgorithm,
+        "SHA256",
+        "InlineChunkChecksumAlgorithm",
+        {
+          optional: true,
+        },
+      );
+      requireAlgorithm(sent.ObjectChecksumAlgorithm, "SUMMARY", "ObjectChecksumAlgorithm", {
+        optional: true,
+      });
+      if (sent.ObjectChecksum !== undefined) {
+        requireChecksum(sent.ObjectChecksum, "ObjectChecksum");
+      }
+      const declared = sent.InlineChunkLength ??
+        (body instanceof Uint8Array ? body.byteLength : 0);
+      length = requireLength(declared, "InlineChunkLength", this.#maxChunk);
+      if (hashed) {
+        for (const member of CHECKSUM_MEMBERS) {
+          if (sent[member] !== undefined) {
+            throw new IllegalArgumentException(`${member} is not taken by putObjectHashed`);
+          }
+        }
+      } else if (length > 0 || sent.InlineChunkChecksum !== undefined) {
+        expected = requireChecksum(sent.InlineChunkChecksum, "InlineChunkChecksum");
+      }
+      if (length === 0 && expected && !sameBytes(expected, EMPTY_DIGEST)) {
+        throw new IllegalArgumentException(
+          "InlineChunkChecksum does not match the SHA-256 of InlineChunk",
+        );
+      }
+      if (throwOnDuplicate) {
+        checkDuplicate(await this.#metadata.currentVersion(job, name), job, sent.ObjectName);
+      }
+    } catch (error) {
+      await discardBody(body);
+      throw error;
+    }
+    let ingested: Ingested | undefined;
+    if (length > 0) {
+      ingested = await this.#ingest(body, {
+        length,
+        expected,
+        member: "InlineChunk",
+        lengthMember: "InlineChunkLength",
+        checksumMember: "InlineChunkChecksum",
+        signal: options?.signal,
+      });
+    } else {
+      await drainEmptyBody(
+        body,
+        sent.InlineChunkLength === undefined
+          ? "InlineChunkLength is required when InlineChunk has bytes"
+          : "InlineChunk has more bytes than InlineChunkLength (0) says",
+      );
+    }
+    try {
+      const summary = ingested ? summaryChecksum([ingested.digest]) : EMPTY_CHECKSUM;
+      if (sent.ObjectChecksum !== undefined && sent.ObjectChecksum !== summary) {
+        throw new IllegalArgumentException(
+          "ObjectChecksum does not match the SUMMARY of InlineChunk",
+        );
+      }
+      // The hot path of small files: the new version goes in as current directly
+      // (no pending row to complete), after the one it replaces is retired; in
+      // one call where the engine offers it.
+      const version: PutObjectVersionInput = {
+        job,
+        name,
+        now: this.#now(),
+        objectChecksum: summary,
+        metadataString: sent.MetadataString ?? null,
+        throwOnDuplicate,
+        ...(ingested ? { chunk: { ...ingested, length } } : {}),
+      };
+      const outcome = this.#metadata.putObjectVersion
+        ? await this.#metadata.putObjectVersion(version)
+        : await this.#metadata.transaction((tx) => this.#putObjectVersion(tx, version));
+      if (outcome.status === "duplicate") {
+        throw duplicateError(job, sent.ObjectName, outcome.checksum);
+      }
+      if (outcome.status === "claim-lost") {
+        throw new ServiceUnavailableException(
+          "The chunk's claim expired before its record was written; retry",
+        );
+      }
+      return {
+        $metadata: {},
+        InlineChunkChecksum: ingested ? encodeBase64(ingested.digest) : EMPTY_CHECKSUM,
+        InlineChunkChecksumAlgorithm: "SHA256",
+        ObjectChecksum: summary,
+        ObjectChecksumAlgorithm: "SUMMARY",
+      };
+    } catch (error) {
+      if (ingested) await this.#claims.abandon(ingested);
+      throw error;
+    }
   }
 
   /**
