@@ -589,21 +589,8 @@ Deno.test("ObjectWriter: over the HTTP client, retryable failures follow the cli
 
 Deno.test("ObjectWriter: a store in this process hashes each chunk itself (putChunkHashed), never PutChunk", async () => {
   await using t = await openTestStore();
-  const calls = { putChunk: 0, putChunkHashed: 0 };
   const store = t.store;
-  // The store itself, counting: the capability stays visible to the writer.
-  const counting = new Proxy(store, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (property === "putChunk" || property === "putChunkHashed") {
-        return (...args: unknown[]) => {
-          calls[property]++;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const { counting, calls } = countingCalls(store, ["putChunk", "putChunkHashed"]);
   const data = patternBytes(5 * 1024 * 1024 + 77, 42);
   const w = writer(counting, "local.bin", { chunkSize: MiB });
   await feed(w, data, [300 * KiB, 1 * MiB, 7]);
@@ -664,6 +651,30 @@ Deno.test("EmbeddedStore.putChunkHashed returns the checksum of what it stored a
   assertEquals(stored.chunks.length, 2);
   assertEquals(stored.bytes, new Uint8Array([...chunks[0], ...chunks[1]]));
 });
+
+/**
+ * The store itself, with calls of the `names` methods counted: every other
+ * property passes through, so capabilities such as `putChunkHashed` stay visible.
+ */
+function countingCalls<T extends object, const N extends string>(
+  store: T,
+  names: readonly N[],
+): { counting: T; calls: Record<N, number> } {
+  const calls = Object.fromEntries(names.map((name) => [name, 0])) as Record<N, number>;
+  const counting = new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if ((names as readonly PropertyKey[]).includes(property)) {
+        return (...args: unknown[]) => {
+          calls[property as N]++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { counting, calls };
+}
 
 function sha256Digest(data: Uint8Array): Uint8Array {
   return checksumToDigest(chunkChecksum(data))!;
@@ -761,19 +772,7 @@ Deno.test("EmbeddedStore.putObjectHashed stores what PutObject stores, with the 
 Deno.test("ObjectWriter: a one-chunk object with its metadata given as a value goes up by putObjectHashed (hashed once, by the store); a metadata function still gets the checksum through PutObject", async () => {
   await using t = await openTestStore();
   const store = t.store;
-  const calls = { putObject: 0, putObjectHashed: 0 };
-  const counting = new Proxy(store, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (property === "putObject" || property === "putObjectHashed") {
-        return (...args: unknown[]) => {
-          calls[property]++;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const { counting, calls } = countingCalls(store, ["putObject", "putObjectHashed"]);
   const data = patternBytes(5 * KiB + 1, 9);
   const byValue = writer(counting, "value.bin", { chunkSize: 8 * KiB });
   await feed(byValue, data, [1000, 3 * KiB]);
