@@ -10,7 +10,7 @@
  */
 
 import { type BackupStorage, isLocalChunkStorage } from "../storage/backup_storage.ts";
-import { checksumToDigest, encodeBase64, sha256Async } from "../storage/checksum.ts";
+import { checksumToDigest, encodeBase64, sha256 } from "../storage/checksum.ts";
 import type { StorageRetry } from "./_storage_retry.ts";
 
 /** The first buffer of a pipeline starts this small and doubles up to the chunk size. */
@@ -352,7 +352,7 @@ export class ChunkPipeline {
       this.#digests[index] = digest;
       return;
     }
-    const digest = await sha256Async(data);
+    const digest = sha256(data);
     this.#digests[index] = digest;
     await this.#putChunk(index, data, digest);
   }

@@ -24,7 +24,7 @@ import {
   isLocalChunkStorage,
   type LocalChunkStorage,
 } from "../storage/backup_storage.ts";
-import { sha256Async } from "../storage/checksum.ts";
+import { sha256 } from "../storage/checksum.ts";
 import { DEFAULT_MAX_CHUNK_LENGTH } from "../storage/limits.ts";
 import { StorageRetry } from "./_storage_retry.ts";
 import { ChunkPipeline } from "./chunk_pipeline.ts";
@@ -370,7 +370,7 @@ export class ObjectWriter {
         return await this.#commit.putObjectHashed(this.#local, data, given);
       }
     }
-    const digests = data.byteLength > 0 ? [await sha256Async(data)] : [];
+    const digests = data.byteLength > 0 ? [sha256(data)] : [];
     const result = summarizeChunks(digests, data.byteLength);
     const extra = this.#commit.metadataOf(result, metadata);
     this.#checkClosing();

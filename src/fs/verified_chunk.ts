@@ -14,7 +14,7 @@
  */
 
 import { type BackupStorage, isVerifiedChunkReader } from "../storage/backup_storage.ts";
-import { encodeBase64, sha256Async } from "../storage/checksum.ts";
+import { encodeBase64, sha256 } from "../storage/checksum.ts";
 import { countMetric } from "../metrics/metric_values.ts";
 import { SLOT } from "../metrics/metric_layout.ts";
 import type { ChunkLocation } from "./chunk_map.ts";
@@ -168,7 +168,7 @@ async function fetchChunkOnce(
     signal.throwIfAborted();
     if (overflow || filled !== chunk.length) return undefined;
     const bytes = joinPieces(pieces, chunk.length);
-    const digest = await sha256Async(bytes);
+    const digest = sha256(bytes);
     signal.throwIfAborted();
     return encodeBase64(digest) === chunk.checksum ? bytes : undefined;
   } catch (error) {

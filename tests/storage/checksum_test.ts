@@ -9,10 +9,11 @@ import {
   decodeBase64,
   encodeBase64,
   sha256,
-  sha256Async,
   summaryChecksum,
   SummaryHasher,
 } from "../../src/storage/checksum.ts";
+import { EmbeddedStore } from "../../src/storage/store/mod.ts";
+import { BackupFS } from "../../src/fs/mod.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -91,13 +92,14 @@ function decodeHex(hex: string): Uint8Array {
   return new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 }
 
-Deno.test("sha256Async: every size is hashed by node:crypto (no Web Crypto copy), digests equal to sha256's, concurrent calls in any order", async () => {
+Deno.test("the write and read paths hash every size by node:crypto (no Web Crypto copy), checksums equal to sha256's, concurrent writes in any order", async () => {
   const sizes = [0, 1, 64 * 1024, 256 * 1024 - 1, 256 * 1024, 512 * 1024 + 3, 4 * 1024 * 1024];
   const buffers = sizes.map((size, i) => {
     const bytes = new Uint8Array(size);
     for (let j = 0; j < size; j += 4096) bytes[j] = (i * 31 + j) & 0xff;
     return bytes;
   });
+  const dir = await Deno.makeTempDir();
   const subtle = crypto.subtle;
   const original = subtle.digest;
   let webCryptoCalls = 0;
@@ -106,14 +108,37 @@ Deno.test("sha256Async: every size is hashed by node:crypto (no Web Crypto copy)
     return Promise.reject(new Error("Web Crypto must not be used"));
   };
   try {
-    const digests = await Promise.all(buffers.map((b) => sha256Async(b)));
+    await using store = await EmbeddedStore.open(dir, { gcIntervalMs: 0, durable: false });
+    // BackupFS (the store hashes each object), and PutObject with checksums sent (the
+    // store checks them), side by side.
+    const fs = new BackupFS(store, { jobId: "j" });
+    await Promise.all(buffers.map((b, i) => fs.writeFile(`/f${i}`, b)));
+    const outputs = await Promise.all(buffers.map((b, i) =>
+      store.putObject({
+        BackupJobId: "j",
+        ObjectName: `sent${i}`,
+        ...(b.byteLength > 0
+          ? {
+            InlineChunk: b,
+            InlineChunkLength: b.byteLength,
+            InlineChunkChecksum: chunkChecksum(b),
+          }
+          : {}),
+      })
+    ));
+    for (const [i, b] of buffers.entries()) {
+      const digests = b.byteLength > 0 ? [sha256(b)] : [];
+      assertEquals(outputs[i].ObjectChecksum, summaryChecksum(digests));
+      assertEquals((await fs.stat(`/f${i}`)).etag, summaryChecksum(digests));
+      assertEquals(await new BackupFS(store, { jobId: "j" }).readFile(`/f${i}`), b);
+    }
     assertEquals(webCryptoCalls, 0);
-    digests.forEach((digest, i) => assertEquals(digest, sha256(buffers[i])));
     assertEquals(
-      encodeBase64(await sha256Async(new TextEncoder().encode("abc"))),
+      encodeBase64(sha256(new TextEncoder().encode("abc"))),
       "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
     );
   } finally {
     subtle.digest = original;
+    await Deno.remove(dir, { recursive: true });
   }
 });

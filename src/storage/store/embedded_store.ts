@@ -23,7 +23,7 @@ import type {
   ReadVerifiedChunkOptions,
   VerifiedChunkReader,
 } from "../backup_storage.ts";
-import { encodeBase64, sha256, sha256Async, summaryChecksum, SummaryHasher } from "../checksum.ts";
+import { encodeBase64, sha256, summaryChecksum, SummaryHasher } from "../checksum.ts";
 import { VisibleVersions } from "./visible_versions.ts";
 import {
   DataAlreadyExistsException,
@@ -1079,7 +1079,7 @@ export class EmbeddedStore implements LocalChunkStorage, VerifiedChunkReader {
       if (!stream) throw versionGone();
       const whole = await readStreamInto(stream, bytes, signal);
       signal?.throwIfAborted();
-      if (!whole || !sameBytes(await sha256Async(bytes), chunk.digest)) {
+      if (!whole || !sameBytes(sha256(bytes), chunk.digest)) {
         throw new Deno.errors.InvalidData(
           `${name()}: its stored bytes do not match its SHA-256 (the store is damaged)`,
         );
