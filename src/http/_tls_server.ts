@@ -70,7 +70,7 @@ export function createTlsServer(
     },
   });
   h2.on("request", (request, response) => server.emit("request", request, response));
-  // `Expect: 100-continue` over HTTP/2 too: answered when the handler reads the body.
+  // `Expect: 100-continue` over HTTP/2 too: answered as over HTTP/1.1 (see serve_http.ts).
   h2.on("checkContinue", (request, response) => server.emit("checkContinue", request, response));
 
   // The handshake: a connection that never completes one is closed (node's own

@@ -33,6 +33,37 @@ async function readUntilClosed(
   return { text: chunks.join(""), closed: false };
 }
 
+/**
+ * Reads until `done(text)` holds or the peer closes; after `deadlineMs` the
+ * connection is closed (no read is left pending) and the test fails.
+ */
+async function readUntil(
+  conn: Deno.Conn,
+  done: (text: string) => boolean,
+  deadlineMs: number,
+): Promise<{ text: string; closed: boolean }> {
+  let text = "";
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, deadlineMs);
+  try {
+    const buffer = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 10_000 && !done(text); i++) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) {
+        assert(!timedOut, `nothing more within ${deadlineMs} ms; got: ${text}`);
+        return { text, closed: true };
+      }
+      text += decoder.decode(buffer.subarray(0, n));
+    }
+    return { text, closed: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Sends `head` on a new connection and reads the answer until the server closes it (≤ 5 s). */
 async function exchange(port: number, head: string): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -434,9 +465,10 @@ Deno.test("http: a request body left unread is not drained: the answer says Conn
   );
 });
 
-Deno.test("http: Expect: 100-continue is answered 100 only once the handler reads the body; a request refused before that never needs its body", async () => {
+Deno.test("http: Expect: 100-continue with a body over 64 KiB is answered 100 only once the handler reads the body; a request refused before that never needs its body", async () => {
   const started = Promise.withResolvers<void>();
   const readNow = Promise.withResolvers<void>();
+  const length = 64 * 1024 + 1; // the shortest body that waits for the handler
   await withServer(
     async (request) => {
       if (new URL(request.url).pathname === "/refused") {
@@ -451,25 +483,26 @@ Deno.test("http: Expect: 100-continue is answered 100 only once the handler read
     {},
     async (port) => {
       // Refused: the final answer comes without a 100, and the client sends no body.
-      const refused = await Deno.connect({ hostname: "127.0.0.1", port });
-      try {
-        await refused.write(encoder.encode(
-          "PUT /refused HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n" +
-            "Expect: 100-continue\r\n\r\n",
-        ));
-        const { text } = await readUntilClosed(refused, 3000);
-        assertMatch(text, /^HTTP\/1\.1 423 /);
-        assert(!text.includes("100 Continue"), `a 100 was sent for a refused request: ${text}`);
-        assert(text.endsWith("locked"), "the answer did not arrive whole");
-      } finally {
-        refused.close();
+      for (const head of [`Content-Length: ${length}`, "Transfer-Encoding: chunked"]) {
+        const refused = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await refused.write(encoder.encode(
+            `PUT /refused HTTP/1.1\r\nHost: x\r\n${head}\r\nExpect: 100-continue\r\n\r\n`,
+          ));
+          const { text } = await readUntilClosed(refused, 3000);
+          assertMatch(text, /^HTTP\/1\.1 423 /);
+          assert(!text.includes("100 Continue"), `${head}: a 100 was sent for a refused request`);
+          assert(text.endsWith("locked"), "the answer did not arrive whole");
+        } finally {
+          refused.close();
+        }
       }
 
       // Accepted: nothing until the handler reads, then 100, then the answer.
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       try {
         await conn.write(encoder.encode(
-          "PUT /accepted HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n" +
+          `PUT /accepted HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n` +
             "Expect: 100-continue\r\n\r\n",
         ));
         await started.promise;
@@ -486,15 +519,80 @@ Deno.test("http: Expect: 100-continue is answered 100 only once the handler read
         readNow.resolve();
         const n = await first;
         assertEquals(decoder.decode(buffer.subarray(0, n ?? 0)), "HTTP/1.1 100 Continue\r\n\r\n");
-        await conn.write(encoder.encode("hello"));
+        await conn.write(new Uint8Array(length));
         const answer = await readUntilClosed(conn, 1000);
         assertMatch(answer.text, /^HTTP\/1\.1 200 /);
-        assert(answer.text.endsWith("got 5"), `unexpected answer: ${answer.text}`);
+        assert(answer.text.endsWith(`got ${length}`), `unexpected answer: ${answer.text}`);
         assert(!answer.closed, "the connection did not stay open after a body read whole");
       } finally {
         readNow.resolve();
         conn.close();
       }
+    },
+  );
+});
+
+Deno.test("http: Expect: 100-continue with a body of at most 64 KiB is answered 100 at once, before the handler reads; refused, nothing in the body is taken for a request", async () => {
+  const readNow = Promise.withResolvers<void>();
+  const handled: string[] = [];
+  await withServer(
+    async (request) => {
+      const path = new URL(request.url).pathname;
+      handled.push(path);
+      if (path === "/refused") return new Response("locked", { status: 423 });
+      await readNow.promise;
+      return new Response(`got ${(await request.bytes()).byteLength}`);
+    },
+    {},
+    async (port) => {
+      for (const length of [0, 5, 64 * 1024]) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await conn.write(encoder.encode(
+            `PUT /accepted HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n` +
+              "Expect: 100-continue\r\n\r\n",
+          ));
+          // The 100 comes while the handler still waits to read.
+          const interim = await readUntil(conn, (text) => text.endsWith("\r\n\r\n"), 2000);
+          assertEquals(interim.text, "HTTP/1.1 100 Continue\r\n\r\n", `${length} bytes`);
+          await conn.write(new Uint8Array(length));
+          readNow.resolve();
+          const answer = await readUntilClosed(conn, 1000);
+          assertMatch(answer.text, /^HTTP\/1\.1 200 /);
+          assert(answer.text.endsWith(`got ${length}`), `unexpected answer: ${answer.text}`);
+          assert(!answer.closed, "the connection did not stay open after a body read whole");
+        } finally {
+          conn.close();
+        }
+      }
+      // Refused on its head: the 100 went out already, so the body follows. The handler
+      // never reads it, and nothing in it is taken for a request: the connection either
+      // closes after the answer (the body was still coming) or, the body having arrived
+      // whole, serves the next request.
+      const refused = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        const smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+        await refused.write(encoder.encode(
+          `PUT /refused HTTP/1.1\r\nHost: x\r\nContent-Length: ${smuggled.length}\r\n` +
+            "Expect: 100-continue\r\n\r\n",
+        ));
+        await refused.write(encoder.encode(smuggled));
+        const answer = await readUntil(refused, (text) => text.endsWith("locked"), 3000);
+        assertMatch(answer.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 423 /);
+        if (!answer.closed) {
+          const asked = await refused.write(
+            encoder.encode("GET /after HTTP/1.1\r\nHost: x\r\n\r\n"),
+          )
+            .then(() => true, () => false); // a connection closed meanwhile refuses it
+          if (asked) {
+            const next = await readUntil(refused, (text) => text.endsWith("got 0"), 3000);
+            assert(next.closed || next.text.endsWith("got 0"), `next answer: ${next.text}`);
+          }
+        }
+      } finally {
+        refused.close();
+      }
+      assertEquals(handled.filter((path) => path === "/smuggled"), []);
     },
   );
 });

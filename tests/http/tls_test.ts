@@ -425,7 +425,7 @@ Deno.test("tls: a client that stops reading a long answer is cut off and the pro
   }, handler);
 });
 
-Deno.test("tls: Expect: 100-continue over HTTP/2 gets its 100 only when the handler reads the body; a refused request none", async () => {
+Deno.test("tls: Expect: 100-continue over HTTP/2: a body over 64 KiB gets its 100 only when the handler reads it, a refused one none; a short body at once", async () => {
   const handler = async (request: Request) => {
     if (new URL(request.url).pathname === "/refuse") return new Response("no\n", { status: 423 });
     return new Response(`got ${(await request.bytes()).byteLength}`, { status: 201 });
@@ -435,12 +435,12 @@ Deno.test("tls: Expect: 100-continue over HTTP/2 gets its 100 only when the hand
     const session = connectHttp2(`https://127.0.0.1:${server.addr.port}`, { ca });
     session.on("error", () => {});
     try {
-      const put = (path: string) =>
+      const put = (path: string, body: string) =>
         new Promise<{ status: number; text: string; continued: boolean }>((resolve, reject) => {
           const stream = session.request({
             ":path": path,
             ":method": "PUT",
-            "content-length": "5",
+            "content-length": String(body.length),
             expect: "100-continue",
           }, { endStream: false });
           let status = 0;
@@ -448,7 +448,7 @@ Deno.test("tls: Expect: 100-continue over HTTP/2 gets its 100 only when the hand
           let continued = false;
           stream.on("continue", () => {
             continued = true;
-            stream.end("hello");
+            stream.end(body);
           });
           stream.on("response", (headers) => status = Number(headers[":status"]));
           stream.setEncoding("utf8");
@@ -458,8 +458,16 @@ Deno.test("tls: Expect: 100-continue over HTTP/2 gets its 100 only when the hand
           stream.on("close", () => resolve({ status, text, continued }));
           stream.on("error", reject);
         });
-      assertEquals(await put("/refuse"), { status: 423, text: "no\n", continued: false });
-      assertEquals(await put("/accept"), { status: 201, text: "got 5", continued: true });
+      const long = "x".repeat(64 * 1024 + 1);
+      assertEquals(await put("/refuse", long), { status: 423, text: "no\n", continued: false });
+      assertEquals(await put("/accept", long), {
+        status: 201,
+        text: `got ${long.length}`,
+        continued: true,
+      });
+      // A short body is asked for at once: a refusal comes after the 100.
+      assertEquals(await put("/refuse", "hello"), { status: 423, text: "no\n", continued: true });
+      assertEquals(await put("/accept", "hello"), { status: 201, text: "got 5", continued: true });
     } finally {
       session.close();
     }
