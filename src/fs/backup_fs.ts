@@ -233,10 +233,15 @@ export class BackupFS {
    * overwritten or removed since (within the store's grace period). So a caller
    * that announces a size or an ETag from the stat sends bytes that match them.
    * Without it, the stream reads the version current now.
+   *
+   * Each piece is the caller's own copy, unless `shared` is set: then pieces of
+   * chunks of at most 1 MiB may be views of the verified bytes the chunk cache
+   * shares, which saves a copy per byte served from the cache, and the caller must
+   * never modify them (a server that only writes them out).
    */
   async readStream(
     path: string,
-    options?: { start?: number; end?: number; version?: BackupFileInfo },
+    options?: { start?: number; end?: number; version?: BackupFileInfo; shared?: boolean },
   ): Promise<ReadableStream<Uint8Array>> {
     const p = normalizePath(path);
     const { version, ...range } = options ?? {};

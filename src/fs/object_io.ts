@@ -180,11 +180,18 @@ export class ObjectIo {
    * bytes) of the file at `path`, from `options.start` (default 0) to
    * `options.end` (exclusive, default the end), fetched and verified chunk by chunk
    * with read-ahead. Its reader is closed however the stream ends: read to its end,
-   * failed, or cancelled (a client that went away).
+   * failed, or cancelled (a client that went away). With `shared`, pieces may be
+   * views of the cache's bytes (see `ObjectStreamOptions.shared`).
    */
   stream(
     path: string,
-    options: { objectToken: string; size: number; start?: number; end?: number },
+    options: {
+      objectToken: string;
+      size: number;
+      start?: number;
+      end?: number;
+      shared?: boolean;
+    },
   ): ReadableStream<Uint8Array> {
     const { objectToken, size, ...range } = options;
     const reader = this.reader(path, { objectToken, size });

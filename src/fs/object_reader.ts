@@ -87,6 +87,13 @@ export interface ObjectStreamOptions {
   start?: number;
   /** End of the range, exclusive (default the end of the object). */
   end?: number;
+  /**
+   * Pieces of chunks of at most 1 MiB may be views of the verified bytes the cache
+   * shares instead of copies (default false): the consumer promises never to modify
+   * them (an HTTP response that only writes them out). Such a view holds no more
+   * memory than a copied piece would; pieces of larger chunks are copied anyway.
+   */
+  shared?: boolean;
 }
 
 /**
@@ -255,7 +262,8 @@ export class ObjectReader {
    * copy, and not kept in the cache, so one big read neither evicts what other
    * readers use nor pays a copy per byte. Chunks the cache already holds (or is
    * loading) are still served from it, copied. Shorter ranges go through the cache
-   * and are emitted in copied pieces of at most 1 MiB.
+   * and are emitted in copied pieces of at most 1 MiB (with `shared`, pieces of
+   * chunks of at most 1 MiB are views of the cache's bytes, not copies).
    */
   stream(options?: ObjectStreamOptions): ReadableStream<Uint8Array> {
     const start = options?.start ?? 0;
@@ -268,6 +276,7 @@ export class ObjectReader {
     }
     const end = this.#size === undefined ? requestedEnd : Math.min(requestedEnd, this.#size);
     if (end - start > this.#cache.maxBytes / SCAN_FRACTION) return this.#scan(start, end);
+    const shared = options?.shared ?? false;
     let position = start;
     /** The chunk being emitted, held so that a small cache cannot make us refetch it. */
     let current: { chunk: ChunkLocation; bytes: Uint8Array } | undefined;
@@ -299,7 +308,12 @@ export class ObjectReader {
           }
           const { chunk, bytes } = current;
           const to = Math.min(end, chunk.offset + chunk.length, position + pieceSize);
-          controller.enqueue(bytes.slice(position - chunk.offset, to - chunk.offset));
+          // A view only of a chunk no bigger than a piece: it keeps no more alive.
+          const view = shared && bytes.byteLength <= pieceSize;
+          const from = position - chunk.offset;
+          controller.enqueue(
+            view ? bytes.subarray(from, to - chunk.offset) : bytes.slice(from, to - chunk.offset),
+          );
           position = to;
           if (position >= end) controller.close();
         } catch (error) {
@@ -317,7 +331,7 @@ export class ObjectReader {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abort.abort(new Deno.errors.BadResource(`${this.#path}: the reader is closed`));
+    this.#abort.abort(closedError(this.#path));
   }
 
   /** Resolves once no fetch, prefetch or page load of this reader is in flight. */
@@ -420,6 +434,20 @@ export class ObjectReader {
 
 /** Largest piece `stream()` enqueues at once from the cache. */
 const STREAM_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * What fetches of a closed reader fail with. Without a stack trace: every reader is
+ * closed once read (each GET), and the stack of `close` tells nothing.
+ */
+function closedError(path: string): Deno.errors.BadResource {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Deno.errors.BadResource(`${path}: the reader is closed`);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /** A `stream()` range longer than the cache's size over this is a scan (see `stream`). */
 const SCAN_FRACTION = 8;

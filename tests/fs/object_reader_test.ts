@@ -677,3 +677,46 @@ Deno.test("ObjectReader over HTTP: exact sequential, random and streamed reads; 
   await closing.settled();
   await assertRejects(() => closing.readAt(0, new Uint8Array(1)), Deno.errors.BadResource);
 });
+
+Deno.test("ObjectReader: with shared, pieces of chunks up to 1 MiB are views of the cache's verified bytes; pieces of bigger chunks, and unshared pieces, are copies", async () => {
+  await using t = await openTestStore();
+  const MiB = 1024 * 1024;
+  const small = chunksOf([1000, 3000], 94);
+  const smallObject = await writeChunked(t.store, "small.bin", small);
+  const big = chunksOf([2 * MiB + 5], 95);
+  const bigObject = await writeChunked(t.store, "big.bin", big);
+  // 64 MiB of cache: neither object is a scan (longer than an eighth of it).
+  const cache = new ChunkCache({ maxBytes: 64 * MiB });
+  const pieces = async (object: BackupObject, size: number, shared: boolean, range = {}) => {
+    await using reader = openReader(t.faulty, object, { cache, size });
+    const out: Uint8Array[] = [];
+    for await (const piece of reader.stream({ ...range, shared })) out.push(piece);
+    return out;
+  };
+  const smallSize = 4000;
+  const same = (a: Uint8Array[], b: Uint8Array[]) =>
+    a.length === b.length && a.every((piece, i) => piece.buffer === b[i].buffer);
+
+  const first = await pieces(smallObject, smallSize, true);
+  const second = await pieces(smallObject, smallSize, true);
+  assertEquals(concat(first), concat(small));
+  assertEquals(first.map((piece) => piece.byteLength), [1000, 3000]);
+  assertEquals(cache.size, 2);
+  // Both reads hand out the cache's own arrays, one per chunk, without a copy.
+  assert(same(first, second), "shared pieces are not views of the cache's arrays");
+  const part = await pieces(smallObject, smallSize, true, { start: 1500, end: 2000 });
+  assert(same(part, [first[1]]), "a range of a small chunk is not a view of it");
+  assertEquals(part[0], small[1].subarray(500, 1000));
+
+  const copied = await pieces(smallObject, smallSize, false);
+  assert(copied.every((piece, i) => piece.buffer !== first[i].buffer), "unshared pieces are views");
+  copied[0].fill(0); // the consumer's own: the cache is untouched
+  assertEquals(concat(await pieces(smallObject, smallSize, true)), concat(small));
+
+  // A 2 MiB chunk: its pieces (1 MiB at most) are copies even when shared, so a piece
+  // never keeps more memory alive than its own size.
+  const bigPieces = await pieces(bigObject, big[0].length, true);
+  assertEquals(bigPieces.map((piece) => piece.byteLength), [MiB, MiB, 5]);
+  assert(bigPieces.every((piece) => piece.buffer.byteLength === piece.byteLength));
+  assertEquals(concat(bigPieces), big[0]);
+});

@@ -84,7 +84,8 @@ export const getOrHead: DavHandler = async (ctx) => {
   if (range.kind === "full") {
     headers.set("Content-Length", String(info.size));
     if (head) return new Response(null, { status: 200, headers });
-    const body = await ctx.fs.readStream(ctx.path, { version: info });
+    // Pieces are only written out: views of the cache's bytes (no copy) will do.
+    const body = await ctx.fs.readStream(ctx.path, { version: info, shared: true });
     return new Response(body, { status: 200, headers });
   }
   if (range.ranges.length === 1) {
@@ -96,6 +97,7 @@ export const getOrHead: DavHandler = async (ctx) => {
       start: only.start,
       end: only.end,
       version: info,
+      shared: true,
     });
     return new Response(body, { status: 206, headers });
   }
@@ -131,6 +133,7 @@ function multipartStream(
         start: part.range.start,
         end: part.range.end,
         version: info,
+        shared: true,
       });
       yield* stream;
     }
