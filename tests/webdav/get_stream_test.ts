@@ -1,6 +1,7 @@
 // GET of files much larger than BackupFS's chunk cache (a scan): exact bytes, the
 // cache's other entries untouched, and a chunk that stays corrupt aborts the response
-// before any byte of it is sent.
+// before any byte of it is sent. GET of cached files, written out from the cache's own
+// bytes: they stay intact.
 
 import { serveHttp } from "../../src/http/mod.ts";
 import { BackupFS } from "../../src/fs/backup_fs.ts";
@@ -154,4 +155,32 @@ Deno.test("GET of a file larger than the chunk cache stops before the bytes of a
   const whole = await drain(again.body!);
   assertEquals(whole.failed, false);
   assertEquals(whole.bytes, DATA);
+});
+
+Deno.test("GET of cached files: answers written from the cache's own bytes (no copy) leave them intact for every later read", async () => {
+  await using t = await start();
+  // A file of several cached chunks and one of a single short chunk (both cached whole:
+  // shorter than an eighth of the 256 KiB cache).
+  const files = new Map<string, Uint8Array>();
+  files.set("/three.bin", patterned(2 * CHUNK + 500, 7));
+  files.set("/one.txt", patterned(3000, 8));
+  for (const [path, bytes] of files) await t.fs.writeFile(path, bytes);
+  for (let round = 0; round < 3; round++) {
+    // From the second round on, every chunk comes from the cache.
+    if (round === 1) t.fetches.clear();
+    // Concurrent GETs of the same cached chunks, whole, by range and multipart.
+    const answers = await Promise.all([...files].flatMap(([path, bytes]) => [
+      fetch(t.url(path)).then(async (r) => [await r.arrayBuffer(), bytes] as const),
+      fetch(t.url(path), { headers: { Range: "bytes=100-2099" } })
+        .then(async (r) => [await r.arrayBuffer(), bytes.subarray(100, 2100)] as const),
+    ]));
+    for (const [got, want] of answers) assertEquals(new Uint8Array(got), want);
+    const multipart = await fetch(t.url("/three.bin"), { headers: { Range: "bytes=0-9,-10" } });
+    assertEquals(multipart.status, 206);
+    const text = await multipart.text();
+    assert(text.includes("Content-Range: bytes 0-9/"), text.slice(0, 200));
+  }
+  assertEquals(t.fetches.size, 0, "rounds 2 and 3 were not served from the cache");
+  // The cache still holds the exact bytes.
+  for (const [path, bytes] of files) assertEquals(await t.fs.readFile(path), bytes);
 });
