@@ -1,3 +1,4 @@
+import { inlineChunkMembers } from "../support/inline_chunk.ts";
 import { ObjectWriter, type WriterResult } from "../../src/fs/object_writer.ts";
 import { checksumToDigest, chunkChecksum, summaryChecksum } from "../../src/storage/checksum.ts";
 import {
@@ -700,13 +701,7 @@ Deno.test("EmbeddedStore.putObjectHashed stores what PutObject stores, with the 
       BackupJobId: JOB,
       ObjectName: `sent/${i}`,
       MetadataString: `m${i}`,
-      ...(data.byteLength > 0
-        ? {
-          InlineChunk: data,
-          InlineChunkLength: data.byteLength,
-          InlineChunkChecksum: chunkChecksum(data),
-        }
-        : {}),
+      ...inlineChunkMembers(data),
       ObjectChecksum: summaryChecksum(digests),
     });
     const hashed = await readCurrent(store, `hashed/${i}`);

@@ -1,6 +1,7 @@
 // Chunk and SUMMARY checksums, checked against an independent implementation
 // (Web Crypto) and published SHA-256 vectors.
 
+import { inlineChunkMembers } from "../support/inline_chunk.ts";
 import { assert, assertEquals, assertThrows } from "../support/assert.ts";
 import {
   checksumToDigest,
@@ -117,13 +118,7 @@ Deno.test("the write and read paths hash every size by node:crypto (no Web Crypt
       store.putObject({
         BackupJobId: "j",
         ObjectName: `sent${i}`,
-        ...(b.byteLength > 0
-          ? {
-            InlineChunk: b,
-            InlineChunkLength: b.byteLength,
-            InlineChunkChecksum: chunkChecksum(b),
-          }
-          : {}),
+        ...inlineChunkMembers(b),
       })
     ));
     for (const [i, b] of buffers.entries()) {
