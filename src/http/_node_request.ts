@@ -1,8 +1,8 @@
 /**
  * A node `IncomingMessage` as a web `Request`: URL from the Host header (or the
- * listen address), headers as sent, and the body as a stream that reads the
- * socket only when asked (backpressure), errors when the client goes away, and
- * gives up on a client that stops sending while the server waits for its bytes.
+ * listen address), headers as sent, and the body read from the socket only when
+ * asked (see `_incoming_body.ts`). The `Request` is an `IncomingRequest`, made
+ * only as far as it is used (see `_incoming_request.ts`).
  *
  * @module
  */
@@ -10,11 +10,8 @@
 import type { IncomingMessage } from "node:http";
 import type { RequestRecord } from "./request_record.ts";
 import { recordPeerAddress } from "./peer_address.ts";
-
-/** Thrown into a request body whose client sent nothing for the body idle time. */
-export class BodyIdleTimeout extends Error {
-  override name = "BodyIdleTimeout";
-}
+import { IncomingBody } from "./_incoming_body.ts";
+import { IncomingRequest } from "./_incoming_request.ts";
 
 /** A Host header value: a name or IPv4 address, or an IPv6 address in brackets, and a port. */
 const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -66,28 +63,14 @@ export function toRequest(
   } catch {
     return undefined;
   }
-  const init: RequestInit & { duplex?: "half" } = { method, signal: options.signal };
-  if (!BODYLESS.has(method) && (http2 ? hasHttp2Body(message) : hasBody(message))) {
-    init.body = bodyStream(message, {
-      idleMs: options.bodyIdleTimeoutMs,
-      record: options.record,
-      onBodyWanted: options.onBodyWanted,
-    });
-    init.duplex = "half";
-  }
+  const hasRequestBody = !BODYLESS.has(method) &&
+    (http2 ? hasHttp2Body(message) : hasBody(message));
   // A body nothing reads stays unread: the server closes the connection after the
   // answer (see serve_http.ts) rather than read an arbitrary amount to discard it.
-  let request: Request;
+  const headers = new Headers();
   try {
-    request = new Request(url, init);
-  } catch {
-    return undefined;
-  }
-  // Appended to the request's own list: a `Headers` given to the constructor is
-  // copied entry by entry through Web IDL conversions (measured: 17 µs a request
-  // against 8, with six headers).
-  try {
-    const headers = request.headers;
+    // Appended one by one: a `Headers` built from a list or record goes through Web
+    // IDL conversions (measured: 17 µs a request against 8, with six headers).
     const raw = message.rawHeaders;
     if (http2) {
       for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -97,7 +80,26 @@ export function toRequest(
       for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
     }
   } catch {
-    request.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  let request: Request;
+  try {
+    request = new IncomingRequest({
+      method,
+      url: url.href,
+      headers,
+      signal: options.signal,
+      ...(hasRequestBody
+        ? {
+          body: new IncomingBody(message, {
+            idleMs: options.bodyIdleTimeoutMs,
+            ...(options.record === undefined ? {} : { record: options.record }),
+            ...(options.onBodyWanted === undefined ? {} : { onBodyWanted: options.onBodyWanted }),
+          }),
+        }
+        : {}),
+    }) as unknown as Request;
+  } catch {
     return undefined;
   }
   try {
@@ -128,100 +130,4 @@ function hasBody(message: IncomingMessage): boolean {
   if (message.headers["transfer-encoding"] !== undefined) return true;
   const length = message.headers["content-length"];
   return length !== undefined && length !== "0";
-}
-
-/**
- * The body as a pull stream of node's own buffers (no copy). While a read waits
- * for bytes, the idle timer runs; when it fires, the request is destroyed and the
- * stream errors with {@link BodyIdleTimeout}. The first read calls `onBodyWanted`.
- *
- * The timer is armed once and re-armed only when it fires early: a piece that
- * arrives notes the time, it does not clear and set a timer (an upload of 1 GiB
- * arrives in 16,384 pieces of 64 KiB).
- */
-function bodyStream(
-  message: IncomingMessage,
-  options: {
-    idleMs: number;
-    record: RequestRecord | undefined;
-    onBodyWanted: (() => void) | undefined;
-  },
-): ReadableStream<Uint8Array> {
-  const { idleMs, record } = options;
-  let onBodyWanted = options.onBodyWanted;
-  /** Since when a read has been waiting for bytes (`undefined`: none waits). */
-  let waitingSince: number | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let finished = false;
-  const stopTimer = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-  };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: Error) => {
-    if (finished) return;
-    finished = true;
-    stopTimer();
-    controller.error(error);
-  };
-  /** Fails the stream when a read has waited `idleMs`; else waits for what is left. */
-  const checkIdle = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    timer = undefined;
-    if (finished || waitingSince === undefined) return; // the next read arms it again
-    const waited = performance.now() - waitingSince;
-    if (waited < idleMs) {
-      timer = setTimeout(() => checkIdle(controller), Math.ceil(idleMs - waited));
-      return;
-    }
-    const error = new BodyIdleTimeout(
-      `no request body bytes for ${idleMs / 1000} s: upload abandoned`,
-    );
-    fail(controller, error);
-    message.destroy(error);
-  };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      message.pause();
-      message.on("data", (piece: Uint8Array) => {
-        if (finished) return;
-        waitingSince = undefined;
-        if (record !== undefined) record.bytesIn += piece.byteLength;
-        controller.enqueue(
-          new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength),
-        );
-        if ((controller.desiredSize ?? 0) <= 0) message.pause();
-      });
-      message.on("end", () => {
-        if (finished) return;
-        finished = true;
-        stopTimer();
-        controller.close();
-      });
-      message.on("error", (error: Error) => fail(controller, error));
-      message.on("close", () => {
-        if (!message.complete) fail(controller, new Error("the client closed the connection"));
-      });
-    },
-    pull(controller) {
-      if (finished) return;
-      if (onBodyWanted !== undefined) {
-        const wanted = onBodyWanted;
-        onBodyWanted = undefined;
-        wanted();
-      }
-      waitingSince ??= performance.now();
-      if (idleMs > 0 && timer === undefined) {
-        timer = setTimeout(() => checkIdle(controller), idleMs);
-      }
-      message.resume();
-    },
-    cancel() {
-      // Nobody wants the rest: it stays unread, and the connection closes after the answer.
-      finished = true;
-      stopTimer();
-    },
-  }, {
-    // One piece read ahead, so bytes flow while the reader works on the last one;
-    // none when the first read must be the reader's own (it sends 100 Continue).
-    highWaterMark: onBodyWanted === undefined ? 1 : 0,
-  });
 }

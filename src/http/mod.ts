@@ -31,4 +31,5 @@ export { type HttpServerHandle, serveHttp, type ServeHttpOptions } from "./serve
 export { LIMIT_FLAGS, type LimitFlagValues, LIMITS_USAGE, limitsFromFlags } from "./limit_flags.ts";
 export { recordOf, type RequestObserver, RequestRecord, setRequestUser } from "./request_record.ts";
 export { type PeerAddress, peerAddress } from "./peer_address.ts";
+export { hasBody } from "./request_body.ts";
 export { loadTlsCredentials, type TlsCredentials, TlsFileError } from "./tls_credentials.ts";

@@ -3,35 +3,12 @@
 // stalled request body, a client that stops reading), the answers to heads that never
 // reach a handler, and how responses are framed.
 
-import { serveHttp, type ServeHttpOptions } from "../../src/http/mod.ts";
+import { serveHttp } from "../../src/http/mod.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { readUntilClosed, withServer } from "../support/raw_http.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Reads until the peer closes or `deadlineMs` passes; returns the text and whether it closed. */
-async function readUntilClosed(
-  conn: Deno.Conn,
-  deadlineMs: number,
-): Promise<{ text: string; closed: boolean }> {
-  const chunks: string[] = [];
-  const buffer = new Uint8Array(64 * 1024);
-  const deadline = Date.now() + deadlineMs;
-  for (let i = 0; i < 10_000; i++) {
-    const left = deadline - Date.now();
-    if (left <= 0) return { text: chunks.join(""), closed: false };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), left);
-    });
-    const n = await Promise.race([conn.read(buffer).catch(() => null), timeout]);
-    clearTimeout(timer);
-    if (n === "timeout") return { text: chunks.join(""), closed: false };
-    if (n === null) return { text: chunks.join(""), closed: true };
-    chunks.push(decoder.decode(buffer.subarray(0, n)));
-  }
-  return { text: chunks.join(""), closed: false };
-}
 
 /**
  * Reads until `done(text)` holds or the peer closes; after `deadlineMs` the
@@ -72,19 +49,6 @@ async function exchange(port: number, head: string): Promise<string> {
     return (await readUntilClosed(conn, 5000)).text;
   } finally {
     conn.close();
-  }
-}
-
-async function withServer(
-  handler: (request: Request) => Response | Promise<Response>,
-  options: ServeHttpOptions,
-  body: (port: number) => Promise<void>,
-): Promise<void> {
-  const server = await serveHttp(handler, { hostname: "127.0.0.1", port: 0, ...options });
-  try {
-    await body(server.addr.port);
-  } finally {
-    await server.shutdown(2000);
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { startServe } from "./support/serve_process.ts";
 import { assert, assertEquals, assertMatch, davTest, propfindBody } from "./support/dav_server.ts";
-import { parseXml } from "../../webdav/xml/parse.ts";
+import { parseXml, readBoundedBody } from "../../webdav/xml/parse.ts";
 import { DavError } from "../../webdav/dav_error.ts";
 
 /** Long enough to detect the old behaviour (minutes), short next to the fixed one (ms). */
@@ -357,3 +357,26 @@ davTest(
     assertEquals(afterInfo.objectToken, beforeInfo.objectToken);
   },
 );
+
+Deno.test("XML limits: a body over the bound is 413 whether its length is declared, understated or unknown; one within it is read exact", async () => {
+  const body = new TextEncoder().encode("<a>0123456789</a>"); // 17 bytes
+  const request = (headers: Record<string, string>, stream = false) =>
+    new Request("http://h/", {
+      method: "PROPFIND",
+      headers,
+      body: stream ? new Blob([body]).stream() : body,
+    });
+  const refused = async (r: Request) => {
+    try {
+      await readBoundedBody(r, { maxBytes: 16 });
+      return "read";
+    } catch (error) {
+      return error instanceof DavError ? error.status : String(error);
+    }
+  };
+  assertEquals(await refused(request({ "content-length": "17" })), 413); // declared
+  assertEquals(await refused(request({ "content-length": "3" })), 413); // understated
+  assertEquals(await refused(request({}, true)), 413); // unknown
+  const exact = await readBoundedBody(request({ "content-length": "17" }), { maxBytes: 17 });
+  assertEquals(new TextDecoder().decode(exact), "<a>0123456789</a>");
+});

@@ -9,6 +9,7 @@
 
 import type { DavHandler, DavRequestContext } from "../dav_context.ts";
 import type { MemoryLease } from "../../src/http/mod.ts";
+import { hasBody } from "../../src/http/request_body.ts";
 import { DavError } from "../dav_error.ts";
 import { assertCanModify } from "../locks/lock_guard.ts";
 import { type BackupFileInfo, readPieces } from "../../src/fs/mod.ts";
@@ -102,8 +103,9 @@ export const put: DavHandler = async (ctx) => {
     assertPreconditions(request, validators(before));
     await assertCanModify(ctx, [{ path: ctx.path, depth: 0 }]);
     if (!before) await assertParentCollection(ctx.fs, ctx.path);
-    lease = request.body ? await admitUpload(ctx) : undefined;
-    const body = request.body ? await bodyOf(request, failure) : new Uint8Array(0);
+    const sent = hasBody(request);
+    lease = sent ? await admitUpload(ctx) : undefined;
+    const body = sent ? await bodyOf(request, failure) : new Uint8Array(0);
     // A client that goes away errors the body stream: writeFile then fails and the
     // old version stays. `If-None-Match: *` (create, never replace) is checked
     // again, atomically, as the new version commits: a file another client created

@@ -20,6 +20,7 @@
 import type { DavRequestContext } from "../dav_context.ts";
 import type { LockAccess, LockManager } from "../locks/lock_manager.ts";
 import { readBoundedBody } from "../xml/parse.ts";
+import { hasBody } from "../../src/http/request_body.ts";
 import type { DavMiddleware } from "./dav_env.ts";
 
 /** Methods whose handlers may take, refresh or drop locks. */
@@ -116,7 +117,7 @@ async function bufferBody(
   replace: (dav: DavRequestContext) => void,
 ): Promise<void> {
   const request = dav.request;
-  if (request.body === null) return;
+  if (!hasBody(request)) return;
   const body = await readBoundedBody(request, { maxBytes: dav.maxXmlBytes });
   replace({
     ...dav,

@@ -355,6 +355,15 @@ export async function readBoundedBody(
     throw new DavError(413, "The XML request body is too large");
   }
   try {
+    if (
+      Number.isSafeInteger(declared) && declared > 0 && !request.headers.has("transfer-encoding")
+    ) {
+      // Declared, and within bounds: read whole (no stream layers). The HTTP server
+      // ends the body at its declared length; a request made in-process may say less.
+      const bytes = await request.bytes();
+      if (bytes.byteLength > max) throw new BodyTooLargeError(max);
+      return bytes;
+    }
     return await readBodyUpTo(request.body, max);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
