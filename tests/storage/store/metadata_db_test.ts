@@ -3,6 +3,7 @@
 
 import { assert, assertEquals } from "../../support/assert.ts";
 import { MetadataDb } from "../../../src/storage/store/metadata/sqlite_db.ts";
+import { DatabaseSync } from "node:sqlite";
 
 async function withDb(fn: (db: MetadataDb, path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "metadata-db-" });
@@ -68,5 +69,70 @@ Deno.test("flushed commits survive reopening", async () => {
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** `DatabaseSync` with its `setAuthorizer`. */
+interface Authorized {
+  setAuthorizer(callback: () => number): void;
+}
+
+/** What an authorizer answers to let SQLite go on. */
+const SQLITE_OK = 0;
+
+Deno.test("reads with a bound LIMIT are compiled once: running them again compiles nothing", async () => {
+  // SQLite calls the authorizer while it compiles a statement (and only then), so
+  // counting its calls counts compilations, the silent ones included: since 3.46 a
+  // bare `LIMIT ?` makes SQLite compile its statement again at each run.
+  let compiled = 0;
+  const exec = DatabaseSync.prototype.exec;
+  const watched = new WeakSet<DatabaseSync>();
+  DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
+    if (!watched.has(this)) {
+      watched.add(this);
+      // Deno has it (as Node 24 does); its types do not say so yet.
+      (this as unknown as Authorized).setAuthorizer(() => {
+        compiled++;
+        return SQLITE_OK;
+      });
+    }
+    return exec.call(this, sql);
+  };
+  try {
+    await withDb((db) => {
+      const encoder = new TextEncoder();
+      const range = (lower: string, upper: string) => ({
+        lower: encoder.encode(lower),
+        inclusive: true,
+        upper: encoder.encode(upper),
+      });
+      const reads: Record<string, (i: number) => unknown> = {
+        listCurrent: (i) => db.listCurrent("job", range(`a${i}`, `a${i}\u{ff}`), 3 + i),
+        listCurrentText: (i) => db.listCurrentText("job", range(`b${i}`, `b${i}\u{ff}`), 1 + i),
+        listChunks: (i) => db.listChunks(i, 0, 1000 + i),
+        retiredBefore: (i) => db.retiredBefore(i, 10 + i),
+        expiredUploads: (i) => db.expiredUploads(i, 10 + i),
+        candidates: (i) => db.candidates(new Uint8Array([i]), 100 + i),
+      };
+      const recompiled: Record<string, number> = {};
+      for (const [name, read] of Object.entries(reads)) {
+        read(0); // compiled now, once
+        const before = compiled;
+        for (let i = 1; i <= 5; i++) read(i);
+        recompiled[name] = compiled - before;
+      }
+      assert(compiled > 0, "the authorizer saw no compilation at all");
+      assertEquals(recompiled, {
+        listCurrent: 0,
+        listCurrentText: 0,
+        listChunks: 0,
+        retiredBefore: 0,
+        expiredUploads: 0,
+        candidates: 0,
+      });
+      return Promise.resolve();
+    });
+  } finally {
+    DatabaseSync.prototype.exec = exec;
   }
 });

