@@ -80,7 +80,7 @@ interface Authorized {
 /** What an authorizer answers to let SQLite go on. */
 const SQLITE_OK = 0;
 
-Deno.test("reads with a bound LIMIT are compiled once: running them again compiles nothing", async () => {
+Deno.test("reads with a bound LIMIT and transactions are compiled once: running them again compiles nothing", async () => {
   // SQLite calls the authorizer while it compiles a statement (and only then), so
   // counting its calls counts compilations, the silent ones included: since 3.46 a
   // bare `LIMIT ?` makes SQLite compile its statement again at each run.
@@ -113,6 +113,20 @@ Deno.test("reads with a bound LIMIT are compiled once: running them again compil
         retiredBefore: (i) => db.retiredBefore(i, 10 + i),
         expiredUploads: (i) => db.expiredUploads(i, 10 + i),
         candidates: (i) => db.candidates(new Uint8Array([i]), 100 + i),
+        // A transaction's BEGIN, savepoints and COMMIT, and one undone.
+        transaction: (i) =>
+          db.transaction(() => {
+            db.ensureJob(`job-${i}`, i);
+            db.savepoint();
+            db.releaseSavepoint();
+            db.savepoint();
+            db.rollbackToSavepoint();
+          }),
+        rollback: (i) => {
+          db.begin();
+          db.ensureJob(`gone-${i}`, i);
+          db.rollback();
+        },
       };
       const recompiled: Record<string, number> = {};
       for (const [name, read] of Object.entries(reads)) {
@@ -129,6 +143,8 @@ Deno.test("reads with a bound LIMIT are compiled once: running them again compil
         retiredBefore: 0,
         expiredUploads: 0,
         candidates: 0,
+        transaction: 0,
+        rollback: 0,
       });
       return Promise.resolve();
     });

@@ -494,14 +494,14 @@ export class MetadataDb {
 
   /** Starts a write transaction (waiting up to the busy timeout for another process's). */
   begin(): void {
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.#control("BEGIN IMMEDIATE");
     this.#depth++;
   }
 
   /** Commits the transaction {@link begin} started. */
   commit(): void {
     try {
-      this.#db.exec("COMMIT");
+      this.#control("COMMIT");
       this.#committed();
     } finally {
       this.#depth--;
@@ -512,7 +512,7 @@ export class MetadataDb {
   rollback(): void {
     this.#jobsInTransaction.clear();
     try {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      if (this.#db.isTransaction) this.#control("ROLLBACK");
     } finally {
       this.#depth--;
     }
@@ -520,39 +520,47 @@ export class MetadataDb {
 
   /** Marks a point of the open transaction that {@link rollbackToSavepoint} returns to. */
   savepoint(): void {
-    this.#db.exec("SAVEPOINT member");
+    this.#control("SAVEPOINT member");
   }
 
   /** Keeps what was done since the last {@link savepoint} (as part of the transaction). */
   releaseSavepoint(): void {
-    this.#db.exec("RELEASE member");
+    this.#control("RELEASE member");
   }
 
   /** Undoes what was done since the last {@link savepoint}, and forgets it. */
   rollbackToSavepoint(): void {
     // Whatever the member ensured may be undone: nothing of this transaction is known.
     this.#jobsInTransaction.clear();
-    this.#db.exec("ROLLBACK TO member");
-    this.#db.exec("RELEASE member");
+    this.#control("ROLLBACK TO member");
+    this.#control("RELEASE member");
   }
 
   /** Runs `fn` in one immediate transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T {
     if (this.#depth > 0) return fn();
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.#control("BEGIN IMMEDIATE");
     this.#depth++;
     try {
       const result = fn();
-      this.#db.exec("COMMIT");
+      this.#control("COMMIT");
       this.#committed();
       return result;
     } catch (error) {
       this.#jobsInTransaction.clear();
-      this.#db.exec("ROLLBACK");
+      this.#control("ROLLBACK");
       throw error;
     } finally {
       this.#depth--;
     }
+  }
+
+  /**
+   * Runs a transaction's control statement (`BEGIN`, `COMMIT`, a savepoint's…)
+   * prepared once: `exec` would compile it at every call.
+   */
+  #control(sql: string): void {
+    this.#stmt(sql).run();
   }
 
   /** The prepared statement of `sql`, cached; with `arrays`, its rows come as arrays. */
