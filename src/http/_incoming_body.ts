@@ -1,9 +1,8 @@
 /**
- * A node `IncomingMessage`'s body, read one of two ways: whole (`bytes`, no
- * stream layers: what a handler of a short body asks for) or as a web stream that
- * reads the socket only when asked (backpressure). Either way it errors when the
- * client goes away, gives up on a client that stops sending while the server waits
- * for its bytes, counts the bytes read, and calls `onBodyWanted` on the first read.
+ * A node `IncomingMessage`'s body as a web stream that reads the socket only when
+ * asked (backpressure). It errors when the client goes away, gives up on a client
+ * that stops sending while the server waits for its bytes, counts the bytes read,
+ * and calls `onBodyWanted` on the first read.
  *
  * @module
  */
@@ -35,7 +34,7 @@ function clientClosed(): Error {
 }
 
 /**
- * One request's body, read at most once: {@link bytes} or {@link stream}.
+ * One request's body, read at most once, through {@link stream}.
  *
  * While a read waits for bytes, the idle timer runs; when it fires, the request is
  * destroyed and the read fails with {@link BodyIdleTimeout}. The timer is armed
@@ -59,29 +58,6 @@ export class IncomingBody {
     this.#idleMs = options.idleMs;
     this.#record = options.record;
     this.#onBodyWanted = options.onBodyWanted;
-  }
-
-  /** The whole body in one array (node's own buffer when it came in one piece). */
-  bytes(): Promise<Uint8Array> {
-    const message = this.#message;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      if (!this.#begin(reject)) return;
-      const pieces: Uint8Array[] = [];
-      let length = 0;
-      message.on("data", (piece: Uint8Array) => {
-        if (this.#finished) return;
-        this.#arrived(piece);
-        // Read whole: the wait for the next piece starts at once.
-        this.#waitingSince = performance.now();
-        pieces.push(piece);
-        length += piece.byteLength;
-      });
-      message.on("end", () => {
-        if (!this.#end()) return;
-        resolve(joined(pieces, length));
-      });
-      this.#wantBytes();
-    });
   }
 
   /**
@@ -188,22 +164,4 @@ export class IncomingBody {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
-}
-
-/**
- * The pieces as one array with a buffer of its own, as `Request.bytes` gives: the
- * only piece itself when its buffer holds nothing else, else a copy.
- */
-function joined(pieces: Uint8Array[], length: number): Uint8Array {
-  const only = pieces.length === 1 ? pieces[0] : undefined;
-  if (only !== undefined && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength) {
-    return new Uint8Array(only.buffer, 0, only.byteLength);
-  }
-  const whole = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    whole.set(piece, at);
-    at += piece.byteLength;
-  }
-  return whole;
 }
