@@ -14,6 +14,7 @@
  */
 
 import type { IncomingBody } from "./_incoming_body.ts";
+import { readBodyUpTo } from "./bounded_body.ts";
 
 /** The methods `Request` refuses (the fetch standard's forbidden methods). */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -174,21 +175,8 @@ for (const name of Object.getOwnPropertyNames(Request.prototype)) {
  * `bench:webdav`, with p99 latencies 1.5-2 ms longer.)
  */
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = stream.getReader();
-  const pieces: Uint8Array[] = [];
-  let length = 0;
-  // Bounded by the body: every read gives a piece or ends.
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    pieces.push(value);
-    length += value.byteLength;
-  }
-  const whole = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    whole.set(piece, at);
-    at += piece.byteLength;
-  }
-  return whole;
+  const bytes = await readBodyUpTo(stream, Infinity);
+  // One piece may be a view of a larger buffer of node's: `arrayBuffer` gives the buffer.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (own ? bytes : bytes.slice()) as Uint8Array<ArrayBuffer>;
 }

@@ -1,7 +1,7 @@
 // The HTTP layer of both servers (src/http/): connection limits enforced on real
 // sockets (a slow request head, an idle connection, an idle keep-alive connection, a
-// stalled request body, a client that stops reading), the answers to heads that never
-// reach a handler, and how responses are framed.
+// client that stops reading; a stalled request body is in incoming_request_test.ts),
+// the answers to heads that never reach a handler, and how responses are framed.
 
 import { serveHttp } from "../../src/http/mod.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
@@ -107,35 +107,6 @@ Deno.test("http: an idle keep-alive connection is closed after the keep-alive ti
       conn.close();
     }
   });
-});
-
-Deno.test("http: a stalled request body errors the handler's read after the body timeout and the connection closes", async () => {
-  const outcome = Promise.withResolvers<string>();
-  await withServer(
-    async (request) => {
-      try {
-        const bytes = await request.bytes();
-        outcome.resolve(`read ${bytes.byteLength}`);
-      } catch (error) {
-        outcome.resolve(`${(error as Error).name}: ${(error as Error).message}`);
-      }
-      return new Response("done");
-    },
-    { limits: { bodyIdleTimeoutMs: 400 } },
-    async (port) => {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      try {
-        await conn.write(
-          encoder.encode("PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"),
-        );
-        const { closed } = await readUntilClosed(conn, 8000);
-        assert(closed, "the stalled upload's connection stayed open");
-        assertMatch(await outcome.promise, /BodyIdleTimeout: no request body bytes for 0\.4 s/);
-      } finally {
-        conn.close();
-      }
-    },
-  );
 });
 
 Deno.test("http: a slow but steady body is not cut off (the body timeout is per wait, not per request)", async () => {
