@@ -51,7 +51,8 @@ export class IncomingBody {
   #waitingSince: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #finished = false;
-  #fail: (error: Error) => void = () => {};
+  /** Where a failure goes: the stream's controller, once the stream started. */
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
 
   constructor(message: IncomingMessage, options: IncomingBodyOptions) {
     this.#message = message;
@@ -69,7 +70,8 @@ export class IncomingBody {
     const readAhead = this.#onBodyWanted === undefined;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        if (!this.#begin((error) => controller.error(error))) return;
+        this.#controller = controller;
+        if (!this.#begin()) return;
         message.pause();
         message.on("data", (piece: Uint8Array) => {
           if (this.#finished) return;
@@ -93,17 +95,11 @@ export class IncomingBody {
   }
 
   /**
-   * Starts reading: errors and the client's going away fail the read through
-   * `fail`. `false` (and `fail` called) when the client is already gone.
+   * Starts reading: errors and the client's going away fail the stream. `false`
+   * (and the stream failed) when the client is already gone.
    */
-  #begin(fail: (error: Error) => void): boolean {
+  #begin(): boolean {
     const message = this.#message;
-    this.#fail = (error) => {
-      if (this.#finished) return;
-      this.#finished = true;
-      this.#stopTimer();
-      fail(error);
-    };
     if (message.destroyed && !message.readableEnded) {
       // It went away before anything read it: no event will tell.
       this.#fail(clientClosed());
@@ -114,6 +110,14 @@ export class IncomingBody {
       if (!message.complete) this.#fail(clientClosed());
     });
     return true;
+  }
+
+  /** Fails the stream with `error`, unless it already ended, failed or was cancelled. */
+  #fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#stopTimer();
+    this.#controller?.error(error);
   }
 
   /** A piece arrived: the wait is over; it is counted. */

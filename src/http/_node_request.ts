@@ -89,15 +89,13 @@ export function toRequest(
       url: url.href,
       headers,
       signal: options.signal,
-      ...(hasRequestBody
-        ? {
-          body: new IncomingBody(message, {
-            idleMs: options.bodyIdleTimeoutMs,
-            ...(options.record === undefined ? {} : { record: options.record }),
-            ...(options.onBodyWanted === undefined ? {} : { onBodyWanted: options.onBodyWanted }),
-          }),
-        }
-        : {}),
+      body: hasRequestBody
+        ? new IncomingBody(message, {
+          idleMs: options.bodyIdleTimeoutMs,
+          record: options.record,
+          onBodyWanted: options.onBodyWanted,
+        })
+        : undefined,
     }) as unknown as Request;
   } catch {
     return undefined;
