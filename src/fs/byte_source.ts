@@ -103,7 +103,6 @@ export async function* readPieces(
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
-    reader.releaseLock();
   }
 }
 

@@ -176,7 +176,6 @@ async function fetchChunkOnce(
     throw error;
   } finally {
     signal.removeEventListener("abort", onAbort);
-    reader.releaseLock();
   }
 }
 

@@ -77,7 +77,6 @@ export async function writeResponse(
     options.onBodyError?.(error);
   } finally {
     if (!out.writableFinished) await reader.cancel().catch(() => {});
-    reader.releaseLock();
   }
 }
 

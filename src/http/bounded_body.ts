@@ -54,20 +54,18 @@ export async function readBodyUpTo(
   if (body === null) return new Uint8Array();
   const parts: Uint8Array[] = [];
   let total = 0;
+  // The reader is never released: at the end its stream has ended, failed or been
+  // cancelled, and a release would only build an error (a stack trace) for nothing.
   const reader = body.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new BodyTooLargeError(maxBytes);
-      }
-      parts.push(value);
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLargeError(maxBytes);
     }
-  } finally {
-    reader.releaseLock();
+    parts.push(value);
   }
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(total);

@@ -36,19 +36,15 @@ export async function hasBody(request: Request): Promise<boolean> {
   }
   if (!request.body) return false;
   const reader = request.body.getReader();
-  try {
-    for (let i = 0; i < 1_000_000; i++) {
-      const { value, done } = await reader.read();
-      if (done) return false;
-      if (value.byteLength > 0) {
-        await reader.cancel().catch(() => {});
-        return true;
-      }
+  for (let i = 0; i < 1_000_000; i++) {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    if (value.byteLength > 0) {
+      await reader.cancel().catch(() => {});
+      return true;
     }
-    return true;
-  } finally {
-    reader.releaseLock();
   }
+  return true;
 }
 
 /**

@@ -259,8 +259,6 @@ async function consumeStream(
     await reader.cancel(error).catch(() => {});
     await sink.abandon?.();
     throw error;
-  } finally {
-    reader.releaseLock();
   }
   if (received < length) {
     throw new IllegalArgumentException(
@@ -297,25 +295,21 @@ export async function drainEmptyBody(
   }
   if (!(body instanceof ReadableStream)) throw new IllegalArgumentException(message);
   const reader = body.getReader();
-  try {
-    while (true) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        throw new NotReadableInputStreamException(
-          "The request body could not be read to its end: the stream failed",
-          { cause: error },
-        );
-      }
-      if (result.done) return;
-      if (result.value.byteLength > 0) {
-        await reader.cancel().catch(() => {});
-        throw new IllegalArgumentException(message);
-      }
+  while (true) {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      throw new NotReadableInputStreamException(
+        "The request body could not be read to its end: the stream failed",
+        { cause: error },
+      );
     }
-  } finally {
-    reader.releaseLock();
+    if (result.done) return;
+    if (result.value.byteLength > 0) {
+      await reader.cancel().catch(() => {});
+      throw new IllegalArgumentException(message);
+    }
   }
 }
 

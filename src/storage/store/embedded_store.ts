@@ -1478,7 +1478,6 @@ async function readStreamInto(
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    reader.releaseLock();
   }
 }
 
