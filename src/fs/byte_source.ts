@@ -103,6 +103,7 @@ export async function* readPieces(
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
   }
 }
 

@@ -35,7 +35,7 @@ export class BodyTooLargeError extends Error {
 /**
  * Reads a whole body (an empty one for `null`), failing with
  * {@link BodyTooLargeError} as soon as more than `maxBytes` arrive: the rest is
- * cancelled, never buffered.
+ * cancelled, never buffered. Like `Response.text()`, it leaves the stream locked.
  *
  * @example
  * ```ts
