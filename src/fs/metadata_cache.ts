@@ -50,7 +50,11 @@ export const MISSING: unique symbol = Symbol("MISSING");
 export interface MetadataCacheOptions<L = unknown> {
   /** How long an entry stays valid, in ms (default 1000; 0 caches nothing). */
   ttlMs?: number;
-  /** Most path entries kept; the least recently used go first (default 10000). */
+  /**
+   * Most path entries kept (default 10000). The least recently used go first, as
+   * a second-chance clock: the oldest entry goes unless it was read since it was
+   * last passed over; then it moves behind the newest, unmarked.
+   */
   maxEntries?: number;
   /** Most directory listings kept, least recently used first (default 100). */
   maxListings?: number;
@@ -191,7 +195,9 @@ export class ChangeLog implements PathChangeRecord {
   note(path: string): void {
     if (this.#shared) return this.#shared.note(path);
     this.#epoch++;
-    this.#at.delete(path);
+    // Set in place: nothing reads the order (a full log is cleared whole), and a
+    // delete and set of the same key at every change (a folder's path at every
+    // file written in it) made V8's map churn, ~2 µs each.
     this.#at.set(path, this.#epoch);
     if (this.#at.size > this.#maxPaths) this.noteEverything();
   }
@@ -245,6 +251,8 @@ interface Entry<V> {
   expires: number;
   /** With a shared change log: its epoch when the value's lookup started. */
   since?: number;
+  /** A path entry read since it was last passed over for eviction (second chance). */
+  used?: boolean;
 }
 
 /**
@@ -424,8 +432,7 @@ export class MetadataCache<T, L = unknown> {
     if (this.#changes.shared) {
       this.#changes.note((entry === "entry" ? ENTRY_KEY : MISSING_KEY) + path);
     }
-    this.#invalidatedAt.delete(path);
-    this.#invalidatedAt.set(path, this.#epoch);
+    this.#invalidatedAt.set(path, this.#epoch); // in place, as ChangeLog.note
     if (this.#invalidatedAt.size > Math.max(this.#maxEntries, 64)) {
       // Bound the bookkeeping: forgetting it means treating everything as invalidated now.
       this.#invalidatedAt.clear();
@@ -444,9 +451,15 @@ export class MetadataCache<T, L = unknown> {
       map.delete(key);
       return undefined;
     }
-    // Most recently used goes last.
-    map.delete(key);
-    map.set(key, entry);
+    if (map === this.#entries) {
+      // Path entries: marked, not moved (a folder's entry is read at every file
+      // written in it); eviction gives a marked entry a second chance.
+      entry.used = true;
+    } else {
+      // Listings: the most recently used goes last.
+      map.delete(key);
+      map.set(key, entry);
+    }
     return entry.value;
   }
 
@@ -467,8 +480,17 @@ export class MetadataCache<T, L = unknown> {
     if (weighed !== undefined && weighed.weigh(entry) > this.#maxListingWeight) return;
     map.set(key, entry);
     const heavy = () => weighed !== undefined && weighed.weight > this.#maxListingWeight;
-    // The least recently used go first.
-    while (map.size > max || (map.size > 0 && heavy())) map.delete(map.keys().next().value!);
+    // The least recently used go first: the oldest listing; the oldest path entry
+    // not read since it was last passed over (one that was goes last, unmarked).
+    // Bounded: a second pass over the entries finds them all unmarked.
+    for (let i = 0; i <= 2 * map.size && (map.size > max || (map.size > 0 && heavy())); i++) {
+      const [oldest, old] = map.entries().next().value!;
+      map.delete(oldest);
+      if (old.used && map === this.#entries) {
+        old.used = false;
+        map.set(oldest, old);
+      }
+    }
   }
 }
 

@@ -47,6 +47,24 @@ Deno.test("maxEntries evicts the least recently used", () => {
   assertEquals([cache.get("/1"), cache.get("/3"), cache.get("/4")], [1, 3, 4]);
 });
 
+Deno.test("maxEntries: an entry read between additions stays, the others go oldest first", () => {
+  const cache = new MetadataCache<number>({ maxEntries: 3 });
+  cache.set("/dir", 0); // read at every file added, as a folder's entry is
+  for (let i = 1; i <= 50; i++) {
+    assertEquals(cache.get("/dir"), 0);
+    cache.set(`/dir/f${i}`, i);
+    assertEquals(cache.size, Math.min(i + 1, 3));
+  }
+  assertEquals(cache.get("/dir"), 0);
+  // The two newest files stay; every older one went.
+  assertEquals([cache.get("/dir/f49"), cache.get("/dir/f50")], [49, 50]);
+  for (let i = 1; i <= 48; i++) assertEquals(cache.get(`/dir/f${i}`), undefined);
+  // Unread from now on, it goes in turn: twice maxEntries newer entries push it out.
+  for (let i = 51; i <= 56; i++) cache.set(`/dir/f${i}`, i);
+  assertEquals(cache.get("/dir"), undefined);
+  assertEquals([cache.get("/dir/f55"), cache.get("/dir/f56")], [55, 56]);
+});
+
 Deno.test("listings weigh what listingWeight says: the least recently used go while over maxListingWeight", () => {
   const cache = new MetadataCache<number, string[]>({
     listingWeight: (names) => names.length,
