@@ -93,24 +93,29 @@ export function decodeRequestPath(
   else if (pathname === prefix) rest = "/";
   else if (pathname.startsWith(`${prefix}/`)) rest = pathname.slice(prefix.length);
   else throw new DavError(404, "Not Found");
-  const segments: string[] = [];
-  for (const raw of rest.split("/")) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      throw new DavError(400, "Bad percent-encoding in the request path");
-    }
-    if (segment.includes("\0")) throw new DavError(400, "NUL in the request path");
-    segments.push(segment);
-  }
+  // Without a '%' every segment decodes to itself (and a URL's path holds no raw NUL).
+  const decoded = rest.includes("%") ? decodeSegments(rest) : rest;
+  if (decoded.includes("\0")) throw new DavError(400, "NUL in the request path");
   let path: string;
   try {
-    path = normalizePath(segments.join("/"));
+    path = normalizePath(decoded);
   } catch {
     throw new DavError(400, "The request path is not acceptable");
   }
   return { path, trailingSlash: rest.length > 1 && rest.endsWith("/") };
+}
+
+/** A still-encoded path with each of its segments decoded. */
+function decodeSegments(rest: string): string {
+  const segments: string[] = [];
+  for (const raw of rest.split("/")) {
+    try {
+      segments.push(decodeURIComponent(raw));
+    } catch {
+      throw new DavError(400, "Bad percent-encoding in the request path");
+    }
+  }
+  return segments.join("/");
 }
 
 /**
