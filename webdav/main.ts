@@ -108,7 +108,7 @@ async function openStorage(
   if (warning && firstStart(context)) fail(`warning: ${warning}`);
   let opened: OpenedStore;
   try {
-    opened = await openStore(location);
+    opened = await openStore(location, { backgroundCheckpoints: true });
   } catch (error) {
     return `cannot open the store in ${location.dataDir}: ${errorText(error)}`;
   }

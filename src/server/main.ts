@@ -63,7 +63,7 @@ async function openServer(
 ): Promise<WorkerServer | string> {
   let opened: OpenedStore;
   try {
-    opened = await openStore(options.store);
+    opened = await openStore(options.store, { backgroundCheckpoints: true });
   } catch (error) {
     return `cannot open the store in ${options.dataDir}: ${(error as Error).message}`;
   }

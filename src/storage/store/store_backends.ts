@@ -13,7 +13,6 @@ import { removeStaleStaging } from "./chunks/local_chunk_store.ts";
 import { S3ChunkStore } from "./chunks/s3_chunk_store.ts";
 import { EmbeddedStore, type EmbeddedStoreOptions } from "./embedded_store.ts";
 import type { MetadataStore } from "./metadata/metadata_store.ts";
-import { SqliteMetadataStore } from "./metadata/sqlite_metadata_store.ts";
 
 /**
  * Where the metadata and the chunk bytes of a store live.
@@ -139,9 +138,13 @@ export interface OpenedStore {
  * import { openStore } from "./store_backends.ts";
  * const dataDir = await Deno.makeTempDir();
  * try {
- *   const opened = await openStore({ dataDir }, { gcIntervalMs: 0, durable: false });
+ *   const opened = await openStore({ dataDir }, {
+ *     gcIntervalMs: 0,
+ *     durable: false,
+ *     backgroundCheckpoints: true, // as servers open it
+ *   });
  *   assert.match(opened.description, /SQLite .*metadata\.db, chunk files in /);
- *   // A server's store: WAL checkpoints run in their worker from the start.
+ *   // WAL checkpoints run in their worker from the start.
  *   const { SqliteMetadataStore } = await import("./metadata/sqlite_metadata_store.ts");
  *   assert.ok(opened.store.metadataStore instanceof SqliteMetadataStore);
  *   const database = opened.store.metadataStore.database;
@@ -190,12 +193,6 @@ export async function openStore(
       ...(metadataStore ? { metadataStore } : {}),
       ...(chunkStore ? { chunkStore } : {}),
     });
-    if (store.metadataStore instanceof SqliteMetadataStore) {
-      // A server: the WAL checkpoint worker is created now, not amid load. Not awaited:
-      // inside a Web Worker (`--workers 2`) its first answer took 2 s; until it runs,
-      // SQLite checkpoints by itself (and a failure to start leaves it at that).
-      void store.metadataStore.database.startCheckpointer();
-    }
     const description = [
       metadataStore?.description ?? `SQLite ${store.directory}/metadata.db`,
       location.chunks

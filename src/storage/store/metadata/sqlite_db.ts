@@ -96,6 +96,12 @@ export interface MetadataDbOptions {
    * automatically inside a `COMMIT`.
    */
   backgroundCheckpoint?: boolean;
+  /**
+   * Commits after which checkpoints move to the worker by themselves (default
+   * {@link CHECKPOINTER_AFTER_COMMITS}; `Infinity`: only once
+   * {@link MetadataDb.startCheckpointer} asks).
+   */
+  checkpointerAfterCommits?: number;
 }
 
 /** Jobs a connection remembers as existing (it forgets them all past this many). */
@@ -260,22 +266,27 @@ export class MetadataDb {
   #checkpointerWanted: boolean;
   #checkpointerStarting?: Promise<void>;
   #checkpointer?: WalCheckpointer;
+  readonly #checkpointerAfterCommits: number;
 
   private constructor(
     db: DatabaseSync,
     path: string,
-    durable: boolean,
-    backgroundCheckpoint: boolean,
+    options: { durable: boolean; backgroundCheckpoint: boolean; checkpointerAfterCommits: number },
   ) {
     this.#db = db;
     this.#path = path;
     this.#walPath = `${path}-wal`;
-    this.#durable = durable;
-    this.#checkpointerWanted = backgroundCheckpoint;
+    this.#durable = options.durable;
+    this.#checkpointerWanted = options.backgroundCheckpoint;
+    this.#checkpointerAfterCommits = options.checkpointerAfterCommits;
   }
 
   /** Opens (creating or migrating) the database at `path`. */
   static open(path: string, options?: MetadataDbOptions): MetadataDb {
+    const after = options?.checkpointerAfterCommits;
+    if (after !== undefined && !(after >= 0)) {
+      throw new RangeError("checkpointerAfterCommits must be a number >= 0 (Infinity: when asked)");
+    }
     const db = new DatabaseSync(path);
     try {
       privateFiles(path);
@@ -312,12 +323,11 @@ export class MetadataDb {
       }
       throw error;
     }
-    return new MetadataDb(
-      db,
-      path,
-      options?.durable ?? true,
-      options?.backgroundCheckpoint ?? true,
-    );
+    return new MetadataDb(db, path, {
+      durable: options?.durable ?? true,
+      backgroundCheckpoint: options?.backgroundCheckpoint ?? true,
+      checkpointerAfterCommits: options?.checkpointerAfterCommits ?? CHECKPOINTER_AFTER_COMMITS,
+    });
   }
 
   /** Whether every commit so far is known to be on disk. */
@@ -438,7 +448,7 @@ export class MetadataDb {
       this.#jobsInTransaction.clear();
     }
     if (this.#checkpointer !== undefined) this.#checkpointer.noteCommit();
-    else if (this.#checkpointerWanted && this.#commits >= CHECKPOINTER_AFTER_COMMITS) {
+    else if (this.#checkpointerWanted && this.#commits >= this.#checkpointerAfterCommits) {
       this.#checkpointerWanted = false;
       this.#checkpointerStarting = this.#startCheckpointer();
     }

@@ -5,6 +5,8 @@ import {
   MetadataDb,
 } from "../../../../src/storage/store/metadata/sqlite_db.ts";
 import { WalCheckpointer } from "../../../../src/storage/store/metadata/wal_checkpointer.ts";
+import { EmbeddedStore } from "../../../../src/storage/store/embedded_store.ts";
+import { SqliteMetadataStore } from "../../../../src/storage/store/metadata/sqlite_metadata_store.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wal-checkpointer-" });
@@ -109,6 +111,68 @@ Deno.test("backgroundCheckpoint: false keeps SQLite's own checkpoints, and close
     await quick.stopCheckpointer();
     assert.equal(quick.checkpointer, undefined);
     quick.close();
+  });
+});
+
+Deno.test("checkpointerAfterCommits: Infinity waits for startCheckpointer; bad values are RangeErrors", async () => {
+  await withDir(async (dir) => {
+    const db = MetadataDb.open(`${dir}/asked.db`, {
+      durable: false,
+      checkpointerAfterCommits: Infinity,
+    });
+    try {
+      for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS + 10; i++) commit(db, i);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(db.checkpointer, undefined, "no worker by itself");
+      await db.startCheckpointer();
+      assert.notEqual(db.checkpointer, undefined, "one once asked");
+    } finally {
+      db.close();
+    }
+    const soon = MetadataDb.open(`${dir}/soon.db`, { durable: false, checkpointerAfterCommits: 3 });
+    try {
+      for (let i = 0; i < 3; i++) commit(soon, i);
+      await until(() => soon.checkpointer !== undefined, "the checkpointer after 3 commits");
+    } finally {
+      soon.close();
+    }
+    for (const bad of [-1, NaN]) {
+      assert.throws(
+        () => MetadataDb.open(`${dir}/bad.db`, { checkpointerAfterCommits: bad }),
+        RangeError,
+      );
+    }
+  });
+});
+
+Deno.test("EmbeddedStore: in-process, SQLite checkpoints by itself; backgroundCheckpoints starts the worker at open", async () => {
+  await withDir(async (dir) => {
+    const database = (store: EmbeddedStore) => {
+      assert.ok(store.metadataStore instanceof SqliteMetadataStore);
+      return store.metadataStore.database;
+    };
+    {
+      await using store = await EmbeddedStore.open(`${dir}/plain`, {
+        gcIntervalMs: 0,
+        durable: false,
+      });
+      for (let i = 0; i < CHECKPOINTER_AFTER_COMMITS + 10; i++) {
+        await store.putObject({ BackupJobId: "job", ObjectName: `o${i}` });
+      }
+      assert.ok(database(store).commitCount > CHECKPOINTER_AFTER_COMMITS);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(database(store).checkpointer, undefined, "no worker, however many commits");
+    }
+    await using served = await EmbeddedStore.open(`${dir}/served`, {
+      gcIntervalMs: 0,
+      durable: false,
+      backgroundCheckpoints: true,
+    });
+    await until(() => database(served).checkpointer !== undefined, "the worker");
+    assert.ok(database(served).commitCount < CHECKPOINTER_AFTER_COMMITS, "before the commits");
+    await served.putObject({ BackupJobId: "job", ObjectName: "o" });
+    const { checkpointed } = await database(served).checkpointer!.nextCheckpoint();
+    assert.ok(checkpointed > 0, "it checkpoints the store's commits");
   });
 });
 
