@@ -13,6 +13,13 @@
 //      file), 20 % PROPFIND Depth 1 of a folder: requests/s, p50/p99 latency, errors
 //      (bench/support/dav_load_mix.ts, bench/support/dav_load_client.ts).
 //
+// A fourth server, "Deno, minimal" (bench/support/minimal_file_server.ts), is the
+// runtime's own ceiling: node's HTTP server, as BackupFS's, writing each PUT's body to a
+// file (nothing hashed, nothing synced) and reading a GET's file back (nothing
+// verified). It runs the PUTs and the GET only. A target whose peer is faster than it
+// in the same run is beyond any server in this runtime on this machine; the verdict
+// says so.
+//
 // --runs N (default 3) repeats everything; in each run every server starts fresh (empty
 // data) and runs every workload; the servers take turns (run 1: BackupFS, rclone,
 // Apache; run 2: rclone, Apache, BackupFS; …) so noise spreads evenly. Each figure is
@@ -39,7 +46,7 @@
 //
 //   deno task bench:webdav [--runs 3] [--size-mib 1024] [--files 2000] [--file-kib 4]
 //     [--parallel 4] [--propfind-runs 5] [--load-seconds 20] [--clients 8,32]
-//     [--servers backupfs,rclone,apache] [--backupfs-args "--workers 1"] [--seed 1]
+//     [--servers backupfs,rclone,apache,minimal] [--backupfs-args "--workers 1"] [--seed 1]
 //     [--dir .] [--profile-dir DIR]
 //
 // --clients none skips the concurrency phase. --profile-dir runs BackupFS with
@@ -57,6 +64,7 @@ import {
   type DavServer,
   startApacheDav,
   startBackupFsDav,
+  startMinimalFileServer,
   startRcloneDav,
 } from "./support/dav_servers.ts";
 import { DEFAULT_LOAD_TREE } from "./support/dav_load_mix.ts";
@@ -85,7 +93,7 @@ const { values } = parseArgs({
     "propfind-runs": { type: "string", default: "5" },
     "load-seconds": { type: "string", default: "20" },
     clients: { type: "string", default: "8,32" },
-    servers: { type: "string", default: "backupfs,rclone,apache" },
+    servers: { type: "string", default: "backupfs,rclone,apache,minimal" },
     "backupfs-args": { type: "string", default: "" },
     seed: { type: "string", default: "1" },
     "profile-dir": { type: "string" },
@@ -121,12 +129,12 @@ const backupFsArgs = values["backupfs-args"]!.trim() === ""
   ? []
   : values["backupfs-args"]!.trim().split(/\s+/);
 const profileDir = values["profile-dir"];
-type ServerKind = "backupfs" | "rclone" | "apache";
-const ALL_KINDS: ServerKind[] = ["backupfs", "rclone", "apache"];
+type ServerKind = "backupfs" | "rclone" | "apache" | "minimal";
+const ALL_KINDS: ServerKind[] = ["backupfs", "rclone", "apache", "minimal"];
 const serverKinds = values.servers!.split(",").map((s) => s.trim().toLowerCase()) as ServerKind[];
 for (const kind of serverKinds) {
   if (!ALL_KINDS.includes(kind)) {
-    console.error(`unknown server "${kind}" (backupfs, rclone, apache)`);
+    console.error(`unknown server "${kind}" (backupfs, rclone, apache, minimal)`);
     Deno.exit(2);
   }
 }
@@ -134,7 +142,12 @@ const NAMES: Record<ServerKind, string> = {
   backupfs: "BackupFS",
   rclone: "rclone",
   apache: "Apache",
+  minimal: "Deno, minimal",
 };
+/** The runtime's ceiling: it runs the PUTs and the GET only (no PROPFIND, no load). */
+const FILES_ONLY: ReadonlySet<ServerKind> = new Set(["minimal"]);
+/** A figure a server did not measure. */
+const NOT_RUN: Figure = { seconds: NaN, cpu: NaN };
 
 /** One measured operation on one server: wall seconds and the server's CPU seconds. */
 interface Figure {
@@ -289,7 +302,9 @@ async function startServer(kind: ServerKind, runIndex: number): Promise<DavServe
     })
     : kind === "rclone"
     ? await startRcloneDav(serverDir)
-    : await startApacheDav(serverDir);
+    : kind === "apache"
+    ? await startApacheDav(serverDir)
+    : await startMinimalFileServer(serverDir);
   running.add(server);
   return server;
 }
@@ -354,6 +369,17 @@ async function benchServer(kind: ServerKind, runIndex: number, inputs: Inputs) {
       `${name}: a small PUT did not send ${fileBytes} bytes`,
     );
     const connects = small.value.reduce((sum, t) => sum + t.connects, 0);
+    if (FILES_ONLY.has(kind)) {
+      return {
+        put: { seconds: put.seconds, cpu: put.cpu },
+        sync: { seconds: sync.seconds, cpu: sync.cpu },
+        get: { seconds: get.seconds, cpu: get.cpu },
+        small: { seconds: small.seconds, cpu: small.cpu, connects },
+        propfindFirst: NOT_RUN,
+        propfindRepeated: NOT_RUN,
+        load: new Map(),
+      };
+    }
 
     const listing = `${dir}/${kind}-${runIndex}-propfind.xml`;
     const propfinds: Figure[] = [];
@@ -539,7 +565,7 @@ try {
     measures.push(
       {
         name: `${clients} clients, mixed, requests/s`,
-        value: (r) => r.load.get(clients)!.requestsPerSecond,
+        value: (r) => r.load.get(clients)?.requestsPerSecond ?? NaN,
         digits: 0,
         higherIsBetter: true,
         target: "rclone",
@@ -547,7 +573,7 @@ try {
       },
       {
         name: `${clients} clients, mixed, p99 ms`,
-        value: (r) => r.load.get(clients)!.all.p99Ms,
+        value: (r) => r.load.get(clients)?.all.p99Ms ?? NaN,
         digits: 1,
         higherIsBetter: false,
         target: "rclone",
@@ -555,7 +581,7 @@ try {
       },
       {
         name: `${clients} clients, mixed, p50 ms (info)`,
-        value: (r) => r.load.get(clients)!.all.p50Ms,
+        value: (r) => r.load.get(clients)?.all.p50Ms ?? NaN,
         digits: 1,
         higherIsBetter: false,
         flag,
@@ -599,21 +625,41 @@ try {
       ? "rclone and Apache"
       : "the better of the two";
     const errors = serverKinds.some((kind) => flagged(kind, m)) ? ", errors!" : "";
-    return `${pass ? "PASS" : "MISS"} (${relation} 1.00× ${against}${errors})`;
+    // A peer faster than the runtime's own ceiling, in this run: out of any Deno server's reach.
+    const ceiling = summaryOf("minimal", m);
+    const beyond = pass || ceiling === undefined || ceiling.runs === 0
+      ? []
+      : theirs.filter(({ value }) => !better(ceiling.median, value));
+    const beyondNote = beyond.length === 0
+      ? ""
+      : `; ${beyond.map(({ kind }) => NAMES[kind]).join(" and ")} beyond this runtime here`;
+    return `${pass ? "PASS" : "MISS"} (${relation} 1.00× ${against}${errors}${beyondNote})`;
   };
 
   console.log(
     `\n1. BackupFS against rclone and Apache: median of ${runs} run${runs > 1 ? "s" : ""} ` +
       `(lowest–highest); ratios of the medians. Rates: higher is better; seconds and ` +
-      `latencies: lower is better. "!": a run had errors (see above).\n`,
+      `latencies: lower is better. "!": a run had errors (see above). "Deno, minimal": the ` +
+      `least a server in this runtime does (PUT to a file, nothing hashed or synced; GET ` +
+      `read back, nothing verified): its figure is the ceiling of any Deno server here.\n`,
   );
   printTable(
-    ["measure", "BackupFS", "rclone", "Apache", "BackupFS/rclone", "BackupFS/Apache", "target"],
+    [
+      "measure",
+      "BackupFS",
+      "rclone",
+      "Apache",
+      "Deno, minimal",
+      "BackupFS/rclone",
+      "BackupFS/Apache",
+      "target",
+    ],
     measures.map((m) => [
       m.name,
       cell("backupfs", m),
       cell("rclone", m),
       cell("apache", m),
+      cell("minimal", m),
       ratioCell("rclone", m),
       ratioCell("apache", m),
       verdictOf(m),
@@ -654,7 +700,7 @@ try {
   if (clientCounts.length > 0) {
     const loadRows: string[][] = [];
     for (const clients of clientCounts) {
-      for (const kind of serverKinds) {
+      for (const kind of serverKinds.filter((k) => !FILES_ONLY.has(k))) {
         const list = results.get(kind)!.map((r) => r.load.get(clients)!);
         const med = (f: (l: LoadFigure) => number, digits = 0) => fmt(median(list.map(f)), digits);
         const method = (name: string) =>

@@ -1,9 +1,10 @@
 /**
- * The three WebDAV servers of the WebDAV benchmark, each started as a child process
- * on 127.0.0.1 with its data in a directory of the benchmark: BackupFS as `deno task
- * serve` runs it (webdav/main.ts), Apache 2 with mod_dav and mod_dav_fs (a minimal config file of
- * its own, never the system's), and `rclone serve webdav`. Each is stopped by its
- * process id, descendants included.
+ * The servers of the WebDAV benchmark, each started as a child process on 127.0.0.1
+ * with its data in a directory of the benchmark: BackupFS as `deno task serve` runs it
+ * (webdav/main.ts), Apache 2 with mod_dav and mod_dav_fs (a minimal config file of its
+ * own, never the system's), `rclone serve webdav`, and two servers of this runtime that
+ * do the least they can (the references of the worker and WebDAV benchmarks). Each is
+ * stopped by its process id, descendants included.
  *
  * @module
  */
@@ -284,20 +285,61 @@ async function saysListening(child: Deno.ChildProcess): Promise<boolean> {
  * await server.stop();
  * ```
  */
-export async function startReferenceHttp(
+export function startReferenceHttp(
   dir: string,
   options: { workers: number },
 ): Promise<DavServer> {
-  const port = freePort();
   const script = new URL("./reference_http_server.ts", import.meta.url).pathname;
+  return startDenoScript("reference", dir, {
+    script,
+    permissions: [`--allow-read=${script}`],
+    args: (port) => [String(port), String(options.workers)],
+  });
+}
+
+/**
+ * Starts the runtime's ceiling of bench/support/minimal_file_server.ts (node:http: a
+ * PUT's body written to a file, nothing hashed or synced; a GET read back, nothing
+ * verified) on a port the OS picked, its files in `dir/files`, in its own process
+ * allowed only 127.0.0.1, its own script and that directory. Needs `--allow-run`.
+ *
+ * @example
+ * ```ts ignore
+ * import { startMinimalFileServer } from "./dav_servers.ts";
+ * const server = await startMinimalFileServer(await Deno.makeTempDir());
+ * console.log((await fetch(`${server.url}/a`, { method: "PUT", body: "x" })).status); // 201
+ * await server.stop();
+ * ```
+ */
+export async function startMinimalFileServer(dir: string): Promise<DavServer> {
+  const files = `${dir}/files`;
+  await Deno.mkdir(files, { recursive: true });
+  const script = new URL("./minimal_file_server.ts", import.meta.url).pathname;
+  return startDenoScript("Deno, minimal", dir, {
+    script,
+    permissions: [`--allow-read=${script},${files}`, `--allow-write=${files}`],
+    args: (port) => [String(port), files],
+  });
+}
+
+/**
+ * Runs `options.script` with Deno, allowed 127.0.0.1 and `options.permissions`, its
+ * arguments from the port the OS picked; resolves once it prints `listening on
+ * http://`.
+ */
+async function startDenoScript(
+  name: string,
+  dir: string,
+  options: { script: string; permissions: string[]; args: (port: number) => string[] },
+): Promise<DavServer> {
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-net=127.0.0.1",
-      `--allow-read=${script}`,
-      script,
-      String(port),
-      String(options.workers),
+      ...options.permissions,
+      options.script,
+      ...options.args(port),
     ],
     cwd: dir,
     env: { NO_COLOR: "1" },
@@ -306,10 +348,10 @@ export async function startReferenceHttp(
     stderr: "piped",
   }).spawn();
   const stderr = tail(child.stderr);
-  const server = serverOf("reference", child, `http://127.0.0.1:${port}`, dir);
+  const server = serverOf(name, child, `http://127.0.0.1:${port}`, dir);
   if (!await saysListening(child)) {
     await server.stop();
-    throw new Error(`The reference server did not start:\n${await stderr()}`);
+    throw new Error(`${name} did not start:\n${await stderr()}`);
   }
   return server;
 }
