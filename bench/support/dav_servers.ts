@@ -298,7 +298,7 @@ export function startReferenceHttp(
 }
 
 /**
- * Starts the runtime's ceiling of bench/support/minimal_file_server.ts (node:http: a
+ * Starts the minimal Deno file server of bench/support/minimal_file_server.ts (node:http: a
  * PUT's body written to a file, nothing hashed or synced; a GET read back, nothing
  * verified) on a port the OS picked, its files in `dir/files`, in its own process
  * allowed only 127.0.0.1, its own script and that directory. Needs `--allow-run`.

@@ -1,13 +1,13 @@
 /**
- * The runtime's own ceiling in the WebDAV benchmark: the least a file server in
- * this Deno can do for the benchmark's PUTs and GETs, served the way BackupFS is
+ * The runtime's reference in the WebDAV benchmark: the least a file server in this
+ * Deno can do for the benchmark's PUTs and GETs, served the way BackupFS is
  * (node's HTTP server). A PUT writes the body as it arrives to a file of its own
  * (nothing hashed, nothing synced); a GET reads the file in 4 MiB pieces, the next
  * piece read while the last is written to the socket (nothing verified); MKCOL
- * makes a directory. Anything else is 405. What it reaches, next to Apache and
- * rclone in the same run, is the most any server written in this runtime could
- * reach there with the same client; a figure of a peer above it is beyond this
- * runtime on this machine.
+ * makes a directory. Anything else is 405. Next to Apache and rclone in the same
+ * run, it shows what this runtime reaches with the same client when a server does
+ * next to nothing: a peer above it is out of reach of any server in this runtime
+ * that moves the same bytes through files the same way.
  *
  *   deno run --allow-net=127.0.0.1 --allow-read=DIR,SCRIPT --allow-write=DIR \
  *     bench/support/minimal_file_server.ts PORT DIR
