@@ -47,12 +47,18 @@ export function fileOf(root: string, target: string): string | undefined {
 async function put(file: string, request: IncomingMessage, response: ServerResponse) {
   const existed = await Deno.stat(file).then(() => true, () => false);
   using out = await Deno.open(file, { write: true, create: true, truncate: true });
-  // Pieces are written in order, each once the one before it is.
+  // Pieces are written in order, each once the one before it is; the request pauses
+  // while more than 8 wait (memory stays bounded when the disk is slower).
   let writing = Promise.resolve();
+  let waiting = 0;
   request.on("data", (piece: Uint8Array) => {
+    if (++waiting > 8) request.pause();
     writing = writing.then(async () => {
       for (let at = 0; at < piece.byteLength;) at += await out.write(piece.subarray(at));
+    }).finally(() => {
+      if (--waiting <= 2) request.resume();
     });
+    writing.catch(() => {}); // a failure is awaited (and answered) after the body
   });
   await new Promise<void>((resolve, reject) => {
     request.once("end", resolve);
