@@ -22,7 +22,7 @@
 //
 // --runs N (default 3) repeats everything; in each run every server starts fresh (empty
 // data) and runs every workload; the servers take turns (run 1: BackupFS, rclone,
-// Apache; run 2: rclone, Apache, BackupFS; …) so noise spreads evenly. Each figure is
+// Apache, minimal; run 2: rclone, Apache, minimal, BackupFS; …) so noise spreads evenly. Each figure is
 // the median of the runs with their spread (lowest–highest); ratios are of medians.
 //
 // Targets (issue #12): PUT and GET 1 GiB ≥ 1.0× rclone and ≥ 1.0× Apache; the small
@@ -144,7 +144,7 @@ const NAMES: Record<ServerKind, string> = {
   apache: "Apache",
   minimal: "Deno, minimal",
 };
-/** The runtime's ceiling: it runs the PUTs and the GET only (no PROPFIND, no load). */
+/** The minimal Deno file server runs the PUTs and the GET only (no PROPFIND, no load). */
 const FILES_ONLY: ReadonlySet<ServerKind> = new Set(["minimal"]);
 /** A figure a server did not measure. */
 const NOT_RUN: Figure = { seconds: NaN, cpu: NaN };
@@ -626,10 +626,10 @@ try {
       : "the better of the two";
     const errors = serverKinds.some((kind) => flagged(kind, m)) ? ", errors!" : "";
     // A peer faster than a Deno file server that does the least it can, in this run.
-    const ceiling = summaryOf("minimal", m);
-    const beyond = pass || ceiling === undefined || ceiling.runs === 0
+    const minimal = summaryOf("minimal", m);
+    const beyond = pass || minimal === undefined || minimal.runs === 0
       ? []
-      : theirs.filter(({ value }) => !better(ceiling.median, value));
+      : theirs.filter(({ value }) => !better(minimal.median, value));
     const beyondNote = beyond.length === 0
       ? ""
       : `; ${
