@@ -57,3 +57,51 @@ Deno.test("minimal file server: only plain segments map to files under the root"
     assert.equal(fileOf("/r", target), undefined, target);
   }
 });
+
+Deno.test("minimal file server: a PUT stops taking the body while its writes wait, then finishes whole", async () => {
+  const root = await Deno.makeTempDir();
+  const server = await serveMinimalFiles(0, root);
+  // Every file write waits for the gate: a disk far slower than the client.
+  const gate = Promise.withResolvers<void>();
+  const original = Deno.FsFile.prototype.write;
+  Deno.FsFile.prototype.write = async function (this: Deno.FsFile, bytes: Uint8Array) {
+    await gate.promise;
+    return original.call(this, bytes);
+  };
+  try {
+    const total = 64 * 1024 * 1024;
+    const piece = new Uint8Array(256 * 1024).fill(9);
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled += piece.byteLength;
+        controller.enqueue(piece.slice());
+      },
+    });
+    const put = fetch(`http://127.0.0.1:${server.port}/big.bin`, {
+      method: "PUT",
+      body,
+      duplex: "half",
+    } as RequestInit);
+    put.catch(() => {}); // awaited below; a failure meanwhile is not an uncaught one
+    // Give the client every chance to send it all (bounded: 40 × 50 ms).
+    let last = -1;
+    for (let i = 0; i < 40 && pulled !== last; i++) {
+      last = pulled;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Held at what the sockets buffer and 8 pieces, far from the 64 MiB sent.
+    assert.ok(pulled < total / 2, `${pulled} bytes taken while no write could finish`);
+    gate.resolve();
+    const response = await put;
+    await response.body?.cancel();
+    assert.equal(response.status, 201);
+    assert.equal((await Deno.stat(`${root}/big.bin`)).size, total);
+  } finally {
+    gate.resolve();
+    Deno.FsFile.prototype.write = original;
+    await server.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
