@@ -24,12 +24,16 @@
  * makes it durable against power loss by fdatasyncing the WAL file off the event
  * loop, one sync shared by every commit before it (group commit). `node:sqlite`
  * is synchronous, so a `synchronous=FULL` commit would stall the whole process for
- * an fsync; this way the store acknowledges a write only after `flush()`, and the
- * garbage collector deletes bytes only once its record of the deletion, and every
- * commit before it, is durable. Any number of processes may open one database:
- * SQLite serializes their write transactions (`BEGIN IMMEDIATE`, waiting up to
- * the busy timeout for another's to end), and a sync of the shared WAL file
- * covers every commit written before it, whoever wrote it.
+ * an fsync. (Measured on a 2-core VM: an fdatasync handed to the runtime's thread
+ * pool took 306–318 µs against 199–200 µs on the event loop, but cost the loop 30
+ * µs of CPU instead of 60–65 µs, and commits could join it meanwhile. Syncing on the
+ * loop took curl's 2,000 PUTs of 4 KiB over 4 connections from 1,554–1,751 files/s
+ * down to 1,189–1,246.) This way the store acknowledges a write only after
+ * `flush()`, and the garbage collector deletes bytes only once its record of the
+ * deletion, and every commit before it, is durable. Any number of processes may
+ * open one database: SQLite serializes their write transactions (`BEGIN
+ * IMMEDIATE`, waiting up to the busy timeout for another's to end), and a sync of
+ * the shared WAL file covers every commit written before it, whoever wrote it.
  *
  * @module
  */
