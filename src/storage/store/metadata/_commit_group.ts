@@ -11,6 +11,15 @@
  * Nothing holds SQLite's write lock while the group waits, so other processes
  * and workers are not held up.
  *
+ * A transaction that finds no sync under way commits and syncs at once. Holding
+ * it back for others instead was measured (curl's 2,000 PUTs of 4 KiB over 4
+ * connections, a 2-core VM): a group that waited, at most 2 ms, until every PUT in
+ * flight had joined cost 545–575 µs of server CPU per PUT against 630–650, but ran
+ * at 1,763–1,880 files/s against 1,728–1,750, since the event loop idled while its
+ * PUTs waited in step; waiting only for PUTs whose body had arrived gained
+ * nothing (1,501–1,817). A timer is no finer tool here: `setTimeout(…, 0)` fired
+ * after about 2 ms.
+ *
  * @module
  */
 
