@@ -1,8 +1,8 @@
 /**
  * Copying a file or a whole directory tree to a new path, object by object, chunk
- * by chunk (each chunk verified as it is read), metadata included. A rename is a
- * copy followed by the removal of the source (see `tree_remove.ts`), so a crash in
- * between leaves both, never neither.
+ * by chunk (each chunk verified as it is read), metadata included; a tree's small
+ * objects several at once. A rename is a copy followed by the removal of the
+ * source (see `tree_remove.ts`), so a crash in between leaves both, never neither.
  *
  * @module
  */
@@ -23,6 +23,21 @@ import type { WriterMetadata } from "./object_writer.ts";
 import type { PathResolver, ResolvedPath } from "./path_resolver.ts";
 import { directoryPrefixOf, objectNameOf } from "./paths.ts";
 import type { VersionMetadata } from "./version_metadata.ts";
+import { MemoryBudget } from "../http/memory_budget.ts";
+import { forEachBounded } from "./_bounded_each.ts";
+
+/**
+ * Objects of a tree copied at once. Each copy commits durably on its own; run
+ * together, the commits share the store's syncs. Measured on a 2-core VM, WebDAV
+ * `COPY` of a folder of 2,000 files of 4 KiB, alternating pairs: 0.54–0.55 s 16
+ * at once against 1.78–1.79 s one at a time (32 at once: about 10 % faster still).
+ */
+const COPIES_AT_ONCE = 16;
+/**
+ * Bytes the objects copied at once may hold in all. An object of more than one
+ * chunk, or of more than half this, is copied alone, as every object once was.
+ */
+const COPY_BYTES_AT_ONCE = 16 * 1024 * 1024;
 
 /**
  * Options of {@link TreeCopier}: the parts of the file system it works with.
@@ -112,6 +127,8 @@ export interface ObjectCopyOptions {
   metadata?: WriterMetadata;
   /** Commit only where no object of that name exists then (else `AlreadyExists`). */
   createNew?: boolean;
+  /** The source's chunk map, when the caller has loaded it already. */
+  map?: ChunkMap;
   /** Runs once every chunk is stored, right before the commit; a throw aborts the copy. */
   beforeCommit?: () => Promise<void>;
 }
@@ -209,11 +226,33 @@ export class TreeCopier {
       if (source.marker) await this.copyObject(source.marker, { name: to, path: src, op });
       else await this.#markers.create(dst, { mode: 0o755 });
     }
-    for await (const object of this.#paths.lister.walk(src)) {
-      if (object.Name === from) continue;
-      const name = to + object.Name.slice(from.length);
-      await this.copyObject(object, { name, path: src, op });
-    }
+    // What the copies in flight hold: an object of one chunk twice its length (the
+    // chunk read and the chunk written) as the store lists it, a byte at least; one
+    // of more chunks the whole budget, so that it is copied alone.
+    const memory = new MemoryBudget(COPY_BYTES_AT_ONCE);
+    await forEachBounded(this.#paths.lister.walk(src), async (object) => {
+      if (object.Name === from) return;
+      const map = this.#chunkMap(object);
+      let holds = Infinity;
+      if (object.ChunksCount !== undefined && object.ChunksCount <= 1) {
+        try {
+          holds = Math.max(1, 2 * await map.size());
+        } catch {
+          // The copy meets the failure and reports it.
+        }
+      }
+      const lease = (await memory.acquire(holds))!; // no bound on the wait: never undefined
+      try {
+        await this.copyObject(object, {
+          name: to + object.Name.slice(from.length),
+          path: src,
+          op,
+          map,
+        });
+      } finally {
+        lease.release();
+      }
+    }, COPIES_AT_ONCE);
     this.#paths.cache.invalidateTree(dst);
     return source;
   }
@@ -224,10 +263,7 @@ export class TreeCopier {
    */
   async copyObject(object: BackupObject, options: ObjectCopyOptions): Promise<void> {
     const { name, path, op } = options;
-    const map = new ChunkMap(this.#io.storage, {
-      jobId: this.#io.jobId,
-      objectToken: object.ObjectToken,
-    });
+    const map = options.map ?? this.#chunkMap(object);
     const reader = this.#io.reader(path, { objectToken: object.ObjectToken });
     const writer = this.#io.writer(path, {
       objectName: name,
@@ -256,6 +292,14 @@ export class TreeCopier {
     } finally {
       reader.close();
     }
+  }
+
+  /** The chunk map of `object`'s version (nothing loads until asked). */
+  #chunkMap(object: BackupObject): ChunkMap {
+    return new ChunkMap(this.#io.storage, {
+      jobId: this.#io.jobId,
+      objectToken: object.ObjectToken,
+    });
   }
 
   /** The metadata string and blob of `object`, as they are. */
