@@ -1,7 +1,8 @@
 /**
  * The WebDAV requests of the WebDAV benchmark, made with the `curl` command (the same
- * client for every server): PUT and GET of one file, MKCOL, many PUTs over a few
- * parallel keep-alive connections from one curl process, PROPFIND.
+ * client for every server): PUT and GET of one file, MKCOL and other requests
+ * without a body, many PUTs over a few parallel keep-alive connections from one
+ * curl process, PROPFIND.
  *
  * @module
  */
@@ -79,8 +80,35 @@ export async function curlGet(url: string): Promise<CurlTransfer> {
  * console.log((await curlMkcol("http://127.0.0.1:8080/small/")).status); // 201
  * ```
  */
-export async function curlMkcol(url: string): Promise<CurlTransfer> {
-  return parseTransfer(await curl(["--request", "MKCOL", "--output", "/dev/null", url]));
+export function curlMkcol(url: string): Promise<CurlTransfer> {
+  return curlRequest(url, "MKCOL");
+}
+
+/**
+ * A request without a body (`curl -X METHOD -H name:value… url`), the answer's body
+ * discarded: MKCOL, COPY, MOVE, DELETE…
+ *
+ * @example
+ * ```ts ignore
+ * import { curlRequest } from "./curl_dav.ts";
+ * const moved = await curlRequest("http://127.0.0.1:8080/a/", "MOVE", {
+ *   Destination: "http://127.0.0.1:8080/b/",
+ * });
+ * console.log(moved.status, moved.seconds); // 201 0.4
+ * ```
+ */
+export async function curlRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string> = {},
+): Promise<CurlTransfer> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => [
+    "--header",
+    `${name}: ${value}`,
+  ]);
+  return parseTransfer(
+    await curl(["--request", method, ...headerArgs, "--output", "/dev/null", url]),
+  );
 }
 
 /**
