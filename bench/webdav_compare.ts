@@ -56,6 +56,7 @@
 // apache2, rclone, curl, openssl, dd and sync on the PATH.
 
 import { parseArgs } from "node:util";
+import { integerFlag } from "./support/integer_flag.ts";
 import process from "node:process";
 import { MiB, PieceMaker } from "./support/bench_data.ts";
 import { curlGet, curlMkcol, curlParallel, curlPropfind, curlPut } from "./support/curl_dav.ts";
@@ -101,14 +102,7 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function positive(name: string, min = 1): number {
-  const value = Number(values[name as keyof typeof values]);
-  if (!Number.isSafeInteger(value) || value < min) {
-    console.error(`--${name} must be an integer ≥ ${min}`);
-    Deno.exit(2);
-  }
-  return value;
-}
+const positive = (name: string, min = 1) => integerFlag(values, name, min);
 const runs = positive("runs");
 const totalBytes = positive("size-mib") * MiB;
 const fileCount = positive("files");

@@ -20,6 +20,7 @@
 // on Ctrl-C. Needs curl, rclone and apache2 (Debian's) on the machine.
 
 import { parseArgs } from "node:util";
+import { integerFlag } from "./support/integer_flag.ts";
 import {
   curlMkcol,
   curlParallel,
@@ -48,16 +49,8 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function positive(name: "runs" | "files"): number {
-  const value = Number(values[name]);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    console.error(`--${name} must be a positive integer`);
-    Deno.exit(2);
-  }
-  return value;
-}
-const runs = positive("runs");
-const fileCount = positive("files");
+const runs = integerFlag(values, "runs");
+const fileCount = integerFlag(values, "files");
 const FILE_BYTES = 4096;
 const PARALLEL = 4;
 

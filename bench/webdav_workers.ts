@@ -27,6 +27,7 @@
 // on Ctrl-C. Needs curl on the PATH.
 
 import { parseArgs } from "node:util";
+import { integerFlag } from "./support/integer_flag.ts";
 import { curlMkcol, curlParallel, downloadConfig, uploadConfig } from "./support/curl_dav.ts";
 import { type DavServer, startBackupFsDav, startReferenceHttp } from "./support/dav_servers.ts";
 import { REFERENCE_BODY_BYTES } from "./support/reference_http_server.ts";
@@ -46,17 +47,9 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function positive(name: "runs" | "gets" | "puts"): number {
-  const value = Number(values[name]);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    console.error(`--${name} must be a positive integer`);
-    Deno.exit(2);
-  }
-  return value;
-}
-const runs = positive("runs");
-const getCount = positive("gets");
-const putCount = positive("puts");
+const runs = integerFlag(values, "runs");
+const getCount = integerFlag(values, "gets");
+const putCount = integerFlag(values, "puts");
 const GET_FILES = 50;
 const GET_PARALLEL = 8;
 const PUT_PARALLEL = 4;

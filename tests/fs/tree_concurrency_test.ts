@@ -131,15 +131,19 @@ async function smallTree(fs: BackupFS, n: number): Promise<void> {
   for (let i = 0; i < 5; i++) await fs.writeFile(`/t/sub/g${i}.bin`, bytesOf(1000 + i, 1024));
 }
 
-/** Resolves once no storage call is in flight, or after `ms` (then says how many are). */
-async function quiet(log: CallLog, ms: number): Promise<number> {
-  const deadline = performance.now() + ms;
-  for (let round = 0; round < 1000 && performance.now() < deadline; round++) {
-    const busy = [...log.inFlight.values()].reduce((a, b) => a + b, 0);
-    if (busy === 0) return 0;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  return [...log.inFlight.values()].reduce((a, b) => a + b, 0);
+/**
+ * `operation` rejects with the failure injected for `name`; when it does, no
+ * storage call is in flight, and none starts in the next 30 ms.
+ */
+async function failsAndStops(log: CallLog, operation: Promise<void>, name: string) {
+  const error = await assertRejects(() => operation, Error);
+  const said = `${error} ${(error as Error).cause}`;
+  assert(said.includes(`refused for the test: ${name}`), said);
+  const busy = [...log.inFlight.values()].reduce((a, b) => a + b, 0);
+  assertEquals(busy, 0, "a storage call still ran after the operation settled");
+  const calls = log.calls;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assertEquals(log.calls, calls, "a storage call started after the operation settled");
 }
 
 Deno.test("tree removal: a folder's objects are deleted several at once, at most 32, every one", async () => {
@@ -161,13 +165,7 @@ Deno.test("tree removal: the first delete that fails stops it; its error is the 
     { delays: { deleteObject: 2 }, failing: { method: "deleteObject", name: "t/f40.bin" } },
     async (fs, log) => {
       await smallTree(fs, 100);
-      const error = await assertRejects(() => fs.remove("/t", { recursive: true }), Error);
-      const said = `${error} ${(error as Error).cause}`;
-      assert(said.includes("refused for the test: t/f40.bin"), said);
-      assertEquals(await quiet(log, 0), 0, "a delete still ran after remove settled");
-      const calls = log.calls;
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      assertEquals(log.calls, calls, "a storage call started after remove settled");
+      await failsAndStops(log, fs.remove("/t", { recursive: true }), "t/f40.bin");
       // It stopped: what was not reached is still there, the failed file too.
       assertEquals(await fs.readFile("/t/f40.bin"), bytesOf(40, 1024));
       assert(await fs.exists("/t/sub/g4.bin"), "the removal went on past the failure");
@@ -209,13 +207,7 @@ Deno.test("tree copy: the first copy that fails stops it; its error is the answe
     { delays: { putObject: 2 }, failing: { method: "putObject", name: "c/f30.bin" } },
     async (fs, log) => {
       await smallTree(fs, 80);
-      const error = await assertRejects(() => fs.copy("/t", "/c", { recursive: true }), Error);
-      const said = `${error} ${(error as Error).cause}`;
-      assert(said.includes("refused for the test: c/f30.bin"), said);
-      assertEquals(await quiet(log, 0), 0, "a copy still ran after copy settled");
-      const calls = log.calls;
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      assertEquals(log.calls, calls, "a storage call started after copy settled");
+      await failsAndStops(log, fs.copy("/t", "/c", { recursive: true }), "c/f30.bin");
       assertEquals(await fs.exists("/c/f30.bin"), false);
       assertEquals(await fs.exists("/c/sub/g4.bin"), false, "the copy went on past the failure");
       // The source is untouched.
